@@ -1,0 +1,45 @@
+# The front door: `make run` starts the whole system, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := -e shared -e services/gateway -e services/matching -e services/events -e services/notifications
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt $(PACKAGES) -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install every package (done by run and test)
+
+run: $(STAMP) ## migrate every database and start every process (Ctrl-C stops all)
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/run
+
+test: $(STAMP) ## run the whole test suite (unit, integration, end-to-end)
+	$(BIN)/python -m pytest
+
+unit: $(STAMP) ## run only the tests that need no broker or database server
+	$(BIN)/python -m pytest -m "not integration and not e2e"
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP) ## run the benchmarks and write their figures into docs/benchmarks.md
+	$(BIN)/python -m bench
+
+parked: $(STAMP) ## list parked messages of every service
+	@for s in matching events notifications; do $(BIN)/python -m $$s parked list; done
+
+clean: ## remove the virtual environment and local data
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: help install run test unit lint bench parked clean

@@ -1,0 +1,1 @@
+"""The events service: webinars and training, registrations, waiting lists and reminders."""

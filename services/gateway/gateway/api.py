@@ -1,0 +1,81 @@
+"""The public JSON API under /api/v1: thin views that validate, record and answer."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sanctuary.web import current_service
+from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
+
+from gateway import domain, intake
+from gateway.schemas import AcceptedSchema, ProblemSchema, StatusSchema, VolunteerSignUpSchema
+from gateway.upstream import Upstream
+
+blp = Blueprint("volunteers", __name__, url_prefix="/api/v1", description="Volunteer sign-ups")
+
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "maxLength": intake.KEY_MAX},
+    "description": "Repeat a POST with the same key to get the first answer; it is recorded once.",
+}
+
+
+@blp.before_request
+def _json_bodies_only() -> None:
+    if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
+        raise UnsupportedMediaType("Send the body as JSON, with Content-Type: application/json.")
+
+
+def _idempotency() -> intake.Idempotency | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 0 < len(key) <= intake.KEY_MAX:
+        raise BadRequest(f"Idempotency-Key must be 1 to {intake.KEY_MAX} characters.")
+    return intake.Idempotency.of(f"{request.method} {request.path}", key, request.get_json())
+
+
+def upstream(service: str) -> Upstream:
+    """The internal API client of `service`, made once per app."""
+    clients: dict[str, Upstream] = current_app.extensions["upstreams"]
+    return clients[service]
+
+
+@blp.route("/volunteers")
+class Volunteers(MethodView):
+    @blp.arguments(VolunteerSignUpSchema)
+    @blp.response(202, AcceptedSchema, headers={"Location": {"schema": {"type": "string"}}})
+    @blp.alt_response(413, schema=ProblemSchema, description="Body over 64 KiB")
+    @blp.alt_response(415, schema=ProblemSchema, description="Body not sent as JSON")
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
+    def post(self, form: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+        """Sign up to befriend: accepted at once, then taken in by the matching service."""
+        body = intake.accept(
+            current_service().sessions,
+            "volunteer",
+            lambda volunteer_id, now: domain.volunteer_signed_up(volunteer_id, form, now),
+            correlation_id=g.correlation_id,
+            idempotency=_idempotency(),
+        )
+        return body, {"Location": body["status_url"]}
+
+
+@blp.route("/volunteers/<uuid:volunteer_id>")
+class VolunteerStatus(MethodView):
+    @blp.response(200, StatusSchema)
+    @blp.alt_response(404, schema=ProblemSchema, description="No sign-up with this id")
+    @blp.alt_response(503, schema=ProblemSchema, description="The matching service is down")
+    def get(self, volunteer_id: uuid.UUID) -> dict[str, Any]:
+        """Where a sign-up stands: `received`, then the matching service's status."""
+        if not intake.submission_exists(current_service().sessions, "volunteer", volunteer_id):
+            raise NotFound("No sign-up with this id.")
+        owner = upstream("matching").get_json(
+            f"/internal/v1/volunteers/{volunteer_id}", g.correlation_id
+        )
+        return {"id": volunteer_id, "status": domain.public_status(owner and owner["status"])}

@@ -1,0 +1,35 @@
+"""The gateway's configuration, read from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sanctuary.config import ServiceConfig, env_value
+
+
+@dataclass(frozen=True)
+class GatewayConfig(ServiceConfig):
+    """Where the internal APIs of the other services live, and the coordinator credential."""
+
+    matching_url: str = "http://127.0.0.1:8001"
+    events_url: str = "http://127.0.0.1:8002"
+    notifications_url: str = "http://127.0.0.1:8003"
+    admin_token: str = "dev-admin-token"
+    # Seconds to wait for an internal API before answering 503.
+    upstream_timeout: float = 3.0
+
+
+def from_env(env: Mapping[str, str] | None = None) -> GatewayConfig:
+    """GATEWAY_DATABASE_URL, MATCHING_URL, EVENTS_URL, NOTIFICATIONS_URL, ADMIN_TOKEN and the rest."""
+    env = os.environ if env is None else env
+    return GatewayConfig(
+        **ServiceConfig.common_from_env("gateway", env),  # type: ignore[arg-type]
+        matching_url=env_value("MATCHING_URL", GatewayConfig.matching_url, env).rstrip("/"),
+        events_url=env_value("EVENTS_URL", GatewayConfig.events_url, env).rstrip("/"),
+        notifications_url=env_value(
+            "NOTIFICATIONS_URL", GatewayConfig.notifications_url, env
+        ).rstrip("/"),
+        admin_token=env_value("ADMIN_TOKEN", GatewayConfig.admin_token, env),
+    )

@@ -1,0 +1,34 @@
+"""The gateway's pure rules: what an accepted sign-up announces, and the status a person sees."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sanctuary.contracts import VolunteerSignedUp
+
+# What a person sees until the owning service has taken their submission in.
+RECEIVED = "received"
+
+
+def volunteer_signed_up(volunteer_id: uuid.UUID, form: dict[str, Any], now: datetime) -> VolunteerSignedUp:
+    """The fact the gateway announces for a valid sign-up form; consent is stamped with `now`."""
+    return VolunteerSignedUp(
+        volunteer_id=volunteer_id,
+        name=form["name"],
+        email=form["email"],
+        postcode=form["postcode"],
+        languages=tuple(form["languages"]),
+        consented_at=now,
+    )
+
+
+def public_status(owner_status: str | None) -> str:
+    """`received` until the owning service knows the submission, then the owner's status."""
+    return owner_status or RECEIVED
+
+
+def status_url(kind: str, submission_id: uuid.UUID) -> str:
+    """Where the person polls for the status of what they submitted."""
+    return f"/api/v1/{kind}s/{submission_id}"

@@ -1,0 +1,1 @@
+"""The matching service: befrienders, newcomers, their readiness and their matches."""

@@ -1,0 +1,24 @@
+"""The one place the matching service is wired together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sanctuary.config import ServiceConfig
+from sanctuary.runtime import Service, build_service
+
+from matching.config import from_env
+from matching.handlers import HANDLERS
+from matching.models import Base, Inbox, Outbox
+
+
+def bootstrap(config: ServiceConfig | None = None) -> Service:
+    """Wire the service from `config` (or the environment). Opens no connection yet."""
+    return build_service(
+        config or from_env(),
+        metadata=Base.metadata,
+        migrations=Path(__file__).parent / "migrations",
+        outbox_model=Outbox,
+        inbox_model=Inbox,
+        handlers=HANDLERS,
+    )

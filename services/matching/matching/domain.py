@@ -1,0 +1,19 @@
+"""Matching's pure rules: no database, broker or web framework here."""
+
+from __future__ import annotations
+
+from sanctuary.contracts import VolunteerRegistered, VolunteerSignedUp
+
+# Every volunteer starts here; checks by coordinators (references, screening, training) move
+# them to "ready" (the matching issue) or "inactive".
+INITIAL_STATUS = "applied"
+
+
+def registration(signup: VolunteerSignedUp) -> VolunteerRegistered:
+    """What matching announces once it holds a new volunteer."""
+    return VolunteerRegistered(
+        volunteer_id=signup.volunteer_id,
+        name=signup.name,
+        email=signup.email,
+        status=INITIAL_STATUS,
+    )

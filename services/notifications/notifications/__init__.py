@@ -1,0 +1,1 @@
+"""The notifications service: turns what happened into emails, sent once and logged."""

@@ -1,0 +1,39 @@
+"""The notifications service's configuration, read from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sanctuary.config import ServiceConfig, env_value
+
+
+@dataclass(frozen=True)
+class NotificationsConfig(ServiceConfig):
+    """How to reach the SMTP server, who mail comes from, and how hard to try."""
+
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "Sanctuary Network <hello@sanctuary.invalid>"
+    mail_max_attempts: int = 8
+    mail_poll_seconds: float = 0.2
+
+
+def from_env(env: Mapping[str, str] | None = None) -> NotificationsConfig:
+    """SMTP_HOST, SMTP_PORT, SMTP_USERNAME, SMTP_PASSWORD, SMTP_STARTTLS, MAIL_FROM and the rest."""
+    env = os.environ if env is None else env
+    return NotificationsConfig(
+        **ServiceConfig.common_from_env("notifications", env),  # type: ignore[arg-type]
+        smtp_host=env_value("SMTP_HOST", "localhost", env),
+        smtp_port=int(env_value("SMTP_PORT", "25", env)),
+        smtp_username=env_value("SMTP_USERNAME", "", env),
+        smtp_password=env_value("SMTP_PASSWORD", "", env),
+        smtp_starttls=env_value("SMTP_STARTTLS", "false", env).lower() in ("1", "true", "yes"),
+        mail_from=env_value("MAIL_FROM", NotificationsConfig.mail_from, env),
+        mail_max_attempts=int(env_value("MAIL_MAX_ATTEMPTS", "8", env)),
+        mail_poll_seconds=float(env_value("MAIL_POLL_SECONDS", "0.2", env)),
+    )

@@ -1,0 +1,123 @@
+"""The process commands every service shares: `python -m <service> migrate|worker|relay|parked`.
+
+Each command is a composition root: it reads the environment once (through the service's
+bootstrap), opens its connections, runs until SIGTERM or SIGINT, and closes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sanctuary import envelope, logs, migrations, parking
+from sanctuary.consumer import Worker
+from sanctuary.outbox import Relay
+from sanctuary.runtime import Service
+
+
+def on_stop_signals(stop: Callable[[], None]) -> None:
+    """Call `stop` on SIGTERM (orchestrators) and SIGINT (Ctrl-C)."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop())
+
+
+def run_worker(service: Service) -> None:
+    """Consume the service's queue until told to stop; the message in hand is finished first."""
+    config = service.config
+    if service.inbox_model is None:
+        raise SystemExit(f"{config.service} consumes no messages: it has no worker")
+    connection = envelope.connect(config.amqp_url, heartbeat=30)
+    worker = Worker(
+        connection,
+        service=config.service,
+        handlers=service.handlers,
+        sessions=service.sessions,
+        inbox_model=service.inbox_model,
+        outbox_model=service.outbox_model,
+        retry_delays_ms=config.retry_delays_ms,
+        prefetch=config.prefetch,
+    )
+    on_stop_signals(lambda: setattr(worker, "should_stop", True))
+    try:
+        worker.run()
+    finally:
+        worker.producer_connection.release()
+        connection.release()
+
+
+def run_relay(service: Service) -> None:
+    """Publish the service's outbox until told to stop."""
+    config = service.config
+    relay = Relay(
+        service.sessions,
+        service.outbox_model,
+        envelope.connect(config.amqp_url),
+        app_id=config.service,
+        retry_delays_ms=config.retry_delays_ms,
+        poll_seconds=config.relay_poll_seconds,
+    )
+    on_stop_signals(relay.stopping.set)
+    try:
+        relay.run()
+    finally:
+        relay.connection.release()
+
+
+def run_background(loop: Callable[[threading.Event], None]) -> None:
+    """Run a polling loop (like the mailer) until SIGTERM or SIGINT."""
+    stopping = threading.Event()
+    on_stop_signals(stopping.set)
+    loop(stopping)
+
+
+def _parked(service: Service, args: argparse.Namespace) -> int:
+    config = service.config
+    with envelope.connect(config.amqp_url) as connection:
+        if args.action == "list":
+            rows = parking.list_parked(connection, config.service, config.retry_delays_ms)
+            for row in rows:
+                print(json.dumps(asdict(row)))
+            print(f"{len(rows)} parked message(s) in {config.service}", file=sys.stderr)
+            return 0
+        ids = None if args.all else args.message_ids
+        if not ids and not args.all:
+            print("name message ids to replay, or --all", file=sys.stderr)
+            return 2
+        done = parking.replay(connection, config.service, config.retry_delays_ms, ids)
+        print(f"replayed {len(done)} message(s): {' '.join(done)}", file=sys.stderr)
+        return 0
+
+
+def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run one process of the service that `bootstrap` wires."""
+    parser = argparse.ArgumentParser(description="Run one process of this service.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="bring the database to the newest schema")
+    sub.add_parser("worker", help="consume this service's messages")
+    sub.add_parser("relay", help="publish this service's outbox")
+    parked = sub.add_parser("parked", help="list or replay parked messages")
+    parked.add_argument("action", choices=["list", "replay"])
+    parked.add_argument("message_ids", nargs="*", help="ids to replay")
+    parked.add_argument("--all", action="store_true", help="replay every parked message")
+    service = bootstrap()
+    for name in service.commands:
+        sub.add_parser(name, help=f"run the {name} process")
+    args = parser.parse_args(argv)
+    logs.configure(service.config.service, service.config.log_level)
+    commands: dict[str, Callable[[], Any]] = {
+        "migrate": lambda: migrations.upgrade(
+            service.migrations, service.config.database_url, service.metadata
+        ),
+        "worker": lambda: run_worker(service),
+        "relay": lambda: run_relay(service),
+        "parked": lambda: _parked(service, args),
+        **{name: make(service) for name, make in service.commands.items()},
+    }
+    result = commands[args.command]()
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,86 @@
+"""Reading configuration from the environment: the one place every process does it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2F"
+DEFAULT_RETRY_DELAYS_MS = (1_000, 10_000, 60_000, 600_000)
+
+
+class ConfigError(ValueError):
+    """A variable is set to something the service cannot use."""
+
+
+def _get(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _get(env, name, str(default))
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+
+
+def _delays(env: Mapping[str, str]) -> tuple[int, ...]:
+    raw = _get(env, "RETRY_DELAYS_MS", ",".join(map(str, DEFAULT_RETRY_DELAYS_MS)))
+    try:
+        delays = tuple(int(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"RETRY_DELAYS_MS must be comma-separated integers, not {raw!r}") from exc
+    if not delays or any(d <= 0 for d in delays):
+        raise ConfigError("RETRY_DELAYS_MS needs at least one positive delay")
+    return delays
+
+
+def default_database_url(service: str, env: Mapping[str, str]) -> str:
+    """Embedded default: one SQLite file per service under VAR_DIR (default ./var)."""
+    var_dir = Path(_get(env, "VAR_DIR", "var")).resolve()
+    return f"sqlite:///{var_dir / (service + '.db')}"
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What every process of every service needs; services extend it with their own fields."""
+
+    service: str
+    database_url: str
+    amqp_url: str = DEFAULT_AMQP_URL
+    internal_token: str = "dev-internal-token"
+    log_level: str = "INFO"
+    relay_poll_seconds: float = 0.2
+    retry_delays_ms: tuple[int, ...] = DEFAULT_RETRY_DELAYS_MS
+    prefetch: int = 10
+
+    @classmethod
+    def common_from_env(cls, service: str, env: Mapping[str, str] | None = None) -> dict[str, object]:
+        """The common fields as keyword arguments, for a subclass's from_env to extend."""
+        env = os.environ if env is None else env
+        return {
+            "service": service,
+            "database_url": _get(
+                env, f"{service.upper()}_DATABASE_URL", default_database_url(service, env)
+            ),
+            "amqp_url": _get(env, "AMQP_URL", DEFAULT_AMQP_URL),
+            "internal_token": _get(env, "INTERNAL_TOKEN", "dev-internal-token"),
+            "log_level": _get(env, "LOG_LEVEL", "INFO").upper(),
+            "relay_poll_seconds": _float(env, "RELAY_POLL_SECONDS", 0.2),
+            "retry_delays_ms": _delays(env),
+            "prefetch": int(_float(env, "WORKER_PREFETCH", 10)),
+        }
+
+    @classmethod
+    def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> ServiceConfig:
+        """Build the configuration of `service` from the environment."""
+        return cls(**cls.common_from_env(service, env))  # type: ignore[arg-type]
+
+
+def env_value(name: str, default: str, env: Mapping[str, str] | None = None) -> str:
+    """One variable with its default, for the service-specific fields."""
+    return _get(os.environ if env is None else env, name, default)

@@ -1,0 +1,60 @@
+"""A local SMTP sink for `make run` and the tests: every message it receives becomes a .eml file.
+
+So the email path is always real SMTP, even on a laptop with no mail server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+class SaveToFolder:
+    """aiosmtpd handler that writes each accepted message to `folder` as <time>-<uuid>.eml."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        content = envelope.original_content or b""
+        name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
+        (self.folder / (name + ".part")).write_bytes(content)
+        # Rename last, so a reader never sees a half-written file.
+        (self.folder / (name + ".part")).rename(self.folder / name)
+        return "250 Message accepted for delivery"
+
+def start(folder: Path, host: str = "127.0.0.1", port: int = 0) -> Controller:
+    """Start the sink in a background thread; `controller.port` is the bound port."""
+    controller = Controller(SaveToFolder(folder), hostname=host, port=port)
+    controller.start()
+    return controller
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the sink in the foreground until interrupted."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dir", default="var/mail", type=Path)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", default=1025, type=int)
+    args = parser.parse_args(argv)
+    controller = start(args.dir, args.host, args.port)
+    print(f"SMTP sink on {args.host}:{args.port}, saving mail to {args.dir}/", flush=True)
+    stop = threading.Event()
+
+    def _stop(*_: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    stop.wait()
+    controller.stop()
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Alembic, driven from code: one migration history per service, no alembic.ini needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData
+
+from sanctuary.db import make_engine
+
+
+def alembic_config(script_location: Path, database_url: str, metadata: MetaData) -> Config:
+    """An Alembic configuration for one service's migrations and database."""
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    # ConfigParser interpolation would read a % in a password as a placeholder.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes["target_metadata"] = metadata
+    return config
+
+
+def upgrade(script_location: Path, database_url: str, metadata: MetaData) -> None:
+    """Bring the service's database to the newest revision."""
+    command.upgrade(alembic_config(script_location, database_url, metadata), "head")
+
+
+def run_env() -> None:
+    """The body of every service's migrations/env.py (online mode only)."""
+    config = context.config
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=config.attributes["target_metadata"],
+            # SQLite cannot ALTER most things: batch mode rebuilds the table instead.
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

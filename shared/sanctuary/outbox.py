@@ -1,0 +1,142 @@
+"""The outbox: record a message in the caller's transaction; the relay publishes it later.
+
+A crash anywhere loses nothing: before the commit neither the change nor the message exists;
+after it, the row waits until a relay has a confirm from the broker and marks it sent. A relay
+that dies after the confirm and before marking publishes that row again, and the consumer's
+inbox makes the second copy a no-op.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from kombu import Connection, Producer
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from sanctuary import contracts, envelope, topology
+from sanctuary.db import SessionFactory
+from sanctuary.messaging_models import OutboxMixin
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(
+    session: Session,
+    outbox_model: type[OutboxMixin],
+    message: Any,
+    *,
+    correlation_id: str,
+    message_id: str | None = None,
+) -> str:
+    """Add `message` to the outbox in `session`'s transaction; returns its message_id."""
+    message_type, body = contracts.dump(message)
+    row = outbox_model(
+        message_id=message_id or envelope.new_message_id(),
+        type=message_type,
+        body=json.dumps(body, separators=(",", ":")),
+        correlation_id=correlation_id,
+        schema_version=contracts.schema_version(message_type),
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    return row.message_id
+
+
+class Relay:
+    """Publishes unsent outbox rows with publisher confirms and marks them sent."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        outbox_model: type[OutboxMixin],
+        connection: Connection,
+        *,
+        app_id: str,
+        retry_delays_ms: tuple[int, ...],
+        batch_size: int = 100,
+        poll_seconds: float = 0.2,
+    ) -> None:
+        self.sessions = sessions
+        self.outbox_model = outbox_model
+        self.connection = connection
+        self.app_id = app_id
+        self.retry_delays_ms = retry_delays_ms
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.stopping = threading.Event()
+        self._producer: Producer | None = None
+
+    def publish_batch(self) -> int:
+        """Publish one batch of unsent rows; returns how many were published."""
+        model = self.outbox_model
+        with self.sessions.begin() as session:
+            # SKIP LOCKED: several relays on one PostgreSQL database each take different rows,
+            # so no row is published twice. (SQLite serialises them with BEGIN IMMEDIATE.)
+            rows = session.scalars(
+                select(model)
+                .where(model.sent_at.is_(None))
+                .order_by(model.created_at)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                self._publish(row)
+                # Marked only after the confirm; committed after the whole batch is confirmed.
+                row.sent_at = datetime.now(UTC)
+        return len(rows)
+
+    def run(self) -> None:
+        """Publish until stopped; sleeps only when there was nothing to publish."""
+        log.info("relay started", extra={"app_id": self.app_id})
+        while not self.stopping.is_set():
+            try:
+                published = self.publish_batch()
+            except envelope.BROKER_ERRORS as exc:
+                # The batch rolled back: its rows stay unsent and are published after reconnecting.
+                log.warning("relay cannot reach the broker, retrying in 1 s: %r", exc)
+                self._reset_connection()
+                self.stopping.wait(1.0)
+                continue
+            except SQLAlchemyError as exc:
+                log.warning("relay cannot reach its database, retrying in 1 s: %r", exc)
+                self.stopping.wait(1.0)
+                continue
+            if published < self.batch_size:
+                self.stopping.wait(self.poll_seconds)
+        log.info("relay stopped")
+
+    def _publish(self, row: OutboxMixin) -> None:
+        if self._producer is None:
+            channel = self.connection.channel()
+            topology.declare_all(channel, self.retry_delays_ms)
+            self._producer = Producer(channel)
+        env = envelope.Envelope(
+            message_id=row.message_id,
+            type=row.type,
+            correlation_id=row.correlation_id,
+            app_id=self.app_id,
+            timestamp=int(row.created_at.timestamp()),
+            schema_version=row.schema_version,
+            body=row.body.encode(),
+        )
+        envelope.publish(
+            self._producer, env, exchange=topology.EXCHANGE_NAME, routing_key=row.type
+        )
+        log.debug(
+            "published %s", row.type,
+            extra={"message_id": row.message_id, "correlation_id": row.correlation_id},
+        )
+
+    def _reset_connection(self) -> None:
+        self._producer = None
+        with contextlib.suppress(Exception):  # the old connection is broken; closing may fail too
+            self.connection.release()
+        self.connection = self.connection.clone()

@@ -1,0 +1,56 @@
+"""What the shared process commands need to know about a service, built by its bootstrap()."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, MetaData
+
+from sanctuary.config import ServiceConfig
+from sanctuary.consumer import Handler
+from sanctuary.db import SessionFactory, make_engine, session_factory
+from sanctuary.messaging_models import InboxMixin, OutboxMixin
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service, wired: its configuration, database, models, handlers and extra commands."""
+
+    config: ServiceConfig
+    engine: Engine
+    sessions: SessionFactory
+    metadata: MetaData
+    migrations: Path
+    outbox_model: type[OutboxMixin]
+    # None for a service that consumes nothing (the gateway).
+    inbox_model: type[InboxMixin] | None
+    handlers: Mapping[str, Handler]
+    # Process types beyond web/worker/relay, e.g. notifications' mailer: name -> run(stop_flag).
+    commands: Mapping[str, Callable[[Service], Callable[[], None]]] = field(default_factory=dict)
+
+
+def build_service(
+    config: ServiceConfig,
+    *,
+    metadata: MetaData,
+    migrations: Path,
+    outbox_model: type[OutboxMixin],
+    inbox_model: type[InboxMixin] | None,
+    handlers: Mapping[str, Handler],
+    commands: Mapping[str, Callable[[Service], Callable[[], None]]] | None = None,
+) -> Service:
+    """Wire a service: its engine and session factory from the configuration. Connects lazily."""
+    engine = make_engine(config.database_url)
+    return Service(
+        config=config,
+        engine=engine,
+        sessions=session_factory(engine),
+        metadata=metadata,
+        migrations=migrations,
+        outbox_model=outbox_model,
+        inbox_model=inbox_model,
+        handlers=handlers,
+        commands=commands or {},
+    )

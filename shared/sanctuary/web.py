@@ -1,0 +1,133 @@
+"""Flask plumbing every service's web process shares: problem+json errors, the service
+credential on internal APIs, and health endpoints."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException, Unauthorized
+
+from sanctuary import logs
+from sanctuary.db import ping
+from sanctuary.runtime import Service
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> Response:
+    """An RFC 9457 problem document."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM
+    return response
+
+
+def field_errors(messages: Any, prefix: str = "") -> list[dict[str, str]]:
+    """Flatten marshmallow's nested error messages into [{"field", "pointer", "detail"}]."""
+    found: list[dict[str, str]] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = "" if key == "_schema" else str(key)
+            path = f"{prefix}.{name}" if prefix and name else (name or prefix)
+            found.extend(field_errors(value, path))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        for text in messages:
+            pointer = "/" + prefix.replace(".", "/") if prefix else ""
+            found.append({"field": prefix or "(body)", "pointer": "#" + pointer, "detail": text})
+    elif isinstance(messages, list):
+        for value in messages:
+            found.extend(field_errors(value, prefix))
+    else:
+        found.append({"field": prefix or "(body)", "pointer": "#/" + prefix.replace(".", "/"),
+                      "detail": str(messages)})
+    return found
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    # webargs (through flask-smorest's abort) leaves per-field messages in exc.data.
+    messages = (getattr(exc, "data", None) or {}).get("messages")
+    if messages:
+        located = messages.get("json", messages) if isinstance(messages, dict) else messages
+        errors = field_errors(located)
+        detail = "; ".join(f"{e['field']}: {e['detail']}" for e in errors)
+        response = problem(status, exc.name, detail, errors=errors)
+    else:
+        response = problem(status, exc.name, exc.description)
+    for name, value in (exc.get_headers() if status in (401, 405) else []):
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _unexpected(exc: Exception) -> Response:
+    # Logged with its traceback for the operator; the client gets no detail of the internals.
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(500, "Internal Server Error", "Something went wrong on our side.")
+
+
+def install_error_handlers(app: Flask) -> None:
+    """Every error, expected or not, answers application/problem+json; never a stack trace."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def require_service_token(blueprint: Blueprint) -> None:
+    """Internal APIs answer only callers holding the service credential (INTERNAL_TOKEN)."""
+
+    @blueprint.before_request
+    def _check() -> None:
+        expected = current_app.config["INTERNAL_TOKEN"]
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise Unauthorized("This internal API needs the service credential.")
+
+
+def health_blueprint(engine_of: Callable[[], Engine]) -> Blueprint:
+    """/healthz says the process is up; /readyz also checks that its database answers."""
+    blueprint = Blueprint("health", __name__)
+
+    @blueprint.get("/healthz")
+    def healthz() -> Response:
+        return jsonify(status="ok")
+
+    @blueprint.get("/readyz")
+    def readyz() -> Response:
+        try:
+            ping(engine_of())
+        except SQLAlchemyError:
+            log.warning("readiness check: database unreachable")
+            return problem(503, "Service Unavailable", "The database does not answer.")
+        return jsonify(status="ready")
+
+    return blueprint
+
+
+def create_service_app(import_name: str, service: Service, *blueprints: Blueprint) -> Flask:
+    """The Flask app of a service's web process: logging, errors, health and its blueprints."""
+    logs.configure(service.config.service, service.config.log_level)
+    app = Flask(import_name)
+    app.config["INTERNAL_TOKEN"] = service.config.internal_token
+    app.extensions["service"] = service
+    install_error_handlers(app)
+    app.register_blueprint(health_blueprint(lambda: service.engine))
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    return app
+
+
+def current_service() -> Service:
+    """The wired service of the app handling this request."""
+    service: Service = current_app.extensions["service"]
+    return service
