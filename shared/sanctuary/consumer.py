@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,9 +62,12 @@ class Context:
 Handler = Callable[[Any, Context], None]
 
 
+_EMAIL = re.compile(r"[^\s<>\"'(),:;\[\]]+@[^\s<>\"'(),:;\[\]]+")
+
+
 def describe(exc: BaseException) -> str:
-    """A short, personal-data-free description of a failure, for headers and logs."""
-    first_line = (str(exc).splitlines() or [""])[0][:200]
+    """A short description of a failure for headers and logs, with email addresses blanked."""
+    first_line = _EMAIL.sub("<email>", (str(exc).splitlines() or [""])[0])[:200]
     return f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
 
 

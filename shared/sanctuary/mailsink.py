@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -31,9 +32,17 @@ class SaveToFolder:
         (self.folder / (name + ".part")).rename(self.folder / name)
         return "250 Message accepted for delivery"
 
-def start(folder: Path, host: str = "127.0.0.1", port: int = 0) -> Controller:
-    """Start the sink in a background thread; `controller.port` is the bound port."""
-    controller = Controller(SaveToFolder(folder), hostname=host, port=port)
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (aiosmtpd cannot bind port 0 itself)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def start(folder: Path, host: str = "127.0.0.1", port: int = 0, handler: Any = None) -> Controller:
+    """Start the sink (or `handler`) in a background thread on `port`, or on a free one if 0."""
+    controller = Controller(handler or SaveToFolder(folder), hostname=host,
+                            port=port or free_port(host))
     controller.start()
     return controller
 

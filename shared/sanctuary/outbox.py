@@ -73,6 +73,7 @@ class Relay:
         self.poll_seconds = poll_seconds
         self.stopping = threading.Event()
         self._producer: Producer | None = None
+        self.published = 0
 
     def publish_batch(self) -> int:
         """Publish one batch of unsent rows; returns how many were published."""
@@ -109,9 +110,11 @@ class Relay:
                 log.warning("relay cannot reach its database, retrying in 1 s: %r", exc)
                 self.stopping.wait(1.0)
                 continue
+            self.published += published
             if published < self.batch_size:
                 self.stopping.wait(self.poll_seconds)
-        log.info("relay stopped")
+        log.info("relay stopped after publishing %d messages", self.published,
+                 extra={"published": self.published})
 
     def _publish(self, row: OutboxMixin) -> None:
         if self._producer is None:

@@ -68,6 +68,11 @@ class Mailer:
                          sender=self.config.mail_from, message_id=str(delivery.id))
         try:
             smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            permanent = all(domain.is_permanent_smtp_code(code) for code in codes)
+            self._failed(delivery, exc, permanent=permanent)
+            return
         except smtplib.SMTPResponseException as exc:
             self._failed(delivery, exc, permanent=domain.is_permanent_smtp_code(exc.smtp_code))
             return

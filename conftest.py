@@ -1,0 +1,98 @@
+"""Fixtures for every test in the repository.
+
+What is real: RabbitMQ and PostgreSQL are the servers of this machine (AMQP_URL and
+TEST_POSTGRES_URL, defaulting to localhost), each test in its own vhost and databases; where
+no server is given and a Docker engine is reachable, testcontainers starts them instead.
+Nothing about the broker or the database is faked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from sanctuary.config import DEFAULT_AMQP_URL, ServiceConfig
+from sanctuary.migrations import upgrade
+from sanctuary.runtime import Service
+from sanctuary.testing import (
+    DEFAULT_TEST_POSTGRES_URL,
+    TEST_RETRY_DELAYS_MS,
+    private_database,
+    private_vhost,
+)
+
+ROOT = Path(__file__).parent
+
+
+def _docker_reachable() -> bool:
+    try:
+        import docker  # type: ignore[import-not-found]
+
+        docker.from_env().ping()
+    except Exception:  # no SDK, no socket, no engine: all mean "not here"
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def broker_base_url() -> Iterator[str]:
+    """The AMQP URL of a RabbitMQ server the tests may make vhosts on."""
+    if "AMQP_URL" in os.environ or not _docker_reachable():
+        yield os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)
+        return
+    from testcontainers.rabbitmq import RabbitMqContainer  # type: ignore[import-not-found]
+
+    with RabbitMqContainer("rabbitmq:3.13") as container:
+        params = container.get_connection_params()
+        yield f"amqp://guest:guest@{params.host}:{params.port}/%2F"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A PostgreSQL URL with the right to create databases."""
+    if "TEST_POSTGRES_URL" in os.environ or not _docker_reachable():
+        yield os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
+        return
+    from testcontainers.postgres import PostgresContainer  # type: ignore[import-not-found]
+
+    with PostgresContainer("postgres:16", driver="psycopg") as container:
+        yield container.get_connection_url()
+
+
+@pytest.fixture
+def amqp_url(broker_base_url: str) -> Iterator[str]:
+    """A private, empty RabbitMQ vhost for this test."""
+    with private_vhost(broker_base_url) as url:
+        yield url
+
+
+@pytest.fixture
+def make_database(postgres_admin_url: str) -> Iterator[Callable[[str], str]]:
+    """Make private PostgreSQL databases for this test, by service name."""
+    with ExitStack() as stack:
+        yield lambda service: stack.enter_context(private_database(postgres_admin_url, service))
+
+
+@pytest.fixture
+def make_service(
+    amqp_url: str, make_database: Callable[[str], str]
+) -> Iterator[Callable[..., Service]]:
+    """Wire a service on its own migrated PostgreSQL database and this test's vhost."""
+    made: list[Service] = []
+
+    def make(bootstrap: Callable[..., Service], name: str, config_type: type = ServiceConfig,
+             **overrides: object) -> Service:
+        settings = {"retry_delays_ms": TEST_RETRY_DELAYS_MS, "relay_poll_seconds": 0.05, **overrides}
+        config = config_type(service=name, database_url=make_database(name), amqp_url=amqp_url,
+                             **settings)
+        service = bootstrap(config)
+        upgrade(service.migrations, config.database_url, service.metadata)
+        made.append(service)
+        return service
+
+    yield make
+    for service in made:
+        service.engine.dispose()

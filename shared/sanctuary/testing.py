@@ -1,0 +1,188 @@
+"""Helpers for the tests of every service: real brokers and databases, made and thrown away.
+
+Where this machine runs RabbitMQ and PostgreSQL (AMQP_URL, TEST_POSTGRES_URL), each test gets
+its own RabbitMQ vhost and its own databases on them; where it does not but a Docker engine is
+reachable, testcontainers starts them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from kombu import Connection, Producer
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+T = TypeVar("T")
+
+# Short delays so that retry tests take a second, not ten minutes.
+TEST_RETRY_DELAYS_MS = (200, 400, 800)
+DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def wait_until(probe: Callable[[], T], timeout: float = 10.0, interval: float = 0.05) -> T:
+    """Poll `probe` until it returns something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {probe}")
+        time.sleep(interval)
+
+
+@contextmanager
+def private_vhost(base_url: str) -> Iterator[str]:
+    """A fresh RabbitMQ vhost on the local broker, deleted afterwards; yields its AMQP URL."""
+    if shutil.which("rabbitmqctl") is None:
+        raise RuntimeError("rabbitmqctl is needed to make a private vhost on the local broker")
+    name = f"sanctuary-test-{uuid.uuid4().hex[:12]}"
+    parts = urlsplit(base_url)
+    user = parts.username or "guest"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name, user, ".*", ".*", ".*"],
+                   check=True, capture_output=True)
+    try:
+        yield urlunsplit(parts._replace(path="/" + quote(name, safe="")))
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], check=False,
+                       capture_output=True)
+
+
+@contextmanager
+def private_database(admin_url: str, service: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one service, dropped afterwards; yields its URL."""
+    name = f"t_{uuid.uuid4().hex[:10]}_{service}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def publish_raw(
+    amqp_url: str, routing_key: str, body: bytes | str, *, exchange: str = "sanctuary",
+    **properties: Any,
+) -> None:
+    """Publish exactly these bytes and properties, confirmed: for tests of bad messages."""
+    from sanctuary import topology
+
+    with Connection(amqp_url, transport_options={"confirm_publish": True}) as connection:
+        channel = connection.channel()
+        topology.declare_all(channel, TEST_RETRY_DELAYS_MS)
+        Producer(channel).publish(body, exchange=exchange, routing_key=routing_key,
+                                  retry=False, **properties)
+
+
+@contextmanager
+def running_worker(service: Any, handlers: Any = None) -> Iterator[Any]:
+    """Run `service`'s worker (optionally with other handlers) in a thread for the block."""
+    import threading
+
+    from sanctuary.consumer import Worker
+    from sanctuary.envelope import connect
+
+    config = service.config
+    worker = Worker(
+        connect(config.amqp_url, heartbeat=30), service=config.service,
+        handlers=handlers if handlers is not None else service.handlers,
+        sessions=service.sessions, inbox_model=service.inbox_model,
+        outbox_model=service.outbox_model, retry_delays_ms=config.retry_delays_ms,
+        prefetch=config.prefetch,
+    )
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        yield worker
+    finally:
+        worker.should_stop = True
+        thread.join(timeout=10)
+        worker.producer_connection.release()
+        worker.connection.release()
+
+
+@contextmanager
+def running_relay(service: Any) -> Iterator[Any]:
+    """Run `service`'s relay in a thread for the block."""
+    import threading
+
+    from sanctuary.envelope import connect
+    from sanctuary.outbox import Relay
+
+    config = service.config
+    relay = Relay(service.sessions, service.outbox_model, connect(config.amqp_url),
+                  app_id=config.service, retry_delays_ms=config.retry_delays_ms,
+                  poll_seconds=config.relay_poll_seconds)
+    thread = threading.Thread(target=relay.run, daemon=True)
+    thread.start()
+    try:
+        yield relay
+    finally:
+        relay.stopping.set()
+        thread.join(timeout=10)
+        relay.connection.release()
+
+
+def queue_messages(amqp_url: str, queue: str) -> list[Any]:
+    """Take every message now in `queue` (acking them): what a test asserts on."""
+    from kombu import Queue
+
+    taken = []
+    with Connection(amqp_url) as connection:
+        bound = Queue(queue, no_declare=True)(connection.channel())
+        while (message := bound.get(no_ack=True)) is not None:
+            taken.append(message)
+    return taken
+
+
+def signed_up(**overrides: Any) -> Any:
+    """A valid volunteer.signed_up message; override any field."""
+    from datetime import UTC, datetime
+
+    from sanctuary.contracts import VolunteerSignedUp
+
+    fields = {"volunteer_id": uuid.uuid4(), "name": "Test Volunteer",
+              "email": "volunteer@example.org", "postcode": "LS6 1AA",
+              "languages": ("en", "ar"), "consented_at": datetime.now(UTC)}
+    return VolunteerSignedUp(**{**fields, **overrides})
+
+
+def registered(**overrides: Any) -> Any:
+    """A valid volunteer.registered message; override any field."""
+    from sanctuary.contracts import VolunteerRegistered
+
+    fields = {"volunteer_id": uuid.uuid4(), "name": "Test Volunteer",
+              "email": "volunteer@example.org", "status": "applied"}
+    return VolunteerRegistered(**{**fields, **overrides})
+
+
+def publish_message(amqp_url: str, message: Any, *, message_id: str | None = None) -> str:
+    """Publish a contract message with the full envelope, as a relay would; returns its id."""
+    import json
+
+    from sanctuary import contracts, envelope, topology
+
+    message_type, body = contracts.dump(message)
+    env = envelope.Envelope(
+        message_id=message_id or envelope.new_message_id(), type=message_type,
+        correlation_id=str(uuid.uuid4()), app_id="test", timestamp=envelope.now_timestamp(),
+        schema_version=contracts.schema_version(message_type), body=json.dumps(body).encode(),
+    )
+    with envelope.connect(amqp_url) as connection:
+        channel = connection.channel()
+        topology.declare_all(channel, TEST_RETRY_DELAYS_MS)
+        envelope.publish(Producer(channel), env, exchange=topology.EXCHANGE_NAME,
+                         routing_key=message_type)
+    return env.message_id

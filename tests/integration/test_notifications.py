@@ -1,0 +1,138 @@
+"""The notifications worker and mailer, against a real SMTP server (aiosmtpd, in the test).
+
+Real: RabbitMQ (a private vhost), PostgreSQL (a private database), SMTP over TCP.
+"""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from notifications.bootstrap import bootstrap
+from notifications.config import NotificationsConfig
+from notifications.mailer import Mailer
+from notifications.models import Delivery, Inbox
+from sanctuary import mailsink
+from sanctuary.runtime import Service
+from sanctuary.testing import publish_message, registered, running_worker, wait_until
+from sqlalchemy import func, select, update
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A real SMTP server that saves what it receives; yields (port, folder)."""
+    controller = mailsink.start(tmp_path / "mail")
+    yield controller.port, tmp_path / "mail"
+    controller.stop()
+
+
+@pytest.fixture
+def notifications(make_service: Callable[..., Service], sink: tuple[int, Path]) -> Service:
+    """The notifications service on its own database and vhost, mailing the sink."""
+    return make_service(bootstrap, "notifications", NotificationsConfig,
+                        smtp_host="127.0.0.1", smtp_port=sink[0])
+
+
+def mailer(service: Service, **overrides: Any) -> Mailer:
+    config = service.config
+    assert isinstance(config, NotificationsConfig)
+    return Mailer(service.sessions, replace(config, **overrides))
+
+
+def count(service: Service, model: Any, *where: Any) -> int:
+    with service.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def received(folder: Path) -> list[email.message.Message]:
+    return [email.message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
+
+
+def test_a_registration_delivered_twice_sends_one_welcome_email(
+    notifications: Service, sink: tuple[int, Path]
+) -> None:
+    """Same message twice, and the same news under a new id: one delivery, one email."""
+    event = registered(name="Amina", email="amina@example.org")
+    url = notifications.config.amqp_url
+    publish_message(url, event, message_id="9e0f0c66-0000-4000-8000-000000000001")
+    publish_message(url, event, message_id="9e0f0c66-0000-4000-8000-000000000001")
+    publish_message(url, event)
+    with running_worker(notifications):
+        wait_until(lambda: count(notifications, Inbox) == 2)
+    assert count(notifications, Delivery) == 1
+    assert mailer(notifications).send_due() == 1
+    assert mailer(notifications).send_due() == 0
+    [message] = received(sink[1])
+    assert message["To"] == "amina@example.org"
+    assert message.is_multipart()
+    parts = {part.get_content_type(): part.get_payload(decode=True).decode()
+             for part in message.walk() if not part.is_multipart()}
+    assert "Dear Amina," in parts["text/plain"]
+    assert "Dear Amina," in parts["text/html"]
+
+
+def test_names_are_escaped_in_the_html_email(notifications: Service, sink: tuple[int, Path]) -> None:
+    """A name is text, never markup."""
+    publish_message(notifications.config.amqp_url, registered(name="<b>Bo</b>"))
+    with running_worker(notifications):
+        wait_until(lambda: count(notifications, Delivery) == 1)
+    mailer(notifications).send_due()
+    [message] = received(sink[1])
+    html = next(p for p in message.walk() if p.get_content_type() == "text/html")
+    assert "&lt;b&gt;Bo&lt;/b&gt;" in html.get_payload(decode=True).decode()
+
+
+def test_smtp_failing_keeps_the_email_pending_and_it_is_sent_later(
+    notifications: Service, sink: tuple[int, Path]
+) -> None:
+    """A server that is down costs a delay, not the email."""
+    publish_message(notifications.config.amqp_url, registered())
+    with running_worker(notifications):
+        wait_until(lambda: count(notifications, Delivery) == 1)
+    assert mailer(notifications, smtp_port=mailsink.free_port()).send_due() == 1
+    with notifications.sessions() as session:
+        delivery = session.scalars(select(Delivery)).one()
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.next_attempt_at > datetime.now(UTC)
+    assert mailer(notifications).send_due() == 0  # not due yet
+    with notifications.sessions.begin() as session:
+        session.execute(update(Delivery).values(next_attempt_at=datetime.now(UTC)))
+    assert mailer(notifications).send_due() == 1
+    assert count(notifications, Delivery, Delivery.status == "sent") == 1
+    assert len(received(sink[1])) == 1
+
+
+class RefusingHandler:
+    """An SMTP server that knows no such mailbox."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          options: Any) -> str:
+        return "550 5.1.1 No such mailbox"
+
+
+def test_a_refused_recipient_fails_the_delivery_without_retrying(
+    notifications: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 5xx answer will not change: the delivery is marked failed, the address kept out of logs."""
+    publish_message(notifications.config.amqp_url, registered())
+    with running_worker(notifications):
+        wait_until(lambda: count(notifications, Delivery) == 1)
+    refusing = mailsink.start(Path("unused"), handler=RefusingHandler())
+    try:
+        mailer(notifications, smtp_port=refusing.port).send_due()
+    finally:
+        refusing.stop()
+    with notifications.sessions() as session:
+        delivery = session.scalars(select(Delivery)).one()
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert "SMTPRecipientsRefused" in (delivery.last_error or "")
+    assert "volunteer@example.org" not in (delivery.last_error or "")
+    assert "could not send" in caplog.text
+    assert "volunteer@example.org" not in caplog.text

@@ -1,0 +1,126 @@
+"""The outbox relay, run as the real `python -m gateway relay` process.
+
+Real: RabbitMQ (a private vhost), PostgreSQL (a private database), the relay processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from gateway.bootstrap import bootstrap
+from gateway.config import GatewayConfig
+from gateway.models import Outbox
+from sanctuary import topology
+from sanctuary.outbox import enqueue
+from sanctuary.runtime import Service
+from sanctuary.testing import queue_messages, signed_up, wait_until
+from sqlalchemy import func, select
+
+pytestmark = pytest.mark.integration
+MATCHING_QUEUE = topology.queue_name("matching")
+
+
+@pytest.fixture
+def gateway(make_service: Callable[..., Service]) -> Service:
+    """The gateway on its own PostgreSQL database and vhost."""
+    return make_service(bootstrap, "gateway", GatewayConfig)
+
+
+@contextmanager
+def relay_process(service: Service, amqp_url: str | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m gateway relay` as a separate process; stopped with SIGTERM afterwards."""
+    env = {**os.environ, "GATEWAY_DATABASE_URL": service.config.database_url,
+           "AMQP_URL": amqp_url or service.config.amqp_url, "RELAY_POLL_SECONDS": "0.05",
+           "RETRY_DELAYS_MS": ",".join(map(str, service.config.retry_delays_ms))}
+    process = subprocess.Popen([sys.executable, "-m", "gateway", "relay"], env=env,
+                               stderr=subprocess.PIPE)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        _, process.stderr_text = process.communicate(timeout=10)  # type: ignore[attr-defined]
+
+
+def add_to_outbox(service: Service, how_many: int) -> list[str]:
+    with service.sessions.begin() as session:
+        return [enqueue(session, Outbox, signed_up(), correlation_id=f"c-{i}")
+                for i in range(how_many)]
+
+
+def unsent(service: Service) -> int:
+    with service.sessions() as session:
+        return int(session.scalar(
+            select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_(None))) or 0)
+
+
+def published_count(process: subprocess.Popen[bytes]) -> int:
+    """What a stopped relay says it published, from its last log line."""
+    text: bytes = process.stderr_text  # type: ignore[attr-defined]
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith(b"{")]
+    return int(next(line["published"] for line in lines if "published" in line))
+
+
+def published_ids(amqp_url: str) -> list[Any]:
+    return [m.properties["message_id"] for m in queue_messages(amqp_url, MATCHING_QUEUE)]
+
+
+def test_a_relay_killed_after_the_commit_and_before_the_publish_publishes_once_on_restart(
+    gateway: Service,
+) -> None:
+    """The row outlives the dead relay; the next relay publishes it, and only once."""
+    [message_id] = add_to_outbox(gateway, 1)
+    # This relay can reach its database but no broker: it holds the row and cannot publish.
+    with relay_process(gateway, amqp_url="amqp://guest:guest@127.0.0.1:1/") as doomed:
+        time.sleep(1.5)
+        doomed.send_signal(signal.SIGKILL)
+    assert unsent(gateway) == 1
+    with relay_process(gateway):
+        wait_until(lambda: unsent(gateway) == 0)
+    with relay_process(gateway):  # and a later relay finds nothing left to send
+        time.sleep(1)
+    assert published_ids(gateway.config.amqp_url) == [message_id]
+
+
+def test_a_published_message_carries_the_whole_envelope(gateway: Service) -> None:
+    """message_id, type, timestamp, correlation_id, app_id, content type, persistence, version."""
+    [message_id] = add_to_outbox(gateway, 1)
+    with relay_process(gateway):
+        wait_until(lambda: unsent(gateway) == 0)
+    [message] = queue_messages(gateway.config.amqp_url, MATCHING_QUEUE)
+    props = message.properties
+    assert props["message_id"] == message_id
+    assert props["type"] == "volunteer.signed_up"
+    assert props["correlation_id"] == "c-0"
+    assert props["app_id"] == "gateway"
+    assert props["delivery_mode"] == 2
+    assert abs(props["timestamp"] - time.time()) < 60
+    assert message.content_type == "application/json"
+    assert message.headers["schema_version"] == 1
+
+
+def test_two_relays_on_one_postgres_outbox_under_load_publish_every_row_exactly_once(
+    gateway: Service,
+) -> None:
+    """SKIP LOCKED hands each row to one relay: 2,000 rows, 2,000 distinct messages."""
+    expected = add_to_outbox(gateway, 1000)
+    with relay_process(gateway) as one, relay_process(gateway) as two:
+        expected += add_to_outbox(gateway, 1000)  # more arrive while both relays run
+        wait_until(lambda: unsent(gateway) == 0, timeout=60)
+    shares = [published_count(one), published_count(two)]
+    assert sum(shares) == 2000
+    assert min(shares) > 0, f"one relay did all the work: {shares}"
+    ids = published_ids(gateway.config.amqp_url)
+    duplicates = [i for i, n in Counter(ids).items() if n > 1]
+    assert duplicates == []
+    assert sorted(ids) == sorted(expected)
