@@ -1,0 +1,186 @@
+"""The gateway's public API on its own: validation, idempotency, and what it records.
+
+Real: the Flask app and its SQLite database (as `make run` uses). No broker is needed: the
+gateway only writes its outbox; the relay tests publish it. Matching is unreachable here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from gateway.app import create_app
+from gateway.config import GatewayConfig
+from gateway.models import Outbox
+from sanctuary.migrations import upgrade
+from sqlalchemy import select
+
+VALID = {"name": "Amina", "email": "amina@example.org", "postcode": "ls6 1aa",
+         "languages": ["en", "ar"], "consent": True}
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Any]:
+    """The gateway on a migrated SQLite file; matching's URL leads nowhere."""
+    config = GatewayConfig(service="gateway", database_url=f"sqlite:///{tmp_path / 'g.db'}",
+                           matching_url="http://127.0.0.1:1", upstream_timeout=0.5)
+    app = create_app(config)
+    service = app.extensions["service"]
+    upgrade(service.migrations, config.database_url, service.metadata)
+    yield app
+    service.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Any) -> FlaskClient:
+    """A test client of the gateway app."""
+    return app.test_client()
+
+
+def outbox(app: Any) -> list[Outbox]:
+    with app.extensions["service"].sessions() as session:
+        return list(session.scalars(select(Outbox)))
+
+
+def post(client: FlaskClient, body: Any = None, **kwargs: Any) -> Any:
+    return client.post("/api/v1/volunteers", json=VALID if body is None else body, **kwargs)
+
+
+def test_a_valid_sign_up_is_accepted_with_where_to_follow_it(client: FlaskClient, app: Any) -> None:
+    """202, the id, the status URL in the body and in Location; one outbox message."""
+    answer = post(client)
+    assert answer.status_code == 202
+    assert answer.headers["Location"] == answer.json["status_url"]
+    assert answer.json["status_url"] == f"/api/v1/volunteers/{answer.json['id']}"
+    [row] = outbox(app)
+    assert row.type == "volunteer.signed_up"
+    body = json.loads(row.body)
+    assert body["volunteer_id"] == answer.json["id"]
+    assert body["postcode"] == "LS6 1AA"
+    assert row.correlation_id == answer.headers["X-Correlation-ID"]
+
+
+def problem_fields(answer: Any) -> dict[str, str]:
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    return {e["field"]: e["detail"] for e in answer.json["errors"]}
+
+
+@pytest.mark.parametrize(("change", "field", "reason"), [
+    ({"name": None}, "name", "Field may not be null."),
+    ({"email": "amina-at-example"}, "email", "Not a valid email address."),
+    ({"email": "a" * 250 + "@example.org"}, "email", "Longer than maximum length 254."),
+    ({"consent": False}, "consent", "Consent must be given (true) to sign up."),
+    ({"consent": "true"}, "consent", "Not a valid boolean."),
+    ({"languages": []}, "languages", "Length must be between 1 and 20."),
+    ({"languages": "en"}, "languages", "Not a valid list."),
+    ({"postcode": "nowhere"}, "postcode", "Not a valid UK postcode."),
+    ({"name": "x" * 101}, "name", "Length must be between 1 and 100."),
+    ({"name": 42}, "name", "Not a valid string."),
+    ({"nationality": "x"}, "nationality", "Unknown field."),
+])
+def test_a_bad_field_is_named_with_its_reason(
+    client: FlaskClient, app: Any, change: dict[str, Any], field: str, reason: str
+) -> None:
+    """422 problem+json naming the field; nothing recorded, nothing published."""
+    answer = post(client, {**VALID, **change})
+    assert answer.status_code == 422
+    assert problem_fields(answer)[field] == reason
+    assert outbox(app) == []
+
+
+def test_missing_fields_are_all_named_at_once(client: FlaskClient) -> None:
+    """A person fixes every mistake in one go."""
+    answer = post(client, {})
+    assert answer.status_code == 422
+    assert set(problem_fields(answer)) == {"name", "email", "postcode", "languages", "consent"}
+
+
+def test_a_body_that_is_not_json_gets_400(client: FlaskClient) -> None:
+    """Broken JSON is a bad request, explained."""
+    answer = client.post("/api/v1/volunteers", data="{", content_type="application/json")
+    assert answer.status_code == 400
+    assert answer.json["detail"] == "(body): Invalid JSON body."
+
+
+def test_a_body_that_is_not_an_object_gets_422(client: FlaskClient) -> None:
+    """A JSON list is valid JSON but not a sign-up."""
+    assert post(client, [VALID]).status_code == 422
+
+
+def test_a_form_post_gets_415(client: FlaskClient) -> None:
+    """The API speaks JSON and says so."""
+    answer = client.post("/api/v1/volunteers", data={"name": "Amina"})
+    assert answer.status_code == 415
+    assert answer.headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_body_over_64_kib_gets_413(client: FlaskClient, app: Any) -> None:
+    """Big bodies are refused before they are parsed."""
+    answer = client.post("/api/v1/volunteers", data=" " * (64 * 1024 + 1),
+                         content_type="application/json")
+    assert answer.status_code == 413
+    assert outbox(app) == []
+
+
+def test_the_same_idempotency_key_returns_the_first_answer_and_publishes_once(
+    client: FlaskClient, app: Any
+) -> None:
+    """A retry after a lost answer does not sign the person up twice."""
+    first = post(client, headers={"Idempotency-Key": "abc"})
+    again = post(client, headers={"Idempotency-Key": "abc"})
+    assert (again.status_code, again.json) == (202, first.json)
+    assert len(outbox(app)) == 1
+
+
+def test_a_reused_idempotency_key_with_another_body_gets_422(client: FlaskClient) -> None:
+    """A key stands for one request; reusing it for another is a client bug, said plainly."""
+    post(client, headers={"Idempotency-Key": "abc"})
+    answer = post(client, {**VALID, "name": "Bo"}, headers={"Idempotency-Key": "abc"})
+    assert answer.status_code == 422
+    assert answer.json["title"] == "Idempotency-Key reused"
+
+
+def test_an_overlong_idempotency_key_gets_400(client: FlaskClient) -> None:
+    """Keys are at most 200 characters."""
+    assert post(client, headers={"Idempotency-Key": "k" * 201}).status_code == 400
+
+
+def test_different_keys_are_different_sign_ups(client: FlaskClient, app: Any) -> None:
+    """Two people on one phone are two sign-ups."""
+    post(client, headers={"Idempotency-Key": "a"})
+    post(client, headers={"Idempotency-Key": "b"})
+    assert len(outbox(app)) == 2
+
+
+def test_the_status_of_an_unknown_id_is_404(client: FlaskClient) -> None:
+    """No hint whether anyone else exists."""
+    answer = client.get("/api/v1/volunteers/3f0e8f1e-0000-4000-8000-000000000000")
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"] == "application/problem+json"
+
+
+def test_the_status_while_matching_is_down_is_503_not_a_guess(client: FlaskClient) -> None:
+    """An honest 'try again' rather than a stale or invented status."""
+    accepted = post(client)
+    answer = client.get(accepted.json["status_url"])
+    assert answer.status_code == 503
+
+
+def test_an_unknown_path_and_a_wrong_method_answer_problems(client: FlaskClient) -> None:
+    """Even routing errors use the one error format."""
+    assert client.get("/api/v1/nothing").headers["Content-Type"] == "application/problem+json"
+    wrong = client.delete("/api/v1/volunteers")
+    assert wrong.status_code == 405
+    assert wrong.headers["Content-Type"] == "application/problem+json"
+
+
+def test_the_openapi_document_describes_the_sign_up(client: FlaskClient) -> None:
+    """Served by the gateway, with the request schema and the 202."""
+    document = client.get("/api/v1/openapi.json").json
+    operation = document["paths"]["/api/v1/volunteers"]["post"]
+    assert "202" in operation["responses"]
+    assert any(p["name"] == "Idempotency-Key" for p in operation["parameters"])

@@ -1,0 +1,15 @@
+"""Matching's pure rules."""
+
+from __future__ import annotations
+
+from matching import domain
+from sanctuary.testing import signed_up
+
+
+def test_a_new_volunteer_is_announced_as_applied() -> None:
+    """Nobody is ready to be matched before the coordinator's checks."""
+    signup = signed_up(name="Amina", email="amina@example.org")
+    announced = domain.registration(signup)
+    assert announced.volunteer_id == signup.volunteer_id
+    assert announced.status == "applied"
+    assert (announced.name, announced.email) == ("Amina", "amina@example.org")

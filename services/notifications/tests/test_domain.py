@@ -1,0 +1,46 @@
+"""Which email a fact calls for, how it reads, and how patiently it is retried."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from notifications import domain
+from notifications.mail import render
+from sanctuary.testing import registered
+
+
+def test_a_registration_plans_one_welcome_per_volunteer() -> None:
+    """The dedupe key is the purpose and the person, not the message."""
+    event = registered(name="Amina", email="amina@example.org")
+    first, second = domain.welcome(event), domain.welcome(event)
+    assert first == second
+    assert first.dedupe_key == f"volunteer_welcome:{event.volunteer_id}"
+    assert first.to_address == "amina@example.org"
+    assert first.context == {"name": "Amina"}
+
+
+def test_retries_wait_longer_each_time_up_to_an_hour() -> None:
+    """30 s, 1 min, 2 min, ... capped at 1 h."""
+    delays = [domain.retry_delay(n) for n in range(1, 10)]
+    assert delays[:3] == [timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120)]
+    assert delays == sorted(delays)
+    assert delays[-1] == timedelta(hours=1)
+
+
+def test_only_5xx_smtp_answers_are_permanent() -> None:
+    """A full mailbox (452) may empty; an unknown one (550) will not appear."""
+    assert domain.is_permanent_smtp_code(550)
+    assert not domain.is_permanent_smtp_code(452)
+
+
+def test_the_welcome_email_has_text_and_html_and_a_stable_message_id() -> None:
+    """Both parts greet the person; a resend would carry the same Message-ID."""
+    message = render("volunteer_welcome", {"name": "Amina"}, to="amina@example.org",
+                     sender="Network <hello@network.example>", message_id="d-1")
+    assert message["Message-ID"] == "<d-1@network.example>"
+    assert message["To"] == "amina@example.org"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Dear Amina," in text
+    assert "Dear Amina," in html
+    assert "Welcome" in message["Subject"]

@@ -1,0 +1,37 @@
+"""Configuration comes from the environment, with documented defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sanctuary.config import DEFAULT_AMQP_URL, ConfigError, ServiceConfig
+
+
+def test_defaults_need_no_variable_at_all(tmp_path: Path) -> None:
+    """A SQLite file per service under VAR_DIR, the local broker, the standard delays."""
+    config = ServiceConfig.from_env("matching", {"VAR_DIR": str(tmp_path)})
+    assert config.database_url == f"sqlite:///{tmp_path / 'matching.db'}"
+    assert config.amqp_url == DEFAULT_AMQP_URL
+    assert config.retry_delays_ms == (1000, 10000, 60000, 600000)
+
+
+def test_each_service_reads_its_own_database_url() -> None:
+    """MATCHING_DATABASE_URL is matching's and nobody else's."""
+    env = {"MATCHING_DATABASE_URL": "postgresql+psycopg://m@db/matching",
+           "EVENTS_DATABASE_URL": "postgresql+psycopg://e@db/events"}
+    assert ServiceConfig.from_env("matching", env).database_url.endswith("/matching")
+    assert ServiceConfig.from_env("events", env).database_url.endswith("/events")
+
+
+def test_retry_delays_can_be_set() -> None:
+    """Comma-separated milliseconds."""
+    config = ServiceConfig.from_env("events", {"RETRY_DELAYS_MS": "500, 5000"})
+    assert config.retry_delays_ms == (500, 5000)
+
+
+@pytest.mark.parametrize("bad", ["soon", "0", "-5,10"])
+def test_unusable_retry_delays_are_refused_at_start(bad: str) -> None:
+    """A typo stops the process with the variable's name, not at the first failure."""
+    with pytest.raises(ConfigError, match="RETRY_DELAYS_MS"):
+        ServiceConfig.from_env("events", {"RETRY_DELAYS_MS": bad})

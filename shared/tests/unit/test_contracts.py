@@ -1,0 +1,73 @@
+"""Message contracts: checked when published and when consumed."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from marshmallow import ValidationError
+from sanctuary import contracts, topology
+from sanctuary.testing import registered, signed_up
+
+
+def test_a_message_survives_the_round_trip_through_json() -> None:
+    """dump then load gives back an equal frozen dataclass."""
+    message = signed_up()
+    message_type, body = contracts.dump(message)
+    assert message_type == "volunteer.signed_up"
+    assert contracts.load(message_type, body) == message
+
+
+def test_consumers_ignore_fields_they_do_not_know() -> None:
+    """A producer may add a field without breaking older consumers."""
+    _, body = contracts.dump(registered())
+    assert contracts.load("volunteer.registered", {**body, "added_later": 1}) == contracts.load(
+        "volunteer.registered", body
+    )
+
+
+def test_a_body_breaking_its_schema_is_refused_on_consume() -> None:
+    """The consumer base parks what raises here, naming the field."""
+    _, body = contracts.dump(signed_up())
+    with pytest.raises(ValidationError) as caught:
+        contracts.load("volunteer.signed_up", {**body, "email": "not-an-email"})
+    assert "email" in caught.value.messages
+
+
+def test_a_message_breaking_its_schema_is_refused_on_publish() -> None:
+    """The outbox never holds a message its consumers would park."""
+    with pytest.raises(ValidationError):
+        contracts.dump(signed_up(languages=()))
+
+
+def test_an_unknown_type_has_no_contract() -> None:
+    """Unknown types are a permanent failure, told apart from bad bodies."""
+    with pytest.raises(contracts.UnknownMessageType):
+        contracts.load("volunteer.exploded", {})
+
+
+def test_loaded_messages_are_immutable() -> None:
+    """Handlers cannot change the fact they were given."""
+    message = contracts.load("volunteer.registered", contracts.dump(registered())[1])
+    with pytest.raises(AttributeError):
+        message.status = "ready"
+
+
+def test_every_type_is_a_fact_named_thing_dot_past_tense() -> None:
+    """Routing keys state what happened: volunteer.signed_up, not volunteer.sign_up."""
+    for message_type in contracts.MESSAGE_TYPES:
+        assert re.fullmatch(r"[a-z_]+\.[a-z_]+ed(_up|_in|_out)?", message_type), message_type
+
+
+def test_every_subscribed_type_has_a_contract() -> None:
+    """A queue is never bound to a type nobody can read."""
+    for types in topology.SUBSCRIPTIONS.values():
+        for message_type in types:
+            assert message_type in contracts.SCHEMAS
+
+
+def test_ids_are_uuids_in_the_body() -> None:
+    """Ids made at the edge travel as UUID strings."""
+    _, body = contracts.dump(registered())
+    assert uuid.UUID(body["volunteer_id"])
