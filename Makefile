@@ -22,7 +22,7 @@ install: $(STAMP) ## create .venv and install every package (done by run and tes
 run: $(STAMP) ## migrate every database and start every process (Ctrl-C stops all)
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/run
 
-test: $(STAMP) ## run the whole test suite (unit, integration, end-to-end)
+test: $(STAMP) lint ## lint, then run the whole test suite (unit, integration, end-to-end)
 	$(BIN)/python -m pytest
 
 unit: $(STAMP) ## run only the tests that need no broker or database server

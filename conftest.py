@@ -83,11 +83,20 @@ def make_service(
     """Wire a service on its own migrated PostgreSQL database and this test's vhost."""
     made: list[Service] = []
 
-    def make(bootstrap: Callable[..., Service], name: str, config_type: type = ServiceConfig,
-             **overrides: object) -> Service:
-        settings = {"retry_delays_ms": TEST_RETRY_DELAYS_MS, "relay_poll_seconds": 0.05, **overrides}
-        config = config_type(service=name, database_url=make_database(name), amqp_url=amqp_url,
-                             **settings)
+    def make(
+        bootstrap: Callable[..., Service],
+        name: str,
+        config_type: type = ServiceConfig,
+        **overrides: object,
+    ) -> Service:
+        settings = {
+            "retry_delays_ms": TEST_RETRY_DELAYS_MS,
+            "relay_poll_seconds": 0.05,
+            **overrides,
+        }
+        config = config_type(
+            service=name, database_url=make_database(name), amqp_url=amqp_url, **settings
+        )
         service = bootstrap(config)
         upgrade(service.migrations, config.database_url, service.metadata)
         made.append(service)

@@ -40,8 +40,9 @@ def test_the_shared_library_imports_no_service() -> None:
         assert not imported_roots(path) & set(SERVICES), path
 
 
-@pytest.mark.parametrize("service", [s for s in SERVICES
-                                     if (ROOT / "services" / s / s / "domain.py").exists()])
+@pytest.mark.parametrize(
+    "service", [s for s in SERVICES if (ROOT / "services" / s / s / "domain.py").exists()]
+)
 def test_domain_modules_import_no_framework(service: str) -> None:
     """Domain rules are plain Python: testable without a database, broker or web server."""
     path = ROOT / "services" / service / service / "domain.py"
@@ -52,7 +53,14 @@ def test_domain_modules_import_no_framework(service: str) -> None:
 def test_every_service_has_the_same_shape(service: str) -> None:
     """Knowing one service is knowing all: the same modules in each."""
     package = ROOT / "services" / service / service
-    for module in ("__main__.py", "config.py", "models.py", "api.py", "app.py", "bootstrap.py",
-                   "migrations/env.py"):
+    for module in (
+        "__main__.py",
+        "config.py",
+        "models.py",
+        "api.py",
+        "app.py",
+        "bootstrap.py",
+        "migrations/env.py",
+    ):
         assert (package / module).exists(), f"{service} lacks {module}"
     assert list((package / "migrations" / "versions").glob("0001_*.py"))

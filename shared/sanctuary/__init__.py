@@ -1,1 +1,1 @@
-"""The shared library of the sanctuary services: contracts, messaging, outbox, inbox and web plumbing."""
+"""The shared library of the sanctuary services: contracts, messaging, outbox, inbox, web."""

@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from sanctuary import envelope, logs, migrations, parking
@@ -61,6 +62,7 @@ def run_relay(service: Service) -> None:
         app_id=config.service,
         retry_delays_ms=config.retry_delays_ms,
         poll_seconds=config.relay_poll_seconds,
+        retention=timedelta(hours=config.outbox_retention_hours),
     )
     on_stop_signals(relay.stopping.set)
     try:

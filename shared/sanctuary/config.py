@@ -52,14 +52,17 @@ class ServiceConfig:
     service: str
     database_url: str
     amqp_url: str = DEFAULT_AMQP_URL
-    internal_token: str = "dev-internal-token"
+    internal_token: str = "dev-internal-token"  # noqa: S105 (a development default, documented)
     log_level: str = "INFO"
     relay_poll_seconds: float = 0.2
+    outbox_retention_hours: float = 72.0
     retry_delays_ms: tuple[int, ...] = DEFAULT_RETRY_DELAYS_MS
     prefetch: int = 10
 
     @classmethod
-    def common_from_env(cls, service: str, env: Mapping[str, str] | None = None) -> dict[str, object]:
+    def common_from_env(
+        cls, service: str, env: Mapping[str, str] | None = None
+    ) -> dict[str, object]:
         """The common fields as keyword arguments, for a subclass's from_env to extend."""
         env = os.environ if env is None else env
         return {
@@ -71,6 +74,7 @@ class ServiceConfig:
             "internal_token": _get(env, "INTERNAL_TOKEN", "dev-internal-token"),
             "log_level": _get(env, "LOG_LEVEL", "INFO").upper(),
             "relay_poll_seconds": _float(env, "RELAY_POLL_SECONDS", 0.2),
+            "outbox_retention_hours": _float(env, "OUTBOX_RETENTION_HOURS", 72.0),
             "retry_delays_ms": _delays(env),
             "prefetch": int(_float(env, "WORKER_PREFETCH", 10)),
         }

@@ -34,9 +34,16 @@ log = logging.getLogger(__name__)
 RETRIES_HEADER = "x-retries"
 REASON_HEADER = "x-parked-reason"
 # Broker bookkeeping that must not follow a message when we republish it.
-_DROPPED_HEADERS = ("x-death", "x-first-death-exchange", "x-first-death-queue",
-                    "x-first-death-reason", "x-last-death-exchange", "x-last-death-queue",
-                    "x-last-death-reason", "x-delivery-count")
+_DROPPED_HEADERS = (
+    "x-death",
+    "x-first-death-exchange",
+    "x-first-death-queue",
+    "x-first-death-reason",
+    "x-last-death-exchange",
+    "x-last-death-queue",
+    "x-last-death-reason",
+    "x-delivery-count",
+)
 
 
 class PermanentError(Exception):
@@ -88,7 +95,9 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
     ) -> None:
         expected = set(topology.SUBSCRIPTIONS[service])
         if set(handlers) != expected:
-            raise ValueError(f"{service} handlers {sorted(handlers)} != subscriptions {sorted(expected)}")
+            raise ValueError(
+                f"{service} handlers {sorted(handlers)} != subscriptions {sorted(expected)}"
+            )
         self.connection = connection
         # Retries and parking publish on a connection of their own: waiting for a confirm on the
         # consuming connection could dispatch the next delivery in the middle of this one.
@@ -146,11 +155,14 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
             with self.sessions.begin() as session:
                 if session.get(self.inbox_model, env.message_id) is not None:
                     return False
-                handler(event, Context(session, env.message_id, env.correlation_id,
-                                       self.outbox_model))
-                session.add(self.inbox_model(
-                    message_id=env.message_id, type=env.type, processed_at=datetime.now(UTC)
-                ))
+                handler(
+                    event, Context(session, env.message_id, env.correlation_id, self.outbox_model)
+                )
+                session.add(
+                    self.inbox_model(
+                        message_id=env.message_id, type=env.type, processed_at=datetime.now(UTC)
+                    )
+                )
         except IntegrityError:
             # Another worker applied a copy of this message and committed first.
             with self.sessions() as session:
@@ -165,20 +177,30 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
             self._park(message, f"gave up after {retries + 1} tries: {describe(exc)}")
             return
         queue = self.queues.retry_queue(retries)
-        self._republish(message, queue.name, {RETRIES_HEADER: retries + 1,
-                                              "x-last-error": describe(exc)})
+        self._republish(
+            message, queue.name, {RETRIES_HEADER: retries + 1, "x-last-error": describe(exc)}
+        )
         message.ack()
 
     def _park(self, message: Message, reason: str) -> None:
         props = message.properties
-        log.error("parked message: %s", reason,
-                  extra={"message_id": props.get("message_id"),
-                         "correlation_id": props.get("correlation_id")})
-        self._republish(message, self.queues.parked.name, {
-            REASON_HEADER: reason[:1000],
-            "x-parked-at": datetime.now(UTC).isoformat(),
-            "x-parked-by": self.service,
-        })
+        log.error(
+            "parked message: %s",
+            reason,
+            extra={
+                "message_id": props.get("message_id"),
+                "correlation_id": props.get("correlation_id"),
+            },
+        )
+        self._republish(
+            message,
+            self.queues.parked.name,
+            {
+                REASON_HEADER: reason[:1000],
+                "x-parked-at": datetime.now(UTC).isoformat(),
+                "x-parked-by": self.service,
+            },
+        )
         message.ack()
 
     def _republish(self, message: Message, queue_name: str, headers: dict[str, Any]) -> None:
@@ -196,8 +218,11 @@ def republish(
     props = message.properties
     merged = {**(message.headers or {}), **headers}
     kept = {k: v for k, v in merged.items() if k not in _DROPPED_HEADERS and v is not None}
-    envelope_props = {k: props[k] for k in ("message_id", "type", "correlation_id", "app_id",
-                                            "timestamp") if props.get(k) is not None}
+    envelope_props = {
+        k: props[k]
+        for k in ("message_id", "type", "correlation_id", "app_id", "timestamp")
+        if props.get(k) is not None
+    }
     producer.publish(
         message.body,
         exchange="",

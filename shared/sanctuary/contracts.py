@@ -118,7 +118,7 @@ def dump(message: Any) -> tuple[str, dict[str, Any]]:
 
 
 def load(message_type: str, body: Any) -> Any:
-    """Turn a received body into its frozen dataclass; raises ValidationError when it does not fit."""
+    """Turn a received body into its frozen dataclass; ValidationError when it does not fit."""
     return _schema(message_type)().load(body)
 
 

@@ -1,4 +1,4 @@
-"""Field rules shared by HTTP request schemas and message contracts, so each limit is decided once."""
+"""Field rules shared by HTTP request schemas and message contracts: each limit decided once."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def email() -> fields.Email:
     return fields.Email(required=True, validate=validate.Length(max=EMAIL_MAX))
 
 
-def languages() -> fields.List:
+def languages() -> fields.List[Any]:
     """One to twenty distinct language codes such as "en", "ar", "ti" or "prs"."""
     code = fields.String(
         validate=validate.Regexp(_LANGUAGE, error="Not a language code such as 'en' or 'ar'.")

@@ -17,6 +17,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+
 class SaveToFolder:
     """aiosmtpd handler that writes each accepted message to `folder` as <time>-<uuid>.eml."""
 
@@ -24,13 +25,14 @@ class SaveToFolder:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
         (self.folder / (name + ".part")).write_bytes(content)
         # Rename last, so a reader never sees a half-written file.
         (self.folder / (name + ".part")).rename(self.folder / name)
         return "250 Message accepted for delivery"
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nobody listens on right now (aiosmtpd cannot bind port 0 itself)."""
@@ -41,10 +43,12 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def start(folder: Path, host: str = "127.0.0.1", port: int = 0, handler: Any = None) -> Controller:
     """Start the sink (or `handler`) in a background thread on `port`, or on a free one if 0."""
-    controller = Controller(handler or SaveToFolder(folder), hostname=host,
-                            port=port or free_port(host))
+    controller = Controller(
+        handler or SaveToFolder(folder), hostname=host, port=port or free_port(host)
+    )
     controller.start()
     return controller
+
 
 def main(argv: list[str] | None = None) -> None:
     """Run the sink in the foreground until interrupted."""
@@ -64,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, _stop)
     stop.wait()
     controller.stop()
+
 
 if __name__ == "__main__":
     main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Index, String, Text, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -10,6 +11,10 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 class OutboxMixin:
     """Messages a service has decided to publish, written in the same transaction as the change."""
+
+    if TYPE_CHECKING:  # the declarative base supplies the real keyword constructor
+
+        def __init__(self, **columns: Any) -> None: ...
 
     message_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
@@ -35,6 +40,10 @@ class OutboxMixin:
 
 class InboxMixin:
     """Ids of messages already applied: a redelivered message finds its id here and is skipped."""
+
+    if TYPE_CHECKING:  # the declarative base supplies the real keyword constructor
+
+        def __init__(self, **columns: Any) -> None: ...
 
     message_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))

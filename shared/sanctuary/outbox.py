@@ -13,11 +13,11 @@ import json
 import logging
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kombu import Connection, Producer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from sanctuary.db import SessionFactory
 from sanctuary.messaging_models import OutboxMixin
 
 log = logging.getLogger(__name__)
+PRUNE_EVERY_SECONDS = 60.0
 
 
 def enqueue(
@@ -63,6 +64,7 @@ class Relay:
         retry_delays_ms: tuple[int, ...],
         batch_size: int = 100,
         poll_seconds: float = 0.2,
+        retention: timedelta = timedelta(hours=72),
     ) -> None:
         self.sessions = sessions
         self.outbox_model = outbox_model
@@ -71,6 +73,8 @@ class Relay:
         self.retry_delays_ms = retry_delays_ms
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.retention = retention
+        self._next_prune = 0.0
         self.stopping = threading.Event()
         self._producer: Producer | None = None
         self.published = 0
@@ -94,12 +98,30 @@ class Relay:
                 row.sent_at = datetime.now(UTC)
         return len(rows)
 
+    def prune(self) -> int:
+        """Delete rows published longer ago than the retention: their bodies hold personal data."""
+        model = self.outbox_model
+        cutoff = datetime.now(UTC) - self.retention
+        with self.sessions.begin() as session:
+            deleted = session.execute(
+                delete(model).where(model.sent_at.is_not(None), model.sent_at < cutoff)
+            )
+        return int(deleted.rowcount or 0)  # type: ignore[attr-defined]
+
+    def _prune_now_and_then(self) -> None:
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+            pruned = self.prune()
+            if pruned:
+                log.info("pruned %d published outbox rows", pruned)
+
     def run(self) -> None:
         """Publish until stopped; sleeps only when there was nothing to publish."""
         log.info("relay started", extra={"app_id": self.app_id})
         while not self.stopping.is_set():
             try:
                 published = self.publish_batch()
+                self._prune_now_and_then()
             except envelope.BROKER_ERRORS as exc:
                 # The batch rolled back: its rows stay unsent and are published after reconnecting.
                 log.warning("relay cannot reach the broker, retrying in 1 s: %r", exc)
@@ -113,8 +135,11 @@ class Relay:
             self.published += published
             if published < self.batch_size:
                 self.stopping.wait(self.poll_seconds)
-        log.info("relay stopped after publishing %d messages", self.published,
-                 extra={"published": self.published})
+        log.info(
+            "relay stopped after publishing %d messages",
+            self.published,
+            extra={"published": self.published},
+        )
 
     def _publish(self, row: OutboxMixin) -> None:
         if self._producer is None:
@@ -130,11 +155,10 @@ class Relay:
             schema_version=row.schema_version,
             body=row.body.encode(),
         )
-        envelope.publish(
-            self._producer, env, exchange=topology.EXCHANGE_NAME, routing_key=row.type
-        )
+        envelope.publish(self._producer, env, exchange=topology.EXCHANGE_NAME, routing_key=row.type)
         log.debug(
-            "published %s", row.type,
+            "published %s",
+            row.type,
             extra={"message_id": row.message_id, "correlation_id": row.correlation_id},
         )
 

@@ -28,14 +28,22 @@ class ParkedMessage:
 
 
 # A replayed message starts its tries afresh and forgets why it was parked.
-_FRESH = {RETRIES_HEADER: None, REASON_HEADER: None, "x-parked-at": None, "x-parked-by": None,
-          "x-last-error": None}
+_FRESH = {
+    RETRIES_HEADER: None,
+    REASON_HEADER: None,
+    "x-parked-at": None,
+    "x-parked-by": None,
+    "x-last-error": None,
+}
 
 
 def _describe(message: Message) -> ParkedMessage:
     props, headers = message.properties, dict(message.headers or {})
     # A message the broker dead-lettered itself (delivery limit reached) has no reason of ours.
-    reason = headers.get(REASON_HEADER) or f"dead-lettered by the broker: {headers.get('x-first-death-reason', 'unknown')}"
+    reason = (
+        headers.get(REASON_HEADER)
+        or f"dead-lettered by the broker: {headers.get('x-first-death-reason', 'unknown')}"
+    )
     return ParkedMessage(
         message_id=str(props.get("message_id") or "-"),
         type=str(props.get("type") or "-"),
@@ -53,7 +61,9 @@ def _death_time(headers: dict[str, Any]) -> str:
     return when.replace(tzinfo=UTC).isoformat() if isinstance(when, datetime) else "-"
 
 
-def _drain(connection: Connection, service: str, delays: tuple[int, ...]) -> tuple[Any, list[Message]]:
+def _drain(
+    connection: Connection, service: str, delays: tuple[int, ...]
+) -> tuple[Any, list[Message]]:
     """Take every parked message without acking it; closing the channel puts them all back."""
     queues = topology.service_queues(service, delays)
     channel = connection.channel()
@@ -69,7 +79,9 @@ def _drain(connection: Connection, service: str, delays: tuple[int, ...]) -> tup
     return channel, messages
 
 
-def list_parked(connection: Connection, service: str, delays: tuple[int, ...]) -> list[ParkedMessage]:
+def list_parked(
+    connection: Connection, service: str, delays: tuple[int, ...]
+) -> list[ParkedMessage]:
     """Every message in `service`'s parking lot, oldest first, left where it is."""
     channel, messages = _drain(connection, service, delays)
     try:

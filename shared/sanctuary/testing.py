@@ -48,13 +48,17 @@ def private_vhost(base_url: str) -> Iterator[str]:
     parts = urlsplit(base_url)
     user = parts.username or "guest"
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True)
-    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name, user, ".*", ".*", ".*"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", name, user, ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield urlunsplit(parts._replace(path="/" + quote(name, safe="")))
     finally:
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], check=False,
-                       capture_output=True)
+        subprocess.run(
+            ["rabbitmqctl", "-q", "delete_vhost", name], check=False, capture_output=True
+        )
 
 
 @contextmanager
@@ -73,7 +77,11 @@ def private_database(admin_url: str, service: str) -> Iterator[str]:
 
 
 def publish_raw(
-    amqp_url: str, routing_key: str, body: bytes | str, *, exchange: str = "sanctuary",
+    amqp_url: str,
+    routing_key: str,
+    body: bytes | str,
+    *,
+    exchange: str = "sanctuary",
     **properties: Any,
 ) -> None:
     """Publish exactly these bytes and properties, confirmed: for tests of bad messages."""
@@ -82,8 +90,9 @@ def publish_raw(
     with Connection(amqp_url, transport_options={"confirm_publish": True}) as connection:
         channel = connection.channel()
         topology.declare_all(channel, TEST_RETRY_DELAYS_MS)
-        Producer(channel).publish(body, exchange=exchange, routing_key=routing_key,
-                                  retry=False, **properties)
+        Producer(channel).publish(
+            body, exchange=exchange, routing_key=routing_key, retry=False, **properties
+        )
 
 
 @contextmanager
@@ -96,10 +105,13 @@ def running_worker(service: Any, handlers: Any = None) -> Iterator[Any]:
 
     config = service.config
     worker = Worker(
-        connect(config.amqp_url, heartbeat=30), service=config.service,
+        connect(config.amqp_url, heartbeat=30),
+        service=config.service,
         handlers=handlers if handlers is not None else service.handlers,
-        sessions=service.sessions, inbox_model=service.inbox_model,
-        outbox_model=service.outbox_model, retry_delays_ms=config.retry_delays_ms,
+        sessions=service.sessions,
+        inbox_model=service.inbox_model,
+        outbox_model=service.outbox_model,
+        retry_delays_ms=config.retry_delays_ms,
         prefetch=config.prefetch,
     )
     thread = threading.Thread(target=worker.run, daemon=True)
@@ -122,9 +134,14 @@ def running_relay(service: Any) -> Iterator[Any]:
     from sanctuary.outbox import Relay
 
     config = service.config
-    relay = Relay(service.sessions, service.outbox_model, connect(config.amqp_url),
-                  app_id=config.service, retry_delays_ms=config.retry_delays_ms,
-                  poll_seconds=config.relay_poll_seconds)
+    relay = Relay(
+        service.sessions,
+        service.outbox_model,
+        connect(config.amqp_url),
+        app_id=config.service,
+        retry_delays_ms=config.retry_delays_ms,
+        poll_seconds=config.relay_poll_seconds,
+    )
     thread = threading.Thread(target=relay.run, daemon=True)
     thread.start()
     try:
@@ -153,9 +170,14 @@ def signed_up(**overrides: Any) -> Any:
 
     from sanctuary.contracts import VolunteerSignedUp
 
-    fields = {"volunteer_id": uuid.uuid4(), "name": "Test Volunteer",
-              "email": "volunteer@example.org", "postcode": "LS6 1AA",
-              "languages": ("en", "ar"), "consented_at": datetime.now(UTC)}
+    fields = {
+        "volunteer_id": uuid.uuid4(),
+        "name": "Test Volunteer",
+        "email": "volunteer@example.org",
+        "postcode": "LS6 1AA",
+        "languages": ("en", "ar"),
+        "consented_at": datetime.now(UTC),
+    }
     return VolunteerSignedUp(**{**fields, **overrides})
 
 
@@ -163,8 +185,12 @@ def registered(**overrides: Any) -> Any:
     """A valid volunteer.registered message; override any field."""
     from sanctuary.contracts import VolunteerRegistered
 
-    fields = {"volunteer_id": uuid.uuid4(), "name": "Test Volunteer",
-              "email": "volunteer@example.org", "status": "applied"}
+    fields = {
+        "volunteer_id": uuid.uuid4(),
+        "name": "Test Volunteer",
+        "email": "volunteer@example.org",
+        "status": "applied",
+    }
     return VolunteerRegistered(**{**fields, **overrides})
 
 
@@ -176,13 +202,18 @@ def publish_message(amqp_url: str, message: Any, *, message_id: str | None = Non
 
     message_type, body = contracts.dump(message)
     env = envelope.Envelope(
-        message_id=message_id or envelope.new_message_id(), type=message_type,
-        correlation_id=str(uuid.uuid4()), app_id="test", timestamp=envelope.now_timestamp(),
-        schema_version=contracts.schema_version(message_type), body=json.dumps(body).encode(),
+        message_id=message_id or envelope.new_message_id(),
+        type=message_type,
+        correlation_id=str(uuid.uuid4()),
+        app_id="test",
+        timestamp=envelope.now_timestamp(),
+        schema_version=contracts.schema_version(message_type),
+        body=json.dumps(body).encode(),
     )
     with envelope.connect(amqp_url) as connection:
         channel = connection.channel()
         topology.declare_all(channel, TEST_RETRY_DELAYS_MS)
-        envelope.publish(Producer(channel), env, exchange=topology.EXCHANGE_NAME,
-                         routing_key=message_type)
+        envelope.publish(
+            Producer(channel), env, exchange=topology.EXCHANGE_NAME, routing_key=message_type
+        )
     return env.message_id

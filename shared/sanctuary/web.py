@@ -49,8 +49,13 @@ def field_errors(messages: Any, prefix: str = "") -> list[dict[str, str]]:
         for value in messages:
             found.extend(field_errors(value, prefix))
     else:
-        found.append({"field": prefix or "(body)", "pointer": "#/" + prefix.replace(".", "/"),
-                      "detail": str(messages)})
+        found.append(
+            {
+                "field": prefix or "(body)",
+                "pointer": "#/" + prefix.replace(".", "/"),
+                "detail": str(messages),
+            }
+        )
     return found
 
 
@@ -65,7 +70,7 @@ def _http_error(exc: HTTPException) -> Response:
         response = problem(status, exc.name, detail, errors=errors)
     else:
         response = problem(status, exc.name, exc.description)
-    for name, value in (exc.get_headers() if status in (401, 405) else []):
+    for name, value in exc.get_headers() if status in (401, 405) else []:
         if name.lower() != "content-type":
             response.headers[name] = value
     return response

@@ -38,14 +38,28 @@ class System:
 def system(amqp_url: str, tmp_path: Path) -> Iterator[System]:
     """The whole system started by scripts/run, stopped with Ctrl-C (SIGINT) afterwards."""
     sink = mailsink.start(tmp_path / "mail")
-    ports = {name: str(mailsink.free_port()) for name in
-             ("GATEWAY_PORT", "MATCHING_PORT", "EVENTS_PORT", "NOTIFICATIONS_PORT")}
-    env = {**os.environ, **ports, "AMQP_URL": amqp_url, "VAR_DIR": str(tmp_path / "var"),
-           "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port), "WEB_CONCURRENCY": "1",
-           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    ports = {
+        name: str(mailsink.free_port())
+        for name in ("GATEWAY_PORT", "MATCHING_PORT", "EVENTS_PORT", "NOTIFICATIONS_PORT")
+    }
+    env = {
+        **os.environ,
+        **ports,
+        "AMQP_URL": amqp_url,
+        "VAR_DIR": str(tmp_path / "var"),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(sink.port),
+        "WEB_CONCURRENCY": "1",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
     log = (tmp_path / "run.log").open("wb")
-    process = subprocess.Popen([str(ROOT / "scripts" / "run")], env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [str(ROOT / "scripts" / "run")],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
     try:
         wait_until(lambda: _ready(gateway, process), timeout=60, interval=0.2)
@@ -85,18 +99,36 @@ def welcome_emails_to(folder: Path, address: str) -> list[email.message.Message]
 def test_a_volunteer_signs_up_and_receives_a_welcome_email(system: System) -> None:
     """POST at the gateway; matching records them; notifications emails them over SMTP."""
     address = "amina.e2e@example.org"
-    answer = requests.post(f"{system.gateway}/api/v1/volunteers", timeout=5, json={
-        "name": "Amina", "email": address, "postcode": "LS6 1AA", "languages": ["en", "ar"],
-        "consent": True}, headers={"Idempotency-Key": "e2e-1"})
+    answer = requests.post(
+        f"{system.gateway}/api/v1/volunteers",
+        timeout=5,
+        json={
+            "name": "Amina",
+            "email": address,
+            "postcode": "LS6 1AA",
+            "languages": ["en", "ar"],
+            "consent": True,
+        },
+        headers={"Idempotency-Key": "e2e-1"},
+    )
     assert answer.status_code == 202
     assert answer.headers["Location"] == answer.json()["status_url"]
     [welcome] = wait_until(lambda: welcome_emails_to(system.mail, address), timeout=30)
     assert "Welcome" in welcome["Subject"]
     status = requests.get(system.gateway + answer.json()["status_url"], timeout=5).json()
     assert status == {"id": answer.json()["id"], "status": "applied"}
-    again = requests.post(f"{system.gateway}/api/v1/volunteers", timeout=5, json={
-        "name": "Amina", "email": address, "postcode": "LS6 1AA", "languages": ["en", "ar"],
-        "consent": True}, headers={"Idempotency-Key": "e2e-1"})
+    again = requests.post(
+        f"{system.gateway}/api/v1/volunteers",
+        timeout=5,
+        json={
+            "name": "Amina",
+            "email": address,
+            "postcode": "LS6 1AA",
+            "languages": ["en", "ar"],
+            "consent": True,
+        },
+        headers={"Idempotency-Key": "e2e-1"},
+    )
     assert again.json() == answer.json()
 
 

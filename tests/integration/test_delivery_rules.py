@@ -52,8 +52,12 @@ def parked(service: Service) -> list[parking.ParkedMessage]:
 def test_a_message_delivered_twice_is_applied_once(matching: Service) -> None:
     """The inbox turns the second copy into a no-op: one volunteer, one announcement."""
     first = signed_up()
-    publish_message(matching.config.amqp_url, first, message_id="0b4f6f4e-0000-4000-8000-000000000001")
-    publish_message(matching.config.amqp_url, first, message_id="0b4f6f4e-0000-4000-8000-000000000001")
+    publish_message(
+        matching.config.amqp_url, first, message_id="0b4f6f4e-0000-4000-8000-000000000001"
+    )
+    publish_message(
+        matching.config.amqp_url, first, message_id="0b4f6f4e-0000-4000-8000-000000000001"
+    )
     sentinel = signed_up()
     publish_message(matching.config.amqp_url, sentinel)
     with running_worker(matching):
@@ -119,7 +123,11 @@ def test_a_message_failing_every_try_is_parked_with_the_reason(matching: Service
     [
         (json.dumps({"volunteer_id": "not-a-uuid"}), {}, "schema violation"),
         ("{not json", {}, "body is not JSON"),
-        (json.dumps({}), {"type": "volunteer.exploded"}, "unknown message type 'volunteer.exploded'"),
+        (
+            json.dumps({}),
+            {"type": "volunteer.exploded"},
+            "unknown message type 'volunteer.exploded'",
+        ),
         (json.dumps({}), {"message_id": None}, "message_id and type properties are required"),
         (json.dumps({}), {"content_type": "text/plain"}, "content_type must be application/json"),
     ],
@@ -129,10 +137,19 @@ def test_a_bad_message_is_parked_with_its_reason_and_the_next_one_still_applies(
     matching: Service, body: str, properties: dict[str, Any], reason: str
 ) -> None:
     """Permanent failures are never retried and never block the queue."""
-    props = {"message_id": "5d0c0f84-0000-4000-8000-00000000bad1", "type": SIGNED_UP,
-             "content_type": "application/json", "content_encoding": "utf-8", **properties}
-    publish_raw(matching.config.amqp_url, SIGNED_UP, body,
-                **{k: v for k, v in props.items() if v is not None})
+    props = {
+        "message_id": "5d0c0f84-0000-4000-8000-00000000bad1",
+        "type": SIGNED_UP,
+        "content_type": "application/json",
+        "content_encoding": "utf-8",
+        **properties,
+    }
+    publish_raw(
+        matching.config.amqp_url,
+        SIGNED_UP,
+        body,
+        **{k: v for k, v in props.items() if v is not None},
+    )
     good = signed_up()
     with running_worker(matching):
         publish_message(matching.config.amqp_url, good)
@@ -162,8 +179,9 @@ def test_a_replayed_parked_message_is_applied_once_the_cause_is_fixed(matching: 
         wait_until(lambda: parked(matching), timeout=15)
         bug.clear()  # the fix is deployed
         with connect(matching.config.amqp_url) as connection:
-            replayed = parking.replay(connection, "matching", matching.config.retry_delays_ms,
-                                      [message_id])
+            replayed = parking.replay(
+                connection, "matching", matching.config.retry_delays_ms, [message_id]
+            )
         assert replayed == [message_id]
         wait_until(lambda: has_volunteer(matching, event.volunteer_id))
     assert parked(matching) == []

@@ -21,8 +21,13 @@ from sanctuary.testing import running_relay, running_worker, wait_until
 from werkzeug.serving import make_server
 
 pytestmark = pytest.mark.integration
-SIGN_UP = {"name": "Amina", "email": "amina@example.org", "postcode": "LS6 1AA",
-           "languages": ["en", "ar"], "consent": True}
+SIGN_UP = {
+    "name": "Amina",
+    "email": "amina@example.org",
+    "postcode": "LS6 1AA",
+    "languages": ["en", "ar"],
+    "consent": True,
+}
 
 
 @pytest.fixture
@@ -47,8 +52,13 @@ def matching_url(matching: Service) -> Iterator[str]:
 @pytest.fixture
 def gateway(make_service: Callable[..., Service], matching_url: str) -> Service:
     """The gateway on PostgreSQL, routing to that matching API."""
-    return make_service(gateway_bootstrap, "gateway", GatewayConfig, internal_token="s3cret",
-                        matching_url=matching_url)
+    return make_service(
+        gateway_bootstrap,
+        "gateway",
+        GatewayConfig,
+        internal_token="s3cret",
+        matching_url=matching_url,
+    )
 
 
 @pytest.fixture

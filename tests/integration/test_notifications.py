@@ -36,8 +36,9 @@ def sink(tmp_path: Path) -> Iterator[tuple[int, Path]]:
 @pytest.fixture
 def notifications(make_service: Callable[..., Service], sink: tuple[int, Path]) -> Service:
     """The notifications service on its own database and vhost, mailing the sink."""
-    return make_service(bootstrap, "notifications", NotificationsConfig,
-                        smtp_host="127.0.0.1", smtp_port=sink[0])
+    return make_service(
+        bootstrap, "notifications", NotificationsConfig, smtp_host="127.0.0.1", smtp_port=sink[0]
+    )
 
 
 def mailer(service: Service, **overrides: Any) -> Mailer:
@@ -72,13 +73,18 @@ def test_a_registration_delivered_twice_sends_one_welcome_email(
     [message] = received(sink[1])
     assert message["To"] == "amina@example.org"
     assert message.is_multipart()
-    parts = {part.get_content_type(): part.get_payload(decode=True).decode()
-             for part in message.walk() if not part.is_multipart()}
+    parts = {
+        part.get_content_type(): part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if not part.is_multipart()
+    }
     assert "Dear Amina," in parts["text/plain"]
     assert "Dear Amina," in parts["text/html"]
 
 
-def test_names_are_escaped_in_the_html_email(notifications: Service, sink: tuple[int, Path]) -> None:
+def test_names_are_escaped_in_the_html_email(
+    notifications: Service, sink: tuple[int, Path]
+) -> None:
     """A name is text, never markup."""
     publish_message(notifications.config.amqp_url, registered(name="<b>Bo</b>"))
     with running_worker(notifications):
@@ -112,8 +118,14 @@ def test_smtp_failing_keeps_the_email_pending_and_it_is_sent_later(
 class RefusingHandler:
     """An SMTP server that knows no such mailbox."""
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
-                          options: Any) -> str:
+    async def handle_RCPT(
+        self,
+        server: Any,
+        session: Any,
+        envelope: Any,
+        address: str,
+        options: Any,
+    ) -> str:
         return "550 5.1.1 No such mailbox"
 
 
@@ -134,5 +146,9 @@ def test_a_refused_recipient_fails_the_delivery_without_retrying(
     assert (delivery.status, delivery.attempts) == ("failed", 1)
     assert "SMTPRecipientsRefused" in (delivery.last_error or "")
     assert "volunteer@example.org" not in (delivery.last_error or "")
-    assert "could not send" in caplog.text
-    assert "volunteer@example.org" not in caplog.text
+    # Our own log lines, that is; the test's SMTP server logs the address it refused.
+    ours = " ".join(
+        r.getMessage() for r in caplog.records if r.name.startswith(("notifications", "sanctuary"))
+    )
+    assert "could not send" in ours
+    assert "volunteer@example.org" not in ours

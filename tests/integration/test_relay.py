@@ -37,13 +37,20 @@ def gateway(make_service: Callable[..., Service]) -> Service:
 
 
 @contextmanager
-def relay_process(service: Service, amqp_url: str | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def relay_process(
+    service: Service, amqp_url: str | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """`python -m gateway relay` as a separate process; stopped with SIGTERM afterwards."""
-    env = {**os.environ, "GATEWAY_DATABASE_URL": service.config.database_url,
-           "AMQP_URL": amqp_url or service.config.amqp_url, "RELAY_POLL_SECONDS": "0.05",
-           "RETRY_DELAYS_MS": ",".join(map(str, service.config.retry_delays_ms))}
-    process = subprocess.Popen([sys.executable, "-m", "gateway", "relay"], env=env,
-                               stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "GATEWAY_DATABASE_URL": service.config.database_url,
+        "AMQP_URL": amqp_url or service.config.amqp_url,
+        "RELAY_POLL_SECONDS": "0.05",
+        "RETRY_DELAYS_MS": ",".join(map(str, service.config.retry_delays_ms)),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "relay"], env=env, stderr=subprocess.PIPE
+    )
     try:
         yield process
     finally:
@@ -54,14 +61,17 @@ def relay_process(service: Service, amqp_url: str | None = None) -> Iterator[sub
 
 def add_to_outbox(service: Service, how_many: int) -> list[str]:
     with service.sessions.begin() as session:
-        return [enqueue(session, Outbox, signed_up(), correlation_id=f"c-{i}")
-                for i in range(how_many)]
+        return [
+            enqueue(session, Outbox, signed_up(), correlation_id=f"c-{i}") for i in range(how_many)
+        ]
 
 
 def unsent(service: Service) -> int:
     with service.sessions() as session:
-        return int(session.scalar(
-            select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_(None))) or 0)
+        return int(
+            session.scalar(select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_(None)))
+            or 0
+        )
 
 
 def published_count(process: subprocess.Popen[bytes]) -> int:
@@ -124,3 +134,41 @@ def test_two_relays_on_one_postgres_outbox_under_load_publish_every_row_exactly_
     duplicates = [i for i, n in Counter(ids).items() if n > 1]
     assert duplicates == []
     assert sorted(ids) == sorted(expected)
+
+
+def test_published_rows_are_deleted_after_the_retention_and_unsent_ones_never(
+    gateway: Service,
+) -> None:
+    """Outbox bodies hold personal data: kept only as long as the retention says."""
+    from datetime import UTC, datetime, timedelta
+
+    from sanctuary.envelope import connect
+    from sanctuary.outbox import Relay
+    from sqlalchemy import update
+
+    old, recent = add_to_outbox(gateway, 2)
+    pending = add_to_outbox(gateway, 1)
+    with gateway.sessions.begin() as session:
+        session.execute(
+            update(Outbox)
+            .where(Outbox.message_id == old)
+            .values(sent_at=datetime.now(UTC) - timedelta(hours=73))
+        )
+        session.execute(
+            update(Outbox)
+            .where(Outbox.message_id == recent)
+            .values(sent_at=datetime.now(UTC) - timedelta(hours=1))
+        )
+    with connect(gateway.config.amqp_url) as connection:
+        relay = Relay(
+            gateway.sessions,
+            Outbox,
+            connection,
+            app_id="gateway",
+            retry_delays_ms=gateway.config.retry_delays_ms,
+            retention=timedelta(hours=72),
+        )
+        assert relay.prune() == 1
+    with gateway.sessions() as session:
+        left = set(session.scalars(select(Outbox.message_id)))
+    assert left == {recent, *pending}

@@ -1,4 +1,4 @@
-"""The events service's internal HTTP API, for the gateway only (it needs the service credential)."""
+"""The events service's internal HTTP API, for the gateway only (needs the service credential)."""
 
 from __future__ import annotations
 

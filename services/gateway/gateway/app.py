@@ -18,10 +18,16 @@ MAX_BODY = 64 * 1024
 
 # The one table from domain exceptions to HTTP answers.
 ERRORS: dict[type[Exception], tuple[int, str, str]] = {
-    IdempotencyKeyReused: (422, "Idempotency-Key reused",
-                           "This Idempotency-Key was already used with a different body."),
-    UpstreamUnavailable: (503, "Service Unavailable",
-                          "Part of the system is not answering; please try again shortly."),
+    IdempotencyKeyReused: (
+        422,
+        "Idempotency-Key reused",
+        "This Idempotency-Key was already used with a different body.",
+    ),
+    UpstreamUnavailable: (
+        503,
+        "Service Unavailable",
+        "Part of the system is not answering; please try again shortly.",
+    ),
 }
 
 
@@ -39,8 +45,11 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
     )
     app.extensions["upstreams"] = {
         name: Upstream(name, url, config.internal_token, config.upstream_timeout)
-        for name, url in (("matching", config.matching_url), ("events", config.events_url),
-                          ("notifications", config.notifications_url))
+        for name, url in (
+            ("matching", config.matching_url),
+            ("events", config.events_url),
+            ("notifications", config.notifications_url),
+        )
     }
     smorest = Api(app)
     smorest.register_blueprint(api.blp)

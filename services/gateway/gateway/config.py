@@ -16,13 +16,13 @@ class GatewayConfig(ServiceConfig):
     matching_url: str = "http://127.0.0.1:8001"
     events_url: str = "http://127.0.0.1:8002"
     notifications_url: str = "http://127.0.0.1:8003"
-    admin_token: str = "dev-admin-token"
+    admin_token: str = "dev-admin-token"  # noqa: S105 (a development default, documented)
     # Seconds to wait for an internal API before answering 503.
     upstream_timeout: float = 3.0
 
 
 def from_env(env: Mapping[str, str] | None = None) -> GatewayConfig:
-    """GATEWAY_DATABASE_URL, MATCHING_URL, EVENTS_URL, NOTIFICATIONS_URL, ADMIN_TOKEN and the rest."""
+    """GATEWAY_DATABASE_URL, the internal URLs of the services, ADMIN_TOKEN and the rest."""
     env = os.environ if env is None else env
     return GatewayConfig(
         **ServiceConfig.common_from_env("gateway", env),  # type: ignore[arg-type]

@@ -12,7 +12,9 @@ from sanctuary.contracts import VolunteerSignedUp
 RECEIVED = "received"
 
 
-def volunteer_signed_up(volunteer_id: uuid.UUID, form: dict[str, Any], now: datetime) -> VolunteerSignedUp:
+def volunteer_signed_up(
+    volunteer_id: uuid.UUID, form: dict[str, Any], now: datetime
+) -> VolunteerSignedUp:
     """The fact the gateway announces for a valid sign-up form; consent is stamped with `now`."""
     return VolunteerSignedUp(
         volunteer_id=volunteer_id,

@@ -60,10 +60,16 @@ def accept(
             enqueue(session, Outbox, announce(submission_id, now), correlation_id=correlation_id)
             body = {"id": str(submission_id), "status_url": domain.status_url(kind, submission_id)}
             if idempotency is not None:
-                session.add(IdempotentResponse(
-                    scope=idempotency.scope, key=idempotency.key,
-                    fingerprint=idempotency.fingerprint, status=202, body=body, created_at=now,
-                ))
+                session.add(
+                    IdempotentResponse(
+                        scope=idempotency.scope,
+                        key=idempotency.key,
+                        fingerprint=idempotency.fingerprint,
+                        status=202,
+                        body=body,
+                        created_at=now,
+                    )
+                )
             return body
     except IntegrityError:
         # Two requests with one key raced; the other committed first: answer as it did.

@@ -19,15 +19,24 @@ from gateway.models import Outbox
 from sanctuary.migrations import upgrade
 from sqlalchemy import select
 
-VALID = {"name": "Amina", "email": "amina@example.org", "postcode": "ls6 1aa",
-         "languages": ["en", "ar"], "consent": True}
+VALID = {
+    "name": "Amina",
+    "email": "amina@example.org",
+    "postcode": "ls6 1aa",
+    "languages": ["en", "ar"],
+    "consent": True,
+}
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Any]:
     """The gateway on a migrated SQLite file; matching's URL leads nowhere."""
-    config = GatewayConfig(service="gateway", database_url=f"sqlite:///{tmp_path / 'g.db'}",
-                           matching_url="http://127.0.0.1:1", upstream_timeout=0.5)
+    config = GatewayConfig(
+        service="gateway",
+        database_url=f"sqlite:///{tmp_path / 'g.db'}",
+        matching_url="http://127.0.0.1:1",
+        upstream_timeout=0.5,
+    )
     app = create_app(config)
     service = app.extensions["service"]
     upgrade(service.migrations, config.database_url, service.metadata)
@@ -69,19 +78,22 @@ def problem_fields(answer: Any) -> dict[str, str]:
     return {e["field"]: e["detail"] for e in answer.json["errors"]}
 
 
-@pytest.mark.parametrize(("change", "field", "reason"), [
-    ({"name": None}, "name", "Field may not be null."),
-    ({"email": "amina-at-example"}, "email", "Not a valid email address."),
-    ({"email": "a" * 250 + "@example.org"}, "email", "Longer than maximum length 254."),
-    ({"consent": False}, "consent", "Consent must be given (true) to sign up."),
-    ({"consent": "true"}, "consent", "Not a valid boolean."),
-    ({"languages": []}, "languages", "Length must be between 1 and 20."),
-    ({"languages": "en"}, "languages", "Not a valid list."),
-    ({"postcode": "nowhere"}, "postcode", "Not a valid UK postcode."),
-    ({"name": "x" * 101}, "name", "Length must be between 1 and 100."),
-    ({"name": 42}, "name", "Not a valid string."),
-    ({"nationality": "x"}, "nationality", "Unknown field."),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        ({"name": None}, "name", "Field may not be null."),
+        ({"email": "amina-at-example"}, "email", "Not a valid email address."),
+        ({"email": "a" * 250 + "@example.org"}, "email", "Longer than maximum length 254."),
+        ({"consent": False}, "consent", "Consent must be given (true) to sign up."),
+        ({"consent": "true"}, "consent", "Not a valid boolean."),
+        ({"languages": []}, "languages", "Length must be between 1 and 20."),
+        ({"languages": "en"}, "languages", "Not a valid list."),
+        ({"postcode": "nowhere"}, "postcode", "Not a valid UK postcode."),
+        ({"name": "x" * 101}, "name", "Length must be between 1 and 100."),
+        ({"name": 42}, "name", "Not a valid string."),
+        ({"nationality": "x"}, "nationality", "Unknown field."),
+    ],
+)
 def test_a_bad_field_is_named_with_its_reason(
     client: FlaskClient, app: Any, change: dict[str, Any], field: str, reason: str
 ) -> None:
@@ -120,8 +132,9 @@ def test_a_form_post_gets_415(client: FlaskClient) -> None:
 
 def test_a_body_over_64_kib_gets_413(client: FlaskClient, app: Any) -> None:
     """Big bodies are refused before they are parsed."""
-    answer = client.post("/api/v1/volunteers", data=" " * (64 * 1024 + 1),
-                         content_type="application/json")
+    answer = client.post(
+        "/api/v1/volunteers", data=" " * (64 * 1024 + 1), content_type="application/json"
+    )
     assert answer.status_code == 413
     assert outbox(app) == []
 

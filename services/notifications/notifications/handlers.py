@@ -19,16 +19,29 @@ from notifications.models import Delivery
 
 def plan(ctx: Context, email: domain.PlannedEmail) -> None:
     """Record `email` as pending unless an email for the same purpose exists already."""
-    existing = ctx.session.scalar(select(Delivery.id).where(Delivery.dedupe_key == email.dedupe_key))
+    existing = ctx.session.scalar(
+        select(Delivery.id).where(Delivery.dedupe_key == email.dedupe_key)
+    )
     if existing is not None:
         return
     now = datetime.now(UTC)
-    ctx.session.add(Delivery(
-        id=uuid.uuid4(), dedupe_key=email.dedupe_key, template=email.template,
-        to_address=email.to_address, locale=email.locale, context=email.context,
-        status=domain.PENDING, attempts=0, next_attempt_at=now, last_error=None,
-        correlation_id=ctx.correlation_id, created_at=now, sent_at=None,
-    ))
+    ctx.session.add(
+        Delivery(
+            id=uuid.uuid4(),
+            dedupe_key=email.dedupe_key,
+            template=email.template,
+            to_address=email.to_address,
+            locale=email.locale,
+            context=email.context,
+            status=domain.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            last_error=None,
+            correlation_id=ctx.correlation_id,
+            created_at=now,
+            sent_at=None,
+        )
+    )
 
 
 def on_volunteer_registered(event: VolunteerRegistered, ctx: Context) -> None:

@@ -31,7 +31,9 @@ def render(
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<{message_id}@{domain}>"
     message.set_content(_templates.get_template(f"{template}.txt").render(context))
-    message.add_alternative(_templates.get_template(f"{template}.html").render(context), subtype="html")
+    message.add_alternative(
+        _templates.get_template(f"{template}.html").render(context), subtype="html"
+    )
     return message
 
 

@@ -64,8 +64,13 @@ class Mailer:
         return len(due)
 
     def _send(self, smtp: smtplib.SMTP, delivery: Delivery) -> None:
-        message = render(delivery.template, delivery.context, to=delivery.to_address,
-                         sender=self.config.mail_from, message_id=str(delivery.id))
+        message = render(
+            delivery.template,
+            delivery.context,
+            to=delivery.to_address,
+            sender=self.config.mail_from,
+            message_id=str(delivery.id),
+        )
         try:
             smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -80,9 +85,16 @@ class Mailer:
             self._failed(delivery, exc, permanent=False)
             return
         delivery.attempts += 1
-        delivery.status, delivery.sent_at, delivery.last_error = domain.SENT, datetime.now(UTC), None
-        log.info("sent %s", delivery.template,
-                 extra={"delivery_id": str(delivery.id), "correlation_id": delivery.correlation_id})
+        delivery.status, delivery.sent_at, delivery.last_error = (
+            domain.SENT,
+            datetime.now(UTC),
+            None,
+        )
+        log.info(
+            "sent %s",
+            delivery.template,
+            extra={"delivery_id": str(delivery.id), "correlation_id": delivery.correlation_id},
+        )
 
     def _failed(self, delivery: Delivery, exc: BaseException, *, permanent: bool) -> None:
         delivery.attempts += 1
@@ -91,10 +103,14 @@ class Mailer:
             delivery.status = domain.FAILED
         else:
             delivery.next_attempt_at = datetime.now(UTC) + domain.retry_delay(delivery.attempts)
-        log.warning("could not send %s (attempt %d, now %s): %s", delivery.template,
-                    delivery.attempts, delivery.status, delivery.last_error,
-                    extra={"delivery_id": str(delivery.id),
-                           "correlation_id": delivery.correlation_id})
+        log.warning(
+            "could not send %s (attempt %d, now %s): %s",
+            delivery.template,
+            delivery.attempts,
+            delivery.status,
+            delivery.last_error,
+            extra={"delivery_id": str(delivery.id), "correlation_id": delivery.correlation_id},
+        )
 
     def run(self, stopping: threading.Event) -> None:
         """Send until `stopping` is set; sleeps only when nothing was due."""

@@ -35,8 +35,13 @@ def test_only_5xx_smtp_answers_are_permanent() -> None:
 
 def test_the_welcome_email_has_text_and_html_and_a_stable_message_id() -> None:
     """Both parts greet the person; a resend would carry the same Message-ID."""
-    message = render("volunteer_welcome", {"name": "Amina"}, to="amina@example.org",
-                     sender="Network <hello@network.example>", message_id="d-1")
+    message = render(
+        "volunteer_welcome",
+        {"name": "Amina"},
+        to="amina@example.org",
+        sender="Network <hello@network.example>",
+        message_id="d-1",
+    )
     assert message["Message-ID"] == "<d-1@network.example>"
     assert message["To"] == "amina@example.org"
     text = message.get_body(("plain",)).get_content()

@@ -18,8 +18,10 @@ def test_defaults_need_no_variable_at_all(tmp_path: Path) -> None:
 
 def test_each_service_reads_its_own_database_url() -> None:
     """MATCHING_DATABASE_URL is matching's and nobody else's."""
-    env = {"MATCHING_DATABASE_URL": "postgresql+psycopg://m@db/matching",
-           "EVENTS_DATABASE_URL": "postgresql+psycopg://e@db/events"}
+    env = {
+        "MATCHING_DATABASE_URL": "postgresql+psycopg://m@db/matching",
+        "EVENTS_DATABASE_URL": "postgresql+psycopg://e@db/events",
+    }
     assert ServiceConfig.from_env("matching", env).database_url.endswith("/matching")
     assert ServiceConfig.from_env("events", env).database_url.endswith("/events")
 

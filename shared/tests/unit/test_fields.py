@@ -18,10 +18,16 @@ def load(**overrides: object) -> dict[str, object]:
     return Form().load(data)
 
 
-@pytest.mark.parametrize(("given", "stored"), [
-    ("ls6 1aa", "LS6 1AA"), ("LS61AA", "LS6 1AA"), (" sw1a  1aa ", "SW1A 1AA"),
-    ("M1 1AE", "M1 1AE"), ("b33 8th", "B33 8TH"),
-])
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("ls6 1aa", "LS6 1AA"),
+        ("LS61AA", "LS6 1AA"),
+        (" sw1a  1aa ", "SW1A 1AA"),
+        ("M1 1AE", "M1 1AE"),
+        ("b33 8th", "B33 8TH"),
+    ],
+)
 def test_a_postcode_is_stored_in_one_form(given: str, stored: str) -> None:
     """Upper case, one space before the inward code."""
     assert load(postcode=given)["postcode"] == stored

@@ -8,8 +8,11 @@ from sanctuary.web import field_errors
 
 def test_nested_validation_messages_become_one_flat_list_of_fields() -> None:
     """Each entry names the field, a JSON pointer and the reason."""
-    messages = {"email": ["Not a valid email address."], "languages": {0: ["Bad code."]},
-                "_schema": ["Invalid input type."]}
+    messages = {
+        "email": ["Not a valid email address."],
+        "languages": {0: ["Bad code."]},
+        "_schema": ["Invalid input type."],
+    }
     assert field_errors(messages) == [
         {"field": "email", "pointer": "#/email", "detail": "Not a valid email address."},
         {"field": "languages.0", "pointer": "#/languages/0", "detail": "Bad code."},
