@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -217,3 +218,66 @@ def publish_message(amqp_url: str, message: Any, *, message_id: str | None = Non
             Producer(channel), env, exchange=topology.EXCHANGE_NAME, routing_key=message_type
         )
     return env.message_id
+
+
+@contextmanager
+def running_system(
+    root: Path, amqp_url: str, var_dir: Path, smtp_port: int, **env: str
+) -> Iterator[str]:
+    """The whole system as `make run` starts it (scripts/run), on free ports, mailing to
+    127.0.0.1:`smtp_port`; yields the gateway's base URL and stops it all with Ctrl-C (SIGINT)."""
+    import os
+    import signal
+    import sys
+
+    import requests
+
+    from sanctuary.mailsink import free_port
+
+    ports = {
+        name: str(free_port())
+        for name in ("GATEWAY_PORT", "MATCHING_PORT", "EVENTS_PORT", "NOTIFICATIONS_PORT")
+    }
+    full_env = {
+        **os.environ,
+        **ports,
+        "AMQP_URL": amqp_url,
+        "VAR_DIR": str(var_dir),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        **env,
+    }
+    var_dir.mkdir(parents=True, exist_ok=True)
+    log = (var_dir / "run.log").open("wb")
+    process = subprocess.Popen(
+        [str(root / "scripts" / "run")],
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
+
+    def ready() -> bool:
+        assert process.poll() is None, f"scripts/run ended early; see {var_dir / 'run.log'}"
+        try:
+            return requests.get(f"{gateway}/readyz", timeout=1).status_code == 200
+        except requests.RequestException:  # not listening yet, or still booting its worker
+            return False
+
+    try:
+        wait_until(ready, timeout=60, interval=0.2)
+        yield gateway
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        finally:
+            log.close()
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            else:
+                raise AssertionError("processes were still running after Ctrl-C")

@@ -8,10 +8,6 @@ test reads mail from.
 from __future__ import annotations
 
 import email
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 from sanctuary import mailsink
-from sanctuary.testing import wait_until
+from sanctuary.testing import running_system, wait_until
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,64 +27,21 @@ class System:
 
     gateway: str
     mail: Path
-    process: subprocess.Popen[bytes]
 
 
 @pytest.fixture
 def system(amqp_url: str, tmp_path: Path) -> Iterator[System]:
     """The whole system started by scripts/run, stopped with Ctrl-C (SIGINT) afterwards."""
     sink = mailsink.start(tmp_path / "mail")
-    ports = {
-        name: str(mailsink.free_port())
-        for name in ("GATEWAY_PORT", "MATCHING_PORT", "EVENTS_PORT", "NOTIFICATIONS_PORT")
-    }
-    env = {
-        **os.environ,
-        **ports,
-        "AMQP_URL": amqp_url,
-        "VAR_DIR": str(tmp_path / "var"),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(sink.port),
-        "WEB_CONCURRENCY": "1",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-    }
-    log = (tmp_path / "run.log").open("wb")
-    process = subprocess.Popen(
-        [str(ROOT / "scripts" / "run")],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
     try:
-        wait_until(lambda: _ready(gateway, process), timeout=60, interval=0.2)
-        yield System(gateway, tmp_path / "mail", process)
+        with running_system(
+            ROOT, amqp_url, tmp_path / "var", sink.port, WEB_CONCURRENCY="1"
+        ) as gateway:
+            yield System(gateway, tmp_path / "mail")
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        finally:
-            _kill_leftovers(process.pid)
-            log.close()
-            sink.stop()
-            print((tmp_path / "run.log").read_text()[-5000:])
-
-
-def _ready(gateway: str, process: subprocess.Popen[bytes]) -> bool:
-    assert process.poll() is None, "scripts/run ended early; see the captured output"
-    try:
-        return requests.get(f"{gateway}/readyz", timeout=1).status_code == 200
-    except requests.RequestException:  # not listening yet, or still booting its worker
-        return False
-
-
-def _kill_leftovers(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    raise AssertionError("processes were still running after Ctrl-C")
+        sink.stop()
+        log = tmp_path / "var" / "run.log"
+        print(log.read_text()[-5000:] if log.exists() else "no run.log")
 
 
 def welcome_emails_to(folder: Path, address: str) -> list[email.message.Message]:

@@ -206,3 +206,54 @@ def test_a_stopping_worker_finishes_the_message_in_hand(matching: Service) -> No
     with running_worker(matching):  # nothing comes back: the message was acked
         time.sleep(0.5)
     assert count(matching, Inbox) == 1
+
+
+def test_relays_and_workers_carry_on_after_the_broker_drops_every_connection(
+    make_service: Callable[..., Service],
+) -> None:
+    """A broker restart or failover closes every connection; nothing is lost meanwhile."""
+    import subprocess
+    from urllib.parse import unquote, urlsplit
+
+    from gateway.bootstrap import bootstrap as gateway_bootstrap
+    from gateway.config import GatewayConfig
+    from gateway.models import Outbox as GatewayOutbox
+    from sanctuary.outbox import enqueue
+    from sanctuary.testing import running_relay
+
+    gateway = make_service(gateway_bootstrap, "gateway", GatewayConfig)
+    matching = make_service(bootstrap, "matching")
+    vhost = unquote(urlsplit(matching.config.amqp_url).path[1:])
+    failures: list[str] = []
+
+    def fails_once_each(event: Any, ctx: Context) -> None:
+        # Each first try fails, so the worker republishes to a delay queue: before the drop
+        # on its publishing connection, after it on a fresh one.
+        if event.name not in failures:
+            failures.append(event.name)
+            raise ConnectionError("blip")
+        on_volunteer_signed_up(event, ctx)
+
+    before, after = signed_up(name="Before"), signed_up(name="After")
+    with running_relay(gateway), running_worker(matching, {SIGNED_UP: fails_once_each}):
+        with gateway.sessions.begin() as session:
+            enqueue(session, GatewayOutbox, before, correlation_id="c-before")
+        wait_until(lambda: has_volunteer(matching, before.volunteer_id))
+        subprocess.run(
+            [
+                "rabbitmqctl",
+                "-q",
+                "close_all_connections",
+                "--vhost",
+                vhost,
+                "--limit",
+                "100",
+                "test: broker going away",
+            ],
+            check=True,
+        )
+        with gateway.sessions.begin() as session:
+            enqueue(session, GatewayOutbox, after, correlation_id="c-after")
+        wait_until(lambda: has_volunteer(matching, after.volunteer_id), timeout=30)
+    assert failures == ["Before", "After"]
+    assert count(matching, Volunteer) == 2
