@@ -78,11 +78,24 @@ def from_message(message: Message) -> Envelope:
     )
 
 
+# No broker answer (a confirm, a declare-ok) may be waited for longer than this: a hung wait
+# becomes an error, and the relay or worker reconnects and tries again. RabbitMQ has had
+# bugs where concurrent declarations of one queue never answered.
+BROKER_READ_TIMEOUT = 10.0
+
+
 def connect(url: str, *, heartbeat: int = 0) -> Connection:
     """A connection whose channels all use publisher confirms: publish returns once the broker
     has the message (persisted, for a durable queue) and raises if the broker refuses it."""
     return Connection(
-        url, transport_options={"confirm_publish": True}, heartbeat=heartbeat, connect_timeout=5
+        url,
+        transport_options={
+            "confirm_publish": True,
+            "read_timeout": BROKER_READ_TIMEOUT,
+            "write_timeout": BROKER_READ_TIMEOUT,
+        },
+        heartbeat=heartbeat,
+        connect_timeout=5,
     )
 
 

@@ -56,7 +56,7 @@ def relay_process(
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-        _, process.stderr_text = process.communicate(timeout=10)  # type: ignore[attr-defined]
+        _, process.stderr_text = process.communicate(timeout=30)  # type: ignore[attr-defined]
 
 
 def add_to_outbox(service: Service, how_many: int) -> list[str]:
