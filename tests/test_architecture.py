@@ -40,12 +40,19 @@ def test_the_shared_library_imports_no_service() -> None:
         assert not imported_roots(path) & set(SERVICES), path
 
 
-@pytest.mark.parametrize(
-    "service", [s for s in SERVICES if (ROOT / "services" / s / s / "domain.py").exists()]
-)
-def test_domain_modules_import_no_framework(service: str) -> None:
+def domain_files() -> list[Path]:
+    """Every service's domain module, or every module of its domain package."""
+    found = []
+    for service in SERVICES:
+        package = ROOT / "services" / service / service
+        found += [package / "domain.py"] if (package / "domain.py").exists() else []
+        found += sorted((package / "domain").glob("*.py"))
+    return found
+
+
+@pytest.mark.parametrize("path", domain_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_domain_modules_import_no_framework(path: Path) -> None:
     """Domain rules are plain Python: testable without a database, broker or web server."""
-    path = ROOT / "services" / service / service / "domain.py"
     assert not imported_roots(path) & set(FRAMEWORKS)
 
 
