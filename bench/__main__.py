@@ -40,6 +40,7 @@ def sign_up(gateway: str, address: str) -> requests.Response:
             "email": address,
             "postcode": "LS6 1AA",
             "languages": ["en"],
+            "availability": [{"day": "sat", "part": "morning"}],
             "consent": True,
         },
     )

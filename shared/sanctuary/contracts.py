@@ -12,7 +12,15 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from sanctuary import fields as f
 
@@ -35,12 +43,15 @@ class ContractSchema(Schema):
 # --- volunteer.signed_up: the gateway accepted a volunteer's sign-up --------------------------
 
 
+Slot = tuple[str, str]  # ("sat", "morning")
+
+
 @dataclass(frozen=True)
 class VolunteerSignedUp:
-    """A person signed up online to volunteer as a befriender."""
+    """A person signed up online to volunteer as a befriender: what matching needs, no more."""
 
     TYPE: ClassVar[str] = "volunteer.signed_up"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2  # 2 added the matching fields; version 1 bodies load with defaults
 
     volunteer_id: uuid.UUID
     name: str
@@ -48,6 +59,12 @@ class VolunteerSignedUp:
     postcode: str
     languages: tuple[str, ...]
     consented_at: datetime
+    availability: tuple[Slot, ...] = ()
+    interests: tuple[str, ...] = ()
+    gender: str | None = None
+    same_gender_only: bool = False
+    max_matches: int = 1
+    has_dbs: bool = False
 
 
 class VolunteerSignedUpSchema(ContractSchema):
@@ -59,6 +76,64 @@ class VolunteerSignedUpSchema(ContractSchema):
     postcode = f.Postcode(required=True)
     languages = f.languages()
     consented_at = fields.AwareDateTime(required=True)
+    availability = f.availability(required=False)
+    interests = f.tags()
+    gender = f.gender()
+    same_gender_only = fields.Boolean(load_default=False)
+    max_matches = fields.Integer(load_default=1, validate=validate.Range(1, 3))
+    has_dbs = fields.Boolean(load_default=False)
+
+
+# --- newcomer.requested: someone asked for a befriender ---------------------------------------
+
+
+@dataclass(frozen=True)
+class NewcomerRequested:
+    """A newcomer (or a support worker for them) asked for a befriender."""
+
+    TYPE: ClassVar[str] = "newcomer.requested"
+    VERSION: ClassVar[int] = 1
+
+    newcomer_id: uuid.UUID
+    name: str
+    email: str | None
+    referrer_email: str | None
+    postcode: str
+    languages: tuple[str, ...]
+    wants_english_practice: bool
+    needs: tuple[str, ...]
+    interests: tuple[str, ...]
+    availability: tuple[Slot, ...]
+    gender: str | None
+    same_gender_only: bool
+    needs_dbs: bool
+    consented_at: datetime
+
+
+class NewcomerRequestedSchema(ContractSchema):
+    message_class = NewcomerRequested
+
+    newcomer_id = fields.UUID(required=True)
+    name = f.name()
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    referrer_email = fields.Email(
+        load_default=None, allow_none=True, validate=validate.Length(max=254)
+    )
+    postcode = f.Postcode(required=True)
+    languages = f.languages()
+    wants_english_practice = fields.Boolean(load_default=False)
+    needs = f.tags()
+    interests = f.tags()
+    availability = f.availability()
+    gender = f.gender()
+    same_gender_only = fields.Boolean(load_default=False)
+    needs_dbs = fields.Boolean(load_default=False)
+    consented_at = fields.AwareDateTime(required=True)
+
+    @validates_schema
+    def _someone_to_write_to(self, data: dict[str, Any], **_: Any) -> None:
+        if not data.get("email") and not data.get("referrer_email"):
+            raise ValidationError("Give an email or a referrer_email.", "email")
 
 
 # --- volunteer.registered: matching now holds the volunteer ----------------------------------
@@ -92,7 +167,7 @@ class VolunteerRegisteredSchema(ContractSchema):
 
 SCHEMAS: dict[str, type[ContractSchema]] = {
     schema.message_class.TYPE: schema
-    for schema in (VolunteerSignedUpSchema, VolunteerRegisteredSchema)
+    for schema in (VolunteerSignedUpSchema, VolunteerRegisteredSchema, NewcomerRequestedSchema)
 }
 MESSAGE_TYPES: tuple[str, ...] = tuple(SCHEMAS)
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
 NAME_MAX = 100
 EMAIL_MAX = 254  # RFC 5321 path limit
 LANGUAGES_MAX = 20
+TAGS_MAX = 20
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PARTS = ("morning", "afternoon", "evening")
+GENDERS = ("female", "male", "non_binary")
 
 # A UK postcode, loosely: outward code (area + district) and inward code (sector + unit).
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
@@ -22,6 +27,15 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         return str(super()._deserialize(value, attr, data, **kwargs)).strip()
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: never "yes", 1 or "true" (1 == True in Python sets)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class Postcode(fields.String):
@@ -63,6 +77,62 @@ def languages() -> fields.List[Any]:
     )
 
 
-def _distinct(values: list[str]) -> None:
-    if len(set(values)) != len(values):
-        raise ValidationError("Languages must not repeat.")
+def _distinct(values: list[Any]) -> None:
+    if len(set(map(repr, values))) != len(values):
+        raise ValidationError("Items must not repeat.")
+
+
+_TAG = re.compile(r"^[a-z][a-z_]{0,29}$")
+
+
+def tags(*, required: bool = False) -> fields.List[Any]:
+    """Up to twenty distinct lower-case tags such as "football" or "finding_services"."""
+    tag = fields.String(
+        validate=validate.Regexp(_TAG, error="Tags are lower-case words joined by _.")
+    )
+    return fields.List(
+        tag,
+        required=required,
+        load_default=list,
+        validate=[validate.Length(max=TAGS_MAX), _distinct],
+    )
+
+
+class _SlotSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    day = fields.String(required=True, validate=validate.OneOf(DAYS))
+    part = fields.String(required=True, validate=validate.OneOf(PARTS))
+
+    @post_load
+    def _as_tuple(self, data: dict[str, str], **_: Any) -> tuple[str, str]:
+        return (data["day"], data["part"])
+
+
+class Slot(fields.Field[Any]):
+    """{"day": "sat", "part": "morning"}, loaded as ("sat", "morning") and dumped back."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ValidationError("A slot is an object with a day and a part.")
+        return _SlotSchema().load(value)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else {"day": value[0], "part": value[1]}
+
+
+def availability(*, required: bool = True) -> fields.List[Any]:
+    """One to 21 distinct weekly slots: a day and a part of it (none, if not required)."""
+    rules: list[Callable[[Any], Any]] = [
+        validate.Length(min=1 if required else 0, max=len(DAYS) * len(PARTS)),
+        _distinct,
+    ]
+    if required:
+        return fields.List(Slot(), required=True, validate=rules)
+    return fields.List(Slot(), load_default=list, validate=rules)
+
+
+def gender() -> fields.String:
+    """Optional; used only to honour same-gender requests."""
+    return fields.String(load_default=None, allow_none=True, validate=validate.OneOf(GENDERS))

@@ -98,7 +98,7 @@ def publish_raw(
 
 @contextmanager
 def running_worker(service: Any, handlers: Any = None) -> Iterator[Any]:
-    """Run `service`'s worker (optionally with other handlers) in a thread for the block."""
+    """Run `service`'s worker in a thread for the block; `handlers` replace some of its own."""
     import threading
 
     from sanctuary.consumer import Worker
@@ -108,7 +108,7 @@ def running_worker(service: Any, handlers: Any = None) -> Iterator[Any]:
     worker = Worker(
         connect(config.amqp_url, heartbeat=30),
         service=config.service,
-        handlers=handlers if handlers is not None else service.handlers,
+        handlers={**service.handlers, **(handlers or {})},
         sessions=service.sessions,
         inbox_model=service.inbox_model,
         outbox_model=service.outbox_model,

@@ -26,6 +26,7 @@ SIGN_UP = {
     "email": "amina@example.org",
     "postcode": "LS6 1AA",
     "languages": ["en", "ar"],
+    "availability": [{"day": "sat", "part": "morning"}],
     "consent": True,
 }
 

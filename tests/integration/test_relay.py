@@ -116,7 +116,7 @@ def test_a_published_message_carries_the_whole_envelope(gateway: Service) -> Non
     assert props["delivery_mode"] == 2
     assert abs(props["timestamp"] - time.time()) < 60
     assert message.content_type == "application/json"
-    assert message.headers["schema_version"] == 1
+    assert message.headers["schema_version"] == 2  # volunteer.signed_up is at version 2
 
 
 def test_two_relays_on_one_postgres_outbox_under_load_publish_every_row_exactly_once(

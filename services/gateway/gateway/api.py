@@ -12,10 +12,18 @@ from sanctuary.web import current_service
 from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
 
 from gateway import domain, intake
-from gateway.schemas import AcceptedSchema, ProblemSchema, StatusSchema, VolunteerSignUpSchema
+from gateway.schemas import (
+    AcceptedSchema,
+    NewcomerRequestSchema,
+    ProblemSchema,
+    StatusSchema,
+    VolunteerSignUpSchema,
+)
 from gateway.upstream import Upstream
 
-blp = Blueprint("volunteers", __name__, url_prefix="/api/v1", description="Volunteer sign-ups")
+blp = Blueprint(
+    "people", __name__, url_prefix="/api/v1", description="Volunteer sign-ups and newcomer requests"
+)
 
 IDEMPOTENCY_KEY = {
     "in": "header",
@@ -47,6 +55,26 @@ def upstream(service: str) -> Upstream:
     return clients[service]
 
 
+def accepted(kind: str, announce: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Record a public submission with its outbox message; 202 with where to follow it."""
+    body = intake.accept(
+        current_service().sessions,
+        kind,
+        announce,
+        correlation_id=g.correlation_id,
+        idempotency=_idempotency(),
+    )
+    return body, {"Location": body["status_url"]}
+
+
+def status_of(kind: str, submission_id: uuid.UUID, owner: str) -> dict[str, Any]:
+    """`received` while only the gateway has it, then the owning service's status."""
+    if not intake.submission_exists(current_service().sessions, kind, submission_id):
+        raise NotFound(f"No {kind} with this id.")
+    answer = upstream(owner).get_json(f"/internal/v1/{kind}s/{submission_id}", g.correlation_id)
+    return {"id": submission_id, "status": domain.public_status(answer and answer["status"])}
+
+
 @blp.route("/volunteers")
 class Volunteers(MethodView):
     @blp.arguments(VolunteerSignUpSchema)
@@ -56,14 +84,7 @@ class Volunteers(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, form: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
         """Sign up to befriend: accepted at once, then taken in by the matching service."""
-        body = intake.accept(
-            current_service().sessions,
-            "volunteer",
-            lambda volunteer_id, now: domain.volunteer_signed_up(volunteer_id, form, now),
-            correlation_id=g.correlation_id,
-            idempotency=_idempotency(),
-        )
-        return body, {"Location": body["status_url"]}
+        return accepted("volunteer", lambda i, now: domain.volunteer_signed_up(i, form, now))
 
 
 @blp.route("/volunteers/<uuid:volunteer_id>")
@@ -72,10 +93,27 @@ class VolunteerStatus(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, description="No sign-up with this id")
     @blp.alt_response(503, schema=ProblemSchema, description="The matching service is down")
     def get(self, volunteer_id: uuid.UUID) -> dict[str, Any]:
-        """Where a sign-up stands: `received`, then the matching service's status."""
-        if not intake.submission_exists(current_service().sessions, "volunteer", volunteer_id):
-            raise NotFound("No sign-up with this id.")
-        owner = upstream("matching").get_json(
-            f"/internal/v1/volunteers/{volunteer_id}", g.correlation_id
-        )
-        return {"id": volunteer_id, "status": domain.public_status(owner and owner["status"])}
+        """Where a sign-up stands: `received`, then applied, ready or inactive."""
+        return status_of("volunteer", volunteer_id, "matching")
+
+
+@blp.route("/newcomers")
+class Newcomers(MethodView):
+    @blp.arguments(NewcomerRequestSchema)
+    @blp.response(202, AcceptedSchema, headers={"Location": {"schema": {"type": "string"}}})
+    @blp.alt_response(413, schema=ProblemSchema, description="Body over 64 KiB")
+    @blp.alt_response(415, schema=ProblemSchema, description="Body not sent as JSON")
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
+    def post(self, form: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+        """Ask for a befriender (a newcomer, or a support worker referring them)."""
+        return accepted("newcomer", lambda i, now: domain.newcomer_requested(i, form, now))
+
+
+@blp.route("/newcomers/<uuid:newcomer_id>")
+class NewcomerStatus(MethodView):
+    @blp.response(200, StatusSchema)
+    @blp.alt_response(404, schema=ProblemSchema, description="No request with this id")
+    @blp.alt_response(503, schema=ProblemSchema, description="The matching service is down")
+    def get(self, newcomer_id: uuid.UUID) -> dict[str, Any]:
+        """Where a request stands: `received`, then waiting, proposed, matched or closed."""
+        return status_of("newcomer", newcomer_id, "matching")

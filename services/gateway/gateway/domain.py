@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sanctuary.contracts import VolunteerSignedUp
+from sanctuary.contracts import NewcomerRequested, VolunteerSignedUp
 
 # What a person sees until the owning service has taken their submission in.
 RECEIVED = "received"
@@ -23,7 +23,23 @@ def volunteer_signed_up(
         postcode=form["postcode"],
         languages=tuple(form["languages"]),
         consented_at=now,
+        availability=tuple(form["availability"]),
+        interests=tuple(form["interests"]),
+        gender=form["gender"],
+        same_gender_only=form["same_gender_only"],
+        max_matches=form["max_matches"],
+        has_dbs=form["has_dbs"],
     )
+
+
+def newcomer_requested(
+    newcomer_id: uuid.UUID, form: dict[str, Any], now: datetime
+) -> NewcomerRequested:
+    """The fact the gateway announces for a valid request for a befriender."""
+    fields = {k: v for k, v in form.items() if k != "consent"}
+    for listed in ("languages", "needs", "interests", "availability"):
+        fields[listed] = tuple(fields[listed])
+    return NewcomerRequested(newcomer_id=newcomer_id, consented_at=now, **fields)
 
 
 def public_status(owner_status: str | None) -> str:

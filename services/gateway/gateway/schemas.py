@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from sanctuary import fields as f
 
 
@@ -13,6 +15,21 @@ class RequestSchema(Schema):
         unknown = RAISE
 
 
+def strict_bool(default: bool | None = None, **kwargs: Any) -> f.StrictBoolean:
+    """Only JSON true and false, never "yes" or 1; optional with `default`, else required."""
+    if default is None:
+        return f.StrictBoolean(required=True, **kwargs)
+    return f.StrictBoolean(load_default=default, **kwargs)
+
+
+def consent() -> f.StrictBoolean:
+    """Consent must be given: JSON true."""
+    return strict_bool(
+        validate=validate.Equal(True, error="Consent must be given (true) to sign up."),
+        metadata={"description": "The person agrees that we store and use these details."},
+    )
+
+
 class VolunteerSignUpSchema(RequestSchema):
     """A volunteer's sign-up: only what the welcome and the matching need."""
 
@@ -20,14 +37,46 @@ class VolunteerSignUpSchema(RequestSchema):
     email = f.email()
     postcode = f.Postcode(required=True, metadata={"example": "LS6 1AA"})
     languages = f.languages()
-    consent = fields.Boolean(
-        required=True,
-        # Strict: only JSON true counts as consent, never "yes" or 1.
-        truthy={True},
-        falsy={False},
-        validate=validate.Equal(True, error="Consent must be given (true) to sign up."),
-        metadata={"description": "The person agrees that we store and use these details."},
+    availability = f.availability()
+    interests = f.tags()
+    gender = f.gender()
+    same_gender_only = strict_bool(False)
+    max_matches = fields.Integer(
+        load_default=1,
+        strict=True,
+        validate=validate.Range(1, 3),
+        metadata={"description": "How many newcomers this volunteer can befriend at once."},
     )
+    has_dbs = strict_bool(False)
+    consent = consent()
+
+
+class NewcomerRequestSchema(RequestSchema):
+    """A request for a befriender, by the newcomer or a support worker who refers them."""
+
+    name = f.name()
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    referrer_email = fields.Email(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=254),
+        metadata={"description": "A support worker's email, when they refer the newcomer."},
+    )
+    postcode = f.Postcode(required=True, metadata={"example": "LS6 1AA"})
+    languages = f.languages()
+    wants_english_practice = strict_bool(False)
+    needs = f.tags()
+    interests = f.tags()
+    availability = f.availability()
+    gender = f.gender()
+    same_gender_only = strict_bool(False)
+    needs_dbs = strict_bool(False)
+    consent = consent()
+
+    @validates_schema
+    def _someone_to_write_to(self, data: dict[str, Any], **_: Any) -> None:
+        if not data.get("email") and not data.get("referrer_email"):
+            raise ValidationError("Give an email or a referrer_email (at least one).", "email")
 
 
 class AcceptedSchema(Schema):
@@ -42,7 +91,11 @@ class StatusSchema(Schema):
 
     id = fields.UUID(required=True)
     status = fields.String(
-        required=True, metadata={"enum": ["received", "applied", "ready", "inactive"]}
+        required=True,
+        metadata={
+            "description": "Volunteers: received, applied, ready, inactive. "
+            "Newcomers: received, waiting, proposed, matched, closed."
+        },
     )
 
 

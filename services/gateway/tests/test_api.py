@@ -24,6 +24,7 @@ VALID = {
     "email": "amina@example.org",
     "postcode": "ls6 1aa",
     "languages": ["en", "ar"],
+    "availability": [{"day": "sat", "part": "morning"}],
     "consent": True,
 }
 
@@ -92,6 +93,20 @@ def problem_fields(answer: Any) -> dict[str, str]:
         ({"name": "x" * 101}, "name", "Length must be between 1 and 100."),
         ({"name": 42}, "name", "Not a valid string."),
         ({"nationality": "x"}, "nationality", "Unknown field."),
+        ({"availability": []}, "availability", "Length must be between 1 and 21."),
+        (
+            {"availability": [{"day": "someday", "part": "morning"}]},
+            "availability.0.day",
+            "Must be one of: mon, tue, wed, thu, fri, sat, sun.",
+        ),
+        (
+            {"max_matches": 4},
+            "max_matches",
+            "Must be greater than or equal to 1 and less than or equal to 3.",
+        ),
+        ({"max_matches": "2"}, "max_matches", "Not a valid integer."),
+        ({"gender": "unknown"}, "gender", "Must be one of: female, male, non_binary."),
+        ({"interests": ["Football!"]}, "interests.0", "Tags are lower-case words joined by _."),
     ],
 )
 def test_a_bad_field_is_named_with_its_reason(
@@ -108,7 +123,14 @@ def test_missing_fields_are_all_named_at_once(client: FlaskClient) -> None:
     """A person fixes every mistake in one go."""
     answer = post(client, {})
     assert answer.status_code == 422
-    assert set(problem_fields(answer)) == {"name", "email", "postcode", "languages", "consent"}
+    assert set(problem_fields(answer)) == {
+        "name",
+        "email",
+        "postcode",
+        "languages",
+        "availability",
+        "consent",
+    }
 
 
 def test_a_body_that_is_not_json_gets_400(client: FlaskClient) -> None:
@@ -197,3 +219,66 @@ def test_the_openapi_document_describes_the_sign_up(client: FlaskClient) -> None
     operation = document["paths"]["/api/v1/volunteers"]["post"]
     assert "202" in operation["responses"]
     assert any(p["name"] == "Idempotency-Key" for p in operation["parameters"])
+
+
+NEWCOMER = {
+    "name": "Yonas",
+    "referrer_email": "caseworker@refugee-charity.example",
+    "postcode": "LS7 2AB",
+    "languages": ["ti", "ar"],
+    "wants_english_practice": True,
+    "needs": ["english_practice", "social"],
+    "interests": ["football"],
+    "availability": [{"day": "wed", "part": "evening"}],
+    "gender": "male",
+    "same_gender_only": True,
+    "needs_dbs": False,
+    "consent": True,
+}
+
+
+def test_a_referred_newcomer_request_is_accepted_and_published(
+    client: FlaskClient, app: Any
+) -> None:
+    """A support worker's email is enough; the request goes out as newcomer.requested."""
+    answer = client.post("/api/v1/newcomers", json=NEWCOMER)
+    assert answer.status_code == 202
+    assert answer.json["status_url"] == f"/api/v1/newcomers/{answer.json['id']}"
+    [row] = outbox(app)
+    assert row.type == "newcomer.requested"
+    body = json.loads(row.body)
+    assert body["newcomer_id"] == answer.json["id"]
+    assert body["availability"] == [{"day": "wed", "part": "evening"}]
+    assert "consent" not in body
+
+
+def test_a_newcomer_request_needs_somewhere_to_write_to(client: FlaskClient, app: Any) -> None:
+    """Neither their own email nor a referrer's: 422 on email, nothing recorded."""
+    answer = client.post("/api/v1/newcomers", json={**NEWCOMER, "referrer_email": None})
+    assert answer.status_code == 422
+    assert problem_fields(answer)["email"] == "Give an email or a referrer_email (at least one)."
+    assert outbox(app) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"wants_english_practice": "yes"}, "wants_english_practice"),
+        ({"needs_dbs": 1}, "needs_dbs"),
+        ({"consent": False}, "consent"),
+        ({"case_reference": "HO-123"}, "case_reference"),
+    ],
+)
+def test_a_bad_newcomer_field_is_named(
+    client: FlaskClient, change: dict[str, Any], field: str
+) -> None:
+    """Strict booleans, consent, and no room for data we must not collect."""
+    answer = client.post("/api/v1/newcomers", json={**NEWCOMER, **change})
+    assert answer.status_code == 422
+    assert field in problem_fields(answer)
+
+
+def test_the_status_of_an_unknown_newcomer_is_404(client: FlaskClient) -> None:
+    """As for volunteers."""
+    answer = client.get("/api/v1/newcomers/3f0e8f1e-0000-4000-8000-000000000000")
+    assert answer.status_code == 404

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sanctuary.consumer import Context, Handler
-from sanctuary.contracts import VolunteerSignedUp
+from sanctuary.contracts import NewcomerRequested, VolunteerSignedUp
+from sanctuary.fields import postcode_district
 
 from matching import domain
-from matching.models import Volunteer
+from matching.models import Newcomer, Volunteer
 
 
 def on_volunteer_signed_up(event: VolunteerSignedUp, ctx: Context) -> None:
@@ -21,7 +22,14 @@ def on_volunteer_signed_up(event: VolunteerSignedUp, ctx: Context) -> None:
             name=event.name,
             email=event.email,
             postcode=event.postcode,
+            district=postcode_district(event.postcode),
             languages=list(event.languages),
+            availability=[list(slot) for slot in event.availability],
+            interests=list(event.interests),
+            gender=event.gender,
+            same_gender_only=event.same_gender_only,
+            max_matches=event.max_matches,
+            dbs="held" if event.has_dbs else "none",
             status=domain.INITIAL_STATUS,
             consented_at=event.consented_at,
             registered_at=datetime.now(UTC),
@@ -30,6 +38,34 @@ def on_volunteer_signed_up(event: VolunteerSignedUp, ctx: Context) -> None:
     ctx.publish(domain.registration(event))
 
 
+def on_newcomer_requested(event: NewcomerRequested, ctx: Context) -> None:
+    """Put the newcomer on the waiting list for the next matching run."""
+    if ctx.session.get(Newcomer, event.newcomer_id) is not None:
+        return  # the same request under another message id
+    ctx.session.add(
+        Newcomer(
+            id=event.newcomer_id,
+            name=event.name,
+            email=event.email,
+            referrer_email=event.referrer_email,
+            postcode=event.postcode,
+            district=postcode_district(event.postcode),
+            languages=list(event.languages),
+            wants_english_practice=event.wants_english_practice,
+            needs=list(event.needs),
+            interests=list(event.interests),
+            availability=[list(slot) for slot in event.availability],
+            gender=event.gender,
+            same_gender_only=event.same_gender_only,
+            needs_dbs=event.needs_dbs,
+            status=domain.NEWCOMER_WAITING,
+            consented_at=event.consented_at,
+            registered_at=datetime.now(UTC),
+        )
+    )
+
+
 HANDLERS: dict[str, Handler] = {
     VolunteerSignedUp.TYPE: on_volunteer_signed_up,
+    NewcomerRequested.TYPE: on_newcomer_requested,
 }

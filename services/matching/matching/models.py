@@ -23,8 +23,44 @@ class Volunteer(Base):
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254))
     postcode: Mapped[str] = mapped_column(String(8))
+    district: Mapped[str] = mapped_column(String(4), index=True)
     languages: Mapped[list[str]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20))
+    availability: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    gender: Mapped[str | None] = mapped_column(String(20))
+    same_gender_only: Mapped[bool] = mapped_column(default=False)
+    max_matches: Mapped[int] = mapped_column(default=1)
+    # The coordinator's checks (DOMAIN.md): all three must pass before a first match.
+    references: Mapped[str] = mapped_column(String(10), default="pending")
+    screening: Mapped[str] = mapped_column(String(10), default="pending")
+    training: Mapped[str] = mapped_column(String(10), default="pending")
+    # Criminal-offence data: the outcome only, never the certificate.
+    dbs: Mapped[str] = mapped_column(String(10), default="none")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    consented_at: Mapped[datetime]
+    registered_at: Mapped[datetime]
+
+
+class Newcomer(Base):
+    """A person waiting for a befriender: what matching needs, and where to write to them."""
+
+    __tablename__ = "newcomers"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    referrer_email: Mapped[str | None] = mapped_column(String(254))
+    postcode: Mapped[str] = mapped_column(String(8))
+    district: Mapped[str] = mapped_column(String(4), index=True)
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    wants_english_practice: Mapped[bool]
+    needs: Mapped[list[str]] = mapped_column(JSON)
+    interests: Mapped[list[str]] = mapped_column(JSON)
+    availability: Mapped[list[list[str]]] = mapped_column(JSON)
+    gender: Mapped[str | None] = mapped_column(String(20))
+    same_gender_only: Mapped[bool]
+    needs_dbs: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(20), index=True)
     consented_at: Mapped[datetime]
     registered_at: Mapped[datetime]
 

@@ -6,11 +6,14 @@ from sanctuary import topology
 
 
 def test_each_service_queue_is_a_quorum_queue_bound_to_its_types() -> None:
-    """matching hears volunteer.signed_up on the sanctuary exchange."""
+    """matching hears sign-ups and requests on the sanctuary exchange."""
     queues = topology.service_queues("matching", (1000, 10000))
     assert queues.main.name == "sanctuary.matching"
     assert queues.main.queue_arguments["x-queue-type"] == "quorum"
-    assert [b.routing_key for b in queues.main.bindings] == ["volunteer.signed_up"]
+    assert [b.routing_key for b in queues.main.bindings] == [
+        "volunteer.signed_up",
+        "newcomer.requested",
+    ]
     assert all(b.exchange.name == "sanctuary" for b in queues.main.bindings)
 
 

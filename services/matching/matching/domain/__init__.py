@@ -7,6 +7,9 @@ from sanctuary.contracts import VolunteerRegistered, VolunteerSignedUp
 # Every volunteer starts here; checks by coordinators (references, screening, training) move
 # them to "ready" (the matching issue) or "inactive".
 INITIAL_STATUS = "applied"
+# A newcomer waits until a run proposes a volunteer, a coordinator approves (matched), or
+# the request is closed.
+NEWCOMER_WAITING = "waiting"
 
 
 def registration(signup: VolunteerSignedUp) -> VolunteerRegistered:

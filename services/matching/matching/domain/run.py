@@ -21,6 +21,7 @@ from matching.domain.profiles import Population
 # what the run guarantees (DOMAIN.md: a few hundred keeps the solve well under a second).
 TOP_K = 200
 ALTERNATIVES_SHOWN = 2
+DIAGNOSED = 50  # volunteers checked to say why nobody in the area fits a newcomer
 
 
 @dataclass(frozen=True)
@@ -61,87 +62,121 @@ def run(population: Population, top_k: int = TOP_K) -> RunResult:
     candidates = generate(population, top_k=top_k)
     capacity = np.array([v.capacity_left if v.ready else 0 for v in population.volunteers])
     pairs = assign(len(population.newcomers), capacity, candidates)
-    chosen = {n: v for n, v in pairs}
-    proposals = tuple(_proposal(population, candidates, chosen, n, v) for n, v in pairs)
+    explain = _Explainer(population, candidates, dict(pairs))
+    proposals = tuple(explain.proposal(n, v) for n, v in pairs)
     unmatched = {
-        population.newcomers[i].id: _why_unmatched(population, candidates, i)
-        for i in range(len(population.newcomers))
-        if i not in chosen
+        newcomer.id: explain.why_unmatched(i)
+        for i, newcomer in enumerate(population.newcomers)
+        if i not in explain.chosen
     }
     return RunResult(proposals=proposals, unmatched=unmatched)
 
 
-def _proposal(
-    population: Population, candidates: Candidates, chosen: dict[int, int], n: int, v: int
-) -> Proposal:
-    newcomer, volunteer = population.newcomers[n], population.volunteers[v]
-    breakdown = scoring.score(volunteer, newcomer)
-    return Proposal(
-        volunteer_id=volunteer.id,
-        newcomer_id=newcomer.id,
-        score=breakdown.total,
-        factors=breakdown.as_dict(),
-        rules_passed=scoring.RULES,
-        not_chosen=tuple(_not_chosen(population, candidates, chosen, n, v, breakdown.total)),
-    )
+class _Explainer:
+    """Explanations for one run, with each newcomer's candidates found in O(1)."""
 
+    def __init__(
+        self, population: Population, candidates: Candidates, chosen: dict[int, int]
+    ) -> None:
+        self.population = population
+        self.chosen = chosen
+        self.load = Counter(chosen.values())
+        # Each newcomer's candidates, best first, as one slice of arrays sorted once.
+        order = np.lexsort((candidates.volunteer, -candidates.score, candidates.newcomer))
+        self.volunteer = candidates.volunteer[order]
+        self.score = candidates.score[order]
+        newcomer = candidates.newcomer[order]
+        everyone = np.arange(len(population.newcomers))
+        self.start = np.searchsorted(newcomer, everyone, side="left")
+        self.end = np.searchsorted(newcomer, everyone, side="right")
+        self.by_district: dict[str, list[int]] = {}
+        for i, v in enumerate(population.volunteers):
+            self.by_district.setdefault(v.district, []).append(i)
 
-def _not_chosen(
-    population: Population,
-    candidates: Candidates,
-    chosen: dict[int, int],
-    n: int,
-    v: int,
-    score: int,
-) -> list[dict[str, object]]:
-    mine = candidates.newcomer == n
-    others = [
-        (int(s), int(c))
-        for s, c in zip(candidates.score[mine], candidates.volunteer[mine], strict=True)
-        if c != v
-    ]
-    others.sort(key=lambda sc: (-sc[0], sc[1]))
-    taken = Counter(chosen.values())
-    reasons = []
-    for other_score, other in others[:ALTERNATIVES_SHOWN]:
-        volunteer = population.volunteers[other]
-        if taken[other] >= volunteer.capacity_left:
-            why = "proposed to other newcomers up to their capacity: the total fit is higher"
-        elif other_score < score:
-            why = f"a lower score ({other_score} against {score})"
-        else:
-            why = f"an equal score ({other_score}); the tie went to the earlier volunteer"
-        reasons.append({"volunteer_id": str(volunteer.id), "score": other_score, "why": why})
-    return reasons
-
-
-def _why_unmatched(population: Population, candidates: Candidates, n: int) -> str:
-    count = int(np.count_nonzero(candidates.newcomer == n))
-    if count:
-        return (
-            f"all {count} eligible volunteers were proposed to others up to their "
-            "capacity, where the total fit was higher"
+    def proposal(self, n: int, v: int) -> Proposal:
+        newcomer, volunteer = self.population.newcomers[n], self.population.volunteers[v]
+        breakdown = scoring.score(volunteer, newcomer)
+        return Proposal(
+            volunteer_id=volunteer.id,
+            newcomer_id=newcomer.id,
+            score=breakdown.total,
+            factors=breakdown.as_dict(),
+            rules_passed=scoring.RULES,
+            not_chosen=tuple(self._not_chosen(n, v, breakdown.total)),
         )
-    newcomer = population.newcomers[n]
-    near = [
-        v for v in population.volunteers if v.district in population.areas_near(newcomer.district)
-    ]
-    if not near:
-        return "no volunteer in the area yet"
-    broken = Counter(rule for v in near for rule in scoring.broken_rules(v, newcomer, population))
-    rule, times = broken.most_common(1)[0]
-    return (
-        f"no volunteer in the area meets every rule; most often missing: {rule} "
-        f"({times} of {len(near)})"
-    )
+
+    def _not_chosen(self, n: int, v: int, score: int) -> list[dict[str, object]]:
+        reasons: list[dict[str, object]] = []
+        for i in range(int(self.start[n]), int(self.end[n])):
+            other, other_score = int(self.volunteer[i]), int(self.score[i])
+            if other == v:
+                continue
+            volunteer = self.population.volunteers[other]
+            if self.load[other] >= volunteer.capacity_left:
+                why = "proposed to other newcomers up to their capacity: the total fit is higher"
+            elif other_score < score:
+                why = f"a lower score ({other_score} against {score})"
+            else:
+                why = f"an equal score ({other_score}); the tie went to the earlier volunteer"
+            reasons.append({"volunteer_id": str(volunteer.id), "score": other_score, "why": why})
+            if len(reasons) == ALTERNATIVES_SHOWN:
+                break
+        return reasons
+
+    def why_unmatched(self, n: int) -> str:
+        count = int(self.end[n] - self.start[n])
+        if count == 1:
+            return (
+                "the one eligible volunteer was proposed to others up to their capacity, "
+                "where the total fit was higher"
+            )
+        if count:
+            return (
+                f"all {count} eligible volunteers were proposed to others up to their "
+                "capacity, where the total fit was higher"
+            )
+        newcomer = self.population.newcomers[n]
+        near = [
+            self.population.volunteers[i]
+            for area in sorted(self.population.areas_near(newcomer.district))
+            for i in self.by_district.get(area, ())
+        ]
+        if not near:
+            return "no volunteer in the area yet"
+        checked = near[:DIAGNOSED]
+        broken = Counter(
+            rule for v in checked for rule in scoring.broken_rules(v, newcomer, self.population)
+        )
+        rule, times = broken.most_common(1)[0]
+        return (
+            f"no volunteer in the area meets every rule; most often missing: {rule} "
+            f"({times} of {len(checked)} checked)"
+        )
 
 
 def suggestions(population: Population, newcomer_id: uuid.UUID, limit: int = 5) -> list[Proposal]:
-    """The `limit` best ready volunteers for one newcomer, best first, with explanations."""
-    index = next(i for i, n in enumerate(population.newcomers) if n.id == newcomer_id)
-    candidates = generate(population, newcomer_indices=[index], top_k=limit)
-    order = np.lexsort((candidates.volunteer, -candidates.score))
+    """The `limit` best ready volunteers for one newcomer, best first, with explanations.
+
+    One newcomer needs no vectorising: only the volunteers of their area are looked at, pair
+    by pair, with the same rules and scores as a run.
+    """
+    newcomer = next(n for n in population.newcomers if n.id == newcomer_id)
+    areas = population.areas_near(newcomer.district)
+    eligible = [
+        (scoring.score(v, newcomer), i, v)
+        for i, v in enumerate(population.volunteers)
+        if v.district in areas and not scoring.broken_rules(v, newcomer, population)
+    ]
+    eligible.sort(key=lambda e: (-e[0].total, e[1]))
+    best = eligible[:limit]
     return [
-        _proposal(population, candidates, {}, index, int(candidates.volunteer[i]))
-        for i in order[:limit]
+        Proposal(
+            volunteer_id=v.id,
+            newcomer_id=newcomer.id,
+            score=breakdown.total,
+            factors=breakdown.as_dict(),
+            rules_passed=scoring.RULES,
+            not_chosen=(),
+        )
+        for breakdown, _, v in best
     ]
