@@ -15,7 +15,7 @@ from kombu.transport.pyamqp import Channel
 EXCHANGE_NAME = "sanctuary"
 # Who listens to what. A worker refuses to start if its handlers do not cover exactly this.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "matching": ("volunteer.signed_up", "newcomer.requested"),
+    "matching": ("volunteer.signed_up", "newcomer.requested", "training.completed"),
     "events": (),
     "notifications": ("volunteer.registered",),
 }

@@ -8,7 +8,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api
 from sanctuary.web import create_service_app, install_error_handlers, problem
 
-from gateway import api
+from gateway import api, coordinators
 from gateway.bootstrap import bootstrap
 from gateway.config import GatewayConfig, from_env
 from gateway.intake import IdempotencyKeyReused
@@ -51,8 +51,11 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
             ("notifications", config.notifications_url),
         )
     }
+    app.config["ADMIN_TOKEN"] = config.admin_token
     smorest = Api(app)
+    smorest.spec.components.security_scheme("BearerAuth", {"type": "http", "scheme": "bearer"})
     smorest.register_blueprint(api.blp)
+    smorest.register_blueprint(coordinators.blp)
     # flask-smorest installs its own HTTP error handler; ours (problem+json) must win.
     install_error_handlers(app)
     for exc_type, (status, title, detail) in ERRORS.items():

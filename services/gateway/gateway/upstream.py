@@ -41,3 +41,28 @@ class Upstream:
             raise UpstreamUnavailable(self.service)
         body: dict[str, Any] = response.json()
         return body
+
+    def forward(
+        self,
+        method: str,
+        path: str,
+        correlation_id: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """Send a coordinator's call on; (status, body) of any answer below 500."""
+        try:
+            response = self.http.request(
+                method,
+                self.base_url + path,
+                json=json,
+                params=params,
+                timeout=self.timeout,
+                headers={"X-Correlation-ID": correlation_id},
+            )
+        except requests.RequestException as exc:
+            raise UpstreamUnavailable(self.service) from exc
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(self.service)
+        return response.status_code, response.json()

@@ -3,15 +3,75 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
-from flask import Blueprint, Response, jsonify
-from sanctuary.web import current_service, require_service_token
-from werkzeug.exceptions import NotFound
+from flask import Blueprint, Response, jsonify, request
+from marshmallow import Schema, ValidationError
+from sanctuary.web import current_service, problem, require_service_token
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import BadRequest, NotFound, UnprocessableEntity
 
-from matching.models import Newcomer, Volunteer
+from matching import coordination
+from matching.domain import lifecycle
+from matching.models import Match, Newcomer, Volunteer
+from matching.schemas import STATUS_FILTER, ChecksSchema, DecisionSchema, RunSchema
 
 blueprint = Blueprint("matching_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
+
+
+@blueprint.errorhandler(coordination.NotFound)
+def _not_found(exc: Exception) -> Response:
+    return problem(404, "Not Found", str(exc))
+
+
+@blueprint.errorhandler(lifecycle.IllegalTransition)
+@blueprint.errorhandler(lifecycle.OverCapacity)
+def _conflict(exc: Exception) -> Response:
+    return problem(409, "Conflict", str(exc))
+
+
+@blueprint.errorhandler(IntegrityError)
+def _raced(exc: Exception) -> Response:
+    # The unique open-match index refused a second befriender for someone: another run or
+    # decision got there first.
+    return problem(
+        409,
+        "Conflict",
+        "Someone else changed these matches at the same moment; look again and retry.",
+    )
+
+
+def body(schema: Schema) -> dict[str, Any]:
+    """The request's JSON, loaded by `schema`; 400 or 422 problems when it does not fit."""
+    data = request.get_json(silent=True) if request.content_length else {}
+    if data is None:
+        raise BadRequest("The body must be JSON.")
+    try:
+        loaded: dict[str, Any] = schema.load(data)
+    except ValidationError as exc:
+        error = UnprocessableEntity("The request body has invalid fields.")
+        error.data = {"messages": exc.messages}  # type: ignore[attr-defined]
+        raise error from None
+    return loaded
+
+
+def status_filter(kind: str) -> str | None:
+    status = request.args.get("status")
+    if status is not None and status not in STATUS_FILTER[kind]:
+        raise BadRequest(f"status must be one of {', '.join(STATUS_FILTER[kind])}")
+    return status
+
+
+def correlation_id() -> str:
+    return request.headers.get("X-Correlation-ID") or str(uuid.uuid4())
+
+
+def in_transaction(work: Callable[[Any], Any]) -> Any:
+    with current_service().sessions.begin() as session:
+        return work(session)
 
 
 @blueprint.get("/volunteers/<uuid:volunteer_id>")
@@ -32,3 +92,114 @@ def newcomer_status(newcomer_id: uuid.UUID) -> Response:
         if newcomer is None:
             raise NotFound("No newcomer with this id.")
         return jsonify(id=str(newcomer.id), status=newcomer.status)
+
+
+def volunteer_view(v: Volunteer) -> dict[str, Any]:
+    """What a coordinator sees of a volunteer."""
+    return {
+        "id": str(v.id),
+        "name": v.name,
+        "email": v.email,
+        "district": v.district,
+        "status": v.status,
+        "max_matches": v.max_matches,
+        "checks": {k: getattr(v, k) for k in lifecycle.CHECK_VALUES},
+    }
+
+
+@blueprint.get("/volunteers")
+def list_volunteers() -> Response:
+    """Volunteers, oldest first, optionally by status."""
+    status = status_filter("volunteers")
+    with current_service().sessions() as session:
+        query = select(Volunteer).order_by(Volunteer.registered_at, Volunteer.id)
+        if status:
+            query = query.where(Volunteer.status == status)
+        return jsonify([volunteer_view(v) for v in session.scalars(query)])
+
+
+@blueprint.post("/volunteers/<uuid:volunteer_id>/checks")
+def record_checks(volunteer_id: uuid.UUID) -> Response:
+    """Record references, screening, DBS or training; the status follows."""
+    changes = body(ChecksSchema())
+    volunteer = in_transaction(
+        lambda s: coordination.record_checks(s, volunteer_id, changes, correlation_id())
+    )
+    return jsonify(volunteer_view(volunteer))
+
+
+def match_view(m: Match) -> dict[str, Any]:
+    """A match as coordinators see it, with its explanation."""
+    return {
+        "id": str(m.id),
+        "volunteer_id": str(m.volunteer_id),
+        "newcomer_id": str(m.newcomer_id),
+        "status": m.status,
+        "score": m.score,
+        "explanation": m.explanation,
+        "reason": m.reason,
+    }
+
+
+@blueprint.get("/matches")
+def list_matches() -> Response:
+    """Matches, newest first, optionally by status."""
+    status = status_filter("matches")
+    with current_service().sessions() as session:
+        query = select(Match).order_by(Match.proposed_at.desc(), Match.id)
+        if status:
+            query = query.where(Match.status == status)
+        return jsonify([match_view(m) for m in session.scalars(query)])
+
+
+@blueprint.post("/matches/<uuid:match_id>/<any(approve, reject, activate, end):action>")
+def decide(match_id: uuid.UUID, action: str) -> Response:
+    """approve, reject (with a reason), activate (the pair have met) or end (with a reason)."""
+    decision = body(DecisionSchema())
+    if action in ("reject", "end") and not decision.get("reason"):
+        error = UnprocessableEntity("A reason is needed.")
+        error.data = {"messages": {"reason": [f"A reason is needed to {action} a match."]}}  # type: ignore[attr-defined]
+        raise error
+    match = in_transaction(
+        lambda s: coordination.decide(
+            s,
+            match_id,
+            action,
+            correlation_id=correlation_id(),
+            reason=decision.get("reason"),
+            newcomer_wants_another=decision["newcomer_wants_another"],
+        )
+    )
+    return jsonify(match_view(match))
+
+
+@blueprint.post("/runs")
+def start_run() -> Response:
+    """Run the matcher now: proposals with explanations, the total, and who stays unmatched."""
+    options = body(RunSchema())
+    result = in_transaction(
+        lambda s: coordination.start_run(
+            s, dry_run=options["dry_run"], correlation_id=correlation_id()
+        )
+    )
+    return jsonify(
+        dry_run=options["dry_run"],
+        total_score=result.total_score,
+        proposals=[
+            {
+                "volunteer_id": str(p.volunteer_id),
+                "newcomer_id": str(p.newcomer_id),
+                "score": p.score,
+                "explanation": p.explanation(),
+            }
+            for p in result.proposals
+        ],
+        unmatched=[{"newcomer_id": str(n), "why": why} for n, why in result.unmatched.items()],
+    )
+
+
+@blueprint.get("/newcomers/<uuid:newcomer_id>/suggestions")
+def suggestions(newcomer_id: uuid.UUID) -> Response:
+    """The five best ready volunteers for one waiting newcomer."""
+    with current_service().sessions() as session:
+        return jsonify(coordination.suggest(session, newcomer_id))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import time
 from pathlib import Path
 
-from sanctuary.config import ServiceConfig
+from sanctuary.cli import run_background
+from sanctuary.config import ServiceConfig, env_value
 from sanctuary.runtime import Service, build_service
 
+from matching.clock import Clock
 from matching.config import from_env
 from matching.handlers import HANDLERS
 from matching.models import Base, Inbox, Outbox
@@ -21,4 +25,10 @@ def bootstrap(config: ServiceConfig | None = None) -> Service:
         outbox_model=Outbox,
         inbox_model=Inbox,
         handlers=HANDLERS,
+        commands={"clock": _clock},
     )
+
+
+def _clock(service: Service) -> Callable[[], None]:
+    run_at = time.fromisoformat(env_value("MATCHING_RUN_AT", "06:00"))
+    return lambda: run_background(Clock(service.sessions, run_at).run)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sanctuary.consumer import Context, Handler
-from sanctuary.contracts import NewcomerRequested, VolunteerSignedUp
+from sanctuary.contracts import NewcomerRequested, TrainingCompleted, VolunteerSignedUp
 from sanctuary.fields import postcode_district
 
-from matching import domain
+from matching import coordination, domain
 from matching.models import Newcomer, Volunteer
 
 
@@ -65,7 +65,25 @@ def on_newcomer_requested(event: NewcomerRequested, ctx: Context) -> None:
     )
 
 
+class VolunteerNotYetKnown(Exception):
+    """A fact about a volunteer arrived before their sign-up: retried until it lands."""
+
+
+def on_training_completed(event: TrainingCompleted, ctx: Context) -> None:
+    """Safeguarding training attended: the volunteer's training check completes."""
+    if event.topic != "safeguarding" or event.volunteer_id is None:
+        return  # other training, or someone who is not a volunteer
+    volunteer = ctx.session.get(Volunteer, event.volunteer_id)
+    if volunteer is None:
+        raise VolunteerNotYetKnown(str(event.volunteer_id))  # transient: the delay queues defer it
+    if volunteer.training != "completed":
+        coordination.record_checks(
+            ctx.session, volunteer.id, {"training": "completed"}, ctx.correlation_id
+        )
+
+
 HANDLERS: dict[str, Handler] = {
     VolunteerSignedUp.TYPE: on_volunteer_signed_up,
     NewcomerRequested.TYPE: on_newcomer_requested,
+    TrainingCompleted.TYPE: on_training_completed,
 }

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -63,6 +64,35 @@ class Newcomer(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     consented_at: Mapped[datetime]
     registered_at: Mapped[datetime]
+
+
+class Match(Base):
+    """A volunteer and a newcomer: proposed by a run, decided by a coordinator."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        # One open match per newcomer, enforced by the database: two runs at once, or a run
+        # and a coordinator, can never give a newcomer two befrienders.
+        Index(
+            "uq_open_match_per_newcomer",
+            "newcomer_id",
+            unique=True,
+            postgresql_where=text("status IN ('proposed', 'approved', 'active')"),
+            sqlite_where=text("status IN ('proposed', 'approved', 'active')"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    newcomer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("newcomers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    score: Mapped[int]
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(String(300))
+    checkins_sent: Mapped[list[str]] = mapped_column(JSON, default=list)
+    proposed_at: Mapped[datetime]
+    approved_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
 
 
 class Outbox(OutboxMixin, Base):

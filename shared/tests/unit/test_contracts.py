@@ -55,9 +55,10 @@ def test_loaded_messages_are_immutable() -> None:
 
 
 def test_every_type_is_a_fact_named_thing_dot_past_tense() -> None:
-    """Routing keys state what happened: volunteer.signed_up, not volunteer.sign_up."""
+    """Routing keys state what happened (volunteer.signed_up, not volunteer.sign_up), or what
+    has come due (match.checkin_due)."""
     for message_type in contracts.MESSAGE_TYPES:
-        assert re.fullmatch(r"[a-z_]+\.[a-z_]+ed(_up|_in|_out)?", message_type), message_type
+        assert re.fullmatch(r"[a-z_]+\.[a-z_]+(ed(_up|_in|_out)?|_due)", message_type), message_type
 
 
 def test_every_subscribed_type_has_a_contract() -> None:

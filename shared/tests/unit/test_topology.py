@@ -10,10 +10,11 @@ def test_each_service_queue_is_a_quorum_queue_bound_to_its_types() -> None:
     queues = topology.service_queues("matching", (1000, 10000))
     assert queues.main.name == "sanctuary.matching"
     assert queues.main.queue_arguments["x-queue-type"] == "quorum"
-    assert [b.routing_key for b in queues.main.bindings] == [
+    assert {b.routing_key for b in queues.main.bindings} == {
         "volunteer.signed_up",
         "newcomer.requested",
-    ]
+        "training.completed",
+    }
     assert all(b.exchange.name == "sanctuary" for b in queues.main.bindings)
 
 

@@ -1,0 +1,123 @@
+"""Coordinators' calls under /api/v1, with `Authorization: Bearer <ADMIN_TOKEN>`, routed to
+the matching service's internal API, which validates and decides."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from typing import Any
+
+from flask import Response, current_app, g, jsonify, request
+from flask_smorest import Blueprint
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
+
+from gateway.schemas import ProblemSchema
+from gateway.upstream import Upstream
+
+blp = Blueprint(
+    "coordinators",
+    __name__,
+    url_prefix="/api/v1",
+    description="Coordinators: checks, matching runs and decisions (bearer token).",
+)
+BEARER = {"BearerAuth": []}
+
+
+@blp.before_request
+def _coordinators_only() -> None:
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    expected = current_app.config["ADMIN_TOKEN"]
+    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthorized(
+            "Coordinators only: send Authorization: Bearer <token>.",
+            www_authenticate=WWWAuthenticate("Bearer"),
+        )
+
+
+def _matching() -> Upstream:
+    clients: dict[str, Upstream] = current_app.extensions["upstreams"]
+    return clients["matching"]
+
+
+def forward(method: str, path: str, *, with_body: bool = False) -> Response:
+    """Pass the call to matching and its answer (or problem) back, status and all."""
+    params = {"status": request.args["status"]} if "status" in request.args else None
+    payload = (
+        (request.get_json(silent=True) if request.content_length else {}) if with_body else None
+    )
+    status, body = _matching().forward(method, path, g.correlation_id, json=payload, params=params)
+    response = jsonify(body)
+    response.status_code = status
+    if status >= 400:
+        response.mimetype = "application/problem+json"
+    return response
+
+
+def _doc(summary: str, *codes: int) -> Any:
+    responses = {
+        str(code): {
+            "description": text,
+            "content": {"application/problem+json": {"schema": ProblemSchema}},
+        }
+        for code, text in {
+            401: "No or wrong token",
+            404: "Not found",
+            409: "Not allowed in this state",
+            422: "Invalid body",
+            503: "Matching is down",
+        }.items()
+        if code in codes
+    }
+    return blp.doc(summary=summary, security=[BEARER], responses=responses)
+
+
+@blp.route("/volunteers", methods=["GET"])
+@_doc("Volunteers, optionally ?status=applied|ready|inactive", 401, 503)
+def list_volunteers() -> Response:
+    return forward("GET", "/internal/v1/volunteers")
+
+
+@blp.route("/volunteers/<uuid:volunteer_id>/checks", methods=["POST"])
+@_doc("Record references, screening, dbs or training; the status follows", 401, 404, 422, 503)
+def record_checks(volunteer_id: uuid.UUID) -> Response:
+    return forward("POST", f"/internal/v1/volunteers/{volunteer_id}/checks", with_body=True)
+
+
+@blp.route("/matches", methods=["GET"])
+@_doc("Matches with score and explanation, optionally ?status=", 401, 503)
+def list_matches() -> Response:
+    return forward("GET", "/internal/v1/matches")
+
+
+@blp.route(
+    "/matches/<uuid:match_id>/<any(approve, reject, activate, end):action>", methods=["POST"]
+)
+@_doc(
+    "approve | reject {reason} | activate | end {reason, newcomer_wants_another}",
+    401,
+    404,
+    409,
+    422,
+    503,
+)
+def decide(match_id: uuid.UUID, action: str) -> Response:
+    return forward("POST", f"/internal/v1/matches/{match_id}/{action}", with_body=True)
+
+
+@blp.route("/matching/runs", methods=["POST"])
+@_doc(
+    "Run the matcher now ({dry_run: true|false}): proposals, total, unmatched and why",
+    401,
+    409,
+    422,
+    503,
+)
+def start_run() -> Response:
+    return forward("POST", "/internal/v1/runs", with_body=True)
+
+
+@blp.route("/newcomers/<uuid:newcomer_id>/suggestions", methods=["GET"])
+@_doc("The five best ready volunteers for one waiting newcomer", 401, 404, 503)
+def suggestions(newcomer_id: uuid.UUID) -> Response:
+    return forward("GET", f"/internal/v1/newcomers/{newcomer_id}/suggestions")
