@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 
 import numpy as np
@@ -109,3 +110,23 @@ def test_suggestions_are_the_best_eligible_volunteers_best_first(population: Pop
         found = suggestions(population, newcomer.id)
         best = sorted((s for (i, _), s in pairs.items() if i == n), reverse=True)[:5]
         assert [p.score for p in found] == best
+
+
+@SETTINGS
+@given(populations())
+def test_the_volunteers_not_chosen_are_the_next_best_with_a_reason(population: Population) -> None:
+    """Each proposal names the best other candidates, best first, and why not them."""
+    pairs = reference_pairs(population)
+    index = {n.id: i for i, n in enumerate(population.newcomers)}
+    v_index = {v.id: i for i, v in enumerate(population.volunteers)}
+    for proposal in run(population).proposals:
+        n, chosen = index[proposal.newcomer_id], v_index[proposal.volunteer_id]
+        others = sorted(
+            ((s, v) for (i, v), s in pairs.items() if i == n and v != chosen),
+            key=lambda sv: (-sv[0], sv[1]),
+        )[:2]
+        shown = [
+            (o["score"], v_index[uuid.UUID(str(o["volunteer_id"]))]) for o in proposal.not_chosen
+        ]
+        assert shown == others
+        assert all(o["why"] for o in proposal.not_chosen)

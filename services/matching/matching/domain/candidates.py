@@ -89,7 +89,8 @@ class _Encoded:
 def generate(
     population: Population, newcomer_indices: Sequence[int] | None = None, top_k: int | None = None
 ) -> Candidates:
-    """Every eligible pair (only the `top_k` best per newcomer, when given)."""
+    """Every eligible pair (only the `top_k` best per newcomer, when given, and then each
+    newcomer's pairs come best first, ties by volunteer order)."""
     enc = _Encoded(population)
     available = [i for i, v in enumerate(population.volunteers) if v.ready and v.capacity_left > 0]
     by_district: dict[str, list[int]] = defaultdict(list)
@@ -177,9 +178,9 @@ def _block(
 
 
 def _top_k_per_row(r: np.ndarray, c: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
-    """Indices of each row's k best pairs, ties broken by volunteer order: deterministic."""
+    """Indices of each row's k best pairs, row by row, best first, ties by volunteer order."""
     order = np.lexsort((c, -score, r))
     r_sorted = r[order]
     first = np.searchsorted(r_sorted, r_sorted, side="left")
     rank = np.arange(r_sorted.size) - first
-    return np.sort(order[rank < k])
+    return order[rank < k]

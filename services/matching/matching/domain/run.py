@@ -21,7 +21,7 @@ from matching.domain.profiles import Population
 # what the run guarantees (DOMAIN.md: a few hundred keeps the solve well under a second).
 TOP_K = 200
 ALTERNATIVES_SHOWN = 2
-DIAGNOSED = 50  # volunteers checked to say why nobody in the area fits a newcomer
+DIAGNOSED = 12  # volunteers checked to say why nobody in the area fits a newcomer
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,10 @@ class _Explainer:
         self.population = population
         self.chosen = chosen
         self.load = Counter(chosen.values())
-        # Each newcomer's candidates, best first, as one slice of arrays sorted once.
-        order = np.lexsort((candidates.volunteer, -candidates.score, candidates.newcomer))
+        # Each newcomer's candidates, best first, as one slice of arrays sorted once. Within a
+        # newcomer they already come best first (candidates.generate with top_k), so a stable
+        # sort by newcomer alone keeps that order, at a fraction of a three-key sort's cost.
+        order = np.argsort(candidates.newcomer, kind="stable")
         self.volunteer = candidates.volunteer[order]
         self.score = candidates.score[order]
         newcomer = candidates.newcomer[order]
