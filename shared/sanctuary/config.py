@@ -53,6 +53,7 @@ class ServiceConfig:
     database_url: str
     amqp_url: str = DEFAULT_AMQP_URL
     internal_token: str = "dev-internal-token"  # noqa: S105 (a development default, documented)
+    link_secret: str = "dev-link-secret"  # noqa: S105 (a development default, documented)
     log_level: str = "INFO"
     relay_poll_seconds: float = 0.2
     outbox_retention_hours: float = 72.0
@@ -72,6 +73,7 @@ class ServiceConfig:
             ),
             "amqp_url": _get(env, "AMQP_URL", DEFAULT_AMQP_URL),
             "internal_token": _get(env, "INTERNAL_TOKEN", "dev-internal-token"),
+            "link_secret": _get(env, "LINK_SECRET", "dev-link-secret"),
             "log_level": _get(env, "LOG_LEVEL", "INFO").upper(),
             "relay_poll_seconds": _float(env, "RELAY_POLL_SECONDS", 0.2),
             "outbox_retention_hours": _float(env, "OUTBOX_RETENTION_HOURS", 72.0),

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sanctuary import contracts, envelope, outbox, topology
+from sanctuary import contracts, envelope, outbox, redact, topology
 from sanctuary.db import SessionFactory
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
 
@@ -69,12 +68,9 @@ class Context:
 Handler = Callable[[Any, Context], None]
 
 
-_EMAIL = re.compile(r"[^\s<>\"'(),:;\[\]]+@[^\s<>\"'(),:;\[\]]+")
-
-
 def describe(exc: BaseException) -> str:
     """A short description of a failure for headers and logs, with email addresses blanked."""
-    first_line = _EMAIL.sub("<email>", (str(exc).splitlines() or [""])[0])[:200]
+    first_line = redact.emails((str(exc).splitlines() or [""])[0])[:200]
     return f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
 
 

@@ -326,6 +326,127 @@ class MatchCheckinDueSchema(MatchChangedSchema):
     checkin = fields.String(required=True, validate=validate.OneOf(("two_weeks", "three_months")))
 
 
+# --- registration.*: a place at an event ------------------------------------------------------
+
+REJECTION_REASONS = (
+    "already_registered",
+    "registration_closed",
+    "event_cancelled",
+    "unknown_event",
+)
+
+
+@dataclass(frozen=True)
+class RegistrationRequested:
+    """Someone asked for a place at an event (the gateway accepted the form)."""
+
+    TYPE: ClassVar[str] = "registration.requested"
+    VERSION: ClassVar[int] = 1
+
+    registration_id: uuid.UUID
+    event_id: uuid.UUID
+    name: str
+    email: str
+    requested_at: datetime
+    volunteer_id: uuid.UUID | None = None
+    newcomer_id: uuid.UUID | None = None
+
+
+class RegistrationRequestedSchema(ContractSchema):
+    message_class = RegistrationRequested
+
+    registration_id = fields.UUID(required=True)
+    event_id = fields.UUID(required=True)
+    name = f.name()
+    email = f.email()
+    requested_at = fields.AwareDateTime(required=True)
+    volunteer_id = fields.UUID(load_default=None, allow_none=True)
+    newcomer_id = fields.UUID(load_default=None, allow_none=True)
+
+
+@dataclass(frozen=True)
+class RegistrationChanged:
+    """Base of the registration facts: whose place at which event, and where to write."""
+
+    registration_id: uuid.UUID
+    event_id: uuid.UUID
+    name: str
+    email: str
+
+
+class RegistrationChangedSchema(ContractSchema):
+    registration_id = fields.UUID(required=True)
+    event_id = fields.UUID(required=True)
+    name = f.name()
+    email = f.email()
+
+
+@dataclass(frozen=True)
+class RegistrationConfirmed(RegistrationChanged):
+    """The person has a place."""
+
+    TYPE: ClassVar[str] = "registration.confirmed"
+    VERSION: ClassVar[int] = 1
+
+
+class RegistrationConfirmedSchema(RegistrationChangedSchema):
+    message_class = RegistrationConfirmed
+
+
+@dataclass(frozen=True)
+class RegistrationWaitlisted(RegistrationChanged):
+    """The event is full: the person waits, at this position."""
+
+    TYPE: ClassVar[str] = "registration.waitlisted"
+    VERSION: ClassVar[int] = 1
+    position: int = 0
+
+
+class RegistrationWaitlistedSchema(RegistrationChangedSchema):
+    message_class = RegistrationWaitlisted
+    position = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+@dataclass(frozen=True)
+class RegistrationPromoted(RegistrationChanged):
+    """A place freed up and went to this person, the first waiting."""
+
+    TYPE: ClassVar[str] = "registration.promoted"
+    VERSION: ClassVar[int] = 1
+
+
+class RegistrationPromotedSchema(RegistrationChangedSchema):
+    message_class = RegistrationPromoted
+
+
+@dataclass(frozen=True)
+class RegistrationCancelled(RegistrationChanged):
+    """The person cancelled (or the place was otherwise given up)."""
+
+    TYPE: ClassVar[str] = "registration.cancelled"
+    VERSION: ClassVar[int] = 1
+
+
+class RegistrationCancelledSchema(RegistrationChangedSchema):
+    message_class = RegistrationCancelled
+
+
+@dataclass(frozen=True)
+class RegistrationRejected(RegistrationChanged):
+    """The request could not be given a place or a queue position, and why."""
+
+    TYPE: ClassVar[str] = "registration.rejected"
+    VERSION: ClassVar[int] = 1
+    reason: str = ""
+    existing_registration_id: uuid.UUID | None = None
+
+
+class RegistrationRejectedSchema(RegistrationChangedSchema):
+    message_class = RegistrationRejected
+    reason = fields.String(required=True, validate=validate.OneOf(REJECTION_REASONS))
+    existing_registration_id = fields.UUID(load_default=None, allow_none=True)
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 SCHEMAS: dict[str, type[ContractSchema]] = {
@@ -342,6 +463,12 @@ SCHEMAS: dict[str, type[ContractSchema]] = {
         MatchRejectedSchema,
         MatchEndedSchema,
         MatchCheckinDueSchema,
+        RegistrationRequestedSchema,
+        RegistrationConfirmedSchema,
+        RegistrationWaitlistedSchema,
+        RegistrationPromotedSchema,
+        RegistrationCancelledSchema,
+        RegistrationRejectedSchema,
     )
 }
 MESSAGE_TYPES: tuple[str, ...] = tuple(SCHEMAS)

@@ -11,6 +11,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from sanctuary import redact
+
 # Attributes of a LogRecord that are plumbing, not context worth printing.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -33,7 +35,8 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        # A backstop: database errors quote the values they refused (a duplicate email, say).
+        return redact.emails(json.dumps(entry, default=str))
 
 
 def configure(service: str, level: str = "INFO") -> None:

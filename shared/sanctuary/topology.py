@@ -16,7 +16,7 @@ EXCHANGE_NAME = "sanctuary"
 # Who listens to what. A worker refuses to start if its handlers do not cover exactly this.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "matching": ("volunteer.signed_up", "newcomer.requested", "training.completed"),
-    "events": (),
+    "events": ("registration.requested",),
     "notifications": ("volunteer.registered",),
 }
 # A message redelivered this often (a worker crashing on it each time) is dead-lettered to the

@@ -2,8 +2,154 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
-from sanctuary.web import require_service_token
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from marshmallow import Schema, ValidationError
+from sanctuary.outbox import enqueue
+from sanctuary.web import current_service, problem, require_service_token
+from sqlalchemy import func, select
+from werkzeug.exceptions import BadRequest, NotFound, UnprocessableEntity
+
+from events import registrations
+from events.models import Event, Outbox, Registration
+from events.schemas import CancelSchema, NewEventSchema
 
 blueprint = Blueprint("events_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
+
+
+@blueprint.errorhandler(registrations.NotFound)
+def _not_found(exc: Exception) -> Response:
+    return problem(404, "Not Found", str(exc))
+
+
+@blueprint.errorhandler(registrations.WrongToken)
+def _forbidden(exc: Exception) -> Response:
+    return problem(403, "Forbidden", str(exc))
+
+
+def body(schema: Schema) -> dict[str, Any]:
+    """The request's JSON, loaded by `schema`; 400 or 422 problems when it does not fit."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("The body must be JSON.")
+    try:
+        loaded: dict[str, Any] = schema.load(data)
+    except ValidationError as exc:
+        error = UnprocessableEntity("The request body has invalid fields.")
+        error.data = {"messages": exc.messages}  # type: ignore[attr-defined]
+        raise error from None
+    return loaded
+
+
+def public_view(event: Event, confirmed: int) -> dict[str, Any]:
+    """What anyone may see of an event: never the webinar link."""
+    return {
+        "id": str(event.id),
+        "title": event.title,
+        "description": event.description,
+        "kind": event.kind,
+        "topic": event.topic,
+        "starts_at": event.starts_at.isoformat(),
+        "ends_at": event.ends_at.isoformat(),
+        "timezone": event.timezone,
+        "location": event.location,
+        "status": event.status,
+        "capacity": event.capacity,
+        "places_left": max(event.capacity - confirmed, 0),
+    }
+
+
+def _confirmed_counts(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = session.execute(
+        select(Registration.event_id, func.count())
+        .where(
+            Registration.event_id.in_(ids),
+            Registration.status == "confirmed",
+        )
+        .group_by(Registration.event_id)
+    )
+    return {event_id: n for event_id, n in rows}
+
+
+@blueprint.post("/events")
+def create_event() -> tuple[Response, int]:
+    """A coordinator schedules an event; 201 with it (link included, for the coordinator)."""
+    data = body(NewEventSchema())
+    event = Event(id=uuid.uuid4(), status="published", created_at=datetime.now(UTC), **data)
+    with current_service().sessions.begin() as session:
+        session.add(event)
+    return jsonify({**public_view(event, 0), "online_url": event.online_url}), 201
+
+
+@blueprint.get("/events")
+def upcoming() -> Response:
+    """Published events that have not started, soonest first."""
+    with current_service().sessions() as session:
+        events = session.scalars(
+            select(Event)
+            .where(
+                Event.status == "published",
+                Event.starts_at > datetime.now(UTC),
+            )
+            .order_by(Event.starts_at, Event.id)
+        ).all()
+        counts = _confirmed_counts(session, [e.id for e in events])
+        return jsonify([public_view(e, counts.get(e.id, 0)) for e in events])
+
+
+@blueprint.get("/events/<uuid:event_id>")
+def event_detail(event_id: uuid.UUID) -> Response:
+    """One event, as anyone may see it."""
+    with current_service().sessions() as session:
+        event = session.get(Event, event_id)
+        if event is None:
+            raise NotFound("No event with this id.")
+        return jsonify(public_view(event, _confirmed_counts(session, [event_id]).get(event_id, 0)))
+
+
+def registration_view(session: Any, registration: Registration) -> dict[str, Any]:
+    """A registration's status, with its queue position while waiting; nothing personal."""
+    view: dict[str, Any] = {
+        "id": str(registration.id),
+        "event_id": str(registration.event_id),
+        "status": registration.status,
+    }
+    position = registrations.waitlist_position(session, registration)
+    if position is not None:
+        view["waitlist_position"] = position
+    if registration.reason:
+        view["reason"] = registration.reason
+    if registration.existing_registration_id:
+        view["existing_registration_id"] = str(registration.existing_registration_id)
+    return view
+
+
+@blueprint.get("/registrations/<uuid:registration_id>")
+def registration_status(registration_id: uuid.UUID) -> Response:
+    """Where a registration stands."""
+    with current_service().sessions() as session:
+        registration = session.get(Registration, registration_id)
+        if registration is None:
+            raise NotFound("No registration with this id.")
+        return jsonify(registration_view(session, registration))
+
+
+@blueprint.post("/registrations/<uuid:registration_id>/cancel")
+def cancel(registration_id: uuid.UUID) -> Response:
+    """Cancel with the email link's token; the first person waiting gets the place."""
+    token = body(CancelSchema())["token"]
+    service = current_service()
+    correlation_id = request.headers.get("X-Correlation-ID") or str(uuid.uuid4())
+    with service.sessions.begin() as session:
+        registration = registrations.cancel(
+            session,
+            registration_id,
+            token,
+            service.config.link_secret,
+            lambda m: enqueue(session, Outbox, m, correlation_id=correlation_id),
+        )
+        return jsonify(registration_view(session, registration))

@@ -1,20 +1,70 @@
-"""The events service's tables: its own metadata, never shared with another service.
-
-Events, registrations and waiting lists arrive with the events issue; the messaging tables are
-here from the start so the worker and relay run like every other service's.
-"""
+"""The events service's tables: its own metadata, never shared with another service."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
-from sqlalchemy import DateTime
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DateTime, Index, String, Text, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class Event(Base):
+    """A webinar, a training session or a social: what coordinators schedule."""
+
+    __tablename__ = "events"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(10))  # webinar, training, social
+    topic: Mapped[str | None] = mapped_column(String(60))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    timezone: Mapped[str] = mapped_column(String(60))
+    capacity: Mapped[int]
+    online_url: Mapped[str | None] = mapped_column(String(500))  # for confirmed people only
+    location: Mapped[str | None] = mapped_column(String(300))
+    registration_closes_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(10))  # published, cancelled
+    created_at: Mapped[datetime]
+
+
+class Registration(Base):
+    """One person's place (or queue position) at one event."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        # One open registration per person and event, enforced by the database too.
+        Index(
+            "uq_open_registration_per_email",
+            "event_id",
+            "email",
+            unique=True,
+            postgresql_where=text("status IN ('confirmed', 'waitlisted')"),
+            sqlite_where=text("status IN ('confirmed', 'waitlisted')"),
+        ),
+        Index("ix_registrations_queue", "event_id", "status", "queued_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # No foreign key: a request for an unknown event is recorded too, rejected with the reason.
+    event_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))  # stored lower-cased: one person, one place
+    volunteer_id: Mapped[uuid.UUID | None]
+    newcomer_id: Mapped[uuid.UUID | None]
+    status: Mapped[str] = mapped_column(String(12))  # confirmed, waitlisted, cancelled, rejected
+    reason: Mapped[str | None] = mapped_column(String(30))
+    existing_registration_id: Mapped[uuid.UUID | None]
+    # The waiting list's order: when the request was decided (then the id, for ties).
+    queued_at: Mapped[datetime]
+    decided_at: Mapped[datetime]
 
 
 class Outbox(OutboxMixin, Base):

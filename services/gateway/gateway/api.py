@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, g, request
+from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sanctuary.web import current_service
 from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
 
-from gateway import domain, intake
+from gateway import domain, intake, routing
 from gateway.schemas import (
     AcceptedSchema,
     NewcomerRequestSchema,
@@ -19,7 +19,6 @@ from gateway.schemas import (
     StatusSchema,
     VolunteerSignUpSchema,
 )
-from gateway.upstream import Upstream
 
 blp = Blueprint(
     "people", __name__, url_prefix="/api/v1", description="Volunteer sign-ups and newcomer requests"
@@ -49,12 +48,6 @@ def _idempotency() -> intake.Idempotency | None:
     return intake.Idempotency.of(f"{request.method} {request.path}", key, request.get_json())
 
 
-def upstream(service: str) -> Upstream:
-    """The internal API client of `service`, made once per app."""
-    clients: dict[str, Upstream] = current_app.extensions["upstreams"]
-    return clients[service]
-
-
 def accepted(kind: str, announce: Any) -> tuple[dict[str, str], dict[str, str]]:
     """Record a public submission with its outbox message; 202 with where to follow it."""
     body = intake.accept(
@@ -71,7 +64,9 @@ def status_of(kind: str, submission_id: uuid.UUID, owner: str) -> dict[str, Any]
     """`received` while only the gateway has it, then the owning service's status."""
     if not intake.submission_exists(current_service().sessions, kind, submission_id):
         raise NotFound(f"No {kind} with this id.")
-    answer = upstream(owner).get_json(f"/internal/v1/{kind}s/{submission_id}", g.correlation_id)
+    answer = routing.upstream(owner).get_json(
+        f"/internal/v1/{kind}s/{submission_id}", g.correlation_id
+    )
     return {"id": submission_id, "status": domain.public_status(answer and answer["status"])}
 
 

@@ -8,7 +8,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api
 from sanctuary.web import create_service_app, install_error_handlers, problem
 
-from gateway import api, coordinators
+from gateway import api, coordinators, events_api
 from gateway.bootstrap import bootstrap
 from gateway.config import GatewayConfig, from_env
 from gateway.intake import IdempotencyKeyReused
@@ -56,6 +56,7 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
     smorest.spec.components.security_scheme("BearerAuth", {"type": "http", "scheme": "bearer"})
     smorest.register_blueprint(api.blp)
     smorest.register_blueprint(coordinators.blp)
+    smorest.register_blueprint(events_api.blp)
     # flask-smorest installs its own HTTP error handler; ours (problem+json) must win.
     install_error_handlers(app)
     for exc_type, (status, title, detail) in ERRORS.items():

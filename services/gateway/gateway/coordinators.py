@@ -7,13 +7,13 @@ import hmac
 import uuid
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
+from gateway import routing
 from gateway.schemas import ProblemSchema
-from gateway.upstream import Upstream
 
 blp = Blueprint(
     "coordinators",
@@ -35,23 +35,9 @@ def _coordinators_only() -> None:
         )
 
 
-def _matching() -> Upstream:
-    clients: dict[str, Upstream] = current_app.extensions["upstreams"]
-    return clients["matching"]
-
-
 def forward(method: str, path: str, *, with_body: bool = False) -> Response:
-    """Pass the call to matching and its answer (or problem) back, status and all."""
-    params = {"status": request.args["status"]} if "status" in request.args else None
-    payload = (
-        (request.get_json(silent=True) if request.content_length else {}) if with_body else None
-    )
-    status, body = _matching().forward(method, path, g.correlation_id, json=payload, params=params)
-    response = jsonify(body)
-    response.status_code = status
-    if status >= 400:
-        response.mimetype = "application/problem+json"
-    return response
+    """Coordinators' calls go to the matching service."""
+    return routing.forward("matching", method, path, with_body=with_body)
 
 
 def _doc(summary: str, *codes: int) -> Any:
@@ -115,6 +101,17 @@ def decide(match_id: uuid.UUID, action: str) -> Response:
 )
 def start_run() -> Response:
     return forward("POST", "/internal/v1/runs", with_body=True)
+
+
+@blp.route("/events", methods=["POST"])
+@_doc(
+    "Schedule an event (title, kind, starts_at, ends_at, capacity, online_url or location)",
+    401,
+    422,
+    503,
+)
+def create_event() -> Response:
+    return routing.forward("events", "POST", "/internal/v1/events", with_body=True)
 
 
 @blp.route("/newcomers/<uuid:newcomer_id>/suggestions", methods=["GET"])

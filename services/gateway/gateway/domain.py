@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sanctuary.contracts import NewcomerRequested, VolunteerSignedUp
+from sanctuary.contracts import NewcomerRequested, RegistrationRequested, VolunteerSignedUp
 
 # What a person sees until the owning service has taken their submission in.
 RECEIVED = "received"
@@ -50,3 +50,18 @@ def public_status(owner_status: str | None) -> str:
 def status_url(kind: str, submission_id: uuid.UUID) -> str:
     """Where the person polls for the status of what they submitted."""
     return f"/api/v1/{kind}s/{submission_id}"
+
+
+def registration_requested(
+    registration_id: uuid.UUID, event_id: uuid.UUID, form: dict[str, Any], now: datetime
+) -> RegistrationRequested:
+    """The fact the gateway announces for a request for a place at an event."""
+    return RegistrationRequested(
+        registration_id=registration_id,
+        event_id=event_id,
+        name=form["name"],
+        email=form["email"],
+        requested_at=now,
+        volunteer_id=form["volunteer_id"],
+        newcomer_id=form["newcomer_id"],
+    )

@@ -79,6 +79,16 @@ class NewcomerRequestSchema(RequestSchema):
             raise ValidationError("Give an email or a referrer_email (at least one).", "email")
 
 
+class RegistrationRequestSchema(RequestSchema):
+    """A request for a place at an event."""
+
+    name = f.name()
+    email = f.email()
+    volunteer_id = fields.UUID(load_default=None, allow_none=True)
+    newcomer_id = fields.UUID(load_default=None, allow_none=True)
+    consent = consent()
+
+
 class AcceptedSchema(Schema):
     """202 Accepted: where to follow what happens next."""
 

@@ -30,3 +30,22 @@ def test_failure_descriptions_are_one_short_line() -> None:
     """Headers stay small and logs stay readable."""
     text = describe(RuntimeError("first line\nsecond line " + "x" * 500))
     assert text == "RuntimeError: first line"
+
+
+def test_log_lines_never_carry_an_email_even_from_a_database_error() -> None:
+    """The JSON formatter blanks addresses a database error quotes back at us."""
+    import logging
+
+    from sanctuary.logs import JsonFormatter
+
+    try:
+        raise ValueError("DETAIL: Key (event_id, email)=(1, ana@example.org) already exists.")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord(
+            "t", logging.WARNING, __file__, 1, "failed for %s", ("bo@example.org",), sys.exc_info()
+        )
+    line = JsonFormatter("events").format(record)
+    assert "@example.org" not in line
+    assert "failed for <email>" in line

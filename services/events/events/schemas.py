@@ -1,0 +1,61 @@
+"""Bodies of the events service's internal API: checked here, once, for every caller."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates,
+    validates_schema,
+)
+
+KINDS = ("webinar", "training", "social")
+
+
+class Body(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class NewEventSchema(Body):
+    """A coordinator's new event."""
+
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    timezone = fields.String(load_default="Europe/London")
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    online_url = fields.Url(load_default=None, allow_none=True, schemes={"https"})
+    location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    registration_closes_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+    @validates("timezone")
+    def _zone(self, value: str, **_: Any) -> None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError("Not an IANA time zone such as Europe/London.") from None
+
+    @validates_schema
+    def _coherent(self, data: dict[str, Any], **_: Any) -> None:
+        if data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("The event must end after it starts.", "ends_at")
+        if data["kind"] == "webinar" and not data.get("online_url"):
+            raise ValidationError("A webinar needs its https link.", "online_url")
+        if data["kind"] != "webinar" and not data.get("location"):
+            raise ValidationError("Say where it takes place.", "location")
+
+
+class CancelSchema(Body):
+    """The token from the email's cancel link."""
+
+    token = fields.String(required=True, validate=validate.Length(min=1, max=100))

@@ -1,0 +1,53 @@
+"""The waiting-list rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from events.domain import EventState, decide, free_places
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def event(**changes: object) -> EventState:
+    fields = {
+        "status": "published",
+        "capacity": 2,
+        "confirmed": 0,
+        "registration_closes_at": None,
+        **changes,
+    }
+    return EventState(**fields)  # type: ignore[arg-type]
+
+
+def test_places_are_given_until_the_event_is_full_then_people_wait() -> None:
+    """confirmed below capacity, waitlisted at it."""
+    assert decide(event(confirmed=1), None, NOW).status == "confirmed"
+    assert decide(event(confirmed=2), None, NOW).status == "waitlisted"
+
+
+def test_a_second_request_from_the_same_person_is_rejected_naming_the_first() -> None:
+    """Never two places; the answer says which registration holds it."""
+    first = uuid.uuid4()
+    decision = decide(event(), first, NOW)
+    assert (decision.status, decision.reason, decision.existing_registration_id) == (
+        "rejected",
+        "already_registered",
+        first,
+    )
+
+
+def test_unknown_cancelled_and_closed_events_reject_with_the_reason() -> None:
+    """Each with its own reason, shown at the status URL."""
+    assert decide(None, None, NOW).reason == "unknown_event"
+    assert decide(event(status="cancelled"), None, NOW).reason == "event_cancelled"
+    closed = event(registration_closes_at=NOW - timedelta(minutes=1))
+    assert decide(closed, None, NOW).reason == "registration_closed"
+    assert decide(event(registration_closes_at=NOW), None, NOW).status == "confirmed"
+
+
+def test_free_places_never_go_below_zero() -> None:
+    """A lowered capacity promotes nobody."""
+    assert free_places(5, 3) == 2
+    assert free_places(3, 5) == 0

@@ -1,0 +1,266 @@
+"""Events: coordinators schedule, people register, wait, cancel and move up; never overbooked.
+
+Real: RabbitMQ (a private vhost), PostgreSQL (private databases), the events internal API over
+TCP (threaded), the gateway app and relay, and events workers (threads, or four real
+`python -m events worker` processes for the concurrency test).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from events.app import create_app as create_events
+from events.bootstrap import bootstrap as events_bootstrap
+from events.models import Outbox, Registration
+from flask.testing import FlaskClient
+from gateway.app import create_app as create_gateway
+from gateway.bootstrap import bootstrap as gateway_bootstrap
+from gateway.config import GatewayConfig
+from sanctuary.links import cancel_token
+from sanctuary.runtime import Service
+from sanctuary.testing import running_relay, running_worker, wait_until
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+pytestmark = pytest.mark.integration
+ADMIN = {"Authorization": "Bearer coordinator-token"}
+
+
+@pytest.fixture
+def events(make_service: Callable[..., Service]) -> Service:
+    """The events service on its own PostgreSQL database."""
+    return make_service(events_bootstrap, "events", internal_token="s3cret", link_secret="l1nk")
+
+
+@pytest.fixture
+def events_url(events: Service) -> Iterator[str]:
+    """The events internal API on a real port, one thread per request."""
+    app = create_events(events.config)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    app.extensions["service"].engine.dispose()
+
+
+@pytest.fixture
+def gateway(make_service: Callable[..., Service], events_url: str) -> Iterator[FlaskClient]:
+    """A client of the gateway routing to that events API; the gateway relay runs."""
+    service = make_service(
+        gateway_bootstrap,
+        "gateway",
+        GatewayConfig,
+        internal_token="s3cret",
+        events_url=events_url,
+        admin_token="coordinator-token",
+    )
+    assert isinstance(service.config, GatewayConfig)
+    app = create_gateway(service.config)
+    with running_relay(service):
+        yield app.test_client()
+    app.extensions["service"].engine.dispose()
+
+
+def schedule(client: FlaskClient, **changes: Any) -> dict[str, Any]:
+    starts = datetime.now(UTC) + timedelta(days=7)
+    answer = client.post(
+        "/api/v1/events",
+        headers=ADMIN,
+        json={
+            "title": "Safeguarding for befrienders",
+            "kind": "webinar",
+            "topic": "safeguarding",
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            "capacity": 2,
+            "online_url": "https://meet.example/abc",
+            **changes,
+        },
+    )
+    assert answer.status_code == 201, answer.json
+    return dict(answer.json)
+
+
+def register(client: FlaskClient, event_id: str, email: str) -> str:
+    answer = client.post(
+        f"/api/v1/events/{event_id}/registrations",
+        json={"name": "Ana", "email": email, "consent": True},
+    )
+    assert answer.status_code == 202, answer.json
+    return str(answer.json["id"])
+
+
+def state(client: FlaskClient, registration_id: str) -> dict[str, Any]:
+    return dict(client.get(f"/api/v1/registrations/{registration_id}").json)
+
+
+def decided(client: FlaskClient, registration_id: str) -> dict[str, Any] | None:
+    found = state(client, registration_id)
+    return found if found["status"] != "received" else None
+
+
+def test_places_then_the_waiting_list_then_promotion_on_cancel(
+    gateway: FlaskClient, events: Service
+) -> None:
+    """Two places: two confirmed, the third waits at 1 and moves up when one cancels."""
+    event = schedule(gateway)
+    with running_worker(events):
+        first = register(gateway, event["id"], "one@example.org")
+        wait_until(lambda: decided(gateway, first))
+        second = register(gateway, event["id"], "two@example.org")
+        wait_until(lambda: decided(gateway, second))
+        third = register(gateway, event["id"], "three@example.org")
+        waiting = wait_until(lambda: decided(gateway, third))
+    assert state(gateway, first)["status"] == "confirmed"
+    assert waiting == {
+        "id": third,
+        "event_id": event["id"],
+        "status": "waitlisted",
+        "waitlist_position": 1,
+    }
+    token = cancel_token("l1nk", uuid.UUID(first))
+    cancelled = gateway.post(f"/api/v1/registrations/{first}/cancel", json={"token": token})
+    assert cancelled.json["status"] == "cancelled"
+    assert state(gateway, third)["status"] == "confirmed"
+    with events.sessions() as session:
+        types = list(session.scalars(select(Outbox.type).order_by(Outbox.created_at)))
+    assert types[-2:] == ["registration.cancelled", "registration.promoted"]
+
+
+def test_a_second_registration_with_the_same_email_is_rejected_with_the_first(
+    gateway: FlaskClient, events: Service
+) -> None:
+    """Never a second place: rejected, already_registered, and which registration holds it."""
+    event = schedule(gateway)
+    with running_worker(events):
+        first = register(gateway, event["id"], "ana@example.org")
+        wait_until(lambda: decided(gateway, first))
+        again = register(gateway, event["id"], "ANA@example.org")
+        answer = wait_until(lambda: decided(gateway, again))
+    assert answer["status"] == "rejected"
+    assert answer["reason"] == "already_registered"
+    assert answer["existing_registration_id"] == first
+
+
+def test_unknown_closed_or_wrongly_cancelled_registrations_are_refused(
+    gateway: FlaskClient, events: Service
+) -> None:
+    """Reasons at the status URL; a wrong cancel token gets 403 and changes nothing."""
+    closed = schedule(
+        gateway, registration_closes_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    )
+    with running_worker(events):
+        unknown = register(gateway, str(uuid.uuid4()), "x@example.org")
+        late = register(gateway, closed["id"], "y@example.org")
+        assert wait_until(lambda: decided(gateway, unknown))["reason"] == "unknown_event"
+        assert wait_until(lambda: decided(gateway, late))["reason"] == "registration_closed"
+    wrong = gateway.post(f"/api/v1/registrations/{late}/cancel", json={"token": "guess"})
+    assert wrong.status_code == 403
+
+
+def test_the_public_listing_never_shows_a_webinar_link(gateway: FlaskClient) -> None:
+    """Upcoming events, soonest first; the link is for confirmed people's email only."""
+    later = schedule(
+        gateway,
+        starts_at=(datetime.now(UTC) + timedelta(days=9)).isoformat(),
+        ends_at=(datetime.now(UTC) + timedelta(days=9, hours=1)).isoformat(),
+    )
+    sooner = schedule(gateway)
+    listing = gateway.get("/api/v1/events").json
+    assert [e["id"] for e in listing] == [sooner["id"], later["id"]]
+    assert all("online_url" not in e for e in listing)
+    assert "meet.example" not in gateway.get(f"/api/v1/events/{sooner['id']}").get_data(
+        as_text=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"kind": "party"}, "kind"),
+        ({"capacity": 0}, "capacity"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"online_url": None}, "online_url"),
+        ({"ends_at": "2020-01-01T00:00:00+00:00"}, "ends_at"),
+        ({"starts_at": "2030-01-01T10:00:00"}, "starts_at"),
+    ],
+)
+def test_a_bad_event_is_refused_with_the_field(
+    gateway: FlaskClient, change: dict[str, Any], field: str
+) -> None:
+    """422 naming the field; naive times (no offset) are refused too."""
+    starts = datetime.now(UTC) + timedelta(days=7)
+    answer = gateway.post(
+        "/api/v1/events",
+        headers=ADMIN,
+        json={
+            "title": "T",
+            "kind": "webinar",
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=1)).isoformat(),
+            "capacity": 5,
+            "online_url": "https://meet.example/x",
+            **change,
+        },
+    )
+    assert answer.status_code == 422
+    assert field in {e["field"] for e in answer.json["errors"]}
+
+
+def test_a_thousand_registrations_for_a_hundred_places_with_four_workers_never_overbook(
+    gateway: FlaskClient, events: Service
+) -> None:
+    """Four real worker processes decide at once: exactly 100 confirmed, 900 waiting 1..900."""
+    event = schedule(gateway, capacity=100)
+    env = {
+        **os.environ,
+        "EVENTS_DATABASE_URL": events.config.database_url,
+        "AMQP_URL": events.config.amqp_url,
+        "LINK_SECRET": "l1nk",
+        "RETRY_DELAYS_MS": ",".join(map(str, events.config.retry_delays_ms)),
+    }
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "events", "worker"], env=env, stderr=subprocess.DEVNULL
+        )
+        for _ in range(4)
+    ]
+    try:
+        for i in range(1000):
+            register(gateway, event["id"], f"person{i}@example.org")
+        with events.sessions() as session:
+
+            def all_decided() -> bool:
+                return session.scalar(select(func.count()).select_from(Registration)) == 1000
+
+            wait_until(all_decided, timeout=120, interval=0.2)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            assert worker.wait(timeout=30) == 0
+    with events.sessions() as session:
+        confirmed = session.scalar(
+            select(func.count()).select_from(Registration).where(Registration.status == "confirmed")
+        )
+        waiting = session.scalars(
+            select(Registration)
+            .where(Registration.status == "waitlisted")
+            .order_by(Registration.queued_at, Registration.id)
+        ).all()
+        from events.registrations import waitlist_position
+
+        positions = [waitlist_position(session, r) for r in waiting[:5] + waiting[-5:]]
+    assert confirmed == 100
+    assert len(waiting) == 900
+    assert positions == [1, 2, 3, 4, 5, 896, 897, 898, 899, 900]
