@@ -447,6 +447,60 @@ class RegistrationRejectedSchema(RegistrationChangedSchema):
     existing_registration_id = fields.UUID(load_default=None, allow_none=True)
 
 
+# --- event.*: what happened to an event ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventUpdated:
+    """A coordinator changed an event; `changed` names the fields. Registrants are in the
+    notifications service's own copy, not in this message."""
+
+    TYPE: ClassVar[str] = "event.updated"
+    VERSION: ClassVar[int] = 1
+
+    event_id: uuid.UUID
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    sequence: int
+    changed: tuple[str, ...]
+
+
+class EventUpdatedSchema(ContractSchema):
+    message_class = EventUpdated
+
+    event_id = fields.UUID(required=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    timezone = fields.String(required=True)
+    sequence = fields.Integer(required=True, validate=validate.Range(min=0))
+    changed = fields.List(fields.String(), required=True)
+
+
+@dataclass(frozen=True)
+class EventCancelled:
+    """A coordinator cancelled an event: everyone registered is to be told."""
+
+    TYPE: ClassVar[str] = "event.cancelled"
+    VERSION: ClassVar[int] = 1
+
+    event_id: uuid.UUID
+    title: str
+    starts_at: datetime
+    sequence: int
+
+
+class EventCancelledSchema(ContractSchema):
+    message_class = EventCancelled
+
+    event_id = fields.UUID(required=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    starts_at = fields.AwareDateTime(required=True)
+    sequence = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 SCHEMAS: dict[str, type[ContractSchema]] = {
@@ -469,6 +523,8 @@ SCHEMAS: dict[str, type[ContractSchema]] = {
         RegistrationPromotedSchema,
         RegistrationCancelledSchema,
         RegistrationRejectedSchema,
+        EventUpdatedSchema,
+        EventCancelledSchema,
     )
 }
 MESSAGE_TYPES: tuple[str, ...] = tuple(SCHEMAS)

@@ -264,3 +264,88 @@ def test_a_thousand_registrations_for_a_hundred_places_with_four_workers_never_o
     assert confirmed == 100
     assert len(waiting) == 900
     assert positions == [1, 2, 3, 4, 5, 896, 897, 898, 899, 900]
+
+
+def outbox_types(events: Service) -> list[str]:
+    with events.sessions() as session:
+        return list(session.scalars(select(Outbox.type).order_by(Outbox.created_at)))
+
+
+def test_raising_the_capacity_promotes_at_once_and_lowering_below_the_confirmed_is_409(
+    gateway: FlaskClient, events: Service
+) -> None:
+    """One place, two people: the second waits, then moves up when a place is added."""
+    event = schedule(gateway, capacity=1)
+    with running_worker(events):
+        first = register(gateway, event["id"], "a@example.org")
+        wait_until(lambda: decided(gateway, first))
+        second = register(gateway, event["id"], "b@example.org")
+        wait_until(lambda: decided(gateway, second))
+    assert state(gateway, second)["status"] == "waitlisted"
+    raised = gateway.patch(f"/api/v1/events/{event['id']}", headers=ADMIN, json={"capacity": 2})
+    assert raised.json["places_left"] == 0
+    assert state(gateway, second)["status"] == "confirmed"
+    lowered = gateway.patch(f"/api/v1/events/{event['id']}", headers=ADMIN, json={"capacity": 1})
+    assert lowered.status_code == 409
+    assert "2 people already have a place" in lowered.json["detail"]
+    backwards = gateway.patch(
+        f"/api/v1/events/{event['id']}",
+        headers=ADMIN,
+        json={"ends_at": "2020-01-01T00:00:00+00:00"},
+    )
+    assert (backwards.status_code, backwards.json["errors"][0]["field"]) == (422, "ends_at")
+    assert outbox_types(events)[-2:] == ["registration.promoted", "event.updated"]
+
+
+def test_a_cancelled_event_tells_everyone_and_takes_no_more_registrations(
+    gateway: FlaskClient, events: Service
+) -> None:
+    """One event.cancelled; later requests are rejected with the reason."""
+    event = schedule(gateway)
+    with running_worker(events):
+        first = register(gateway, event["id"], "a@example.org")
+        wait_until(lambda: decided(gateway, first))
+        cancelled = gateway.post(f"/api/v1/events/{event['id']}/cancel", headers=ADMIN)
+        assert cancelled.json["status"] == "cancelled"
+        late = register(gateway, event["id"], "b@example.org")
+        assert wait_until(lambda: decided(gateway, late))["reason"] == "event_cancelled"
+    assert state(gateway, first)["status"] == "cancelled"
+    assert outbox_types(events).count("event.cancelled") == 1
+    assert (
+        gateway.patch(
+            f"/api/v1/events/{event['id']}", headers=ADMIN, json={"title": "Again"}
+        ).status_code
+        == 409
+    )
+
+
+def test_attending_a_training_completes_it_once_and_the_list_downloads_as_csv(
+    gateway: FlaskClient, events: Service
+) -> None:
+    """training.completed with the volunteer's id, once; the CSV defuses formulas."""
+    event = schedule(gateway, kind="training", online_url=None, location="Library, LS6")
+    volunteer_id = str(uuid.uuid4())
+    with running_worker(events):
+        answer = gateway.post(
+            f"/api/v1/events/{event['id']}/registrations",
+            json={
+                "name": '=HYPERLINK("x")',
+                "email": "v@example.org",
+                "consent": True,
+                "volunteer_id": volunteer_id,
+            },
+        )
+        registration = str(answer.json["id"])
+        wait_until(lambda: decided(gateway, registration))
+    url = f"/api/v1/events/{event['id']}/attendance"
+    for _ in range(2):
+        marked = gateway.post(url, headers=ADMIN, json={"registration_ids": [registration]})
+        assert marked.status_code == 200
+    assert outbox_types(events).count("training.completed") == 1
+    stranger = gateway.post(url, headers=ADMIN, json={"registration_ids": [str(uuid.uuid4())]})
+    assert (stranger.status_code, stranger.json["errors"][0]["field"]) == (422, "registration_ids")
+    listing = gateway.get(f"/api/v1/events/{event['id']}/registrations?format=csv", headers=ADMIN)
+    assert listing.mimetype == "text/csv"
+    lines = listing.get_data(as_text=True).splitlines()
+    assert lines[0] == "id,name,email,status,waitlist_position,attended"
+    assert "'=HYPERLINK" in lines[1]

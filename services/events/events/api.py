@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -13,9 +15,9 @@ from sanctuary.web import current_service, problem, require_service_token
 from sqlalchemy import func, select
 from werkzeug.exceptions import BadRequest, NotFound, UnprocessableEntity
 
-from events import registrations
+from events import domain, registrations, scheduling
 from events.models import Event, Outbox, Registration
-from events.schemas import CancelSchema, NewEventSchema
+from events.schemas import AttendanceSchema, CancelSchema, EventChangesSchema, NewEventSchema
 
 blueprint = Blueprint("events_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
@@ -24,6 +26,32 @@ require_service_token(blueprint)
 @blueprint.errorhandler(registrations.NotFound)
 def _not_found(exc: Exception) -> Response:
     return problem(404, "Not Found", str(exc))
+
+
+@blueprint.errorhandler(scheduling.CapacityBelowConfirmed)
+@blueprint.errorhandler(domain.EventCancelled)
+def _conflict(exc: Exception) -> Response:
+    return problem(409, "Conflict", str(exc))
+
+
+@blueprint.errorhandler(scheduling.InvalidChange)
+def _invalid_change(exc: scheduling.InvalidChange) -> Response:
+    return problem(
+        422,
+        "Unprocessable Entity",
+        str(exc),
+        errors=[{"field": exc.field, "pointer": f"#/{exc.field}", "detail": str(exc)}],
+    )
+
+
+@blueprint.errorhandler(scheduling.NotAttendable)
+def _not_attendable(exc: scheduling.NotAttendable) -> Response:
+    return problem(
+        422,
+        "Unprocessable Entity",
+        str(exc),
+        errors=[{"field": "registration_ids", "pointer": "#/registration_ids", "detail": str(exc)}],
+    )
 
 
 @blueprint.errorhandler(registrations.WrongToken)
@@ -153,3 +181,61 @@ def cancel(registration_id: uuid.UUID) -> Response:
             lambda m: enqueue(session, Outbox, m, correlation_id=correlation_id),
         )
         return jsonify(registration_view(session, registration))
+
+
+def _in_transaction(work: Any) -> Any:
+    """Run `work(session, publish)` in one transaction, announcing through the outbox."""
+    correlation_id = request.headers.get("X-Correlation-ID") or str(uuid.uuid4())
+    with current_service().sessions.begin() as session:
+        return work(session, lambda m: enqueue(session, Outbox, m, correlation_id=correlation_id))
+
+
+@blueprint.patch("/events/<uuid:event_id>")
+def change_event(event_id: uuid.UUID) -> Response:
+    """Change time, place, capacity or text; raising the capacity promotes people at once."""
+    changes = body(EventChangesSchema())
+    event = _in_transaction(lambda s, p: scheduling.update_event(s, event_id, changes, p))
+    with current_service().sessions() as session:
+        confirmed = registrations.confirmed_count(session, event.id)
+    return jsonify({**public_view(event, confirmed), "online_url": event.online_url})
+
+
+@blueprint.post("/events/<uuid:event_id>/cancel")
+def cancel_event(event_id: uuid.UUID) -> Response:
+    """Cancel the event; everyone registered is told (event.cancelled)."""
+    event = _in_transaction(lambda s, p: scheduling.cancel_event(s, event_id, p))
+    return jsonify(public_view(event, 0))
+
+
+@blueprint.post("/events/<uuid:event_id>/attendance")
+def attendance(event_id: uuid.UUID) -> Response:
+    """Mark who attended; at training events this completes their training."""
+    ids = body(AttendanceSchema())["registration_ids"]
+    marked = _in_transaction(lambda s, p: scheduling.record_attendance(s, event_id, ids, p))
+    return jsonify(marked=marked)
+
+
+@blueprint.get("/events/<uuid:event_id>/registrations")
+def event_registrations(event_id: uuid.UUID) -> Response:
+    """Every registration of the event, for its coordinator; ?format=csv to download."""
+    with current_service().sessions() as session:
+        rows = scheduling.registrations_of(session, event_id)
+    if request.args.get("format") != "csv":
+        return jsonify(rows)
+    out = io.StringIO()
+    columns = ["id", "name", "email", "status", "waitlist_position", "attended"]
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    # A cell starting with = + - @ would run as a formula in a spreadsheet: quote it.
+    writer.writerows({k: _safe_cell(v) for k, v in row.items()} for row in rows)
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="registrations-{event_id}.csv"'},
+    )
+
+
+def _safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

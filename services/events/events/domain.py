@@ -9,6 +9,10 @@ from datetime import datetime
 OPEN = ("confirmed", "waitlisted")  # registrations that hold a place or a queue position
 
 
+class EventCancelled(Exception):
+    """The event is cancelled: nothing about it can change any more."""
+
+
 @dataclass(frozen=True)
 class Decision:
     """What becomes of a registration request."""

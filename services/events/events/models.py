@@ -32,6 +32,8 @@ class Event(Base):
     location: Mapped[str | None] = mapped_column(String(300))
     registration_closes_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(10))  # published, cancelled
+    # Raised at every change, so calendar invites update instead of piling up (iCalendar).
+    sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
 
 
@@ -65,6 +67,7 @@ class Registration(Base):
     # The waiting list's order: when the request was decided (then the id, for ties).
     queued_at: Mapped[datetime]
     decided_at: Mapped[datetime]
+    attended_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Outbox(OutboxMixin, Base):

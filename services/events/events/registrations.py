@@ -36,6 +36,11 @@ def _locked_event(session: Session, event_id: uuid.UUID) -> Event | None:
     return session.get(Event, event_id, with_for_update=True)
 
 
+def confirmed_count(session: Session, event_id: uuid.UUID) -> int:
+    """How many people hold a place at the event."""
+    return _confirmed(session, event_id)
+
+
 def _confirmed(session: Session, event_id: uuid.UUID) -> int:
     return int(
         session.scalar(

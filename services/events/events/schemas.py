@@ -59,3 +59,32 @@ class CancelSchema(Body):
     """The token from the email's cancel link."""
 
     token = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class EventChangesSchema(Body):
+    """A coordinator's change to time, place, capacity or text: any of them, at least one."""
+
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=5000))
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    timezone = fields.String()
+    capacity = fields.Integer(strict=True, validate=validate.Range(min=1))
+    online_url = fields.Url(allow_none=True, schemes={"https"})
+    location = fields.String(allow_none=True, validate=validate.Length(max=300))
+    registration_closes_at = fields.AwareDateTime(allow_none=True)
+
+    _zone = NewEventSchema._zone
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError("Change at least one field.")
+
+
+class AttendanceSchema(Body):
+    """The registrations that attended."""
+
+    registration_ids = fields.List(
+        fields.UUID(), required=True, validate=validate.Length(min=1, max=1000)
+    )

@@ -114,6 +114,45 @@ def create_event() -> Response:
     return routing.forward("events", "POST", "/internal/v1/events", with_body=True)
 
 
+@blp.route("/events/<uuid:event_id>", methods=["PATCH"])
+@_doc(
+    "Change time, place, capacity or text; 409 if the capacity would fall below the places given",
+    401,
+    404,
+    409,
+    422,
+    503,
+)
+def change_event(event_id: uuid.UUID) -> Response:
+    return routing.forward("events", "PATCH", f"/internal/v1/events/{event_id}", with_body=True)
+
+
+@blp.route("/events/<uuid:event_id>/cancel", methods=["POST"])
+@_doc("Cancel the event; everyone registered is told", 401, 404, 503)
+def cancel_event(event_id: uuid.UUID) -> Response:
+    return routing.forward("events", "POST", f"/internal/v1/events/{event_id}/cancel")
+
+
+@blp.route("/events/<uuid:event_id>/registrations", methods=["GET"])
+@_doc("The event's registrations; ?format=csv downloads them", 401, 404, 503)
+def event_registrations(event_id: uuid.UUID) -> Response:
+    return routing.forward("events", "GET", f"/internal/v1/events/{event_id}/registrations")
+
+
+@blp.route("/events/<uuid:event_id>/attendance", methods=["POST"])
+@_doc(
+    "Mark attendance ({registration_ids}); training attendance completes training",
+    401,
+    404,
+    422,
+    503,
+)
+def attendance(event_id: uuid.UUID) -> Response:
+    return routing.forward(
+        "events", "POST", f"/internal/v1/events/{event_id}/attendance", with_body=True
+    )
+
+
 @blp.route("/newcomers/<uuid:newcomer_id>/suggestions", methods=["GET"])
 @_doc("The five best ready volunteers for one waiting newcomer", 401, 404, 503)
 def suggestions(newcomer_id: uuid.UUID) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, current_app, g, request
 
 from gateway.upstream import Upstream
 
@@ -15,24 +15,17 @@ def upstream(service: str) -> Upstream:
     return clients[service]
 
 
-def forward(
-    service: str,
-    method: str,
-    path: str,
-    *,
-    with_body: bool = False,
-    status_override: int | None = None,
-) -> Response:
-    """Send this request on to `service`; answer with its status and body (problem or not)."""
-    params = {"status": request.args["status"]} if "status" in request.args else None
+def forward(service: str, method: str, path: str, *, with_body: bool = False) -> Response:
+    """Send this request on to `service`; answer with its status, type and body."""
     payload: Any = None
     if with_body:
         payload = request.get_json(silent=True) if request.content_length else {}
-    status, body = upstream(service).forward(
-        method, path, g.correlation_id, json=payload, params=params
+    answer = upstream(service).forward(
+        method, path, g.correlation_id, json=payload, params=request.args.to_dict() or None
     )
-    response = jsonify(body)
-    response.status_code = status_override if status_override and status < 400 else status
-    if status >= 400:
-        response.mimetype = "application/problem+json"
-    return response
+    kept = {
+        k: v
+        for k, v in answer.headers.items()
+        if k.lower() in ("content-type", "content-disposition")
+    }
+    return Response(answer.content, status=answer.status_code, headers=kept)

@@ -50,8 +50,8 @@ class Upstream:
         *,
         json: Any = None,
         params: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        """Send a coordinator's call on; (status, body) of any answer below 500."""
+    ) -> requests.Response:
+        """Send a call on; its answer, whatever it is, below 500."""
         try:
             response = self.http.request(
                 method,
@@ -65,4 +65,4 @@ class Upstream:
             raise UpstreamUnavailable(self.service) from exc
         if response.status_code >= 500:
             raise UpstreamUnavailable(self.service)
-        return response.status_code, response.json()
+        return response

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 03:49:34.055590
+Create Date: 2026-11-29 03:53:09.688904
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('location', sa.String(length=300), nullable=True),
     sa.Column('registration_closes_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -50,6 +51,7 @@ def upgrade() -> None:
     sa.Column('existing_registration_id', sa.Uuid(), nullable=True),
     sa.Column('queued_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('attended_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('registrations', schema=None) as batch_op:
