@@ -501,6 +501,22 @@ class EventCancelledSchema(ContractSchema):
     sequence = fields.Integer(required=True, validate=validate.Range(min=0))
 
 
+@dataclass(frozen=True)
+class EventReminderDue(RegistrationChanged):
+    """A confirmed registrant's reminder: a day (24 h) or an hour before the start."""
+
+    TYPE: ClassVar[str] = "event.reminder_due"
+    VERSION: ClassVar[int] = 1
+    reminder: str = ""
+    starts_at: datetime | None = None
+
+
+class EventReminderDueSchema(RegistrationChangedSchema):
+    message_class = EventReminderDue
+    reminder = fields.String(required=True, validate=validate.OneOf(("day", "hour")))
+    starts_at = fields.AwareDateTime(required=True)
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 SCHEMAS: dict[str, type[ContractSchema]] = {
@@ -525,6 +541,7 @@ SCHEMAS: dict[str, type[ContractSchema]] = {
         RegistrationRejectedSchema,
         EventUpdatedSchema,
         EventCancelledSchema,
+        EventReminderDueSchema,
     )
 }
 MESSAGE_TYPES: tuple[str, ...] = tuple(SCHEMAS)

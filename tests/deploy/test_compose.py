@@ -37,6 +37,7 @@ for _svc in SERVICES:
         PROCESSES[f"{_svc}-worker"] = ["python", "-m", _svc, "worker"]
 PROCESSES["notifications-mailer"] = ["python", "-m", "notifications", "mailer"]
 PROCESSES["matching-clock"] = ["python", "-m", "matching", "clock"]
+PROCESSES["events-clock"] = ["python", "-m", "events", "clock"]
 MIGRATIONS = {f"{svc}-migrate": ["python", "-m", svc, "migrate"] for svc in SERVICES}
 WEB = sorted(name for name in PROCESSES if name.endswith("-web"))
 APP = sorted(PROCESSES) + sorted(MIGRATIONS)

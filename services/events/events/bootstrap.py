@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sanctuary.cli import run_background
 from sanctuary.config import ServiceConfig
 from sanctuary.runtime import Service, build_service
 
+from events.clock import Clock
 from events.config import from_env
 from events.handlers import HANDLERS
 from events.models import Base, Inbox, Outbox
@@ -21,4 +23,5 @@ def bootstrap(config: ServiceConfig | None = None) -> Service:
         outbox_model=Outbox,
         inbox_model=Inbox,
         handlers=HANDLERS,
+        commands={"clock": lambda service: lambda: run_background(Clock(service.sessions).run)},
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 OPEN = ("confirmed", "waitlisted")  # registrations that hold a place or a queue position
 
@@ -48,3 +48,15 @@ def decide(event: EventState | None, existing: uuid.UUID | None, now: datetime) 
 def free_places(capacity: int, confirmed: int) -> int:
     """How many people the waiting list may promote now."""
     return max(capacity - confirmed, 0)
+
+
+REMINDERS = (("day", timedelta(hours=24)), ("hour", timedelta(hours=1)))
+
+
+def reminders_due(starts_at: datetime, now: datetime) -> list[str]:
+    """The reminders due by `now` for an event starting at `starts_at` (both aware): none once
+    it has started. Times are compared in UTC, so a change to or from summer time between
+    now and the start moves nothing."""
+    if now >= starts_at:
+        return []
+    return [name for name, before in REMINDERS if now >= starts_at - before]

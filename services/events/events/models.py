@@ -70,6 +70,18 @@ class Registration(Base):
     attended_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class ReminderSent(Base):
+    """A reminder announced: one per registration, reminder and start time. A moved event has
+    a new start time, so it reminds again at the new time; nothing reminds twice."""
+
+    __tablename__ = "reminders_sent"
+
+    registration_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    reminder: Mapped[str] = mapped_column(String(4), primary_key=True)  # day, hour
+    starts_at: Mapped[datetime] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime]
+
+
 class Outbox(OutboxMixin, Base):
     __tablename__ = "outbox"
 

@@ -51,3 +51,14 @@ def test_free_places_never_go_below_zero() -> None:
     """A lowered capacity promotes nobody."""
     assert free_places(5, 3) == 2
     assert free_places(3, 5) == 0
+
+
+def test_reminders_fall_due_a_day_and_an_hour_before_and_never_after_the_start() -> None:
+    """24 h and 1 h before, in absolute time."""
+    from events.domain import reminders_due
+
+    starts = datetime(2027, 3, 28, 9, 0, tzinfo=UTC)  # 10:00 in London, first day of BST
+    assert reminders_due(starts, starts - timedelta(hours=25)) == []
+    assert reminders_due(starts, starts - timedelta(hours=24)) == ["day"]
+    assert reminders_due(starts, starts - timedelta(minutes=59)) == ["day", "hour"]
+    assert reminders_due(starts, starts) == []

@@ -1,0 +1,138 @@
+"""Reminders a day and an hour before: exactly once per person and reminder.
+
+Real: PostgreSQL (a private database) and two events clocks ticking at the same moment.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from events.bootstrap import bootstrap
+from events.clock import Clock
+from events.models import Event, Outbox, Registration
+from sanctuary.runtime import Service
+from sqlalchemy import select, update
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def events(make_service: Callable[..., Service]) -> Service:
+    """The events service on its own PostgreSQL database."""
+    return make_service(bootstrap, "events")
+
+
+def an_event(events: Service, starts_at: datetime, registrants: int = 3) -> uuid.UUID:
+    event_id = uuid.uuid4()
+    with events.sessions.begin() as session:
+        session.add(
+            Event(
+                id=event_id,
+                title="Welcome webinar",
+                description="",
+                kind="webinar",
+                topic=None,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(hours=1),
+                timezone="Europe/London",
+                capacity=10,
+                online_url="https://m.example/x",
+                location=None,
+                registration_closes_at=None,
+                status="published",
+                sequence=0,
+                created_at=datetime.now(UTC),
+            )
+        )
+        session.flush()
+        for i in range(registrants):
+            session.add(
+                Registration(
+                    id=uuid.uuid4(),
+                    event_id=event_id,
+                    name=f"P{i}",
+                    email=f"p{i}@example.org",
+                    volunteer_id=None,
+                    newcomer_id=None,
+                    status="confirmed",
+                    reason=None,
+                    existing_registration_id=None,
+                    queued_at=datetime.now(UTC),
+                    decided_at=datetime.now(UTC),
+                )
+            )
+    return event_id
+
+
+def reminders(events: Service) -> Counter[str]:
+    import json
+
+    with events.sessions() as session:
+        bodies = session.scalars(select(Outbox.body).where(Outbox.type == "event.reminder_due"))
+        return Counter(
+            f"{json.loads(b)['registration_id']}:{json.loads(b)['reminder']}" for b in bodies
+        )
+
+
+def test_two_clocks_ticking_at_once_send_each_reminder_exactly_once(events: Service) -> None:
+    """Both race through the same due reminders; every person gets one."""
+    now = datetime.now(UTC)
+    an_event(events, now + timedelta(hours=23))
+    clocks = [Clock(events.sessions), Clock(events.sessions)]
+    barrier = threading.Barrier(2)
+
+    def tick(clock: Clock) -> None:
+        barrier.wait()
+        clock.tick(now)
+
+    threads = [threading.Thread(target=tick, args=(c,)) for c in clocks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    Clock(events.sessions).tick(now)  # and a restarted clock finds nothing left to send
+    sent = reminders(events)
+    assert len(sent) == 3
+    assert set(sent.values()) == {1}
+
+
+def test_a_moved_event_reminds_at_its_new_time_and_a_cancelled_one_not_at_all(
+    events: Service,
+) -> None:
+    """The day-before reminder goes again for the new start; cancellation silences it."""
+    now = datetime.now(UTC)
+    moved = an_event(events, now + timedelta(hours=20), registrants=1)
+    cancelled = an_event(events, now + timedelta(hours=20), registrants=1)
+    with events.sessions.begin() as session:
+        session.execute(update(Event).where(Event.id == cancelled).values(status="cancelled"))
+    Clock(events.sessions).tick(now)
+    assert sum(reminders(events).values()) == 1
+    with events.sessions.begin() as session:
+        session.execute(
+            update(Event).where(Event.id == moved).values(starts_at=now + timedelta(days=3))
+        )
+    Clock(events.sessions).tick(now)
+    assert sum(reminders(events).values()) == 1  # not due yet at the new time
+    Clock(events.sessions).tick(now + timedelta(days=2, hours=1))
+    assert sum(reminders(events).values()) == 2
+
+
+def test_reminders_across_the_change_to_summer_time_come_24_hours_before(
+    events: Service,
+) -> None:
+    """An event at 10:00 London time on the first day of summer time: reminded once, at
+    09:00 UTC the day before (24 real hours), not an hour off, and never twice."""
+    starts = datetime(2027, 3, 28, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+    an_event(events, starts.astimezone(UTC), registrants=1)
+    just_before = starts.astimezone(UTC) - timedelta(hours=24, seconds=1)
+    Clock(events.sessions).tick(just_before)
+    assert sum(reminders(events).values()) == 0
+    for minutes in range(0, 180, 30):
+        Clock(events.sessions).tick(just_before + timedelta(seconds=1, minutes=minutes))
+    assert sum(reminders(events).values()) == 1
