@@ -149,8 +149,11 @@ def main() -> None:
         )
     lines += ["", "Peak memory is the process's high-water mark after that row (cumulative).", ""]
     report = ROOT / "docs" / "performance.md"
-    report.write_text("\n".join(lines))
-    print("\n".join(lines))
+    section = "\n".join(lines[2:])  # from "## Matching" on
+    others = report.read_text().split("## Events", 1) if report.exists() else [""]
+    events = "## Events" + others[1] if len(others) == 2 else ""
+    report.write_text("# Performance\n\n" + section + ("\n" + events if events else ""))
+    print(section)
 
 
 if __name__ == "__main__":

@@ -349,3 +349,74 @@ def test_attending_a_training_completes_it_once_and_the_list_downloads_as_csv(
     lines = listing.get_data(as_text=True).splitlines()
     assert lines[0] == "id,name,email,status,waitlist_position,attended"
     assert "'=HYPERLINK" in lines[1]
+
+
+def test_fifty_cancellations_amid_two_hundred_new_registrations_keep_every_rule(
+    gateway: FlaskClient, events: Service, events_url: str
+) -> None:
+    """Cancellations (HTTP, 8 at a time) race new requests (four worker processes): still
+    exactly 100 places, the freed ones to the first people waiting, in order."""
+    import requests
+
+    event = schedule(gateway, capacity=100)
+    with running_worker(events):
+        early = [register(gateway, event["id"], f"early{i}@example.org") for i in range(150)]
+        with events.sessions() as session:
+            wait_until(
+                lambda: session.scalar(select(func.count()).select_from(Registration)) == 150,
+                timeout=60,
+            )
+    with events.sessions() as session:
+        by_status = {r.id: r.status for r in session.scalars(select(Registration))}
+    first_confirmed = [r for r in early if by_status[uuid.UUID(r)] == "confirmed"]
+    first_waiting = [r for r in early if by_status[uuid.UUID(r)] == "waitlisted"]
+    assert (len(first_confirmed), len(first_waiting)) == (100, 50)
+    leaving = first_confirmed[:50]
+    env = {
+        **os.environ,
+        "EVENTS_DATABASE_URL": events.config.database_url,
+        "AMQP_URL": events.config.amqp_url,
+        "LINK_SECRET": "l1nk",
+        "RETRY_DELAYS_MS": ",".join(map(str, events.config.retry_delays_ms)),
+    }
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "events", "worker"], env=env, stderr=subprocess.DEVNULL
+        )
+        for _ in range(4)
+    ]
+
+    def leave(registration_id: str) -> int:
+        return requests.post(
+            f"{events_url}/internal/v1/registrations/{registration_id}/cancel",
+            json={"token": cancel_token("l1nk", uuid.UUID(registration_id))},
+            headers={"Authorization": "Bearer s3cret"},
+            timeout=30,
+        ).status_code
+
+    try:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(8) as pool:
+            cancels = pool.map(leave, leaving)
+            for i in range(200):
+                register(gateway, event["id"], f"late{i}@example.org")
+            assert set(cancels) == {200}
+        with events.sessions() as session:
+            wait_until(
+                lambda: session.scalar(select(func.count()).select_from(Registration)) == 350,
+                timeout=120,
+                interval=0.2,
+            )
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            assert worker.wait(timeout=30) == 0
+    with events.sessions() as session:
+        final = {str(r.id): r.status for r in session.scalars(select(Registration))}
+    confirmed = {r for r, s in final.items() if s == "confirmed"}
+    assert len(confirmed) == 100
+    assert confirmed == set(first_confirmed[50:]) | set(first_waiting)
+    assert all(final[r] == "cancelled" for r in leaving)
+    assert sum(1 for s in final.values() if s == "waitlisted") == 200
