@@ -216,10 +216,15 @@ class TrainingCompleted:
     topic: str | None
     completed_at: datetime
     volunteer_id: uuid.UUID | None = None
+    # The registrant's email: matching credits the volunteer only if it is theirs, since
+    # anyone can type a volunteer's id into a public registration form.
+    email: str | None = None
 
 
 class TrainingCompletedSchema(ContractSchema):
     message_class = TrainingCompleted
+
+    email = fields.Email(load_default=None, allow_none=True)
 
     event_id = fields.UUID(required=True)
     registration_id = fields.UUID(required=True)
@@ -451,31 +456,50 @@ class RegistrationRejectedSchema(RegistrationChangedSchema):
 
 
 @dataclass(frozen=True)
-class EventUpdated:
-    """A coordinator changed an event; `changed` names the fields. Registrants are in the
-    notifications service's own copy, not in this message."""
+class EventScheduled:
+    """A coordinator scheduled an event. The webinar link is here for the confirmation emails
+    only: the notifications service keeps it, no public page shows it."""
 
-    TYPE: ClassVar[str] = "event.updated"
+    TYPE: ClassVar[str] = "event.scheduled"
     VERSION: ClassVar[int] = 1
 
     event_id: uuid.UUID
     title: str
+    kind: str
     starts_at: datetime
     ends_at: datetime
     timezone: str
     sequence: int
-    changed: tuple[str, ...]
+    online_url: str | None = None
+    location: str | None = None
 
 
-class EventUpdatedSchema(ContractSchema):
-    message_class = EventUpdated
+class EventScheduledSchema(ContractSchema):
+    message_class = EventScheduled
 
     event_id = fields.UUID(required=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(("webinar", "training", "social")))
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
     timezone = fields.String(required=True)
     sequence = fields.Integer(required=True, validate=validate.Range(min=0))
+    online_url = fields.String(load_default=None, allow_none=True)
+    location = fields.String(load_default=None, allow_none=True)
+
+
+@dataclass(frozen=True)
+class EventUpdated(EventScheduled):
+    """A coordinator changed an event: its details now, and the names of what changed.
+    Registrants are in the notifications service's own copy, not in this message."""
+
+    TYPE: ClassVar[str] = "event.updated"
+    VERSION: ClassVar[int] = 1
+    changed: tuple[str, ...] = ()
+
+
+class EventUpdatedSchema(EventScheduledSchema):
+    message_class = EventUpdated
     changed = fields.List(fields.String(), required=True)
 
 
@@ -539,6 +563,7 @@ SCHEMAS: dict[str, type[ContractSchema]] = {
         RegistrationPromotedSchema,
         RegistrationCancelledSchema,
         RegistrationRejectedSchema,
+        EventScheduledSchema,
         EventUpdatedSchema,
         EventCancelledSchema,
         EventReminderDueSchema,

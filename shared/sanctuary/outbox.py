@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from sanctuary import contracts, envelope, topology
-from sanctuary.db import SessionFactory
+from sanctuary.db import SessionFactory, as_utc
 from sanctuary.messaging_models import OutboxMixin
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ class Relay:
             type=row.type,
             correlation_id=row.correlation_id,
             app_id=self.app_id,
-            timestamp=int(row.created_at.timestamp()),
+            timestamp=int(as_utc(row.created_at).timestamp()),
             schema_version=row.schema_version,
             body=row.body.encode(),
         )

@@ -17,7 +17,15 @@ EXCHANGE_NAME = "sanctuary"
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "matching": ("volunteer.signed_up", "newcomer.requested", "training.completed"),
     "events": ("registration.requested",),
-    "notifications": ("volunteer.registered",),
+    "notifications": (
+        "volunteer.registered",
+        "event.scheduled",
+        "event.updated",
+        "registration.confirmed",
+        "registration.waitlisted",
+        "registration.promoted",
+        "registration.cancelled",
+    ),
 }
 # A message redelivered this often (a worker crashing on it each time) is dead-lettered to the
 # parking lot by the broker itself, so one poison message cannot crash-loop a service.

@@ -236,8 +236,14 @@ def test_a_thousand_registrations_for_a_hundred_places_with_four_workers_never_o
         for _ in range(4)
     ]
     try:
-        for i in range(1000):
-            register(gateway, event["id"], f"person{i}@example.org")
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(8) as pool:  # the requests arrive at once, too
+            list(
+                pool.map(
+                    lambda i: register(gateway, event["id"], f"person{i}@example.org"), range(1000)
+                )
+            )
         with events.sessions() as session:
 
             def all_decided() -> bool:
@@ -294,6 +300,10 @@ def test_raising_the_capacity_promotes_at_once_and_lowering_below_the_confirmed_
         json={"ends_at": "2020-01-01T00:00:00+00:00"},
     )
     assert (backwards.status_code, backwards.json["errors"][0]["field"]) == (422, "ends_at")
+    no_link = gateway.patch(
+        f"/api/v1/events/{event['id']}", headers=ADMIN, json={"online_url": None}
+    )
+    assert (no_link.status_code, no_link.json["errors"][0]["field"]) == (422, "online_url")
     assert outbox_types(events)[-2:] == ["registration.promoted", "event.updated"]
 
 

@@ -22,7 +22,7 @@ from gateway.config import GatewayConfig
 from matching import coordination
 from matching.app import create_app as create_matching
 from matching.bootstrap import bootstrap as matching_bootstrap
-from matching.models import Match, Outbox
+from matching.models import Match, Outbox, Volunteer
 from sanctuary.runtime import Service
 from sanctuary.testing import publish_message, running_relay, running_worker, wait_until
 from sqlalchemy import select, update
@@ -117,6 +117,19 @@ def make_ready(client: FlaskClient, matching: Service, volunteer_id: str) -> Non
     assert answer.json["status"] == "applied"  # training still missing
     from sanctuary.contracts import TrainingCompleted
 
+    with matching.sessions() as session:
+        volunteer = session.get(Volunteer, uuid.UUID(volunteer_id))
+        assert volunteer is not None
+        email = volunteer.email
+    someone_else = TrainingCompleted(
+        event_id=uuid.uuid4(),
+        registration_id=uuid.uuid4(),
+        topic="safeguarding",
+        completed_at=datetime.now(UTC),
+        volunteer_id=uuid.UUID(volunteer_id),
+        email="friend@example.org",
+    )
+    publish_message(matching.config.amqp_url, someone_else)  # not credited: not their email
     publish_message(
         matching.config.amqp_url,
         TrainingCompleted(
@@ -125,6 +138,7 @@ def make_ready(client: FlaskClient, matching: Service, volunteer_id: str) -> Non
             topic="safeguarding",
             completed_at=datetime.now(UTC),
             volunteer_id=uuid.UUID(volunteer_id),
+            email=email,
         ),
     )
     wait_until(lambda: status(client, "volunteers", volunteer_id) == "ready")
@@ -267,3 +281,54 @@ def test_bad_checks_are_refused_with_the_field(gateway: FlaskClient, matching: S
         f"/api/v1/volunteers/{uuid.uuid4()}/checks", headers=ADMIN, json={"references": "verified"}
     )
     assert missing.status_code == 404
+
+
+def test_training_is_credited_only_to_the_volunteer_who_attended(
+    gateway: FlaskClient, matching: Service
+) -> None:
+    """Someone else registering with a volunteer's id does not complete their training."""
+    from matching.models import Inbox
+    from sanctuary.contracts import TrainingCompleted
+    from sqlalchemy import func
+
+    with running_worker(matching):
+        volunteer = sign_up(gateway)
+        wait_until(lambda: status(gateway, "volunteers", volunteer) == "applied")
+        gateway.post(
+            f"/api/v1/volunteers/{volunteer}/checks",
+            headers=ADMIN,
+            json={"references": "verified", "screening": "passed"},
+        )
+        publish_message(
+            matching.config.amqp_url,
+            TrainingCompleted(
+                event_id=uuid.uuid4(),
+                registration_id=uuid.uuid4(),
+                topic="safeguarding",
+                completed_at=datetime.now(UTC),
+                volunteer_id=uuid.UUID(volunteer),
+                email="a.friend@example.org",
+            ),
+        )
+
+        def handled() -> bool:
+            with matching.sessions() as session:
+                return session.scalar(select(func.count()).select_from(Inbox)) == 2
+
+        wait_until(handled)
+    assert status(gateway, "volunteers", volunteer) == "applied"
+
+
+def test_a_reason_given_to_approve_and_a_body_that_is_not_json_are_refused(
+    gateway: FlaskClient, matching: Service
+) -> None:
+    """422 naming reason; 400 for broken JSON, before it reaches matching."""
+    match_id = uuid.uuid4()
+    approve = gateway.post(
+        f"/api/v1/matches/{match_id}/approve", headers=ADMIN, json={"reason": "looks good"}
+    )
+    assert (approve.status_code, approve.json["errors"][0]["field"]) == (422, "reason")
+    broken = gateway.post(
+        f"/api/v1/matches/{match_id}/end", headers=ADMIN, data="{", content_type="application/json"
+    )
+    assert broken.status_code == 400

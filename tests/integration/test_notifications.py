@@ -6,9 +6,10 @@ Real: RabbitMQ (a private vhost), PostgreSQL (a private database), SMTP over TCP
 from __future__ import annotations
 
 import email
+import email.policy
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,11 @@ def count(service: Service, model: Any, *where: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-def received(folder: Path) -> list[email.message.Message]:
-    return [email.message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
+def received(folder: Path) -> list[email.message.EmailMessage]:
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(folder.glob("*.eml"))
+    ]
 
 
 def test_a_registration_delivered_twice_sends_one_welcome_email(
@@ -152,3 +156,117 @@ def test_a_refused_recipient_fails_the_delivery_without_retrying(
     )
     assert "could not send" in ours
     assert "volunteer@example.org" not in ours
+
+
+def an_event(**changes: Any) -> Any:
+    import uuid as _uuid
+
+    from sanctuary.contracts import EventScheduled
+
+    starts = datetime(2026, 12, 5, 10, 30, tzinfo=UTC)
+    fields = {
+        "event_id": _uuid.uuid4(),
+        "title": "Safeguarding for befrienders",
+        "kind": "webinar",
+        "starts_at": starts,
+        "ends_at": starts + timedelta(hours=2),
+        "timezone": "Europe/London",
+        "sequence": 0,
+        "online_url": "https://meet.example/s",
+    }
+    return EventScheduled(**{**fields, **changes})
+
+
+def registration(kind: type, event: Any, **extra: Any) -> Any:
+    import uuid as _uuid
+
+    return kind(
+        registration_id=_uuid.uuid4(),
+        event_id=event.event_id,
+        name="Ana",
+        email="ana@example.org",
+        **extra,
+    )
+
+
+def attachment(message: email.message.Message) -> Any:
+    from icalendar import Calendar
+
+    [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    return Calendar.from_ical(part.get_payload(decode=True))
+
+
+def test_a_confirmation_that_comes_before_its_event_waits_then_sends_an_invite(
+    notifications: Service, sink: tuple[int, Path]
+) -> None:
+    """Out of order is deferred, not lost; the email has the link, the invite and a cancel
+    link that the events service would accept."""
+    from sanctuary.contracts import RegistrationConfirmed
+    from sanctuary.links import is_cancel_token
+
+    event = an_event()
+    confirmed = registration(RegistrationConfirmed, event)
+    url = notifications.config.amqp_url
+    with running_worker(notifications):
+        publish_message(url, confirmed)  # before the event's details
+        publish_message(url, event)
+        wait_until(lambda: count(notifications, Delivery) == 1, timeout=15)
+    mailer(notifications).send_due()
+    [message] = received(sink[1])
+    text = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    body = text.get_payload(decode=True).decode()
+    assert "Saturday 5 December 2026, 10:30 GMT" in body
+    assert "https://meet.example/s" in body
+    link = next(line for line in body.splitlines() if "/cancel?token=" in line).strip()
+    token = link.split("token=")[1]
+    assert link.startswith(f"http://localhost:8000/registrations/{confirmed.registration_id}")
+    assert is_cancel_token(notifications.config.link_secret, confirmed.registration_id, token)
+    invite = attachment(message)
+    assert invite["method"] == "REQUEST"
+    [vevent] = invite.walk("VEVENT")
+    assert str(vevent["uid"]) == f"{event.event_id}@sanctuary-network"
+    assert int(vevent["sequence"]) == 0
+    assert vevent.decoded("dtstart") == event.starts_at
+
+
+def test_waiting_promotion_and_cancellation_each_send_their_own_email(
+    notifications: Service, sink: tuple[int, Path]
+) -> None:
+    """Waitlisted with the position and no invite; promoted with one; cancelled removes it."""
+    import uuid as _uuid
+
+    from sanctuary.contracts import (
+        RegistrationCancelled,
+        RegistrationPromoted,
+        RegistrationWaitlisted,
+    )
+
+    event = an_event(kind="training", online_url=None, location="Library, LS6", sequence=2)
+    rid = _uuid.uuid4()
+    common = {
+        "registration_id": rid,
+        "event_id": event.event_id,
+        "name": "Bo",
+        "email": "bo@example.org",
+    }
+    url = notifications.config.amqp_url
+    with running_worker(notifications):
+        publish_message(url, event)
+        publish_message(url, RegistrationWaitlisted(**common, position=3))
+        publish_message(url, RegistrationPromoted(**common))
+        publish_message(url, RegistrationCancelled(**common))
+        wait_until(lambda: count(notifications, Delivery) == 3, timeout=15)
+    mailer(notifications).send_due()
+    by_subject = {m["Subject"].split(":")[0]: m for m in received(sink[1])}
+    assert set(by_subject) == {
+        "You are on the waiting list",
+        "A place has come free for you",
+        "Cancelled",
+    }
+    waiting = by_subject["You are on the waiting list"]
+    assert "number 3" in waiting.get_body(("plain",)).get_content()
+    assert not [p for p in waiting.walk() if p.get_content_type() == "text/calendar"]
+    assert attachment(by_subject["A place has come free for you"])["method"] == "REQUEST"
+    cancel = attachment(by_subject["Cancelled"])
+    assert cancel["method"] == "CANCEL"
+    assert int(next(iter(cancel.walk("VEVENT")))["sequence"]) == 2

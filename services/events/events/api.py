@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, ValidationError
+from sanctuary.db import as_utc
 from sanctuary.outbox import enqueue
 from sanctuary.web import current_service, problem, require_service_token
 from sqlalchemy import func, select
@@ -81,8 +82,8 @@ def public_view(event: Event, confirmed: int) -> dict[str, Any]:
         "description": event.description,
         "kind": event.kind,
         "topic": event.topic,
-        "starts_at": event.starts_at.isoformat(),
-        "ends_at": event.ends_at.isoformat(),
+        "starts_at": as_utc(event.starts_at).isoformat(),
+        "ends_at": as_utc(event.ends_at).isoformat(),
         "timezone": event.timezone,
         "location": event.location,
         "status": event.status,
@@ -107,9 +108,7 @@ def _confirmed_counts(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, int
 def create_event() -> tuple[Response, int]:
     """A coordinator schedules an event; 201 with it (link included, for the coordinator)."""
     data = body(NewEventSchema())
-    event = Event(id=uuid.uuid4(), status="published", created_at=datetime.now(UTC), **data)
-    with current_service().sessions.begin() as session:
-        session.add(event)
+    event = _in_transaction(lambda s, p: scheduling.schedule(s, data, p))
     return jsonify({**public_view(event, 0), "online_url": event.online_url}), 201
 
 

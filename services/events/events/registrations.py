@@ -66,8 +66,8 @@ def decide(session: Session, request: c.RegistrationRequested, publish: Publish)
     """Confirm, waitlist or reject one registration request, and announce it."""
     if session.get(Registration, request.registration_id) is not None:
         return  # the same request under another message id
-    now = datetime.now(UTC)
     event = _locked_event(session, request.event_id)
+    now = datetime.now(UTC)  # read under the lock: the queue's order is the order of decisions
     state = (
         None
         if event is None

@@ -60,7 +60,11 @@ def update_event(
     starts = as_utc(changes.get("starts_at", event.starts_at))
     if as_utc(changes.get("ends_at", event.ends_at)) <= starts:
         raise InvalidChange("ends_at", "The event must end after it starts.")
-    changed = sorted(k for k, v in changes.items() if getattr(event, k) != v)
+    if event.kind == "webinar" and "online_url" in changes and not changes["online_url"]:
+        raise InvalidChange("online_url", "A webinar needs its https link.")
+    if event.kind != "webinar" and "location" in changes and not changes["location"]:
+        raise InvalidChange("location", "Say where it takes place.")
+    changed = sorted(k for k, v in changes.items() if _stored(getattr(event, k)) != v)
     for key in changed:
         setattr(event, key, changes[key])
     if not changed:
@@ -68,17 +72,7 @@ def update_event(
     event.sequence += 1
     session.flush()
     registrations.promote(session, event, publish)
-    publish(
-        c.EventUpdated(
-            event_id=event.id,
-            title=event.title,
-            starts_at=event.starts_at,
-            ends_at=event.ends_at,
-            timezone=event.timezone,
-            sequence=event.sequence,
-            changed=tuple(changed),
-        )
-    )
+    publish(c.EventUpdated(**details(event), changed=tuple(changed)))
     return event
 
 
@@ -136,6 +130,7 @@ def record_attendance(
                     topic=event.topic,
                     completed_at=now,
                     volunteer_id=registration.volunteer_id,
+                    email=registration.email,
                 )
             )
     return marked
@@ -167,3 +162,33 @@ def registrations_of(session: Session, event_id: uuid.UUID) -> list[dict[str, An
             }
         )
     return listed
+
+
+def _stored(value: Any) -> Any:
+    # SQLite hands times back without their zone; compare them as the UTC they were stored as.
+    return as_utc(value) if isinstance(value, datetime) else value
+
+
+def details(event: Event) -> dict[str, Any]:
+    """The event as the event.scheduled and event.updated facts carry it."""
+    return {
+        "event_id": event.id,
+        "title": event.title,
+        "kind": event.kind,
+        "starts_at": as_utc(event.starts_at),
+        "ends_at": as_utc(event.ends_at),
+        "timezone": event.timezone,
+        "sequence": event.sequence,
+        "online_url": event.online_url,
+        "location": event.location,
+    }
+
+
+def schedule(session: Session, data: dict[str, Any], publish: Publish) -> Event:
+    """A new published event, announced as event.scheduled."""
+    event = Event(
+        id=uuid.uuid4(), status="published", sequence=0, created_at=datetime.now(UTC), **data
+    )
+    session.add(event)
+    publish(c.EventScheduled(**details(event)))
+    return event

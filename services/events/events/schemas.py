@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -10,6 +11,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_load,
     validate,
     validates,
     validates_schema,
@@ -21,6 +23,11 @@ KINDS = ("webinar", "training", "social")
 class Body(Schema):
     class Meta:
         unknown = RAISE
+
+    @post_load
+    def _in_utc(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        # Stored in UTC: SQLite keeps no offset, and every comparison is then like with like.
+        return {k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in data.items()}
 
 
 class NewEventSchema(Body):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, g, request
+from werkzeug.exceptions import BadRequest
 
 from gateway.upstream import Upstream
 
@@ -20,6 +21,8 @@ def forward(service: str, method: str, path: str, *, with_body: bool = False) ->
     payload: Any = None
     if with_body:
         payload = request.get_json(silent=True) if request.content_length else {}
+        if payload is None:
+            raise BadRequest("The body must be JSON.")
     answer = upstream(service).forward(
         method, path, g.correlation_id, json=payload, params=request.args.to_dict() or None
     )

@@ -156,6 +156,10 @@ def list_matches() -> Response:
 def decide(match_id: uuid.UUID, action: str) -> Response:
     """approve, reject (with a reason), activate (the pair have met) or end (with a reason)."""
     decision = body(DecisionSchema())
+    if action in ("approve", "activate") and decision.get("reason"):
+        error = UnprocessableEntity("A reason is only for reject and end.")
+        error.data = {"messages": {"reason": [f"A reason is not taken to {action} a match."]}}  # type: ignore[attr-defined]
+        raise error
     if action in ("reject", "end") and not decision.get("reason"):
         error = UnprocessableEntity("A reason is needed.")
         error.data = {"messages": {"reason": [f"A reason is needed to {action} a match."]}}  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from sanctuary.consumer import Context, Handler
@@ -65,6 +66,9 @@ def on_newcomer_requested(event: NewcomerRequested, ctx: Context) -> None:
     )
 
 
+log = logging.getLogger(__name__)
+
+
 class VolunteerNotYetKnown(Exception):
     """A fact about a volunteer arrived before their sign-up: retried until it lands."""
 
@@ -76,6 +80,12 @@ def on_training_completed(event: TrainingCompleted, ctx: Context) -> None:
     volunteer = ctx.session.get(Volunteer, event.volunteer_id)
     if volunteer is None:
         raise VolunteerNotYetKnown(str(event.volunteer_id))  # transient: the delay queues defer it
+    if not event.email or event.email.lower() != volunteer.email.lower():
+        log.warning(
+            "training attendance not credited: the registration is not the volunteer's",
+            extra={"volunteer_id": str(volunteer.id), "message_id": ctx.message_id},
+        )
+        return
     if volunteer.training != "completed":
         coordination.record_checks(
             ctx.session, volunteer.id, {"training": "completed"}, ctx.correlation_id

@@ -21,6 +21,8 @@ class NotificationsConfig(ServiceConfig):
     mail_from: str = "Sanctuary Network <hello@sanctuary.invalid>"
     mail_max_attempts: int = 8
     mail_poll_seconds: float = 0.2
+    # Where the links in emails lead: the gateway's public address.
+    public_base_url: str = "http://localhost:8000"
 
 
 def from_env(env: Mapping[str, str] | None = None) -> NotificationsConfig:
@@ -36,4 +38,5 @@ def from_env(env: Mapping[str, str] | None = None) -> NotificationsConfig:
         mail_from=env_value("MAIL_FROM", NotificationsConfig.mail_from, env),
         mail_max_attempts=int(env_value("MAIL_MAX_ATTEMPTS", "8", env)),
         mail_poll_seconds=float(env_value("MAIL_POLL_SECONDS", "0.2", env)),
+        public_base_url=env_value("PUBLIC_BASE_URL", "http://localhost:8000", env).rstrip("/"),
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sanctuary.contracts import VolunteerRegistered
+from sanctuary.contracts import RegistrationChanged, VolunteerRegistered
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 WELCOME = "volunteer_welcome"
@@ -43,3 +44,48 @@ def retry_delay(attempts: int) -> timedelta:
 def is_permanent_smtp_code(code: int) -> bool:
     """5xx answers (no such mailbox, rejected) will not change on a retry; 4xx ones may."""
     return 500 <= code < 600
+
+
+# registration fact -> (template, calendar method to attach, or None)
+REGISTRATION_EMAILS = {
+    "registration.confirmed": ("registration_confirmed", "REQUEST"),
+    "registration.waitlisted": ("registration_waitlisted", None),
+    "registration.promoted": ("registration_promoted", "REQUEST"),
+    "registration.cancelled": ("registration_cancelled", "CANCEL"),
+}
+
+
+def local_time(starts_at: datetime, zone: str) -> str:
+    """ "Saturday 5 December 2026, 10:30 GMT": the start as people there read it."""
+    local = starts_at.astimezone(ZoneInfo(zone))
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+
+
+def registration_email(
+    message_type: str,
+    fact: RegistrationChanged,
+    event: dict[str, Any],
+    now: datetime,
+    position: int | None = None,
+) -> PlannedEmail:
+    """The email a registration fact calls for, with the event as the emails show it."""
+    template, method = REGISTRATION_EMAILS[message_type]
+    starts_at = datetime.fromisoformat(event["starts_at"])
+    context = {
+        "name": fact.name,
+        "title": event["title"],
+        "when": local_time(starts_at, event["timezone"]),
+        "online": event["online_url"] is not None,
+        "where": event["online_url"] or event["location"],
+        "registration_id": str(fact.registration_id),
+        "position": position,
+        "calendar_method": method,
+        "event": {**event, "stamped_at": now.isoformat()},
+    }
+    return PlannedEmail(
+        template=template,
+        dedupe_key=f"{template}:{fact.registration_id}:{event['sequence']}",
+        to_address=fact.email,
+        locale=DEFAULT_LOCALE,
+        context=context,
+    )

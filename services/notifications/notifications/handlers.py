@@ -10,11 +10,17 @@ import uuid
 from datetime import UTC, datetime
 
 from sanctuary.consumer import Context, Handler
-from sanctuary.contracts import VolunteerRegistered
+from sanctuary.contracts import (
+    EventScheduled,
+    EventUpdated,
+    RegistrationChanged,
+    VolunteerRegistered,
+)
+from sanctuary.db import as_utc
 from sqlalchemy import select
 
 from notifications import domain
-from notifications.models import Delivery
+from notifications.models import Delivery, EventCopy
 
 
 def plan(ctx: Context, email: domain.PlannedEmail) -> None:
@@ -49,6 +55,66 @@ def on_volunteer_registered(event: VolunteerRegistered, ctx: Context) -> None:
     plan(ctx, domain.welcome(event))
 
 
+def on_event_scheduled(event: EventScheduled, ctx: Context) -> None:
+    """Keep the event's details (and any later change) for the emails about it."""
+    copy = ctx.session.get(EventCopy, event.event_id)
+    if copy is not None and copy.sequence > event.sequence:
+        return  # an older version arriving late: keep the newer one
+    fields = {
+        "title": event.title,
+        "kind": event.kind,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "timezone": event.timezone,
+        "online_url": event.online_url,
+        "location": event.location,
+        "sequence": event.sequence,
+    }
+    if copy is None:
+        ctx.session.add(EventCopy(id=event.event_id, **fields))
+    else:
+        for key, value in fields.items():
+            setattr(copy, key, value)
+
+
+class EventNotYetKnown(Exception):
+    """A registration fact came before its event's details: retried until they land."""
+
+
+def on_registration_changed(message_type: str) -> Handler:
+    """The handler of one registration fact: plan the email it calls for."""
+
+    def handle(fact: RegistrationChanged, ctx: Context) -> None:
+        copy = ctx.session.get(EventCopy, fact.event_id)
+        if copy is None:
+            raise EventNotYetKnown(str(fact.event_id))  # transient: the delay queues defer it
+        event = {
+            "event_id": str(copy.id),
+            "title": copy.title,
+            "starts_at": as_utc(copy.starts_at).isoformat(),
+            "ends_at": as_utc(copy.ends_at).isoformat(),
+            "timezone": copy.timezone,
+            "online_url": copy.online_url,
+            "location": copy.location,
+            "sequence": copy.sequence,
+        }
+        plan(
+            ctx,
+            domain.registration_email(
+                message_type,
+                fact,
+                event,
+                datetime.now(UTC),
+                position=getattr(fact, "position", None),
+            ),
+        )
+
+    return handle
+
+
 HANDLERS: dict[str, Handler] = {
     VolunteerRegistered.TYPE: on_volunteer_registered,
+    EventScheduled.TYPE: on_event_scheduled,
+    EventUpdated.TYPE: on_event_scheduled,
+    **{t: on_registration_changed(t) for t in domain.REGISTRATION_EMAILS},
 }

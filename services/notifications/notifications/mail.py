@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from notifications import invites
 from notifications.config import NotificationsConfig
 
 _templates = Environment(
@@ -22,7 +23,8 @@ _templates = Environment(
 def render(
     template: str, context: dict[str, Any], *, to: str, sender: str, message_id: str
 ) -> EmailMessage:
-    """A multipart email (plain text and HTML) from `template`'s three files."""
+    """A multipart email (plain text and HTML) from `template`'s three files, with a calendar
+    invite attached when the context asks for one."""
     message = EmailMessage()
     message["Subject"] = _templates.get_template(f"{template}.subject.txt").render(context).strip()
     message["From"] = sender
@@ -34,6 +36,16 @@ def render(
     message.add_alternative(
         _templates.get_template(f"{template}.html").render(context), subtype="html"
     )
+    method = context.get("calendar_method")
+    if method:
+        ics = invites.invite(context["event"], method=method, organiser=parseaddr(sender)[1])
+        message.add_attachment(
+            ics,
+            maintype="text",
+            subtype="calendar",
+            params={"method": method},
+            filename="invite.ics",
+        )
     return message
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 import smtplib
 import threading
+import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sanctuary.consumer import describe
 from sanctuary.db import SessionFactory
+from sanctuary.links import cancel_token
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -66,7 +69,7 @@ class Mailer:
     def _send(self, smtp: smtplib.SMTP, delivery: Delivery) -> None:
         message = render(
             delivery.template,
-            delivery.context,
+            self._with_links(delivery.context),
             to=delivery.to_address,
             sender=self.config.mail_from,
             message_id=str(delivery.id),
@@ -95,6 +98,16 @@ class Mailer:
             delivery.template,
             extra={"delivery_id": str(delivery.id), "correlation_id": delivery.correlation_id},
         )
+
+    def _with_links(self, context: dict[str, Any]) -> dict[str, Any]:
+        # Secret links are made when sending, from LINK_SECRET: never stored, never queued.
+        if "registration_id" not in context:
+            return context
+        registration_id = uuid.UUID(context["registration_id"])
+        token = cancel_token(self.config.link_secret, registration_id)
+        base = self.config.public_base_url
+        link = f"{base}/registrations/{registration_id}/cancel?token={token}"
+        return {**context, "cancel_url": link}
 
     def _failed(self, delivery: Delivery, exc: BaseException, *, permanent: bool) -> None:
         delivery.attempts += 1

@@ -44,6 +44,22 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None]
 
 
+class EventCopy(Base):
+    """What the emails need to know about an event, kept from event.scheduled/updated."""
+
+    __tablename__ = "events"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    timezone: Mapped[str] = mapped_column(String(60))
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    location: Mapped[str | None] = mapped_column(String(300))
+    sequence: Mapped[int]
+
+
 class Outbox(OutboxMixin, Base):
     __tablename__ = "outbox"
 

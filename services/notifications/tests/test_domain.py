@@ -49,3 +49,15 @@ def test_the_welcome_email_has_text_and_html_and_a_stable_message_id() -> None:
     assert "Dear Amina," in text
     assert "Dear Amina," in html
     assert "Welcome" in message["Subject"]
+
+
+def test_times_are_shown_as_people_there_read_them() -> None:
+    """London in winter is GMT, in summer BST."""
+    from datetime import UTC, datetime
+
+    assert domain.local_time(datetime(2026, 12, 5, 10, 30, tzinfo=UTC), "Europe/London") == (
+        "Saturday 5 December 2026, 10:30 GMT"
+    )
+    assert domain.local_time(datetime(2027, 6, 5, 9, 0, tzinfo=UTC), "Europe/London") == (
+        "Saturday 5 June 2027, 10:00 BST"
+    )
