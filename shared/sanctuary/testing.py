@@ -281,3 +281,54 @@ def running_system(
                 pass
             else:
                 raise AssertionError("processes were still running after Ctrl-C")
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve a service's Flask app on a free port, a thread per request; yields its base URL
+    and disposes of the app's engine afterwards."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        app.extensions["service"].engine.dispose()
+
+
+def worker_processes(service: Any, how_many: int, **env: str) -> list[subprocess.Popen[bytes]]:
+    """`python -m <service> worker` processes on the service's database and vhost."""
+    import os
+    import sys
+
+    config = service.config
+    full_env = {
+        **os.environ,
+        f"{config.service.upper()}_DATABASE_URL": config.database_url,
+        "AMQP_URL": config.amqp_url,
+        "LINK_SECRET": config.link_secret,
+        "RETRY_DELAYS_MS": ",".join(map(str, config.retry_delays_ms)),
+        **env,
+    }
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", config.service, "worker"],
+            env=full_env,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(how_many)
+    ]
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> list[int]:
+    """SIGTERM each process and return their exit codes."""
+    import signal
+
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    return [process.wait(timeout=30) for process in processes]

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from marshmallow import Schema, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException, Unauthorized
+from werkzeug.exceptions import BadRequest, HTTPException, Unauthorized, UnprocessableEntity
 
 from sanctuary import logs
 from sanctuary.db import ping
@@ -136,3 +137,23 @@ def current_service() -> Service:
     """The wired service of the app handling this request."""
     service: Service = current_app.extensions["service"]
     return service
+
+
+def invalid(messages: Any, detail: str = "The request body has invalid fields.") -> HTTPException:
+    """A 422 whose problem names each field (marshmallow-style messages)."""
+    error = UnprocessableEntity(detail)
+    error.data = {"messages": messages}  # type: ignore[attr-defined]
+    return error
+
+
+def load_body(schema: Schema) -> dict[str, Any]:
+    """The request's JSON loaded by `schema` (an empty body loads as {}); a 400 problem when
+    it is not JSON, a 422 naming the fields when it does not fit."""
+    data = request.get_json(silent=True) if request.content_length else {}
+    if data is None:
+        raise BadRequest("The body must be JSON.")
+    try:
+        loaded: dict[str, Any] = schema.load(data)
+    except ValidationError as exc:
+        raise invalid(exc.messages) from None
+    return loaded

@@ -7,11 +7,6 @@ TCP (threaded), the gateway app and relay, and events workers (threads, or four 
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,9 +22,15 @@ from gateway.bootstrap import bootstrap as gateway_bootstrap
 from gateway.config import GatewayConfig
 from sanctuary.links import cancel_token
 from sanctuary.runtime import Service
-from sanctuary.testing import running_relay, running_worker, wait_until
+from sanctuary.testing import (
+    running_relay,
+    running_worker,
+    serving,
+    stop_processes,
+    wait_until,
+    worker_processes,
+)
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": "Bearer coordinator-token"}
@@ -44,13 +45,8 @@ def events(make_service: Callable[..., Service]) -> Service:
 @pytest.fixture
 def events_url(events: Service) -> Iterator[str]:
     """The events internal API on a real port, one thread per request."""
-    app = create_events(events.config)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    app.extensions["service"].engine.dispose()
+    with serving(create_events(events.config)) as url:
+        yield url
 
 
 @pytest.fixture
@@ -222,19 +218,7 @@ def test_a_thousand_registrations_for_a_hundred_places_with_four_workers_never_o
 ) -> None:
     """Four real worker processes decide at once: exactly 100 confirmed, 900 waiting 1..900."""
     event = schedule(gateway, capacity=100)
-    env = {
-        **os.environ,
-        "EVENTS_DATABASE_URL": events.config.database_url,
-        "AMQP_URL": events.config.amqp_url,
-        "LINK_SECRET": "l1nk",
-        "RETRY_DELAYS_MS": ",".join(map(str, events.config.retry_delays_ms)),
-    }
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "events", "worker"], env=env, stderr=subprocess.DEVNULL
-        )
-        for _ in range(4)
-    ]
+    workers = worker_processes(events, 4)
     try:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -251,10 +235,7 @@ def test_a_thousand_registrations_for_a_hundred_places_with_four_workers_never_o
 
             wait_until(all_decided, timeout=120, interval=0.2)
     finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            assert worker.wait(timeout=30) == 0
+        assert stop_processes(workers) == [0, 0, 0, 0]
     with events.sessions() as session:
         confirmed = session.scalar(
             select(func.count()).select_from(Registration).where(Registration.status == "confirmed")
@@ -382,19 +363,7 @@ def test_fifty_cancellations_amid_two_hundred_new_registrations_keep_every_rule(
     first_waiting = [r for r in early if by_status[uuid.UUID(r)] == "waitlisted"]
     assert (len(first_confirmed), len(first_waiting)) == (100, 50)
     leaving = first_confirmed[:50]
-    env = {
-        **os.environ,
-        "EVENTS_DATABASE_URL": events.config.database_url,
-        "AMQP_URL": events.config.amqp_url,
-        "LINK_SECRET": "l1nk",
-        "RETRY_DELAYS_MS": ",".join(map(str, events.config.retry_delays_ms)),
-    }
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "events", "worker"], env=env, stderr=subprocess.DEVNULL
-        )
-        for _ in range(4)
-    ]
+    workers = worker_processes(events, 4)
 
     def leave(registration_id: str) -> int:
         return requests.post(
@@ -419,10 +388,7 @@ def test_fifty_cancellations_amid_two_hundred_new_registrations_keep_every_rule(
                 interval=0.2,
             )
     finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            assert worker.wait(timeout=30) == 0
+        assert stop_processes(workers) == [0, 0, 0, 0]
     with events.sessions() as session:
         final = {str(r.id): r.status for r in session.scalars(select(Registration))}
     confirmed = {r for r, s in final.items() if s == "confirmed"}

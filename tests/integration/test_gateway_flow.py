@@ -6,7 +6,6 @@ served over TCP, the gateway relay and the matching worker.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -17,8 +16,7 @@ from gateway.config import GatewayConfig
 from matching.app import create_app as create_matching
 from matching.bootstrap import bootstrap as matching_bootstrap
 from sanctuary.runtime import Service
-from sanctuary.testing import running_relay, running_worker, wait_until
-from werkzeug.serving import make_server
+from sanctuary.testing import running_relay, running_worker, serving, wait_until
 
 pytestmark = pytest.mark.integration
 SIGN_UP = {
@@ -40,14 +38,8 @@ def matching(make_service: Callable[..., Service]) -> Service:
 @pytest.fixture
 def matching_url(matching: Service) -> Iterator[str]:
     """Matching's internal API, served on a real port."""
-    app = create_matching(matching.config)
-    server = make_server("127.0.0.1", 0, app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    app.extensions["service"].engine.dispose()
+    with serving(create_matching(matching.config)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ over TCP (threaded), the gateway app, the gateway and matching relays and the ma
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,9 +23,14 @@ from matching.app import create_app as create_matching
 from matching.bootstrap import bootstrap as matching_bootstrap
 from matching.models import Match, Outbox, Volunteer
 from sanctuary.runtime import Service
-from sanctuary.testing import publish_message, running_relay, running_worker, wait_until
+from sanctuary.testing import (
+    publish_message,
+    running_relay,
+    running_worker,
+    serving,
+    wait_until,
+)
 from sqlalchemy import select, update
-from werkzeug.serving import make_server
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": "Bearer coordinator-token"}
@@ -42,13 +46,8 @@ def matching(make_service: Callable[..., Service]) -> Service:
 @pytest.fixture
 def matching_url(matching: Service) -> Iterator[str]:
     """Matching's internal API on a real port, one thread per request."""
-    app = create_matching(matching.config)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    app.extensions["service"].engine.dispose()
+    with serving(create_matching(matching.config)) as url:
+        yield url
 
 
 @pytest.fixture

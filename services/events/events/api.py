@@ -9,12 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from marshmallow import Schema, ValidationError
 from sanctuary.db import as_utc
 from sanctuary.outbox import enqueue
-from sanctuary.web import current_service, problem, require_service_token
+from sanctuary.web import current_service, load_body, problem, require_service_token
 from sqlalchemy import func, select
-from werkzeug.exceptions import BadRequest, NotFound, UnprocessableEntity
+from werkzeug.exceptions import NotFound
 
 from events import domain, registrations, scheduling
 from events.models import Event, Outbox, Registration
@@ -60,20 +59,6 @@ def _forbidden(exc: Exception) -> Response:
     return problem(403, "Forbidden", str(exc))
 
 
-def body(schema: Schema) -> dict[str, Any]:
-    """The request's JSON, loaded by `schema`; 400 or 422 problems when it does not fit."""
-    data = request.get_json(silent=True)
-    if data is None:
-        raise BadRequest("The body must be JSON.")
-    try:
-        loaded: dict[str, Any] = schema.load(data)
-    except ValidationError as exc:
-        error = UnprocessableEntity("The request body has invalid fields.")
-        error.data = {"messages": exc.messages}  # type: ignore[attr-defined]
-        raise error from None
-    return loaded
-
-
 def public_view(event: Event, confirmed: int) -> dict[str, Any]:
     """What anyone may see of an event: never the webinar link."""
     return {
@@ -107,7 +92,7 @@ def _confirmed_counts(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, int
 @blueprint.post("/events")
 def create_event() -> tuple[Response, int]:
     """A coordinator schedules an event; 201 with it (link included, for the coordinator)."""
-    data = body(NewEventSchema())
+    data = load_body(NewEventSchema())
     event = _in_transaction(lambda s, p: scheduling.schedule(s, data, p))
     return jsonify({**public_view(event, 0), "online_url": event.online_url}), 201
 
@@ -168,7 +153,7 @@ def registration_status(registration_id: uuid.UUID) -> Response:
 @blueprint.post("/registrations/<uuid:registration_id>/cancel")
 def cancel(registration_id: uuid.UUID) -> Response:
     """Cancel with the email link's token; the first person waiting gets the place."""
-    token = body(CancelSchema())["token"]
+    token = load_body(CancelSchema())["token"]
     service = current_service()
     correlation_id = request.headers.get("X-Correlation-ID") or str(uuid.uuid4())
     with service.sessions.begin() as session:
@@ -192,7 +177,7 @@ def _in_transaction(work: Any) -> Any:
 @blueprint.patch("/events/<uuid:event_id>")
 def change_event(event_id: uuid.UUID) -> Response:
     """Change time, place, capacity or text; raising the capacity promotes people at once."""
-    changes = body(EventChangesSchema())
+    changes = load_body(EventChangesSchema())
     event = _in_transaction(lambda s, p: scheduling.update_event(s, event_id, changes, p))
     with current_service().sessions() as session:
         confirmed = registrations.confirmed_count(session, event.id)
@@ -209,7 +194,7 @@ def cancel_event(event_id: uuid.UUID) -> Response:
 @blueprint.post("/events/<uuid:event_id>/attendance")
 def attendance(event_id: uuid.UUID) -> Response:
     """Mark who attended; at training events this completes their training."""
-    ids = body(AttendanceSchema())["registration_ids"]
+    ids = load_body(AttendanceSchema())["registration_ids"]
     marked = _in_transaction(lambda s, p: scheduling.record_attendance(s, event_id, ids, p))
     return jsonify(marked=marked)
 

@@ -7,11 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from marshmallow import Schema, ValidationError
-from sanctuary.web import current_service, problem, require_service_token
+from sanctuary.web import current_service, invalid, load_body, problem, require_service_token
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import BadRequest, NotFound, UnprocessableEntity
+from werkzeug.exceptions import BadRequest, NotFound
 
 from matching import coordination
 from matching.domain import lifecycle
@@ -42,20 +41,6 @@ def _raced(exc: Exception) -> Response:
         "Conflict",
         "Someone else changed these matches at the same moment; look again and retry.",
     )
-
-
-def body(schema: Schema) -> dict[str, Any]:
-    """The request's JSON, loaded by `schema`; 400 or 422 problems when it does not fit."""
-    data = request.get_json(silent=True) if request.content_length else {}
-    if data is None:
-        raise BadRequest("The body must be JSON.")
-    try:
-        loaded: dict[str, Any] = schema.load(data)
-    except ValidationError as exc:
-        error = UnprocessableEntity("The request body has invalid fields.")
-        error.data = {"messages": exc.messages}  # type: ignore[attr-defined]
-        raise error from None
-    return loaded
 
 
 def status_filter(kind: str) -> str | None:
@@ -121,7 +106,7 @@ def list_volunteers() -> Response:
 @blueprint.post("/volunteers/<uuid:volunteer_id>/checks")
 def record_checks(volunteer_id: uuid.UUID) -> Response:
     """Record references, screening, DBS or training; the status follows."""
-    changes = body(ChecksSchema())
+    changes = load_body(ChecksSchema())
     volunteer = in_transaction(
         lambda s: coordination.record_checks(s, volunteer_id, changes, correlation_id())
     )
@@ -155,15 +140,11 @@ def list_matches() -> Response:
 @blueprint.post("/matches/<uuid:match_id>/<any(approve, reject, activate, end):action>")
 def decide(match_id: uuid.UUID, action: str) -> Response:
     """approve, reject (with a reason), activate (the pair have met) or end (with a reason)."""
-    decision = body(DecisionSchema())
+    decision = load_body(DecisionSchema())
     if action in ("approve", "activate") and decision.get("reason"):
-        error = UnprocessableEntity("A reason is only for reject and end.")
-        error.data = {"messages": {"reason": [f"A reason is not taken to {action} a match."]}}  # type: ignore[attr-defined]
-        raise error
+        raise invalid({"reason": [f"A reason is not taken to {action} a match."]})
     if action in ("reject", "end") and not decision.get("reason"):
-        error = UnprocessableEntity("A reason is needed.")
-        error.data = {"messages": {"reason": [f"A reason is needed to {action} a match."]}}  # type: ignore[attr-defined]
-        raise error
+        raise invalid({"reason": [f"A reason is needed to {action} a match."]})
     match = in_transaction(
         lambda s: coordination.decide(
             s,
@@ -180,7 +161,7 @@ def decide(match_id: uuid.UUID, action: str) -> Response:
 @blueprint.post("/runs")
 def start_run() -> Response:
     """Run the matcher now: proposals with explanations, the total, and who stays unmatched."""
-    options = body(RunSchema())
+    options = load_body(RunSchema())
     result = in_transaction(
         lambda s: coordination.start_run(
             s, dry_run=options["dry_run"], correlation_id=correlation_id()
