@@ -39,7 +39,10 @@ bench: $(STAMP) ## run the benchmarks and write their figures into docs/benchmar
 parked: $(STAMP) ## list parked messages of every service
 	@for s in matching events notifications; do $(BIN)/python -m $$s parked list; done
 
+status: $(STAMP) ## queue depths and outbox lag of every service, one JSON line each
+	@for s in gateway matching events notifications; do $(BIN)/python -m $$s status; done
+
 clean: ## remove the virtual environment and local data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install run test unit lint bench parked clean
+.PHONY: help install run test unit lint bench parked status clean

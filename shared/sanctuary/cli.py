@@ -13,11 +13,14 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sanctuary import envelope, logs, migrations, parking
+from sqlalchemy import func, select
+
+from sanctuary import envelope, logs, migrations, parking, topology
 from sanctuary.consumer import Worker
+from sanctuary.db import as_utc
 from sanctuary.outbox import Relay
 from sanctuary.runtime import Service
 
@@ -96,6 +99,44 @@ def _parked(service: Service, args: argparse.Namespace) -> int:
         return 0
 
 
+def _status(service: Service) -> int:
+    """Where this service's messages wait: queue depths and outbox lag, as one JSON object."""
+    config = service.config
+    report: dict[str, Any] = {"service": config.service, "outbox": outbox_lag(service)}
+    if config.service in topology.SUBSCRIPTIONS:
+        with envelope.connect(config.amqp_url) as connection:
+            report["queues"] = queue_depths(connection, config.service, config.retry_delays_ms)
+    print(json.dumps(report))
+    return 0
+
+
+def outbox_lag(service: Service) -> dict[str, Any]:
+    """Unsent outbox rows and the age in seconds of the oldest: a relay that is behind."""
+    model = service.outbox_model
+    with service.sessions() as session:
+        unsent, oldest = session.execute(
+            select(func.count(), func.min(model.created_at)).where(model.sent_at.is_(None))
+        ).one()
+    age = (datetime.now(UTC) - as_utc(oldest)).total_seconds() if oldest else 0.0
+    return {"unsent": int(unsent), "oldest_unsent_seconds": round(age, 1)}
+
+
+def queue_depths(connection: Any, name: str, delays: tuple[int, ...]) -> dict[str, int]:
+    """Messages ready in the service's queue, waiting to be retried, and parked."""
+    queues = topology.service_queues(name, delays)
+    channel = connection.channel()
+    topology.declare_all(channel, delays)
+
+    def depth(queue: Any) -> int:
+        return int(queue(channel).queue_declare(passive=True).message_count)
+
+    return {
+        "ready": depth(queues.main),
+        "retrying": sum(depth(q) for q in queues.retries),
+        "parked": depth(queues.parked),
+    }
+
+
 def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one process of the service that `bootstrap` wires."""
     parser = argparse.ArgumentParser(description="Run one process of this service.")
@@ -103,6 +144,7 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
     sub.add_parser("migrate", help="bring the database to the newest schema")
     sub.add_parser("worker", help="consume this service's messages")
     sub.add_parser("relay", help="publish this service's outbox")
+    sub.add_parser("status", help="queue depths and outbox lag, as JSON")
     parked = sub.add_parser("parked", help="list or replay parked messages")
     parked.add_argument("action", choices=["list", "replay"])
     parked.add_argument("message_ids", nargs="*", help="ids to replay")
@@ -119,6 +161,7 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
         "worker": lambda: run_worker(service),
         "relay": lambda: run_relay(service),
         "parked": lambda: _parked(service, args),
+        "status": lambda: _status(service),
         **{name: make(service) for name, make in service.commands.items()},
     }
     result = commands[args.command]()

@@ -8,6 +8,7 @@ test reads mail from.
 from __future__ import annotations
 
 import email
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ class System:
 
     gateway: str
     mail: Path
+    log: Path
 
 
 @pytest.fixture
@@ -37,7 +39,7 @@ def system(amqp_url: str, tmp_path: Path) -> Iterator[System]:
         with running_system(
             ROOT, amqp_url, tmp_path / "var", sink.port, WEB_CONCURRENCY="1"
         ) as gateway:
-            yield System(gateway, tmp_path / "mail")
+            yield System(gateway, tmp_path / "mail", tmp_path / "var" / "run.log")
     finally:
         sink.stop()
         log = tmp_path / "var" / "run.log"
@@ -85,6 +87,23 @@ def test_a_volunteer_signs_up_and_receives_a_welcome_email(system: System) -> No
         headers={"Idempotency-Key": "e2e-1"},
     )
     assert again.json() == answer.json()
+    # One correlation id follows the sign-up through the three services' logs.
+    correlation_id = answer.headers["X-Correlation-ID"]
+    wait_until(
+        lambda: (
+            services_logging(system.log, correlation_id) >= {"gateway", "matching", "notifications"}
+        )
+    )
+
+
+def services_logging(log: Path, correlation_id: str) -> set[str]:
+    """Which services wrote a JSON log line carrying `correlation_id`."""
+    found = set()
+    for line in log.read_text().splitlines():
+        _, _, payload = line.partition("| ")
+        if correlation_id in payload and payload.startswith("{"):
+            found.add(json.loads(payload)["service"])
+    return found
 
 
 def test_the_gateway_serves_its_openapi_document(system: System) -> None:

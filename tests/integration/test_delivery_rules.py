@@ -257,3 +257,44 @@ def test_relays_and_workers_carry_on_after_the_broker_drops_every_connection(
         wait_until(lambda: has_volunteer(matching, after.volunteer_id), timeout=30)
     assert failures == ["Before", "After"]
     assert count(matching, Volunteer) == 2
+
+
+def test_the_status_command_shows_where_messages_wait(matching: Service) -> None:
+    """`python -m matching status`: ready, retrying and parked messages, and outbox lag."""
+    import json as _json
+    import os
+    import subprocess
+    import sys
+
+    from sanctuary.outbox import enqueue
+    from sanctuary.testing import registered
+
+    publish_message(matching.config.amqp_url, signed_up())
+    publish_message(matching.config.amqp_url, signed_up())
+    publish_raw(
+        matching.config.amqp_url,
+        "sanctuary.matching.parked",
+        "{}",
+        exchange="",
+        message_id="p-1",
+        type=SIGNED_UP,
+    )
+    with matching.sessions.begin() as session:
+        enqueue(session, Outbox, registered(), correlation_id="c")
+    env = {
+        **os.environ,
+        "MATCHING_DATABASE_URL": matching.config.database_url,
+        "AMQP_URL": matching.config.amqp_url,
+        "RETRY_DELAYS_MS": ",".join(map(str, matching.config.retry_delays_ms)),
+    }
+    answer = subprocess.run(
+        [sys.executable, "-m", "matching", "status"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    report = _json.loads(answer.stdout)
+    assert report["queues"] == {"ready": 2, "retrying": 0, "parked": 1}
+    assert report["outbox"]["unsent"] == 1
+    assert report["outbox"]["oldest_unsent_seconds"] >= 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from gateway import domain
 from gateway.models import IdempotentResponse, Outbox, Submission
 
 KEY_MAX = 200
+log = logging.getLogger(__name__)
 
 
 class IdempotencyKeyReused(Exception):
@@ -70,7 +72,6 @@ def accept(
                         created_at=now,
                     )
                 )
-            return body
     except IntegrityError:
         # Two requests with one key raced; the other committed first: answer as it did.
         with sessions() as session:
@@ -78,6 +79,11 @@ def accept(
         if earlier is None:
             raise
         return earlier
+    # Logged after the commit: the id and the correlation id, never what the person typed.
+    log.info(
+        "accepted %s", kind, extra={"submission_id": body["id"], "correlation_id": correlation_id}
+    )
+    return body
 
 
 def _earlier_answer(session: Session, idempotency: Idempotency | None) -> dict[str, str] | None:
