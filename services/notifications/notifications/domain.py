@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sanctuary.contracts import RegistrationChanged, VolunteerRegistered
+from sanctuary.contracts import NewcomerRequested, RegistrationChanged, VolunteerRegistered
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 WELCOME = "volunteer_welcome"
@@ -33,6 +33,20 @@ def welcome(event: VolunteerRegistered) -> PlannedEmail:
         to_address=event.email,
         locale=DEFAULT_LOCALE,
         context={"name": event.name},
+    )
+
+
+def request_received(event: NewcomerRequested) -> PlannedEmail:
+    """Tell a newcomer (or the support worker who referred them) that the request is in."""
+    referred = event.email is None
+    to = event.email or event.referrer_email
+    assert to is not None  # the contract requires one of them
+    return PlannedEmail(
+        template="newcomer_request_received",
+        dedupe_key=f"newcomer_request_received:{event.newcomer_id}",
+        to_address=to,
+        locale=DEFAULT_LOCALE,
+        context={"name": event.name, "referred": referred},
     )
 
 

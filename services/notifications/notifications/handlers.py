@@ -13,6 +13,7 @@ from sanctuary.consumer import Context, Handler
 from sanctuary.contracts import (
     EventScheduled,
     EventUpdated,
+    NewcomerRequested,
     RegistrationChanged,
     VolunteerRegistered,
 )
@@ -112,8 +113,14 @@ def on_registration_changed(message_type: str) -> Handler:
     return handle
 
 
+def on_newcomer_requested(event: NewcomerRequested, ctx: Context) -> None:
+    """Confirm to the newcomer, or to their referrer, that the request has arrived."""
+    plan(ctx, domain.request_received(event))
+
+
 HANDLERS: dict[str, Handler] = {
     VolunteerRegistered.TYPE: on_volunteer_registered,
+    NewcomerRequested.TYPE: on_newcomer_requested,
     EventScheduled.TYPE: on_event_scheduled,
     EventUpdated.TYPE: on_event_scheduled,
     **{t: on_registration_changed(t) for t in domain.REGISTRATION_EMAILS},

@@ -61,3 +61,43 @@ def test_times_are_shown_as_people_there_read_them() -> None:
     assert domain.local_time(datetime(2027, 6, 5, 9, 0, tzinfo=UTC), "Europe/London") == (
         "Saturday 5 June 2027, 10:00 BST"
     )
+
+
+def test_a_referred_request_is_acknowledged_to_the_referrer() -> None:
+    """No email of their own: the support worker hears, addressed as the referrer."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from sanctuary.contracts import NewcomerRequested
+
+    request = NewcomerRequested(
+        newcomer_id=uuid.uuid4(),
+        name="Yonas",
+        email=None,
+        referrer_email="worker@charity.example",
+        postcode="LS7 2AB",
+        languages=("ti",),
+        wants_english_practice=True,
+        needs=(),
+        interests=(),
+        availability=(("sat", "morning"),),
+        gender=None,
+        same_gender_only=False,
+        needs_dbs=False,
+        consented_at=datetime.now(UTC),
+    )
+    email = domain.request_received(request)
+    assert email.to_address == "worker@charity.example"
+    assert email.context == {"name": "Yonas", "referred": True}
+    text = (
+        render(
+            email.template,
+            email.context,
+            to=email.to_address,
+            sender="N <n@n.example>",
+            message_id="m",
+        )
+        .get_body(("plain",))
+        .get_content()
+    )
+    assert "Thank you for referring Yonas" in text
