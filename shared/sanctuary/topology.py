@@ -22,6 +22,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "newcomer.requested",
         "event.scheduled",
         "event.updated",
+        "event.cancelled",
+        "event.reminder_due",
         "registration.confirmed",
         "registration.waitlisted",
         "registration.promoted",

@@ -270,3 +270,89 @@ def test_waiting_promotion_and_cancellation_each_send_their_own_email(
     cancel = attachment(by_subject["Cancelled"])
     assert cancel["method"] == "CANCEL"
     assert int(next(iter(cancel.walk("VEVENT")))["sequence"]) == 2
+
+
+def test_changes_reminders_and_cancellation_reach_the_right_people_once(
+    notifications: Service, sink: tuple[int, Path]
+) -> None:
+    """A change goes to people with a place (new invite, SEQUENCE raised); a reminder to its
+    registrant; a cancellation to everyone registered, once, however often it is told."""
+    import uuid as _uuid
+
+    from sanctuary.contracts import (
+        EventCancelled,
+        EventReminderDue,
+        EventUpdated,
+        RegistrationConfirmed,
+        RegistrationWaitlisted,
+    )
+
+    event = an_event()
+    placed = registration(RegistrationConfirmed, event)
+    waiting = RegistrationWaitlisted(
+        registration_id=_uuid.uuid4(),
+        event_id=event.event_id,
+        name="Bo",
+        email="bo@example.org",
+        position=1,
+    )
+    moved = EventUpdated(
+        **{
+            **event.__dict__,
+            "sequence": 1,
+            "title": "Safeguarding (moved)",
+            "starts_at": event.starts_at + timedelta(days=1),
+            "ends_at": event.ends_at + timedelta(days=1),
+        },
+        changed=("starts_at", "ends_at", "title"),
+    )
+    reminder = EventReminderDue(
+        registration_id=placed.registration_id,
+        event_id=event.event_id,
+        name="Ana",
+        email="ana@example.org",
+        reminder="hour",
+        starts_at=moved.starts_at,
+    )
+    cancelled = EventCancelled(
+        event_id=event.event_id, title=moved.title, starts_at=moved.starts_at, sequence=2
+    )
+    url = notifications.config.amqp_url
+    with running_worker(notifications):
+        publish_message(url, event)
+        publish_message(url, placed)
+        publish_message(url, waiting)
+        wait_until(lambda: count(notifications, Delivery) == 2)
+        publish_message(url, moved)
+        wait_until(lambda: count(notifications, Delivery) == 3)
+        publish_message(url, reminder)
+        wait_until(lambda: count(notifications, Delivery) == 4)
+        publish_message(url, cancelled, message_id="c0ffee00-0000-4000-8000-000000000001")
+        publish_message(url, cancelled, message_id="c0ffee00-0000-4000-8000-000000000001")
+        publish_message(url, cancelled)  # told again under a new id: nobody is left to tell
+        wait_until(lambda: count(notifications, Inbox) == 7)  # the repeat is skipped
+    assert count(notifications, Delivery) == 6
+    mailer(notifications).send_due()
+    mails = received(sink[1])
+    subjects = sorted((m["To"], m["Subject"]) for m in mails)
+    assert subjects == [
+        ("ana@example.org", "Cancelled by the organisers: Safeguarding (moved)"),
+        ("ana@example.org", "Changed: Safeguarding (moved)"),
+        ("ana@example.org", "In one hour: Safeguarding (moved)"),
+        ("ana@example.org", "Your place is confirmed: Safeguarding for befrienders"),
+        ("bo@example.org", "Cancelled by the organisers: Safeguarding (moved)"),
+        ("bo@example.org", "You are on the waiting list: Safeguarding for befrienders"),
+    ]
+    by_subject = {(m["To"], m["Subject"].split(":")[0]): m for m in mails}
+    update = attachment(by_subject[("ana@example.org", "Changed")])
+    assert int(next(iter(update.walk("VEVENT")))["sequence"]) == 1
+    cancel = attachment(by_subject[("ana@example.org", "Cancelled by the organisers")])
+    assert (cancel["method"], int(next(iter(cancel.walk("VEVENT")))["sequence"])) == ("CANCEL", 2)
+    assert not [
+        p
+        for p in by_subject[("bo@example.org", "Cancelled by the organisers")].walk()
+        if p.get_content_type() == "text/calendar"
+    ]
+    hour = by_subject[("ana@example.org", "In one hour")].get_body(("plain",)).get_content()
+    assert "Sunday 6 December 2026, 10:30 GMT" in hour
+    assert "https://meet.example/s" in hour

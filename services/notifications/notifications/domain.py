@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,6 +62,14 @@ def is_permanent_smtp_code(code: int) -> bool:
 
 
 # registration fact -> (template, calendar method to attach, or None)
+# registration fact -> the registrant's status in our copy afterwards
+REGISTRANT_STATUS = {
+    "registration.confirmed": "confirmed",
+    "registration.waitlisted": "waitlisted",
+    "registration.promoted": "confirmed",
+    "registration.cancelled": "cancelled",
+}
+
 REGISTRATION_EMAILS = {
     "registration.confirmed": ("registration_confirmed", "REQUEST"),
     "registration.waitlisted": ("registration_waitlisted", None),
@@ -84,22 +93,48 @@ def registration_email(
 ) -> PlannedEmail:
     """The email a registration fact calls for, with the event as the emails show it."""
     template, method = REGISTRATION_EMAILS[message_type]
+    return event_email(
+        template,
+        method,
+        fact.registration_id,
+        fact.name,
+        fact.email,
+        event,
+        now,
+        position=position,
+    )
+
+
+def event_email(
+    template: str,
+    method: str | None,
+    registration_id: uuid.UUID,
+    name: str,
+    to: str,
+    event: dict[str, Any],
+    now: datetime,
+    *,
+    position: int | None = None,
+    key: str = "",
+) -> PlannedEmail:
+    """One registrant's email about an event; `key` tells apart several of one kind."""
     starts_at = datetime.fromisoformat(event["starts_at"])
     context = {
-        "name": fact.name,
+        "name": name,
         "title": event["title"],
         "when": local_time(starts_at, event["timezone"]),
         "online": event["online_url"] is not None,
         "where": event["online_url"] or event["location"],
-        "registration_id": str(fact.registration_id),
+        "registration_id": str(registration_id),
         "position": position,
         "calendar_method": method,
         "event": {**event, "stamped_at": now.isoformat()},
+        "reminder": key or None,
     }
     return PlannedEmail(
         template=template,
-        dedupe_key=f"{template}:{fact.registration_id}:{event['sequence']}",
-        to_address=fact.email,
+        dedupe_key=f"{template}:{registration_id}:{event['sequence']}:{key}",
+        to_address=to,
         locale=DEFAULT_LOCALE,
         context=context,
     )

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sanctuary.consumer import Context, Handler
 from sanctuary.contracts import (
+    EventCancelled,
+    EventReminderDue,
     EventScheduled,
     EventUpdated,
     NewcomerRequested,
@@ -21,7 +24,7 @@ from sanctuary.db import as_utc
 from sqlalchemy import select
 
 from notifications import domain
-from notifications.models import Delivery, EventCopy
+from notifications.models import Delivery, EventCopy, Registrant
 
 
 def plan(ctx: Context, email: domain.PlannedEmail) -> None:
@@ -78,6 +81,102 @@ def on_event_scheduled(event: EventScheduled, ctx: Context) -> None:
             setattr(copy, key, value)
 
 
+def _event(copy: EventCopy) -> dict[str, Any]:
+    """An event as the email templates and invites take it."""
+    return {
+        "event_id": str(copy.id),
+        "title": copy.title,
+        "starts_at": as_utc(copy.starts_at).isoformat(),
+        "ends_at": as_utc(copy.ends_at).isoformat(),
+        "timezone": copy.timezone,
+        "online_url": copy.online_url,
+        "location": copy.location,
+        "sequence": copy.sequence,
+    }
+
+
+def _remember(ctx: Context, fact: RegistrationChanged, status: str) -> None:
+    registrant = ctx.session.get(Registrant, fact.registration_id)
+    if registrant is None:
+        ctx.session.add(
+            Registrant(
+                registration_id=fact.registration_id,
+                event_id=fact.event_id,
+                name=fact.name,
+                email=fact.email,
+                status=status,
+            )
+        )
+    else:
+        registrant.status = status
+
+
+def _registrants(ctx: Context, event_id: uuid.UUID, statuses: tuple[str, ...]) -> list[Registrant]:
+    return list(
+        ctx.session.scalars(
+            select(Registrant).where(
+                Registrant.event_id == event_id, Registrant.status.in_(statuses)
+            )
+        )
+    )
+
+
+def on_event_updated(event: EventUpdated, ctx: Context) -> None:
+    """Keep the new details, and send everyone with a place the change and a new invite."""
+    on_event_scheduled(event, ctx)
+    copy = ctx.session.get(EventCopy, event.event_id)
+    assert copy is not None
+    if copy.sequence != event.sequence:
+        return  # a newer change already arrived and was announced
+    now = datetime.now(UTC)
+    for r in _registrants(ctx, event.event_id, ("confirmed",)):
+        plan(
+            ctx,
+            domain.event_email(
+                "event_updated", "REQUEST", r.registration_id, r.name, r.email, _event(copy), now
+            ),
+        )
+
+
+def on_event_cancelled(event: EventCancelled, ctx: Context) -> None:
+    """Tell everyone with a place or waiting; confirmed people get the invite withdrawn."""
+    copy = ctx.session.get(EventCopy, event.event_id)
+    if copy is None:
+        raise EventNotYetKnown(str(event.event_id))
+    copy.sequence = max(copy.sequence, event.sequence)
+    now = datetime.now(UTC)
+    for r in _registrants(ctx, event.event_id, ("confirmed", "waitlisted")):
+        method = "CANCEL" if r.status == "confirmed" else None
+        plan(
+            ctx,
+            domain.event_email(
+                "event_cancelled", method, r.registration_id, r.name, r.email, _event(copy), now
+            ),
+        )
+        r.status = "cancelled"
+
+
+def on_reminder_due(reminder: EventReminderDue, ctx: Context) -> None:
+    """A day or an hour before: when, where, and the link for an online event."""
+    copy = ctx.session.get(EventCopy, reminder.event_id)
+    if copy is None:
+        raise EventNotYetKnown(str(reminder.event_id))
+    details = {**_event(copy), "starts_at": (reminder.starts_at or copy.starts_at).isoformat()}
+    plan(
+        ctx,
+        domain.event_email(
+            "event_reminder",
+            None,
+            reminder.registration_id,
+            reminder.name,
+            reminder.email,
+            details,
+            datetime.now(UTC),
+            key=f"{reminder.reminder}:{details['starts_at']}",
+        ),
+    )
+
+
 class EventNotYetKnown(Exception):
     """A registration fact came before its event's details: retried until they land."""
 
@@ -89,22 +188,13 @@ def on_registration_changed(message_type: str) -> Handler:
         copy = ctx.session.get(EventCopy, fact.event_id)
         if copy is None:
             raise EventNotYetKnown(str(fact.event_id))  # transient: the delay queues defer it
-        event = {
-            "event_id": str(copy.id),
-            "title": copy.title,
-            "starts_at": as_utc(copy.starts_at).isoformat(),
-            "ends_at": as_utc(copy.ends_at).isoformat(),
-            "timezone": copy.timezone,
-            "online_url": copy.online_url,
-            "location": copy.location,
-            "sequence": copy.sequence,
-        }
+        _remember(ctx, fact, domain.REGISTRANT_STATUS[message_type])
         plan(
             ctx,
             domain.registration_email(
                 message_type,
                 fact,
-                event,
+                _event(copy),
                 datetime.now(UTC),
                 position=getattr(fact, "position", None),
             ),
@@ -122,6 +212,8 @@ HANDLERS: dict[str, Handler] = {
     VolunteerRegistered.TYPE: on_volunteer_registered,
     NewcomerRequested.TYPE: on_newcomer_requested,
     EventScheduled.TYPE: on_event_scheduled,
-    EventUpdated.TYPE: on_event_scheduled,
+    EventUpdated.TYPE: on_event_updated,
+    EventCancelled.TYPE: on_event_cancelled,
+    EventReminderDue.TYPE: on_reminder_due,
     **{t: on_registration_changed(t) for t in domain.REGISTRATION_EMAILS},
 }

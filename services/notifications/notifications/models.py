@@ -60,6 +60,19 @@ class EventCopy(Base):
     sequence: Mapped[int]
 
 
+class Registrant(Base):
+    """Who holds a place (or waits) at an event, kept from the registration facts, so that
+    changes and cancellations of the event reach them."""
+
+    __tablename__ = "registrants"
+
+    registration_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(12))  # confirmed, waitlisted, cancelled
+
+
 class Outbox(OutboxMixin, Base):
     __tablename__ = "outbox"
 
