@@ -28,6 +28,10 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "registration.waitlisted",
         "registration.promoted",
         "registration.cancelled",
+        "match.proposed",
+        "match.approved",
+        "match.checkin_due",
+        "match.ended",
     ),
 }
 # A message redelivered this often (a worker crashing on it each time) is dead-lettered to the

@@ -356,3 +356,73 @@ def test_changes_reminders_and_cancellation_reach_the_right_people_once(
     hour = by_subject[("ana@example.org", "In one hour")].get_body(("plain",)).get_content()
     assert "Sunday 6 December 2026, 10:30 GMT" in hour
     assert "https://meet.example/s" in hour
+
+
+def test_a_match_introduces_first_names_and_keeps_the_coordinator_in_the_loop(
+    make_service: Callable[..., Service], sink: tuple[int, Path]
+) -> None:
+    """Proposed: the coordinator only. Approved: each of the pair meets the other's first
+    name (a referred newcomer's support worker is written to). Check-in: all three."""
+    import uuid as _uuid
+
+    from sanctuary.contracts import (
+        MatchApproved,
+        MatchCheckinDue,
+        MatchProposed,
+        NewcomerRequested,
+    )
+
+    service = make_service(
+        bootstrap,
+        "notifications",
+        NotificationsConfig,
+        smtp_host="127.0.0.1",
+        smtp_port=sink[0],
+        coordinator_email="leeds@sanctuary.example",
+    )
+    volunteer = registered(name="Amina Khalid", email="amina@example.org")
+    newcomer = NewcomerRequested(
+        newcomer_id=_uuid.uuid4(),
+        name="Yonas Tesfaye",
+        email=None,
+        referrer_email="worker@charity.example",
+        postcode="LS6 2BB",
+        languages=("ti",),
+        wants_english_practice=True,
+        needs=(),
+        interests=(),
+        availability=(("sat", "morning"),),
+        gender=None,
+        same_gender_only=False,
+        needs_dbs=False,
+        consented_at=datetime.now(UTC),
+    )
+    ids = {
+        "match_id": _uuid.uuid4(),
+        "volunteer_id": volunteer.volunteer_id,
+        "newcomer_id": newcomer.newcomer_id,
+    }
+    url = service.config.amqp_url
+    with running_worker(service):
+        publish_message(url, MatchApproved(**ids))  # before the people: deferred, not lost
+        publish_message(url, volunteer)
+        publish_message(url, newcomer)
+        publish_message(url, MatchProposed(**ids, score=30))
+        publish_message(url, MatchCheckinDue(**ids, checkin="two_weeks"))
+        # welcome + request received + proposed (1) + introductions (2) + check-ins (3)
+        wait_until(lambda: count(service, Delivery) == 8, timeout=20)
+    mailer(service).send_due()
+    mails = {(m["To"], m["Subject"]): m for m in received(sink[1])}
+    assert ("leeds@sanctuary.example", "A proposed match waits for your approval") in mails
+    to_amina = mails[("amina@example.org", "Meet Yonas")].get_body(("plain",)).get_content()
+    assert "introduce you to Yonas" in to_amina
+    assert "Tesfaye" not in to_amina
+    assert "leeds@sanctuary.example" in to_amina
+    to_worker = mails[("worker@charity.example", "A befriender for Yonas")]
+    assert "found a befriender for Yonas: Amina." in to_worker.get_body(("plain",)).get_content()
+    checkins = [to for to, subject in mails if subject == "How is it going?"]
+    assert sorted(checkins) == [
+        "amina@example.org",
+        "leeds@sanctuary.example",
+        "worker@charity.example",
+    ]

@@ -9,7 +9,7 @@ from sanctuary.cli import run_background
 from sanctuary.runtime import Service, build_service
 
 from notifications.config import NotificationsConfig, from_env
-from notifications.handlers import HANDLERS
+from notifications.handlers import handlers_for
 from notifications.mailer import Mailer
 from notifications.models import Base, Inbox, Outbox
 
@@ -22,12 +22,15 @@ def _mailer(service: Service) -> Callable[[], None]:
 
 def bootstrap(config: NotificationsConfig | None = None) -> Service:
     """Wire the service from `config` (or the environment). Opens no connection yet."""
+    config = config or from_env()
+    if not isinstance(config, NotificationsConfig):  # plain common settings: defaults for ours
+        config = NotificationsConfig(**vars(config))
     return build_service(
-        config or from_env(),
+        config,
         metadata=Base.metadata,
         migrations=Path(__file__).parent / "migrations",
         outbox_model=Outbox,
         inbox_model=Inbox,
-        handlers=HANDLERS,
+        handlers=handlers_for(config),
         commands={"mailer": _mailer},
     )

@@ -138,3 +138,46 @@ def event_email(
         locale=DEFAULT_LOCALE,
         context=context,
     )
+
+
+def first_name(name: str) -> str:
+    """What an introduction shares of a person's name: the first word of it, no more."""
+    return name.split()[0] if name.split() else name
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Someone to write to about a match, as the notifications service knows them."""
+
+    id: uuid.UUID
+    kind: str
+    name: str
+    address: str
+    referred: bool  # writing to the support worker who referred them
+
+
+def match_email(
+    template: str,
+    match_id: uuid.UUID,
+    to: Contact,
+    other: Contact | None,
+    coordinator: str,
+    key: str = "",
+) -> PlannedEmail:
+    """An email about a match to one of the pair (or a coordinator, when `to.kind` is
+    coordinator): first names only, and the coordinator's address to write to."""
+    return PlannedEmail(
+        template=template,
+        dedupe_key=f"{template}:{match_id}:{to.id}:{key}",
+        to_address=to.address,
+        locale=DEFAULT_LOCALE,
+        context={
+            "name": first_name(to.name),
+            "referred": to.referred,
+            "role": to.kind,
+            "other": first_name(other.name) if other else None,
+            "coordinator": coordinator,
+            "match_id": str(match_id),
+            "checkin": key or None,
+        },
+    )

@@ -73,6 +73,19 @@ class Registrant(Base):
     status: Mapped[str] = mapped_column(String(12))  # confirmed, waitlisted, cancelled
 
 
+class Person(Base):
+    """A volunteer's or newcomer's name and where to write, kept from volunteer.registered and
+    newcomer.requested for the emails about their match."""
+
+    __tablename__ = "people"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # volunteer, newcomer
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    referrer_email: Mapped[str | None] = mapped_column(String(254))
+
+
 class Outbox(OutboxMixin, Base):
     __tablename__ = "outbox"
 

@@ -1,8 +1,4 @@
-"""One handler per message type notifications consumes; routed by HANDLERS at the bottom.
-
-Handlers only plan emails (a pending Delivery, in the inbox transaction); the mailer sends
-them. So a failing SMTP server never makes a message fail, and a message never sends twice.
-"""
+"""Events and registrations: a copy of each event, its registrants, and their emails."""
 
 from __future__ import annotations
 
@@ -16,47 +12,14 @@ from sanctuary.contracts import (
     EventReminderDue,
     EventScheduled,
     EventUpdated,
-    NewcomerRequested,
     RegistrationChanged,
-    VolunteerRegistered,
 )
 from sanctuary.db import as_utc
 from sqlalchemy import select
 
 from notifications import domain
-from notifications.models import Delivery, EventCopy, Registrant
-
-
-def plan(ctx: Context, email: domain.PlannedEmail) -> None:
-    """Record `email` as pending unless an email for the same purpose exists already."""
-    existing = ctx.session.scalar(
-        select(Delivery.id).where(Delivery.dedupe_key == email.dedupe_key)
-    )
-    if existing is not None:
-        return
-    now = datetime.now(UTC)
-    ctx.session.add(
-        Delivery(
-            id=uuid.uuid4(),
-            dedupe_key=email.dedupe_key,
-            template=email.template,
-            to_address=email.to_address,
-            locale=email.locale,
-            context=email.context,
-            status=domain.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            last_error=None,
-            correlation_id=ctx.correlation_id,
-            created_at=now,
-            sent_at=None,
-        )
-    )
-
-
-def on_volunteer_registered(event: VolunteerRegistered, ctx: Context) -> None:
-    """Welcome a newly registered volunteer."""
-    plan(ctx, domain.welcome(event))
+from notifications.handlers.planning import plan
+from notifications.models import EventCopy, Registrant
 
 
 def on_event_scheduled(event: EventScheduled, ctx: Context) -> None:
@@ -201,19 +164,3 @@ def on_registration_changed(message_type: str) -> Handler:
         )
 
     return handle
-
-
-def on_newcomer_requested(event: NewcomerRequested, ctx: Context) -> None:
-    """Confirm to the newcomer, or to their referrer, that the request has arrived."""
-    plan(ctx, domain.request_received(event))
-
-
-HANDLERS: dict[str, Handler] = {
-    VolunteerRegistered.TYPE: on_volunteer_registered,
-    NewcomerRequested.TYPE: on_newcomer_requested,
-    EventScheduled.TYPE: on_event_scheduled,
-    EventUpdated.TYPE: on_event_updated,
-    EventCancelled.TYPE: on_event_cancelled,
-    EventReminderDue.TYPE: on_reminder_due,
-    **{t: on_registration_changed(t) for t in domain.REGISTRATION_EMAILS},
-}

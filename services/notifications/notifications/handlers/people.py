@@ -1,0 +1,101 @@
+"""Volunteers, newcomers and their matches: welcomes, acknowledgements, introductions."""
+
+from __future__ import annotations
+
+import uuid
+
+from sanctuary.consumer import Context, Handler
+from sanctuary.contracts import (
+    MatchChanged,
+    NewcomerRequested,
+    VolunteerRegistered,
+)
+
+from notifications import domain
+from notifications.handlers.planning import plan
+from notifications.models import Person
+
+
+def on_volunteer_registered(event: VolunteerRegistered, ctx: Context) -> None:
+    """Welcome a newly registered volunteer (and keep where to write about their match)."""
+    _keep_person(ctx, event.volunteer_id, "volunteer", event.name, event.email)
+    plan(ctx, domain.welcome(event))
+
+
+def on_newcomer_requested(event: NewcomerRequested, ctx: Context) -> None:
+    """Confirm to the newcomer, or to their referrer, that the request has arrived."""
+    _keep_person(ctx, event.newcomer_id, "newcomer", event.name, event.email, event.referrer_email)
+    plan(ctx, domain.request_received(event))
+
+
+def _keep_person(
+    ctx: Context,
+    person_id: uuid.UUID,
+    kind: str,
+    name: str,
+    email: str | None,
+    referrer_email: str | None = None,
+) -> None:
+    if ctx.session.get(Person, person_id) is None:
+        ctx.session.add(
+            Person(id=person_id, kind=kind, name=name, email=email, referrer_email=referrer_email)
+        )
+
+
+class PersonNotYetKnown(Exception):
+    """A match fact came before the person's own: retried until it lands."""
+
+
+def _contact(ctx: Context, person_id: uuid.UUID) -> domain.Contact:
+    person = ctx.session.get(Person, person_id)
+    if person is None:
+        raise PersonNotYetKnown(str(person_id))  # transient: the delay queues defer it
+    address = person.email or person.referrer_email
+    assert address is not None
+    return domain.Contact(
+        id=person.id,
+        kind=person.kind,
+        name=person.name,
+        address=address,
+        referred=person.email is None,
+    )
+
+
+def _coordinator(ctx: Context, address: str) -> domain.Contact:
+    return domain.Contact(
+        id=uuid.UUID(int=0), kind="coordinator", name="Coordinator", address=address, referred=False
+    )
+
+
+# match fact -> (template, whether the pair hear of it, whether the coordinator does)
+MATCH_EMAILS = {
+    "match.proposed": ("match_proposed", False, True),
+    "match.approved": ("match_introduction", True, False),
+    "match.checkin_due": ("match_checkin", True, True),
+    "match.ended": ("match_ended", True, False),
+}
+
+
+def on_match_changed(message_type: str, coordinator: str) -> Handler:
+    """The handler of one match fact: plan its emails to the pair and to the coordinator
+    (COORDINATOR_EMAIL; none when it is unset)."""
+    template, to_pair, to_coordinator = MATCH_EMAILS[message_type]
+
+    def handle(fact: MatchChanged, ctx: Context) -> None:
+        volunteer, newcomer = _contact(ctx, fact.volunteer_id), _contact(ctx, fact.newcomer_id)
+        key = getattr(fact, "checkin", "")
+        if to_pair:
+            for person, other in ((volunteer, newcomer), (newcomer, volunteer)):
+                plan(
+                    ctx,
+                    domain.match_email(template, fact.match_id, person, other, coordinator, key),
+                )
+        if to_coordinator and coordinator:
+            plan(
+                ctx,
+                domain.match_email(
+                    template, fact.match_id, _coordinator(ctx, coordinator), None, coordinator, key
+                ),
+            )
+
+    return handle
