@@ -17,11 +17,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from sanctuary import envelope, logs, migrations, parking, topology
-from sanctuary.consumer import Worker
-from sanctuary.db import as_utc
+from sanctuary.consumer import Worker, describe
+from sanctuary.db import as_utc, ping
 from sanctuary.outbox import Relay
+from sanctuary.preflight import check_broker
 from sanctuary.runtime import Service
 
 
@@ -137,6 +139,21 @@ def queue_depths(connection: Any, name: str, delays: tuple[int, ...]) -> dict[st
     }
 
 
+def _probe(service: Service) -> int:
+    """Exit 0 when the database and the broker answer, else 1 with the reason: the liveness
+    and readiness probe of workers, relays, clocks and mailers."""
+    problems = []
+    try:
+        ping(service.engine)
+    except SQLAlchemyError as exc:
+        problems.append(f"database: {describe(exc)}")
+    broker = check_broker(service.config.amqp_url)
+    if broker:
+        problems.append(f"broker: {broker}")
+    print("; ".join(problems) or "ok", file=sys.stderr if problems else sys.stdout)
+    return 1 if problems else 0
+
+
 def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one process of the service that `bootstrap` wires."""
     parser = argparse.ArgumentParser(description="Run one process of this service.")
@@ -145,6 +162,7 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
     sub.add_parser("worker", help="consume this service's messages")
     sub.add_parser("relay", help="publish this service's outbox")
     sub.add_parser("status", help="queue depths and outbox lag, as JSON")
+    sub.add_parser("probe", help="exit 0 if the database and the broker answer")
     parked = sub.add_parser("parked", help="list or replay parked messages")
     parked.add_argument("action", choices=["list", "replay"])
     parked.add_argument("message_ids", nargs="*", help="ids to replay")
@@ -162,6 +180,7 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
         "relay": lambda: run_relay(service),
         "parked": lambda: _parked(service, args),
         "status": lambda: _status(service),
+        "probe": lambda: _probe(service),
         **{name: make(service) for name, make in service.commands.items()},
     }
     result = commands[args.command]()

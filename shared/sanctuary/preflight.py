@@ -11,11 +11,11 @@ from sanctuary import envelope
 from sanctuary.config import DEFAULT_AMQP_URL
 
 
-def check_broker(url: str) -> str | None:
+def check_broker(url: str, timeout: float = 5) -> str | None:
     """None if the broker at `url` accepts a connection, else a one-line explanation."""
     connection = envelope.connect(url)
     try:
-        connection.ensure_connection(max_retries=1, timeout=5)
+        connection.ensure_connection(max_retries=1, timeout=timeout)
     except Exception as exc:  # any failure here means the same thing to the person starting up
         return (
             f"RabbitMQ is not reachable at {maybe_sanitize_url(url)} ({type(exc).__name__}). "

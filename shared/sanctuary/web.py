@@ -16,6 +16,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, Unauthorized, Unproce
 
 from sanctuary import logs
 from sanctuary.db import ping
+from sanctuary.preflight import check_broker
 from sanctuary.runtime import Service
 
 log = logging.getLogger(__name__)
@@ -110,12 +111,15 @@ def health_blueprint(engine_of: Callable[[], Engine]) -> Blueprint:
 
     @blueprint.get("/readyz")
     def readyz() -> Response:
+        # Ready means the database answers. The broker is reported, not required: a web
+        # process writes to its outbox, so it keeps accepting while the broker is away.
         try:
             ping(engine_of())
         except SQLAlchemyError:
             log.warning("readiness check: database unreachable")
             return problem(503, "Service Unavailable", "The database does not answer.")
-        return jsonify(status="ready")
+        broker = check_broker(current_app.config["AMQP_URL"], timeout=1)
+        return jsonify(status="ready", broker="ok" if broker is None else "unreachable")
 
     return blueprint
 
@@ -125,6 +129,7 @@ def create_service_app(import_name: str, service: Service, *blueprints: Blueprin
     logs.configure(service.config.service, service.config.log_level)
     app = Flask(import_name)
     app.config["INTERNAL_TOKEN"] = service.config.internal_token
+    app.config["AMQP_URL"] = service.config.amqp_url
     app.extensions["service"] = service
     install_error_handlers(app)
     app.register_blueprint(health_blueprint(lambda: service.engine))

@@ -298,3 +298,29 @@ def test_the_status_command_shows_where_messages_wait(matching: Service) -> None
     assert report["queues"] == {"ready": 2, "retrying": 0, "parked": 1}
     assert report["outbox"]["unsent"] == 1
     assert report["outbox"]["oldest_unsent_seconds"] >= 0
+
+
+def test_the_probe_command_fails_with_the_reason_when_the_broker_is_away(
+    matching: Service,
+) -> None:
+    """`python -m matching probe`: 0 when database and broker answer, 1 with the reason."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MATCHING_DATABASE_URL": matching.config.database_url}
+    up = subprocess.run(
+        [sys.executable, "-m", "matching", "probe"],
+        capture_output=True,
+        text=True,
+        env={**env, "AMQP_URL": matching.config.amqp_url},
+    )
+    assert (up.returncode, up.stdout.strip()) == (0, "ok")
+    down = subprocess.run(
+        [sys.executable, "-m", "matching", "probe"],
+        capture_output=True,
+        text=True,
+        env={**env, "AMQP_URL": "amqp://guest:guest@127.0.0.1:1/"},
+    )
+    assert down.returncode == 1
+    assert down.stderr.startswith("broker: RabbitMQ is not reachable")

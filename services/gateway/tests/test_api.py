@@ -282,3 +282,16 @@ def test_the_status_of_an_unknown_newcomer_is_404(client: FlaskClient) -> None:
     """As for volunteers."""
     answer = client.get("/api/v1/newcomers/3f0e8f1e-0000-4000-8000-000000000000")
     assert answer.status_code == 404
+
+
+def test_readiness_needs_the_database_and_only_reports_the_broker(tmp_path: Path) -> None:
+    """A web process writes to its outbox, so it stays ready while the broker is away."""
+    config = GatewayConfig(
+        service="gateway",
+        database_url=f"sqlite:///{tmp_path / 'r.db'}",
+        amqp_url="amqp://guest:guest@127.0.0.1:1/",
+    )
+    app = create_app(config)
+    ready = app.test_client().get("/readyz")
+    assert (ready.status_code, ready.json) == (200, {"status": "ready", "broker": "unreachable"})
+    app.extensions["service"].engine.dispose()
