@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
 from sanctuary.db import make_engine
 
@@ -39,5 +39,9 @@ def run_env() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Pods starting together migrate one after the other: the second waits here,
+                # then finds the schema current and does nothing.
+                connection.execute(text("SELECT pg_advisory_xact_lock(726400101)"))
             context.run_migrations()
     engine.dispose()

@@ -47,3 +47,21 @@ def test_migrations_match_the_models_on_postgresql(
 def test_migrations_match_the_models_on_sqlite(service: str, tmp_path: Path) -> None:
     """The embedded default gets the same schema."""
     assert differences(service, f"sqlite:///{tmp_path / service}.db") == []
+
+
+def test_three_processes_migrating_one_postgresql_database_at_once_all_succeed(
+    make_database: Callable[[str], str],
+) -> None:
+    """Pods starting together (an initContainer each) take turns on an advisory lock."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MATCHING_DATABASE_URL": make_database("matching")}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "matching", "migrate"], env=env, stderr=subprocess.DEVNULL
+        )
+        for _ in range(3)
+    ]
+    assert [run.wait(timeout=60) for run in runs] == [0, 0, 0]
