@@ -13,16 +13,15 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from sanctuary import envelope, logs, migrations, parking, topology
+from sanctuary import envelope, logs, metrics, migrations, parking, topology
 from sanctuary.consumer import Worker, describe
-from sanctuary.db import as_utc, ping
-from sanctuary.outbox import Relay
+from sanctuary.db import ping
+from sanctuary.outbox import Relay, outbox_lag
 from sanctuary.preflight import check_broker
 from sanctuary.runtime import Service
 
@@ -104,23 +103,13 @@ def _parked(service: Service, args: argparse.Namespace) -> int:
 def _status(service: Service) -> int:
     """Where this service's messages wait: queue depths and outbox lag, as one JSON object."""
     config = service.config
-    report: dict[str, Any] = {"service": config.service, "outbox": outbox_lag(service)}
+    lag = outbox_lag(service.sessions, service.outbox_model)
+    report: dict[str, Any] = {"service": config.service, "outbox": lag}
     if config.service in topology.SUBSCRIPTIONS:
         with envelope.connect(config.amqp_url) as connection:
             report["queues"] = queue_depths(connection, config.service, config.retry_delays_ms)
     print(json.dumps(report))
     return 0
-
-
-def outbox_lag(service: Service) -> dict[str, Any]:
-    """Unsent outbox rows and the age in seconds of the oldest: a relay that is behind."""
-    model = service.outbox_model
-    with service.sessions() as session:
-        unsent, oldest = session.execute(
-            select(func.count(), func.min(model.created_at)).where(model.sent_at.is_(None))
-        ).one()
-    age = (datetime.now(UTC) - as_utc(oldest)).total_seconds() if oldest else 0.0
-    return {"unsent": int(unsent), "oldest_unsent_seconds": round(age, 1)}
 
 
 def queue_depths(connection: Any, name: str, delays: tuple[int, ...]) -> dict[str, int]:
@@ -183,5 +172,7 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
         "probe": lambda: _probe(service),
         **{name: make(service) for name, make in service.commands.items()},
     }
+    if args.command in ("worker", "relay", *service.commands):
+        metrics.serve(service.config.metrics_port)
     result = commands[args.command]()
     return result if isinstance(result, int) else 0

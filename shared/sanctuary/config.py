@@ -59,6 +59,7 @@ class ServiceConfig:
     outbox_retention_hours: float = 72.0
     retry_delays_ms: tuple[int, ...] = DEFAULT_RETRY_DELAYS_MS
     prefetch: int = 10
+    metrics_port: int | None = None
 
     @classmethod
     def common_from_env(
@@ -79,6 +80,7 @@ class ServiceConfig:
             "outbox_retention_hours": _float(env, "OUTBOX_RETENTION_HOURS", 72.0),
             "retry_delays_ms": _delays(env),
             "prefetch": int(_float(env, "WORKER_PREFETCH", 10)),
+            "metrics_port": int(_float(env, "METRICS_PORT", 0)) or None,
         }
 
     @classmethod

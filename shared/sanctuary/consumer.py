@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sanctuary import contracts, envelope, outbox, redact, topology
+from sanctuary import contracts, envelope, metrics, outbox, redact, topology
 from sanctuary.db import SessionFactory
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
 
@@ -131,6 +132,7 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
             self._park(message, f"schema violation: {exc.messages}")
             return
         extra = {"message_id": env.message_id, "correlation_id": env.correlation_id}
+        started = time.perf_counter()
         try:
             applied = self._apply(env, event, handler)
         except PermanentError as exc:
@@ -142,6 +144,10 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
             log.warning("handler failed: %s", describe(exc), extra=extra, exc_info=True)
             self._retry_or_park(message, exc)
             return
+        metrics.HANDLER_SECONDS.labels(self.service, env.type).observe(
+            time.perf_counter() - started
+        )
+        metrics.MESSAGES.labels(self.service, env.type, "applied" if applied else "duplicate").inc()
         log.info("%s %s", "applied" if applied else "skipped duplicate", env.type, extra=extra)
         message.ack()
 
@@ -173,6 +179,9 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
             self._park(message, f"gave up after {retries + 1} tries: {describe(exc)}")
             return
         queue = self.queues.retry_queue(retries)
+        metrics.MESSAGES.labels(
+            self.service, message.properties.get("type") or "-", "retried"
+        ).inc()
         self._republish(
             message, queue.name, {RETRIES_HEADER: retries + 1, "x-last-error": describe(exc)}
         )
@@ -180,6 +189,7 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
 
     def _park(self, message: Message, reason: str) -> None:
         props = message.properties
+        metrics.MESSAGES.labels(self.service, props.get("type") or "-", "parked").inc()
         log.error(
             "parked message: %s",
             reason,

@@ -17,16 +17,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kombu import Connection, Producer
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from sanctuary import contracts, envelope, topology
+from sanctuary import contracts, envelope, metrics, topology
 from sanctuary.db import SessionFactory, as_utc
 from sanctuary.messaging_models import OutboxMixin
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 60.0
+LAG_EVERY_SECONDS = 5.0
 
 
 def enqueue(
@@ -75,6 +76,7 @@ class Relay:
         self.poll_seconds = poll_seconds
         self.retention = retention
         self._next_prune = 0.0
+        self._next_lag_report = 0.0
         self.stopping = threading.Event()
         self._producer: Producer | None = None
         self.published = 0
@@ -109,6 +111,11 @@ class Relay:
         return int(deleted.rowcount or 0)  # type: ignore[attr-defined]
 
     def _prune_now_and_then(self) -> None:
+        if time.monotonic() >= self._next_lag_report:
+            self._next_lag_report = time.monotonic() + LAG_EVERY_SECONDS
+            lag = outbox_lag(self.sessions, self.outbox_model)
+            metrics.OUTBOX_UNSENT.labels(self.app_id).set(lag["unsent"])
+            metrics.OUTBOX_OLDEST_SECONDS.labels(self.app_id).set(lag["oldest_unsent_seconds"])
         if time.monotonic() >= self._next_prune:
             self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
             pruned = self.prune()
@@ -167,3 +174,13 @@ class Relay:
         with contextlib.suppress(Exception):  # the old connection is broken; closing may fail too
             self.connection.release()
         self.connection = self.connection.clone()
+
+
+def outbox_lag(sessions: SessionFactory, model: type[OutboxMixin]) -> dict[str, Any]:
+    """Unsent outbox rows and the age in seconds of the oldest: a relay that is behind."""
+    with sessions() as session:
+        unsent, oldest = session.execute(
+            select(func.count(), func.min(model.created_at)).where(model.sent_at.is_(None))
+        ).one()
+    age = (datetime.now(UTC) - as_utc(oldest)).total_seconds() if oldest else 0.0
+    return {"unsent": int(unsent), "oldest_unsent_seconds": round(age, 1)}

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest, HTTPException, Unauthorized, UnprocessableEntity
 
-from sanctuary import logs
+from sanctuary import logs, metrics
 from sanctuary.db import ping
 from sanctuary.preflight import check_broker
 from sanctuary.runtime import Service
@@ -109,6 +110,11 @@ def health_blueprint(engine_of: Callable[[], Engine]) -> Blueprint:
     def healthz() -> Response:
         return jsonify(status="ok")
 
+    @blueprint.get("/metrics")
+    def prometheus() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, content_type=content_type)
+
     @blueprint.get("/readyz")
     def readyz() -> Response:
         # Ready means the database answers. The broker is reported, not required: a web
@@ -124,10 +130,27 @@ def health_blueprint(engine_of: Callable[[], Engine]) -> Blueprint:
     return blueprint
 
 
+def _count_requests(app: Flask, name: str) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _count(response: Response) -> Response:
+        # The route's pattern, not the path: ids must not explode the label set.
+        route = request.url_rule.rule if request.url_rule else "(unmatched)"
+        metrics.HTTP_REQUESTS.labels(name, route, request.method, str(response.status_code)).inc()
+        if "started" in g:
+            metrics.HTTP_SECONDS.labels(name, route).observe(time.perf_counter() - g.started)
+        return response
+
+
 def create_service_app(import_name: str, service: Service, *blueprints: Blueprint) -> Flask:
-    """The Flask app of a service's web process: logging, errors, health and its blueprints."""
+    """The Flask app of a service's web process: logging, errors, health, metrics and its
+    blueprints."""
     logs.configure(service.config.service, service.config.log_level)
     app = Flask(import_name)
+    _count_requests(app, service.config.service)
     app.config["INTERNAL_TOKEN"] = service.config.internal_token
     app.config["AMQP_URL"] = service.config.amqp_url
     app.extensions["service"] = service

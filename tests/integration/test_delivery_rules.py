@@ -42,6 +42,14 @@ def has_volunteer(service: Service, volunteer_id: Any) -> bool:
         return session.get(Volunteer, volunteer_id) is not None
 
 
+def messages_counted(outcome: str) -> float:
+    """sanctuary_messages_total for matching's sign-ups with this outcome, in this process."""
+    from prometheus_client import REGISTRY
+
+    labels = {"service": "matching", "type": SIGNED_UP, "outcome": outcome}
+    return REGISTRY.get_sample_value("sanctuary_messages_total", labels) or 0.0
+
+
 def parked(service: Service) -> list[parking.ParkedMessage]:
     from sanctuary.envelope import connect
 
@@ -60,9 +68,11 @@ def test_a_message_delivered_twice_is_applied_once(matching: Service) -> None:
     )
     sentinel = signed_up()
     publish_message(matching.config.amqp_url, sentinel)
+    duplicates_before = messages_counted("duplicate")
     with running_worker(matching):
         # One consumer on a FIFO queue: once the sentinel is in, both copies were handled.
         wait_until(lambda: has_volunteer(matching, sentinel.volunteer_id))
+    assert messages_counted("duplicate") == duplicates_before + 1  # and Prometheus saw it
     assert count(matching, Volunteer) == 2
     assert count(matching, Inbox) == 2
     assert count(matching, Outbox) == 2  # one volunteer.registered per volunteer

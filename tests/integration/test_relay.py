@@ -38,11 +38,12 @@ def gateway(make_service: Callable[..., Service]) -> Service:
 
 @contextmanager
 def relay_process(
-    service: Service, amqp_url: str | None = None
+    service: Service, amqp_url: str | None = None, **extra: str
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`python -m gateway relay` as a separate process; stopped with SIGTERM afterwards."""
     env = {
         **os.environ,
+        **extra,
         "GATEWAY_DATABASE_URL": service.config.database_url,
         "AMQP_URL": amqp_url or service.config.amqp_url,
         "RELAY_POLL_SECONDS": "0.05",
@@ -172,3 +173,24 @@ def test_published_rows_are_deleted_after_the_retention_and_unsent_ones_never(
     with gateway.sessions() as session:
         left = set(session.scalars(select(Outbox.message_id)))
     assert left == {recent, *pending}
+
+
+def test_a_relay_serves_its_outbox_lag_to_prometheus_on_metrics_port(gateway: Service) -> None:
+    """METRICS_PORT: the relay reports how many rows wait and how old the oldest is."""
+    import requests
+    from sanctuary.mailsink import free_port
+
+    port = free_port()
+    with relay_process(gateway, METRICS_PORT=str(port)):
+        wait_until(lambda: _scrape(requests, port), timeout=15)
+        text = _scrape(requests, port)
+    assert 'sanctuary_outbox_unsent{service="gateway"} 0.0' in text
+    assert "sanctuary_outbox_oldest_unsent_seconds" in text
+
+
+def _scrape(requests: Any, port: int) -> str:
+    try:
+        text: str = requests.get(f"http://127.0.0.1:{port}/", timeout=1).text
+    except requests.RequestException:
+        return ""
+    return text if "sanctuary_outbox_unsent{" in text else ""

@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sanctuary import metrics
 from sanctuary.consumer import describe
 from sanctuary.db import SessionFactory
 from sanctuary.links import cancel_token
@@ -93,6 +94,7 @@ class Mailer:
             datetime.now(UTC),
             None,
         )
+        metrics.EMAILS.labels("notifications", "sent").inc()
         log.info(
             "sent %s",
             delivery.template,
@@ -114,7 +116,9 @@ class Mailer:
         delivery.last_error = describe(exc)[:300]
         if permanent or delivery.attempts >= self.config.mail_max_attempts:
             delivery.status = domain.FAILED
+            metrics.EMAILS.labels("notifications", "failed").inc()
         else:
+            metrics.EMAILS.labels("notifications", "retrying").inc()
             delivery.next_attempt_at = datetime.now(UTC) + domain.retry_delay(delivery.attempts)
         log.warning(
             "could not send %s (attempt %d, now %s): %s",
