@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sanctuary.config import DEFAULT_AMQP_URL, ServiceConfig
@@ -105,3 +106,32 @@ def make_service(
     yield make
     for service in made:
         service.engine.dispose()
+
+
+@pytest.fixture
+def gateway_client(make_service: Callable[..., Service]) -> Iterator[Callable[..., Any]]:
+    """Make a client of the gateway on its own PostgreSQL database, routing to the given
+    internal APIs (e.g. matching_url=...), its relay running until the test ends."""
+    from gateway.app import create_app
+    from gateway.bootstrap import bootstrap
+    from gateway.config import GatewayConfig
+    from sanctuary.testing import running_relay
+
+    with ExitStack() as stack:
+
+        def make(**upstreams: str) -> Any:
+            service = make_service(
+                bootstrap,
+                "gateway",
+                GatewayConfig,
+                internal_token="s3cret",
+                admin_token="coordinator-token",
+                **upstreams,
+            )
+            assert isinstance(service.config, GatewayConfig)
+            app = create_app(service.config)
+            stack.callback(app.extensions["service"].engine.dispose)
+            stack.enter_context(running_relay(service))
+            return app.test_client()
+
+        yield make

@@ -195,6 +195,31 @@ def registered(**overrides: Any) -> Any:
     return VolunteerRegistered(**{**fields, **overrides})
 
 
+def requested(**overrides: Any) -> Any:
+    """A valid newcomer.requested message, referred by a support worker; override any field."""
+    from datetime import UTC, datetime
+
+    from sanctuary.contracts import NewcomerRequested
+
+    fields = {
+        "newcomer_id": uuid.uuid4(),
+        "name": "Yonas",
+        "email": None,
+        "referrer_email": "worker@charity.example",
+        "postcode": "LS7 2AB",
+        "languages": ("ti",),
+        "wants_english_practice": True,
+        "needs": (),
+        "interests": (),
+        "availability": (("sat", "morning"),),
+        "gender": None,
+        "same_gender_only": False,
+        "needs_dbs": False,
+        "consented_at": datetime.now(UTC),
+    }
+    return NewcomerRequested(**{**fields, **overrides})
+
+
 def publish_message(amqp_url: str, message: Any, *, message_id: str | None = None) -> str:
     """Publish a contract message with the full envelope, as a relay would; returns its id."""
     import json

@@ -17,13 +17,9 @@ from events.app import create_app as create_events
 from events.bootstrap import bootstrap as events_bootstrap
 from events.models import Outbox, Registration
 from flask.testing import FlaskClient
-from gateway.app import create_app as create_gateway
-from gateway.bootstrap import bootstrap as gateway_bootstrap
-from gateway.config import GatewayConfig
 from sanctuary.links import cancel_token
 from sanctuary.runtime import Service
 from sanctuary.testing import (
-    running_relay,
     running_worker,
     serving,
     stop_processes,
@@ -50,21 +46,9 @@ def events_url(events: Service) -> Iterator[str]:
 
 
 @pytest.fixture
-def gateway(make_service: Callable[..., Service], events_url: str) -> Iterator[FlaskClient]:
-    """A client of the gateway routing to that events API; the gateway relay runs."""
-    service = make_service(
-        gateway_bootstrap,
-        "gateway",
-        GatewayConfig,
-        internal_token="s3cret",
-        events_url=events_url,
-        admin_token="coordinator-token",
-    )
-    assert isinstance(service.config, GatewayConfig)
-    app = create_gateway(service.config)
-    with running_relay(service):
-        yield app.test_client()
-    app.extensions["service"].engine.dispose()
+def gateway(gateway_client: Callable[..., FlaskClient], events_url: str) -> FlaskClient:
+    """A client of the gateway routing to that API; the gateway relay runs."""
+    return gateway_client(events_url=events_url)
 
 
 def schedule(client: FlaskClient, **changes: Any) -> dict[str, Any]:

@@ -15,9 +15,6 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from gateway.app import create_app as create_gateway
-from gateway.bootstrap import bootstrap as gateway_bootstrap
-from gateway.config import GatewayConfig
 from matching import coordination
 from matching.app import create_app as create_matching
 from matching.bootstrap import bootstrap as matching_bootstrap
@@ -25,7 +22,6 @@ from matching.models import Match, Outbox, Volunteer
 from sanctuary.runtime import Service
 from sanctuary.testing import (
     publish_message,
-    running_relay,
     running_worker,
     serving,
     wait_until,
@@ -51,21 +47,9 @@ def matching_url(matching: Service) -> Iterator[str]:
 
 
 @pytest.fixture
-def gateway(make_service: Callable[..., Service], matching_url: str) -> Iterator[FlaskClient]:
-    """A client of the gateway on PostgreSQL, routing to that matching API; its relay runs."""
-    service = make_service(
-        gateway_bootstrap,
-        "gateway",
-        GatewayConfig,
-        internal_token="s3cret",
-        matching_url=matching_url,
-        admin_token="coordinator-token",
-    )
-    assert isinstance(service.config, GatewayConfig)
-    app = create_gateway(service.config)
-    with running_relay(service):
-        yield app.test_client()
-    app.extensions["service"].engine.dispose()
+def gateway(gateway_client: Callable[..., FlaskClient], matching_url: str) -> FlaskClient:
+    """A client of the gateway routing to that API; the gateway relay runs."""
+    return gateway_client(matching_url=matching_url)
 
 
 def sign_up(client: FlaskClient, **extra: Any) -> str:

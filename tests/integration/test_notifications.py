@@ -20,7 +20,7 @@ from notifications.mailer import Mailer
 from notifications.models import Delivery, Inbox
 from sanctuary import mailsink
 from sanctuary.runtime import Service
-from sanctuary.testing import publish_message, registered, running_worker, wait_until
+from sanctuary.testing import publish_message, registered, requested, running_worker, wait_until
 from sqlalchemy import func, select, update
 
 pytestmark = pytest.mark.integration
@@ -369,7 +369,6 @@ def test_a_match_introduces_first_names_and_keeps_the_coordinator_in_the_loop(
         MatchApproved,
         MatchCheckinDue,
         MatchProposed,
-        NewcomerRequested,
     )
 
     service = make_service(
@@ -381,22 +380,7 @@ def test_a_match_introduces_first_names_and_keeps_the_coordinator_in_the_loop(
         coordinator_email="leeds@sanctuary.example",
     )
     volunteer = registered(name="Amina Khalid", email="amina@example.org")
-    newcomer = NewcomerRequested(
-        newcomer_id=_uuid.uuid4(),
-        name="Yonas Tesfaye",
-        email=None,
-        referrer_email="worker@charity.example",
-        postcode="LS6 2BB",
-        languages=("ti",),
-        wants_english_practice=True,
-        needs=(),
-        interests=(),
-        availability=(("sat", "morning"),),
-        gender=None,
-        same_gender_only=False,
-        needs_dbs=False,
-        consented_at=datetime.now(UTC),
-    )
+    newcomer = requested(name="Yonas Tesfaye", postcode="LS6 2BB")
     ids = {
         "match_id": _uuid.uuid4(),
         "volunteer_id": volunteer.volunteer_id,

@@ -65,27 +65,10 @@ def test_times_are_shown_as_people_there_read_them() -> None:
 
 def test_a_referred_request_is_acknowledged_to_the_referrer() -> None:
     """No email of their own: the support worker hears, addressed as the referrer."""
-    import uuid
-    from datetime import UTC, datetime
 
-    from sanctuary.contracts import NewcomerRequested
+    from sanctuary.testing import requested
 
-    request = NewcomerRequested(
-        newcomer_id=uuid.uuid4(),
-        name="Yonas",
-        email=None,
-        referrer_email="worker@charity.example",
-        postcode="LS7 2AB",
-        languages=("ti",),
-        wants_english_practice=True,
-        needs=(),
-        interests=(),
-        availability=(("sat", "morning"),),
-        gender=None,
-        same_gender_only=False,
-        needs_dbs=False,
-        consented_at=datetime.now(UTC),
-    )
+    request = requested()
     email = domain.request_received(request)
     assert email.to_address == "worker@charity.example"
     assert email.context == {"name": "Yonas", "referred": True}
