@@ -6,7 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sanctuary.contracts import NewcomerRequested, RegistrationRequested, VolunteerSignedUp
+from sanctuary.contracts import (
+    DEFAULT_LOCALE,
+    NewcomerRequested,
+    RegistrationRequested,
+    VolunteerSignedUp,
+)
 
 # What a person sees until the owning service has taken their submission in.
 RECEIVED = "received"
@@ -29,6 +34,7 @@ def volunteer_signed_up(
         same_gender_only=form["same_gender_only"],
         max_matches=form["max_matches"],
         has_dbs=form["has_dbs"],
+        locale=form.get("locale", DEFAULT_LOCALE),
     )
 
 
@@ -64,4 +70,5 @@ def registration_requested(
         requested_at=now,
         volunteer_id=form["volunteer_id"],
         newcomer_id=form["newcomer_id"],
+        locale=form.get("locale", DEFAULT_LOCALE),
     )

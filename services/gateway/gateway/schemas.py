@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from sanctuary import fields as f
+from sanctuary.contracts import DEFAULT_LOCALE, LOCALES
 
 
 class RequestSchema(Schema):
@@ -20,6 +21,15 @@ def strict_bool(default: bool | None = None, **kwargs: Any) -> f.StrictBoolean:
     if default is None:
         return f.StrictBoolean(required=True, **kwargs)
     return f.StrictBoolean(load_default=default, **kwargs)
+
+
+def preferred_language() -> fields.String:
+    """The language the person's emails are written in: optional, English unless given."""
+    return fields.String(
+        load_default=DEFAULT_LOCALE,
+        validate=validate.OneOf(LOCALES),
+        metadata={"description": "Emails in English (en), Arabic (ar) or Ukrainian (uk)."},
+    )
 
 
 def consent() -> f.StrictBoolean:
@@ -48,6 +58,7 @@ class VolunteerSignUpSchema(RequestSchema):
         metadata={"description": "How many newcomers this volunteer can befriend at once."},
     )
     has_dbs = strict_bool(False)
+    locale = preferred_language()
     consent = consent()
 
 
@@ -71,6 +82,7 @@ class NewcomerRequestSchema(RequestSchema):
     gender = f.gender()
     same_gender_only = strict_bool(False)
     needs_dbs = strict_bool(False)
+    locale = preferred_language()
     consent = consent()
 
     @validates_schema
@@ -86,6 +98,7 @@ class RegistrationRequestSchema(RequestSchema):
     email = f.email()
     volunteer_id = fields.UUID(load_default=None, allow_none=True)
     newcomer_id = fields.UUID(load_default=None, allow_none=True)
+    locale = preferred_language()
     consent = consent()
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from sanctuary.contracts.base import DEFAULT_LOCALE as DEFAULT_LOCALE
+from sanctuary.contracts.base import LOCALES as LOCALES
 from sanctuary.contracts.base import ContractSchema
 from sanctuary.contracts.events import *  # noqa: F403
 from sanctuary.contracts.events import (
@@ -41,6 +43,7 @@ from sanctuary.contracts.people import *  # noqa: F403
 from sanctuary.contracts.people import (
     NewcomerRequestedSchema,
     VolunteerChecksRecordedSchema,
+    VolunteerReadinessChangedSchema,
     VolunteerRegisteredSchema,
     VolunteerSignedUpSchema,
 )
@@ -54,6 +57,7 @@ SCHEMAS: dict[str, type[ContractSchema]] = {
         VolunteerRegisteredSchema,
         NewcomerRequestedSchema,
         VolunteerChecksRecordedSchema,
+        VolunteerReadinessChangedSchema,
         TrainingCompletedSchema,
         MatchProposedSchema,
         MatchApprovedSchema,

@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from marshmallow import EXCLUDE, Schema, post_load
+from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+
+# The languages the emails are written in; a person's preferred one travels with the facts
+# where they first arrive (sign-up, request, registration) and the notifications service keeps it.
+LOCALES = ("en", "ar", "uk")
+DEFAULT_LOCALE = "en"
+
+
+def locale_field(*, known: bool = True) -> fields.String:
+    """A person's preferred language: one of LOCALES, English unless given. With known=False
+    the field may be null: the producer does not know it (the consumer keeps what it knows)."""
+    if known:
+        return fields.String(load_default=DEFAULT_LOCALE, validate=validate.OneOf(LOCALES))
+    return fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LOCALES))
 
 
 class ContractSchema(Schema):

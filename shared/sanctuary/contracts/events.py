@@ -10,7 +10,7 @@ from typing import ClassVar
 from marshmallow import fields, validate
 
 from sanctuary import fields as f
-from sanctuary.contracts.base import ContractSchema
+from sanctuary.contracts.base import DEFAULT_LOCALE, ContractSchema, locale_field
 
 # --- registration.*: a place at an event ------------------------------------------------------
 
@@ -36,6 +36,7 @@ class RegistrationRequested:
     requested_at: datetime
     volunteer_id: uuid.UUID | None = None
     newcomer_id: uuid.UUID | None = None
+    locale: str = DEFAULT_LOCALE
 
 
 class RegistrationRequestedSchema(ContractSchema):
@@ -48,6 +49,7 @@ class RegistrationRequestedSchema(ContractSchema):
     requested_at = fields.AwareDateTime(required=True)
     volunteer_id = fields.UUID(load_default=None, allow_none=True)
     newcomer_id = fields.UUID(load_default=None, allow_none=True)
+    locale = locale_field()
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class RegistrationChanged:
     event_id: uuid.UUID
     name: str
     email: str
+    # The registrant's language, on the facts that answer a request (confirmed, waitlisted,
+    # rejected); None on later ones, whose emails use the language notifications kept.
+    locale: str | None = None
 
 
 class RegistrationChangedSchema(ContractSchema):
@@ -65,6 +70,7 @@ class RegistrationChangedSchema(ContractSchema):
     event_id = fields.UUID(required=True)
     name = f.name()
     email = f.email()
+    locale = locale_field(known=False)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from sanctuary import fields as f
-from sanctuary.contracts.base import ContractSchema
+from sanctuary.contracts.base import DEFAULT_LOCALE, ContractSchema, locale_field
 
 # --- volunteer.signed_up: the gateway accepted a volunteer's sign-up --------------------------
 
@@ -37,6 +37,7 @@ class VolunteerSignedUp:
     same_gender_only: bool = False
     max_matches: int = 1
     has_dbs: bool = False
+    locale: str = DEFAULT_LOCALE
 
 
 class VolunteerSignedUpSchema(ContractSchema):
@@ -54,6 +55,7 @@ class VolunteerSignedUpSchema(ContractSchema):
     same_gender_only = fields.Boolean(load_default=False)
     max_matches = fields.Integer(load_default=1, validate=validate.Range(1, 3))
     has_dbs = fields.Boolean(load_default=False)
+    locale = locale_field()
 
 
 # --- newcomer.requested: someone asked for a befriender ---------------------------------------
@@ -80,6 +82,7 @@ class NewcomerRequested:
     same_gender_only: bool
     needs_dbs: bool
     consented_at: datetime
+    locale: str = DEFAULT_LOCALE
 
 
 class NewcomerRequestedSchema(ContractSchema):
@@ -101,6 +104,7 @@ class NewcomerRequestedSchema(ContractSchema):
     same_gender_only = fields.Boolean(load_default=False)
     needs_dbs = fields.Boolean(load_default=False)
     consented_at = fields.AwareDateTime(required=True)
+    locale = locale_field()
 
     @validates_schema
     def _someone_to_write_to(self, data: dict[str, Any], **_: Any) -> None:
@@ -124,6 +128,7 @@ class VolunteerRegistered:
     name: str
     email: str
     status: str
+    locale: str = DEFAULT_LOCALE
 
 
 class VolunteerRegisteredSchema(ContractSchema):
@@ -133,6 +138,7 @@ class VolunteerRegisteredSchema(ContractSchema):
     name = f.name()
     email = f.email()
     status = fields.String(required=True, validate=validate.OneOf(VOLUNTEER_STATUSES))
+    locale = locale_field()
 
 
 # --- volunteer.checks_recorded: a coordinator (or training) changed a volunteer's checks -----
@@ -171,3 +177,30 @@ class VolunteerChecksRecordedSchema(ContractSchema):
     training = fields.String(required=True, validate=validate.OneOf(CHECKS["training"]))
     status = fields.String(required=True, validate=validate.OneOf(VOLUNTEER_STATUSES))
     previous_status = fields.String(required=True, validate=validate.OneOf(VOLUNTEER_STATUSES))
+
+
+# --- volunteer.readiness_changed: what a volunteer still needs before matching ---------------
+
+# The checks a volunteer must clear to be matched, in the order the emails list them.
+READINESS_CHECKS = ("references", "screening", "training")
+
+
+@dataclass(frozen=True)
+class VolunteerReadinessChanged:
+    """A volunteer's readiness moved: now ready to be matched, or still missing these checks.
+    Ids and check names only: notifications knows where to write."""
+
+    TYPE: ClassVar[str] = "volunteer.readiness_changed"
+    VERSION: ClassVar[int] = 1
+
+    volunteer_id: uuid.UUID
+    status: str
+    missing: tuple[str, ...]
+
+
+class VolunteerReadinessChangedSchema(ContractSchema):
+    message_class = VolunteerReadinessChanged
+
+    volunteer_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("applied", "ready")))
+    missing = fields.List(fields.String(validate=validate.OneOf(READINESS_CHECKS)), required=True)
