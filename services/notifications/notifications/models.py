@@ -71,6 +71,8 @@ class Registrant(Base):
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(12))  # confirmed, waitlisted, cancelled
+    # The language of their emails (en, ar, uk), from the first fact that says it.
+    locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
 
 
 class Person(Base):
@@ -84,6 +86,8 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))
     referrer_email: Mapped[str | None] = mapped_column(String(254))
+    # The language of their emails (en, ar, uk), as they chose it on the form.
+    locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
 
 
 class Outbox(OutboxMixin, Base):
