@@ -62,7 +62,8 @@ def field_errors(messages: Any, prefix: str = "") -> list[dict[str, str]]:
     return found
 
 
-def _http_error(exc: HTTPException) -> Response:
+def http_problem(exc: HTTPException) -> Response:
+    """An HTTP error as a problem document naming each invalid field."""
     status = exc.code or 500
     # webargs (through flask-smorest's abort) leaves per-field messages in exc.data.
     messages = (getattr(exc, "data", None) or {}).get("messages")
@@ -79,7 +80,8 @@ def _http_error(exc: HTTPException) -> Response:
     return response
 
 
-def _unexpected(exc: Exception) -> Response:
+def unexpected_problem(exc: Exception) -> Response:
+    """A 500 problem document; the traceback goes to the log only."""
     # Logged with its traceback for the operator; the client gets no detail of the internals.
     log.exception("unhandled error on %s %s", request.method, request.path)
     return problem(500, "Internal Server Error", "Something went wrong on our side.")
@@ -87,8 +89,8 @@ def _unexpected(exc: Exception) -> Response:
 
 def install_error_handlers(app: Flask) -> None:
     """Every error, expected or not, answers application/problem+json; never a stack trace."""
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(HTTPException, http_problem)
+    app.register_error_handler(Exception, unexpected_problem)
 
 
 def require_service_token(blueprint: Blueprint) -> None:

@@ -8,7 +8,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api
 from sanctuary.web import create_service_app, install_error_handlers, problem
 
-from gateway import api, coordinators, events_api
+from gateway import api, coordinators, events_api, site
 from gateway.bootstrap import bootstrap
 from gateway.config import GatewayConfig, from_env
 from gateway.intake import IdempotencyKeyReused
@@ -40,7 +40,7 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
         API_TITLE="Sanctuary network gateway",
         API_VERSION="v1",
         OPENAPI_VERSION="3.1.0",
-        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.extensions["upstreams"] = {
@@ -57,8 +57,13 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
     smorest.register_blueprint(api.blp)
     smorest.register_blueprint(coordinators.blp)
     smorest.register_blueprint(events_api.blp)
+    # The JSON API answers in JSON only: no CSRF token, no HTML error pages.
+    for blueprint in (api.blp, coordinators.blp, events_api.blp):
+        blueprint.csrf_exempt = True  # type: ignore[attr-defined]
+    app.register_blueprint(site.blp)
     # flask-smorest installs its own HTTP error handler; ours (problem+json) must win.
     install_error_handlers(app)
+    site.install(app, config, public=(api.blp, events_api.blp))
     for exc_type, (status, title, detail) in ERRORS.items():
         app.register_error_handler(
             exc_type, lambda _exc, s=status, t=title, d=detail: problem(s, t, d)

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sanctuary.config import ServiceConfig, env_value
+from sanctuary.config import ConfigError, ServiceConfig, env_value
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,15 @@ class GatewayConfig(ServiceConfig):
     admin_token: str = "dev-admin-token"  # noqa: S105 (a development default, documented)
     # Seconds to wait for an internal API before answering 503.
     upstream_timeout: float = 3.0
+    # Public POSTs per client address (a Flask-Limiter string); "" turns the limit off.
+    public_rate_limit: str = "30/minute"
+    # Where the rate-limit counters live: Redis when set (shared by every web process),
+    # this process's memory otherwise.
+    redis_url: str = ""
+    # Session and CSRF cookies carry Secure; only a plain-HTTP development setup turns it off.
+    cookie_secure: bool = True
+    # How many reverse proxies in front set X-Forwarded-For (0: trust none).
+    proxy_hops: int = 0
 
 
 def from_env(env: Mapping[str, str] | None = None) -> GatewayConfig:
@@ -32,4 +41,16 @@ def from_env(env: Mapping[str, str] | None = None) -> GatewayConfig:
             "NOTIFICATIONS_URL", GatewayConfig.notifications_url, env
         ).rstrip("/"),
         admin_token=env_value("ADMIN_TOKEN", GatewayConfig.admin_token, env),
+        # Empty is meaningful here (no limit), so the default applies only when unset.
+        public_rate_limit=env.get("PUBLIC_RATE_LIMIT", GatewayConfig.public_rate_limit).strip(),
+        redis_url=env_value("REDIS_URL", "", env),
+        cookie_secure=env_value("COOKIE_SECURE", "true", env).lower() not in ("0", "false", "no"),
+        proxy_hops=_count("PROXY_HOPS", env),
     )
+
+
+def _count(name: str, env: Mapping[str, str]) -> int:
+    raw = env_value(name, "0", env)
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}")
+    return int(raw)

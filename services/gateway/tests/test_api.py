@@ -215,7 +215,7 @@ def test_an_unknown_path_and_a_wrong_method_answer_problems(client: FlaskClient)
 
 def test_the_openapi_document_describes_the_sign_up(client: FlaskClient) -> None:
     """Served by the gateway, with the request schema and the 202."""
-    document = client.get("/api/v1/openapi.json").json
+    document = client.get("/api/openapi.json").json
     operation = document["paths"]["/api/v1/volunteers"]["post"]
     assert "202" in operation["responses"]
     assert any(p["name"] == "Idempotency-Key" for p in operation["parameters"])

@@ -1,0 +1,159 @@
+"""What every public page shares: the reader's language, security headers, CSRF, rate
+limits and HTML error pages, on the real gateway app and its SQLite database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from gateway.app import create_app
+from gateway.config import GatewayConfig, from_env
+from gateway.site import LANGUAGES
+from sanctuary.config import ConfigError
+from sanctuary.migrations import upgrade
+
+TRANSLATIONS = Path(__file__).parents[1] / "gateway" / "translations"
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """The gateway on a migrated SQLite file, with the given settings."""
+    made: list[Any] = []
+
+    def make(**settings: Any) -> Any:
+        url = f"sqlite:///{tmp_path / f'g{len(made)}.db'}"
+        app = create_app(GatewayConfig(service="gateway", database_url=url, **settings))
+        service = app.extensions["service"]
+        upgrade(service.migrations, url, service.metadata)
+        made.append(service)
+        return app
+
+    yield make
+    for service in made:
+        service.engine.dispose()
+
+
+def page(client: Any, path: str = "/no-such-page", **headers: str) -> Any:
+    return client.get(path, headers={"Accept": "text/html", **headers})
+
+
+def test_security_headers_on_pages_and_api(make_app: Callable[..., Any]) -> None:
+    client = make_app().test_client()
+    for response in (page(client), client.get("/api/v1/volunteers/nope")):
+        csp = response.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp
+        assert "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_pages_follow_accept_language_until_a_language_is_chosen(
+    make_app: Callable[..., Any],
+) -> None:
+    client = make_app().test_client()
+    arabic = page(client, **{"Accept-Language": "ar,en;q=0.5"})
+    assert arabic.status_code == 404
+    assert '<html lang="ar" dir="rtl">' in arabic.text
+    assert "لا نجد هذه الصفحة" in arabic.text
+    assert '<html lang="en" dir="ltr">' in page(client).text
+
+    switched = client.get("/language/uk?next=/events")
+    assert switched.status_code == 303
+    assert switched.headers["Location"] == "/events"
+    cookie = switched.headers["Set-Cookie"]
+    for part in ("lang=uk", "HttpOnly", "SameSite=Lax", "Secure"):
+        assert part in cookie
+    # The choice wins over the browser's language from then on.
+    ukrainian = page(client, **{"Accept-Language": "ar"})
+    assert '<html lang="uk" dir="ltr">' in ukrainian.text
+    assert "Ми не можемо знайти цю сторінку" in ukrainian.text
+
+
+@pytest.mark.parametrize("target", ["https://evil.example", "//evil.example", "/\\evil", ""])
+def test_the_language_switch_never_leaves_the_site(
+    make_app: Callable[..., Any], target: str
+) -> None:
+    response = make_app().test_client().get(f"/language/ar?next={target}")
+    assert response.headers["Location"] == "/"
+
+
+def test_an_unknown_language_is_not_found(make_app: Callable[..., Any]) -> None:
+    assert make_app().test_client().get("/language/xx").status_code == 404
+
+
+def test_every_page_links_to_every_language(make_app: Callable[..., Any]) -> None:
+    text = page(make_app().test_client()).text
+    for code in LANGUAGES:
+        assert f'hreflang="{code}"' in text
+
+
+def test_the_api_still_answers_problem_json(make_app: Callable[..., Any]) -> None:
+    response = make_app().test_client().get("/api/v1/nowhere", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+def test_public_posts_are_rate_limited_per_address(make_app: Callable[..., Any]) -> None:
+    client = make_app(public_rate_limit="3/minute").test_client()
+    answers = [client.post("/api/v1/volunteers", json={}) for _ in range(4)]
+    assert [a.status_code for a in answers] == [422, 422, 422, 429]
+    limited = answers[-1]
+    assert limited.mimetype == "application/problem+json"
+    assert int(limited.headers["Retry-After"]) > 0
+    # Another address has its own allowance.
+    other = client.post("/api/v1/volunteers", json={}, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other.status_code == 422
+    # Reads are not limited.
+    assert client.get("/api/v1/events").status_code != 429
+
+
+def test_an_empty_rate_limit_turns_it_off(make_app: Callable[..., Any]) -> None:
+    client = make_app(public_rate_limit="").test_client()
+    statuses = {client.post("/api/v1/volunteers", json={}).status_code for _ in range(40)}
+    assert statuses == {422}
+
+
+def test_rate_limit_settings_from_the_environment() -> None:
+    assert from_env({}).public_rate_limit == "30/minute"
+    assert from_env({"PUBLIC_RATE_LIMIT": ""}).public_rate_limit == ""
+    assert from_env({"REDIS_URL": "redis://localhost:6379/0"}).redis_url.startswith("redis:")
+    assert from_env({"COOKIE_SECURE": "false"}).cookie_secure is False
+    with pytest.raises(ConfigError, match="PROXY_HOPS"):
+        from_env({"PROXY_HOPS": "one"})
+
+
+def test_rate_limits_are_shared_through_redis(make_app: Callable[..., Any]) -> None:
+    """Two web processes (two apps) count one client's POSTs together when REDIS_URL is set."""
+    import os
+    import uuid
+
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # An address of its own, so counters of earlier runs never interfere.
+    first = make_app(public_rate_limit="3/minute", redis_url=redis_url).test_client()
+    second = make_app(public_rate_limit="3/minute", redis_url=redis_url).test_client()
+    address = {"REMOTE_ADDR": f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"}
+    statuses = [
+        client.post("/api/v1/volunteers", json={}, environ_base=address).status_code
+        for client in (first, second, first, second)
+    ]
+    assert statuses == [422, 422, 422, 429]
+
+
+@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
+def test_compiled_catalogues_match_their_sources(language: str) -> None:
+    """The committed .mo files are what scripts/translations compiles from the .po files."""
+    folder = TRANSLATIONS / language / "LC_MESSAGES"
+    with (folder / "messages.po").open("rb") as po, (folder / "messages.mo").open("rb") as mo:
+        source, compiled = read_po(po), read_mo(mo)
+    wanted = {m.id: m.string for m in source if m.id and m.string and not m.fuzzy}
+    assert wanted, "no translated message"
+    assert {m.id: m.string for m in compiled if m.id} == wanted
+    untranslated = [m.id for m in source if m.id and not m.string]
+    assert not untranslated, f"untranslated in {language}: {untranslated}"
