@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from sanctuary import envelope, logs, metrics, migrations, parking, topology
+from sanctuary import envelope, logs, metrics, migrations, parking, preflight, topology
 from sanctuary.consumer import Worker, describe
 from sanctuary.db import ping
 from sanctuary.outbox import Relay, outbox_lag
@@ -80,6 +80,40 @@ def run_background(loop: Callable[[threading.Event], None]) -> None:
     stopping = threading.Event()
     on_stop_signals(stopping.set)
     loop(stopping)
+
+
+def wait_for_dependencies(service: Service, *, broker: bool) -> bool:
+    """Wait (backoff, one log line a try) for the database at this code's schema and, for
+    processes that use it, the broker: processes start in any order. False if stopped."""
+    config = service.config
+    stopping = threading.Event()
+    on_stop_signals(stopping.set)
+    waits = [
+        (
+            "database",
+            lambda: preflight.database_problem(service.engine, service.migrations),
+            preflight.safe_database_url(config.database_url),
+        )
+    ]
+    if broker:
+        waits.append(
+            (
+                "broker",
+                lambda: preflight.broker_problem(config.amqp_url),
+                preflight.safe_amqp_url(config.amqp_url),
+            )
+        )
+    for what, problem, target in waits:
+        with metrics.waiting(config.service, what):
+            if not preflight.wait_for(
+                what,
+                problem,
+                target=target,
+                max_wait=config.startup_wait_seconds,
+                stopping=stopping,
+            ):
+                return False
+    return True
 
 
 def _parked(service: Service, args: argparse.Namespace) -> int:
@@ -174,5 +208,8 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
     }
     if args.command in ("worker", "relay", *service.commands):
         metrics.serve(service.config.metrics_port)
+        # Only workers and relays talk to the broker; clocks and the mailer need the database.
+        if not wait_for_dependencies(service, broker=args.command in ("worker", "relay")):
+            return 0  # told to stop while waiting
     result = commands[args.command]()
     return result if isinstance(result, int) else 0

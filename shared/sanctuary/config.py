@@ -60,6 +60,8 @@ class ServiceConfig:
     retry_delays_ms: tuple[int, ...] = DEFAULT_RETRY_DELAYS_MS
     prefetch: int = 10
     metrics_port: int | None = None
+    # How long a worker, relay, clock or mailer waits at start for its broker and database.
+    startup_wait_seconds: float = 300.0
 
     @classmethod
     def common_from_env(
@@ -81,6 +83,7 @@ class ServiceConfig:
             "retry_delays_ms": _delays(env),
             "prefetch": int(_float(env, "WORKER_PREFETCH", 10)),
             "metrics_port": int(_float(env, "METRICS_PORT", 0)) or None,
+            "startup_wait_seconds": _float(env, "STARTUP_WAIT_SECONDS", 300.0),
         }
 
     @classmethod

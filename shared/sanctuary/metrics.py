@@ -9,6 +9,8 @@ mode).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -59,6 +61,24 @@ EMAILS = Counter(
     "Emails tried by the mailer, by outcome (sent, retrying, failed).",
     ["service", "outcome"],
 )
+
+WAITING = Gauge(
+    "sanctuary_waiting_for_dependency",
+    "1 while a starting process waits for its database or broker (see STARTUP_WAIT_SECONDS).",
+    ["service", "dependency"],
+    multiprocess_mode="livemax",
+)
+
+
+@contextmanager
+def waiting(service: str, dependency: str) -> Iterator[None]:
+    """Show WAITING as 1 for the block: a process stuck at start is visible to alerts."""
+    gauge = WAITING.labels(service, dependency)
+    gauge.set(1)
+    try:
+        yield
+    finally:
+        gauge.set(0)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -1,0 +1,95 @@
+"""Waiting at start: exponential backoff, capped, with jitter; one log line a try; a limit."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sanctuary import preflight
+
+
+def test_delays_double_up_to_the_cap_and_jitter_takes_at_most_half_off() -> None:
+    """No jitter: 0.5, 1, 2, 4 ... 30. Full jitter: half of that."""
+    top = list(itertools.islice(preflight.delays(0.5, 30.0, lambda: 1.0), 9))
+    bottom = list(itertools.islice(preflight.delays(0.5, 30.0, lambda: 0.0), 9))
+    assert top == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
+    assert bottom == [d / 2 for d in top]
+
+
+def test_jittered_delays_differ_between_processes() -> None:
+    """Processes restarted together do not knock on the broker in step."""
+    first = list(itertools.islice(preflight.delays(), 6))
+    second = list(itertools.islice(preflight.delays(), 6))
+    assert first != second
+
+
+def answers_after(failures: int) -> Iterator[str | None]:
+    return iter([*(f"ConnectionRefusedError: try {n}" for n in range(failures)), None])
+
+
+def test_one_warning_per_failed_try_with_attempt_delay_and_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Three refusals, then the broker answers: three lines, then one saying it is there."""
+    answers = answers_after(3)
+    with caplog.at_level(logging.INFO, logger="sanctuary.preflight"):
+        assert preflight.wait_for(
+            "broker",
+            lambda: next(answers),
+            target="amqp://guest:**@host:5672//",
+            max_wait=60,
+            stopping=threading.Event(),
+            backoff=iter([0.01, 0.02, 0.04, 0.08]),
+        )
+    waiting = [r for r in caplog.records if getattr(r, "event", "") == "waiting for broker"]
+    assert [(r.attempt, r.retry_in_s, r.reason) for r in waiting] == [  # type: ignore[attr-defined]
+        (1, 0.01, "ConnectionRefusedError: try 0"),
+        (2, 0.02, "ConnectionRefusedError: try 1"),
+        (3, 0.04, "ConnectionRefusedError: try 2"),
+    ]
+    assert caplog.records[-1].event == "broker is there"  # type: ignore[attr-defined]
+
+
+def test_no_line_at_all_when_the_dependency_is_there_at_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The usual start is quiet."""
+    with caplog.at_level(logging.INFO, logger="sanctuary.preflight"):
+        assert preflight.wait_for(
+            "database", lambda: None, target="x", max_wait=1, stopping=threading.Event()
+        )
+    assert caplog.records == []
+
+
+def test_it_gives_up_with_the_reason_once_the_next_wait_would_pass_the_limit() -> None:
+    """A misconfigured deploy fails, clearly, instead of waiting for ever."""
+    with pytest.raises(preflight.GaveUp) as raised:
+        preflight.wait_for(
+            "database",
+            lambda: "OperationalError: database does not exist",
+            target="postgresql+psycopg://matching:***@db/matching",
+            max_wait=0.1,
+            stopping=threading.Event(),
+            backoff=itertools.repeat(0.04),
+        )
+    message = str(raised.value.code)
+    assert message.startswith("gave up waiting for database at postgresql+psycopg://matching:***@")
+    assert message.endswith("(STARTUP_WAIT_SECONDS=0.1): OperationalError: database does not exist")
+
+
+def test_a_stop_signal_ends_the_wait_at_once() -> None:
+    """SIGTERM while waiting: no need to wait out the backoff."""
+    stopping = threading.Event()
+    stopping.set()
+    assert not preflight.wait_for(
+        "broker", lambda: "refused", target="x", max_wait=600, stopping=stopping
+    )
+
+
+def test_urls_in_log_lines_carry_no_password() -> None:
+    """The target is logged; the secret in it is not."""
+    assert "s3cret" not in preflight.safe_amqp_url("amqp://svc:s3cret@rabbit:5672/%2F")
+    assert "s3cret" not in preflight.safe_database_url("postgresql+psycopg://svc:s3cret@db/x")
