@@ -2,37 +2,57 @@
 done twice.
 
 Real: RabbitMQ (a private vhost), PostgreSQL (private databases), and the processes as
-production runs them (`python -m <service> relay|worker`).
+production runs them (`python -m <service> relay|worker|clock|mailer`, gunicorn for the web).
 """
 
 from __future__ import annotations
 
+import asyncio
+import email
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
+from aiosmtpd.controller import Controller
+from events.bootstrap import bootstrap as events_bootstrap
+from events.models import Event, Registration, ReminderSent
+from events.models import Outbox as EventsOutbox
 from gateway.bootstrap import bootstrap as gateway_bootstrap
 from gateway.config import GatewayConfig
 from gateway.models import Outbox as GatewayOutbox
+from gateway.models import Submission
 from matching.bootstrap import bootstrap as matching_bootstrap
 from matching.models import Inbox, Outbox, Volunteer
+from notifications.bootstrap import bootstrap as notifications_bootstrap
+from notifications.config import NotificationsConfig
+from notifications.models import Delivery
 from sanctuary import topology
+from sanctuary.consumer import Context
+from sanctuary.mailsink import SaveToFolder, free_port
 from sanctuary.outbox import enqueue
 from sanctuary.runtime import Service
 from sanctuary.testing import (
     publish_message,
     queue_messages,
+    registered,
     signed_up,
     stop_processes,
     wait_until,
     worker_processes,
 )
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 pytestmark = pytest.mark.integration
 
@@ -103,3 +123,257 @@ def test_a_worker_stopped_under_load_loses_nothing_and_applies_nothing_twice(
         assert stop_processes([staying]) == [0]
     assert rows(matching, Inbox) == 300
     assert rows(matching, Outbox) == 300
+
+
+def gunicorn(service: Service, app: str, port: int, **env: str) -> subprocess.Popen[bytes]:
+    """A web process started as docker-compose and Kubernetes start it (two sync workers)."""
+    config = service.config
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--access-logfile",
+            "-",
+            app,
+        ],
+        env={
+            **os.environ,
+            f"{config.service.upper()}_DATABASE_URL": config.database_url,
+            "AMQP_URL": config.amqp_url,
+            **env,
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def waiting_on_locks(service: Service) -> int:
+    """Statements of this database blocked on a lock right now."""
+    with service.engine.connect() as connection:
+        return int(
+            connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+            or 0
+        )
+
+
+def sign_up(base: str, n: int) -> requests.Response:
+    body = {
+        "name": "Stopping Test",
+        "email": f"stop{n}@example.org",
+        "postcode": "LS6 1AA",
+        "languages": ["en"],
+        "availability": [{"day": "sat", "part": "morning"}],
+        "consent": True,
+    }
+    return requests.post(f"{base}/api/v1/volunteers", json=body, timeout=30)
+
+
+def test_a_web_process_stopped_answers_every_request_in_flight(
+    make_service: Callable[..., Service],
+) -> None:
+    """Two slow sign-ups in flight (their transactions wait on a lock) and two more queued
+    behind them when gunicorn gets SIGTERM: the two in flight are answered 202 and stored;
+    the queued ones are refused unanswered and not stored (the orchestrator stops sending
+    traffic first, and clients retry with their Idempotency-Key); gunicorn exits 0 within
+    the grace period."""
+    gateway = make_service(gateway_bootstrap, "gateway", GatewayConfig)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    web = gunicorn(gateway, "gateway.app:create_app()", port, PUBLIC_RATE_LIMIT="")
+    try:
+        wait_until(lambda: ready(base), timeout=30, interval=0.2)
+        with gateway.engine.connect() as locker, ThreadPoolExecutor(4) as pool:
+            locker.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))  # held until commit
+            in_flight = [pool.submit(sign_up, base, n) for n in range(2)]
+            wait_until(lambda: waiting_on_locks(gateway) == 2)
+            queued = [pool.submit(sign_up, base, n) for n in range(2, 4)]
+            time.sleep(0.5)  # both sit in the listen backlog: each worker holds one request
+            web.send_signal(signal.SIGTERM)
+            time.sleep(1.0)  # the workers are told to stop while their requests wait
+            assert web.poll() is None
+            locker.commit()
+            answered = [answer.result(timeout=30).status_code for answer in in_flight]
+            refused = [answer.exception(timeout=30) for answer in queued]
+        assert answered == [202, 202]
+        assert all(isinstance(exc, requests.ConnectionError) for exc in refused)
+        assert web.wait(timeout=30) == 0
+    finally:
+        if web.poll() is None:
+            web.kill()
+            web.wait()
+    assert rows(gateway, Submission) == 2
+    assert rows(gateway, GatewayOutbox) == 2
+
+
+def ready(base: str) -> bool:
+    try:
+        return requests.get(f"{base}/readyz", timeout=1).status_code == 200
+    except requests.RequestException:  # not listening yet
+        return False
+
+
+def upcoming_events(events: Service, how_many: int, registrants: int) -> None:
+    """Published events starting in 30 minutes (both reminders due), each with confirmed
+    registrants."""
+    now = datetime.now(UTC)
+    starts_at = now + timedelta(minutes=30)
+    with events.sessions.begin() as session:
+        for _ in range(how_many):
+            event = Event(
+                id=uuid.uuid4(),
+                title="Welcome webinar",
+                description="",
+                kind="webinar",
+                topic=None,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(hours=1),
+                timezone="Europe/London",
+                capacity=registrants,
+                online_url="https://meet.example/x",
+                location=None,
+                registration_closes_at=None,
+                status="published",
+                sequence=0,
+                created_at=now,
+            )
+            session.add(event)
+            session.flush()
+            session.add_all(
+                Registration(
+                    id=uuid.uuid4(),
+                    event_id=event.id,
+                    name="Stopping Test",
+                    email=f"r{n}@example.org",
+                    volunteer_id=None,
+                    newcomer_id=None,
+                    status="confirmed",
+                    reason=None,
+                    existing_registration_id=None,
+                    queued_at=now,
+                    decided_at=now,
+                )
+                for n in range(registrants)
+            )
+
+
+def test_a_clock_stopped_mid_tick_loses_no_reminder_and_sends_none_twice(
+    make_service: Callable[..., Service],
+) -> None:
+    """SIGTERM while the events clock announces 2,400 reminders: it exits 0 quickly; the next
+    clock announces the rest at its first tick; every reminder is in the outbox once."""
+    events = make_service(events_bootstrap, "events")
+    upcoming_events(events, how_many=240, registrants=5)
+    env = {
+        **os.environ,
+        "EVENTS_DATABASE_URL": events.config.database_url,
+        "AMQP_URL": events.config.amqp_url,
+    }
+    first = subprocess.Popen(
+        [sys.executable, "-m", "events", "clock"], env=env, stderr=subprocess.DEVNULL
+    )
+    wait_until(lambda: rows(events, ReminderSent) > 0, timeout=30)
+    first.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    assert first.wait(timeout=25) == 0
+    stopped_in = time.monotonic() - started
+    assert 0 < rows(events, ReminderSent) < 2400, "stopped midway"
+    second = subprocess.Popen(
+        [sys.executable, "-m", "events", "clock"], env=env, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_until(lambda: rows(events, ReminderSent) == 2400, timeout=60)
+        time.sleep(0.5)  # anything announced twice would show up now
+    finally:
+        assert stop_processes([second]) == [0]
+    with events.sessions() as session:
+        bodies = session.scalars(
+            select(EventsOutbox.body).where(EventsOutbox.type == "event.reminder_due")
+        )
+        announced = Counter(
+            (json.loads(body)["registration_id"], json.loads(body)["reminder"]) for body in bodies
+        )
+    assert len(announced) == 2400
+    assert set(announced.values()) == {1}
+    assert stopped_in < 10
+
+
+class SlowSink(SaveToFolder):
+    """A real SMTP server taking a while over each message, like a busy relay."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(0.2)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def plan_welcomes(notifications: Service, how_many: int) -> None:
+    """Welcome emails planned the way the worker plans them: volunteer.registered handled."""
+    handle = notifications.handlers["volunteer.registered"]
+    with notifications.sessions.begin() as session:
+        for n in range(how_many):
+            message = registered(email=f"v{n}@example.org")
+            handle(message, Context(session, str(uuid.uuid4()), "c", notifications.outbox_model))
+
+
+def test_a_mailer_stopped_finishes_the_email_in_hand_and_none_is_lost_or_doubled(
+    make_service: Callable[..., Service], tmp_path: Path
+) -> None:
+    """SIGTERM while the mailer works through 60 emails on a slow SMTP server: it finishes
+    the email in hand and exits 0 well before its batch would end; the next mailer sends the
+    rest; each email reaches the server exactly once."""
+    controller = Controller(SlowSink(tmp_path / "mail"), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    notifications = make_service(
+        notifications_bootstrap,
+        "notifications",
+        NotificationsConfig,
+        smtp_host="127.0.0.1",
+        smtp_port=controller.port,
+    )
+    plan_welcomes(notifications, 60)
+    env = {
+        **os.environ,
+        "NOTIFICATIONS_DATABASE_URL": notifications.config.database_url,
+        "AMQP_URL": notifications.config.amqp_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(controller.port),
+        "MAIL_POLL_SECONDS": "0.05",
+    }
+    mails = tmp_path / "mail"
+    try:
+        first = subprocess.Popen(
+            [sys.executable, "-m", "notifications", "mailer"], env=env, stderr=subprocess.DEVNULL
+        )
+        wait_until(lambda: list(mails.glob("*.eml")), timeout=30)
+        first.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        assert first.wait(timeout=25) == 0
+        assert time.monotonic() - started < 2.0  # a batch of 20 takes 4 s on this server
+        sent_by_first = rows(notifications, Delivery, Delivery.status == "sent")
+        assert 0 < sent_by_first < 20
+        assert len(list(mails.glob("*.eml"))) == sent_by_first
+        second = subprocess.Popen(
+            [sys.executable, "-m", "notifications", "mailer"], env=env, stderr=subprocess.DEVNULL
+        )
+        try:
+            wait_until(
+                lambda: rows(notifications, Delivery, Delivery.status == "sent") == 60,
+                timeout=60,
+            )
+        finally:
+            assert stop_processes([second]) == [0]
+    finally:
+        controller.stop()
+    ids = Counter(
+        email.message_from_bytes(path.read_bytes())["Message-ID"] for path in mails.glob("*.eml")
+    )
+    assert len(ids) == 60
+    assert set(ids.values()) == {1}
+    assert rows(notifications, Delivery, Delivery.attempts != 1) == 0

@@ -36,8 +36,9 @@ class Clock:
     def __init__(self, sessions: SessionFactory) -> None:
         self.sessions = sessions
 
-    def tick(self, now: datetime) -> int:
-        """Announce every reminder due by `now` and not yet announced; returns how many."""
+    def tick(self, now: datetime, stopping: threading.Event | None = None) -> int:
+        """Announce every reminder due by `now` and not yet announced; returns how many.
+        Once `stopping` is set, ends after the event in hand: the next tick does the rest."""
         with self.sessions() as session:
             soon = list(
                 session.scalars(
@@ -48,7 +49,11 @@ class Clock:
                     )
                 )
             )
-        return sum(self._remind(event_id, now) for event_id in soon)
+        return sum(
+            self._remind(event_id, now)
+            for event_id in soon
+            if stopping is None or not stopping.is_set()
+        )
 
     def _remind(self, event_id: uuid.UUID, now: datetime) -> int:
         correlation_id = str(uuid.uuid4())
@@ -106,7 +111,7 @@ class Clock:
         log.info("events clock started")
         while not stopping.is_set():
             try:
-                sent = self.tick(datetime.now(UTC))
+                sent = self.tick(datetime.now(UTC), stopping)
                 if sent:
                     log.info("announced %d reminders", sent)
             except SQLAlchemyError as exc:

@@ -38,8 +38,9 @@ class Mailer:
         self.config = config
         self.transport = SmtpTransport(config)
 
-    def send_due(self) -> int:
-        """Send one batch of due deliveries; returns how many were tried."""
+    def send_due(self, stopping: threading.Event | None = None) -> int:
+        """Send one batch of due deliveries; returns how many were tried. Once `stopping` is
+        set, ends after the email in hand: the rest stay pending for the next mailer."""
         now = datetime.now(UTC)
         with self.sessions.begin() as session:
             due = session.scalars(
@@ -59,6 +60,8 @@ class Mailer:
                 return len(due)
             try:
                 for delivery in due:
+                    if stopping is not None and stopping.is_set():
+                        break
                     self._send(smtp, delivery)
             finally:
                 try:
@@ -134,7 +137,7 @@ class Mailer:
         log.info("mailer started")
         while not stopping.is_set():
             try:
-                tried = self.send_due()
+                tried = self.send_due(stopping)
             except SQLAlchemyError as exc:
                 log.warning("mailer cannot reach its database, retrying in 1 s: %s", describe(exc))
                 stopping.wait(1.0)
