@@ -19,6 +19,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "events": ("registration.requested",),
     "notifications": (
         "volunteer.registered",
+        "volunteer.readiness_changed",
         "newcomer.requested",
         "event.scheduled",
         "event.updated",

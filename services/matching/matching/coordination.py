@@ -45,9 +45,10 @@ def record_checks(
 ) -> Volunteer:
     """Apply a coordinator's (or training's) checks; the status follows from them."""
     volunteer = _volunteer_for_update(session, volunteer_id)
+    before = lifecycle.readiness(_checks(volunteer), volunteer.status)
     for check, value in changes.items():
         setattr(volunteer, check, value)
-    checks = {k: getattr(volunteer, k) for k in lifecycle.CHECK_VALUES}
+    checks = _checks(volunteer)
     previous = volunteer.status
     volunteer.status = lifecycle.volunteer_status(checks, previous)
     _announce(
@@ -57,7 +58,20 @@ def record_checks(
         ),
         correlation_id,
     )
+    after = lifecycle.readiness(checks, volunteer.status)
+    if after is not None and after != before:
+        # The volunteer hears what changed: ready to be matched, or what is still missing.
+        status, missing = after
+        _announce(
+            session,
+            c.VolunteerReadinessChanged(volunteer_id=volunteer.id, status=status, missing=missing),
+            correlation_id,
+        )
     return volunteer
+
+
+def _checks(volunteer: Volunteer) -> dict[str, str]:
+    return {k: getattr(volunteer, k) for k in lifecycle.CHECK_VALUES}
 
 
 def _open_matches(session: Session, statuses: tuple[str, ...]) -> Counter[uuid.UUID]:

@@ -13,3 +13,4 @@ def test_a_new_volunteer_is_announced_as_applied() -> None:
     assert announced.volunteer_id == signup.volunteer_id
     assert announced.status == "applied"
     assert (announced.name, announced.email) == ("Amina", "amina@example.org")
+    assert announced.locale == "en"  # carried from the sign-up, English unless chosen

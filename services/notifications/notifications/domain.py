@@ -8,7 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sanctuary.contracts import NewcomerRequested, RegistrationChanged, VolunteerRegistered
+from babel.dates import format_datetime, get_timezone_name
+from sanctuary.contracts import (
+    NewcomerRequested,
+    RegistrationChanged,
+    VolunteerReadinessChanged,
+    VolunteerRegistered,
+)
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 WELCOME = "volunteer_welcome"
@@ -32,8 +38,27 @@ def welcome(event: VolunteerRegistered) -> PlannedEmail:
         template=WELCOME,
         dedupe_key=f"{WELCOME}:{event.volunteer_id}",
         to_address=event.email,
-        locale=DEFAULT_LOCALE,
+        locale=event.locale,
         context={"name": event.name},
+    )
+
+
+READINESS = "volunteer_readiness"
+
+
+def readiness(fact: VolunteerReadinessChanged, name: str, to: str, locale: str) -> PlannedEmail:
+    """Tell a volunteer they are ready to be matched, or which checks are still missing."""
+    missing = ",".join(fact.missing)
+    return PlannedEmail(
+        template=READINESS,
+        dedupe_key=f"{READINESS}:{fact.volunteer_id}:{fact.status}:{missing}",
+        to_address=to,
+        locale=locale,
+        context={
+            "name": name,
+            "ready": fact.status == "ready",
+            "missing": list(fact.missing),
+        },
     )
 
 
@@ -46,8 +71,11 @@ def request_received(event: NewcomerRequested) -> PlannedEmail:
         template="newcomer_request_received",
         dedupe_key=f"newcomer_request_received:{event.newcomer_id}",
         to_address=to,
-        locale=DEFAULT_LOCALE,
-        context={"name": event.name, "referred": referred},
+        locale=event.locale,
+        context={
+            "name": event.name,
+            "referred": referred,
+        },
     )
 
 
@@ -78,10 +106,23 @@ REGISTRATION_EMAILS = {
 }
 
 
-def local_time(starts_at: datetime, zone: str) -> str:
-    """ "Saturday 5 December 2026, 10:30 GMT": the start as people there read it."""
+# How a time reads in each language (Babel patterns): the day, the date, the time of day in
+# the event's own timezone, and the zone's name as that language says it.
+_WHEN = {
+    "en": ("en_GB", "EEEE d MMMM y, HH:mm", "short"),
+    "ar": ("ar", "EEEE d MMMM y، HH:mm", "long"),
+    "uk": ("uk", "EEEE, d MMMM y, HH:mm", "long"),
+}
+
+
+def local_time(starts_at: datetime, zone: str, locale: str = DEFAULT_LOCALE) -> str:
+    """ "Saturday 5 December 2026, 10:30 GMT": the start as people there read it, in their
+    language ("субота, 5 грудня 2026, 10:30 (за Гринвічем)")."""
+    babel_locale, pattern, zone_width = _WHEN.get(locale, _WHEN[DEFAULT_LOCALE])
     local = starts_at.astimezone(ZoneInfo(zone))
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+    text = format_datetime(local, pattern, locale=babel_locale)
+    zone_name = get_timezone_name(local, zone_width, locale=babel_locale)
+    return f"{text} {zone_name}" if zone_width == "short" else f"{text} ({zone_name})"
 
 
 def registration_email(
@@ -90,6 +131,7 @@ def registration_email(
     event: dict[str, Any],
     now: datetime,
     position: int | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> PlannedEmail:
     """The email a registration fact calls for, with the event as the emails show it."""
     template, method = REGISTRATION_EMAILS[message_type]
@@ -102,6 +144,7 @@ def registration_email(
         event,
         now,
         position=position,
+        locale=locale,
     )
 
 
@@ -116,13 +159,14 @@ def event_email(
     *,
     position: int | None = None,
     key: str = "",
+    locale: str = DEFAULT_LOCALE,
 ) -> PlannedEmail:
     """One registrant's email about an event; `key` tells apart several of one kind."""
     starts_at = datetime.fromisoformat(event["starts_at"])
     context = {
         "name": name,
         "title": event["title"],
-        "when": local_time(starts_at, event["timezone"]),
+        "when": local_time(starts_at, event["timezone"], locale),
         "online": event["online_url"] is not None,
         "where": event["online_url"] or event["location"],
         "registration_id": str(registration_id),
@@ -135,7 +179,7 @@ def event_email(
         template=template,
         dedupe_key=f"{template}:{registration_id}:{event['sequence']}:{key}",
         to_address=to,
-        locale=DEFAULT_LOCALE,
+        locale=locale,
         context=context,
     )
 
@@ -154,6 +198,7 @@ class Contact:
     name: str
     address: str
     referred: bool  # writing to the support worker who referred them
+    locale: str = DEFAULT_LOCALE
 
 
 def match_email(
@@ -170,7 +215,7 @@ def match_email(
         template=template,
         dedupe_key=f"{template}:{match_id}:{to.id}:{key}",
         to_address=to.address,
-        locale=DEFAULT_LOCALE,
+        locale=to.locale,
         context={
             "name": first_name(to.name),
             "referred": to.referred,

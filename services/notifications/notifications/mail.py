@@ -1,41 +1,102 @@
-"""Rendering an email from its templates, and handing it to an SMTP server."""
+"""Rendering an email from its templates, in the reader's language, and handing it to an
+SMTP server.
+
+Templates are Jinja2 with the i18n extension; the catalogues are gettext `.po` files under
+`translations/`, compiled in memory when first used (no `.mo` to build or to forget). A
+locale we have no catalogue for, or a sentence not yet translated, comes out in English.
+"""
 
 from __future__ import annotations
 
+import functools
 import smtplib
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
+from gettext import NullTranslations
+from io import BytesIO
+from pathlib import Path
 from typing import Any
 
+import css_inline
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from notifications import invites
 from notifications.config import NotificationsConfig
 
-_templates = Environment(
-    loader=PackageLoader("notifications", "templates"),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,  # a missing value is an error, never a blank in someone's email
-    keep_trailing_newline=True,
-)
+TRANSLATIONS = Path(__file__).parent / "translations"
+LOCALES = ("en", "ar", "uk")
+DEFAULT_LOCALE = "en"
+RIGHT_TO_LEFT = frozenset({"ar"})
+# The layout's <style> goes into style attributes: many mail clients drop <style> blocks.
+_inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+def catalogue(locale: str) -> NullTranslations:
+    """The translations of `locale` from its .po file; none (English) if it has no file."""
+    po = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    if not po.is_file():
+        return NullTranslations()
+    with po.open("rb") as source:
+        parsed = read_po(source, locale=locale)
+    compiled = BytesIO()
+    write_mo(compiled, parsed)  # fuzzy entries are left out: English until reviewed
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+@functools.cache
+def templates(locale: str) -> Environment:
+    """The template environment of one language; an unknown language gets English's."""
+    if locale not in LOCALES:
+        return templates(DEFAULT_LOCALE)
+    environment = Environment(
+        loader=PackageLoader("notifications", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,  # a missing value is an error, never a blank in an email
+        keep_trailing_newline=True,
+        trim_blocks=True,  # a line holding only {% if %} or {% endif %} leaves no blank line
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(catalogue(locale), newstyle=True)  # type: ignore[attr-defined]
+    environment.globals.update(lang=locale, dir="rtl" if locale in RIGHT_TO_LEFT else "ltr")
+    return environment
+
+
+def one_line(value: str) -> str:
+    """A header value on one line: a CR or LF in a name or title can never start a header."""
+    return " ".join(value.split())
 
 
 def render(
-    template: str, context: dict[str, Any], *, to: str, sender: str, message_id: str
+    template: str,
+    context: dict[str, Any],
+    *,
+    to: str,
+    sender: str,
+    message_id: str,
+    locale: str | None = None,
 ) -> EmailMessage:
-    """A multipart email (plain text and HTML) from `template`'s three files, with a calendar
-    invite attached when the context asks for one."""
+    """A multipart email (plain text and HTML) from `template`'s three files, in `locale`
+    (else the context's, else English), with a calendar invite when the context asks."""
+    env = templates(locale or context.get("locale") or DEFAULT_LOCALE)
     message = EmailMessage()
-    message["Subject"] = _templates.get_template(f"{template}.subject.txt").render(context).strip()
+    subject = one_line(env.get_template(f"{template}.subject.txt").render(context))
+    context = {**context, "subject": subject}
+    message["Subject"] = subject
     message["From"] = sender
-    message["To"] = to
+    # The address alone: no name in a header, so no name can ever add one (or leak there).
+    message["To"] = Address(addr_spec=to)
     # Stable per delivery: if a crash makes us send it again, mail clients see one message.
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<{message_id}@{domain}>"
-    message.set_content(_templates.get_template(f"{template}.txt").render(context))
-    message.add_alternative(
-        _templates.get_template(f"{template}.html").render(context), subtype="html"
-    )
+    message.set_content(env.get_template(f"{template}.txt").render(context))
+    html = _inliner.inline(env.get_template(f"{template}.html").render(context))
+    message.add_alternative(html, subtype="html")
     method = context.get("calendar_method")
     if method:
         ics = invites.invite(context["event"], method=method, organiser=parseaddr(sender)[1])

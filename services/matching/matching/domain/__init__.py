@@ -19,4 +19,5 @@ def registration(signup: VolunteerSignedUp) -> VolunteerRegistered:
         name=signup.name,
         email=signup.email,
         status=INITIAL_STATUS,
+        locale=signup.locale,
     )

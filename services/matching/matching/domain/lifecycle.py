@@ -32,6 +32,24 @@ class OverCapacity(Exception):
     """Approving would give the volunteer more matches than they offered."""
 
 
+# What each check must show before a volunteer can be matched (DBS is asked for by some
+# newcomers only, so it is not one of them).
+READY_WHEN = {"references": "verified", "screening": "passed", "training": "completed"}
+
+
+def missing_checks(checks: dict[str, str]) -> tuple[str, ...]:
+    """The checks a volunteer has still to clear, in a fixed order."""
+    return tuple(check for check, cleared in READY_WHEN.items() if checks[check] != cleared)
+
+
+def readiness(checks: dict[str, str], status: str) -> tuple[str, tuple[str, ...]] | None:
+    """What the volunteer is told about their readiness: (status, missing checks), or None
+    once inactive (a coordinator speaks to them, no automatic email)."""
+    if status == "inactive":
+        return None
+    return status, missing_checks(checks)
+
+
 def volunteer_status(checks: dict[str, str], current: str) -> str:
     """ready only with references verified, screening passed and training completed;
     inactive after a failed screening (or once inactive); applied otherwise."""

@@ -13,6 +13,7 @@ from sanctuary.contracts import (
     EventScheduled,
     EventUpdated,
     NewcomerRequested,
+    VolunteerReadinessChanged,
     VolunteerRegistered,
 )
 
@@ -29,6 +30,7 @@ from notifications.handlers.people import (
     MATCH_EMAILS,
     on_match_changed,
     on_newcomer_requested,
+    on_readiness_changed,
     on_volunteer_registered,
 )
 from notifications.handlers.planning import plan
@@ -43,6 +45,7 @@ def handlers_for(config: NotificationsConfig) -> dict[str, Handler]:
 
 HANDLERS: dict[str, Handler] = {
     VolunteerRegistered.TYPE: on_volunteer_registered,
+    VolunteerReadinessChanged.TYPE: on_readiness_changed,
     NewcomerRequested.TYPE: on_newcomer_requested,
     EventScheduled.TYPE: on_event_scheduled,
     EventUpdated.TYPE: on_event_updated,

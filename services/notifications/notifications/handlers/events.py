@@ -58,20 +58,28 @@ def _event(copy: EventCopy) -> dict[str, Any]:
     }
 
 
-def _remember(ctx: Context, fact: RegistrationChanged, status: str) -> None:
+def _remember(ctx: Context, fact: RegistrationChanged, status: str) -> Registrant:
+    """Keep the registrant's status, and their language from the first fact that says it."""
     registrant = ctx.session.get(Registrant, fact.registration_id)
     if registrant is None:
-        ctx.session.add(
-            Registrant(
-                registration_id=fact.registration_id,
-                event_id=fact.event_id,
-                name=fact.name,
-                email=fact.email,
-                status=status,
-            )
+        registrant = Registrant(
+            registration_id=fact.registration_id,
+            event_id=fact.event_id,
+            name=fact.name,
+            email=fact.email,
+            status=status,
+            locale=fact.locale or domain.DEFAULT_LOCALE,
         )
+        ctx.session.add(registrant)
     else:
         registrant.status = status
+        registrant.locale = fact.locale or registrant.locale
+    return registrant
+
+
+def _locale(ctx: Context, registration_id: uuid.UUID) -> str:
+    registrant = ctx.session.get(Registrant, registration_id)
+    return registrant.locale if registrant is not None else domain.DEFAULT_LOCALE
 
 
 def _registrants(ctx: Context, event_id: uuid.UUID, statuses: tuple[str, ...]) -> list[Registrant]:
@@ -96,7 +104,14 @@ def on_event_updated(event: EventUpdated, ctx: Context) -> None:
         plan(
             ctx,
             domain.event_email(
-                "event_updated", "REQUEST", r.registration_id, r.name, r.email, _event(copy), now
+                "event_updated",
+                "REQUEST",
+                r.registration_id,
+                r.name,
+                r.email,
+                _event(copy),
+                now,
+                locale=r.locale,
             ),
         )
 
@@ -113,7 +128,14 @@ def on_event_cancelled(event: EventCancelled, ctx: Context) -> None:
         plan(
             ctx,
             domain.event_email(
-                "event_cancelled", method, r.registration_id, r.name, r.email, _event(copy), now
+                "event_cancelled",
+                method,
+                r.registration_id,
+                r.name,
+                r.email,
+                _event(copy),
+                now,
+                locale=r.locale,
             ),
         )
         r.status = "cancelled"
@@ -136,6 +158,7 @@ def on_reminder_due(reminder: EventReminderDue, ctx: Context) -> None:
             details,
             datetime.now(UTC),
             key=f"{reminder.reminder}:{details['starts_at']}",
+            locale=reminder.locale or _locale(ctx, reminder.registration_id),
         ),
     )
 
@@ -151,7 +174,7 @@ def on_registration_changed(message_type: str) -> Handler:
         copy = ctx.session.get(EventCopy, fact.event_id)
         if copy is None:
             raise EventNotYetKnown(str(fact.event_id))  # transient: the delay queues defer it
-        _remember(ctx, fact, domain.REGISTRANT_STATUS[message_type])
+        registrant = _remember(ctx, fact, domain.REGISTRANT_STATUS[message_type])
         plan(
             ctx,
             domain.registration_email(
@@ -160,6 +183,7 @@ def on_registration_changed(message_type: str) -> Handler:
                 _event(copy),
                 datetime.now(UTC),
                 position=getattr(fact, "position", None),
+                locale=registrant.locale,
             ),
         )
 

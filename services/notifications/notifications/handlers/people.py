@@ -8,6 +8,7 @@ from sanctuary.consumer import Context, Handler
 from sanctuary.contracts import (
     MatchChanged,
     NewcomerRequested,
+    VolunteerReadinessChanged,
     VolunteerRegistered,
 )
 
@@ -18,14 +19,28 @@ from notifications.models import Person
 
 def on_volunteer_registered(event: VolunteerRegistered, ctx: Context) -> None:
     """Welcome a newly registered volunteer (and keep where to write about their match)."""
-    _keep_person(ctx, event.volunteer_id, "volunteer", event.name, event.email)
+    _keep_person(ctx, event.volunteer_id, "volunteer", event.name, event.email, None, event.locale)
     plan(ctx, domain.welcome(event))
 
 
 def on_newcomer_requested(event: NewcomerRequested, ctx: Context) -> None:
     """Confirm to the newcomer, or to their referrer, that the request has arrived."""
-    _keep_person(ctx, event.newcomer_id, "newcomer", event.name, event.email, event.referrer_email)
+    _keep_person(
+        ctx,
+        event.newcomer_id,
+        "newcomer",
+        event.name,
+        event.email,
+        event.referrer_email,
+        event.locale,
+    )
     plan(ctx, domain.request_received(event))
+
+
+def on_readiness_changed(fact: VolunteerReadinessChanged, ctx: Context) -> None:
+    """Tell a volunteer they are ready to be matched, or what is still missing."""
+    volunteer = _contact(ctx, fact.volunteer_id)
+    plan(ctx, domain.readiness(fact, volunteer.name, volunteer.address, volunteer.locale))
 
 
 def _keep_person(
@@ -34,11 +49,19 @@ def _keep_person(
     kind: str,
     name: str,
     email: str | None,
-    referrer_email: str | None = None,
+    referrer_email: str | None,
+    locale: str,
 ) -> None:
     if ctx.session.get(Person, person_id) is None:
         ctx.session.add(
-            Person(id=person_id, kind=kind, name=name, email=email, referrer_email=referrer_email)
+            Person(
+                id=person_id,
+                kind=kind,
+                name=name,
+                email=email,
+                referrer_email=referrer_email,
+                locale=locale,
+            )
         )
 
 
@@ -58,6 +81,7 @@ def _contact(ctx: Context, person_id: uuid.UUID) -> domain.Contact:
         name=person.name,
         address=address,
         referred=person.email is None,
+        locale=person.locale,
     )
 
 

@@ -27,7 +27,8 @@ def plan(ctx: Context, email: domain.PlannedEmail) -> None:
             template=email.template,
             to_address=email.to_address,
             locale=email.locale,
-            context=email.context,
+            # The language travels with the context too: rendering needs nothing else.
+            context={**email.context, "locale": email.locale},
             status=domain.PENDING,
             attempts=0,
             next_attempt_at=now,
