@@ -127,8 +127,9 @@ class Relay:
         log.info("relay started", extra={"app_id": self.app_id})
         while not self.stopping.is_set():
             try:
-                published = self.publish_batch()
+                # Lag first: it must keep being reported while the broker is away.
                 self._prune_now_and_then()
+                published = self.publish_batch()
             except envelope.BROKER_ERRORS as exc:
                 # The batch rolled back: its rows stay unsent and are published after reconnecting.
                 log.warning("relay cannot reach the broker, retrying in 1 s: %r", exc)
