@@ -107,13 +107,16 @@ def decide(session: Session, request: c.RegistrationRequested, publish: Publish)
     )
     session.add(registration)
     session.flush()
+    # The answer carries the person's language; notifications keeps it for later emails.
+    locale = request.locale
     if decision.status == "confirmed":
-        publish(_fact(c.RegistrationConfirmed, registration))
+        publish(_fact(c.RegistrationConfirmed, registration, locale=locale))
     elif decision.status == "waitlisted":
         publish(
             _fact(
                 c.RegistrationWaitlisted,
                 registration,
+                locale=locale,
                 position=waitlist_position(session, registration),
             )
         )
@@ -122,6 +125,7 @@ def decide(session: Session, request: c.RegistrationRequested, publish: Publish)
             _fact(
                 c.RegistrationRejected,
                 registration,
+                locale=locale,
                 reason=decision.reason,
                 existing_registration_id=decision.existing_registration_id,
             )

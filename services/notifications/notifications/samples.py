@@ -1,0 +1,171 @@
+"""Every email the service sends, planned from sample facts by the real rules in `domain`:
+for the sample renderings in docs/emails.md (scripts/email-samples) and for the tests that
+render and send each one in each language. Sample people only; nobody real.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sanctuary.contracts import (
+    NewcomerRequested,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationWaitlisted,
+    VolunteerReadinessChanged,
+    VolunteerRegistered,
+)
+
+from notifications import domain
+
+NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+STARTS = datetime(2026, 12, 5, 10, 30, tzinfo=UTC)
+VOLUNTEER = uuid.UUID("00000000-0000-4000-8000-00000000000a")
+NEWCOMER = uuid.UUID("00000000-0000-4000-8000-00000000000b")
+MATCH = uuid.UUID("00000000-0000-4000-8000-00000000000c")
+REGISTRATION = uuid.UUID("00000000-0000-4000-8000-00000000000d")
+COORDINATOR = "leeds@sanctuary.example"
+EVENT = {
+    "event_id": "00000000-0000-4000-8000-00000000000e",
+    "title": "Safeguarding for befrienders",
+    "starts_at": STARTS.isoformat(),
+    "ends_at": (STARTS + timedelta(hours=2)).isoformat(),
+    "timezone": "Europe/London",
+    "online_url": "https://meet.example/safeguarding",
+    "location": None,
+    "sequence": 0,
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One email as a message would plan it, by the name the docs and tests use."""
+
+    name: str
+    email: domain.PlannedEmail
+
+    def context(self, cancel_url: str = "https://sanctuary.example/cancel") -> dict[str, Any]:
+        """The render context, with the link the mailer adds when sending."""
+        context = {**self.email.context, "locale": self.email.locale}
+        if "registration_id" in context:
+            context["cancel_url"] = f"{cancel_url}?registration={context['registration_id']}"
+        return context
+
+
+def _people(locale: str) -> tuple[domain.Contact, domain.Contact, domain.Contact]:
+    return (
+        domain.Contact(VOLUNTEER, "volunteer", "Amina Khalid", "amina@example.org", False, locale),
+        domain.Contact(NEWCOMER, "newcomer", "Yonas Tesfaye", "yonas@example.org", False, locale),
+        domain.Contact(uuid.UUID(int=0), "coordinator", "Coordinator", COORDINATOR, False),
+    )
+
+
+def samples(locale: str = domain.DEFAULT_LOCALE) -> list[Sample]:
+    """Every email, with the reader's language `locale` (coordinators read English)."""
+    volunteer, newcomer, coordinator = _people(locale)
+    person = {"registration_id": REGISTRATION, "event_id": uuid.UUID(EVENT["event_id"])}
+    who = {**person, "name": "Olena Kovalenko", "email": "olena@example.org", "locale": locale}
+    moved = {**EVENT, "sequence": 1, "starts_at": (STARTS + timedelta(days=1)).isoformat()}
+    moved["ends_at"] = (STARTS + timedelta(days=1, hours=2)).isoformat()
+
+    def event(template: str, method: str | None, **extra: Any) -> domain.PlannedEmail:
+        name, to = str(who["name"]), str(who["email"])
+        return domain.event_email(
+            template, method, REGISTRATION, name, to, moved, NOW, locale=locale, **extra
+        )
+
+    def registration(message_type: str, fact: Any, **extra: Any) -> domain.PlannedEmail:
+        return domain.registration_email(message_type, fact, EVENT, NOW, locale=locale, **extra)
+
+    def match(
+        template: str, to: domain.Contact, other: domain.Contact | None, key: str = ""
+    ) -> Any:
+        return domain.match_email(template, MATCH, to, other, COORDINATOR, key)
+
+    return [
+        Sample(
+            "volunteer_welcome",
+            domain.welcome(
+                VolunteerRegistered(
+                    VOLUNTEER, "Amina Khalid", "amina@example.org", "applied", locale
+                )
+            ),
+        ),
+        Sample(
+            "volunteer_readiness (missing)",
+            domain.readiness(
+                VolunteerReadinessChanged(VOLUNTEER, "applied", ("references", "training")),
+                "Amina Khalid",
+                "amina@example.org",
+                locale,
+            ),
+        ),
+        Sample(
+            "volunteer_readiness (ready)",
+            domain.readiness(
+                VolunteerReadinessChanged(VOLUNTEER, "ready", ()),
+                "Amina Khalid",
+                "amina@example.org",
+                locale,
+            ),
+        ),
+        Sample("newcomer_request_received", domain.request_received(_request(locale, False))),
+        Sample(
+            "newcomer_request_received (referred)",
+            domain.request_received(_request(locale, True)),
+        ),
+        Sample("match_proposed (coordinator)", match("match_proposed", coordinator, None)),
+        Sample("match_introduction (volunteer)", match("match_introduction", volunteer, newcomer)),
+        Sample("match_introduction (newcomer)", match("match_introduction", newcomer, volunteer)),
+        Sample("match_checkin", match("match_checkin", volunteer, newcomer, "two_weeks")),
+        Sample(
+            "match_checkin (coordinator)", match("match_checkin", coordinator, None, "three_months")
+        ),
+        Sample("match_ended", match("match_ended", newcomer, volunteer)),
+        Sample(
+            "registration_confirmed",
+            registration("registration.confirmed", RegistrationConfirmed(**who)),
+        ),
+        Sample(
+            "registration_waitlisted",
+            registration(
+                "registration.waitlisted", RegistrationWaitlisted(**who, position=3), position=3
+            ),
+        ),
+        Sample(
+            "registration_promoted",
+            registration("registration.promoted", RegistrationPromoted(**who)),
+        ),
+        Sample(
+            "registration_cancelled",
+            registration("registration.cancelled", RegistrationCancelled(**who)),
+        ),
+        Sample("event_updated", event("event_updated", "REQUEST")),
+        Sample("event_cancelled", event("event_cancelled", "CANCEL")),
+        Sample("event_reminder (day)", event("event_reminder", None, key="day")),
+        Sample("event_reminder (hour)", event("event_reminder", None, key="hour")),
+    ]
+
+
+def _request(locale: str, referred: bool) -> NewcomerRequested:
+    return NewcomerRequested(
+        newcomer_id=NEWCOMER,
+        name="Yonas Tesfaye",
+        email=None if referred else "yonas@example.org",
+        referrer_email="worker@charity.example" if referred else None,
+        postcode="LS6 2BB",
+        languages=("ti", "en"),
+        wants_english_practice=True,
+        needs=(),
+        interests=(),
+        availability=(("sat", "morning"),),
+        gender=None,
+        same_gender_only=False,
+        needs_dbs=False,
+        consented_at=NOW,
+        locale=locale,
+    )

@@ -1,0 +1,199 @@
+"""Every email in English, Arabic and Ukrainian: catalogues complete, English when in doubt,
+names escaped, headers never injected, CSS inlined, right to left for Arabic.
+
+Rendered by the real templates from samples planned by the real rules (notifications.samples),
+and parsed back from bytes with the standard library's email parser.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import re
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from notifications import domain, mail
+from notifications.samples import samples
+
+LOCALES = ("en", "ar", "uk")
+SAMPLES = [s.name for s in samples()]
+SENDER = "Sanctuary network <hello@sanctuary.example>"
+TEMPLATES = Path(mail.__file__).parent / "templates"
+PLACEHOLDER = re.compile(r"%\(\w+\)s")
+
+
+def sample(name: str, locale: str) -> tuple[dict[str, object], domain.PlannedEmail]:
+    [found] = [s for s in samples(locale) if s.name == name]
+    return found.context(), found.email
+
+
+def rendered(name: str, locale: str, /, **changes: object) -> EmailMessage:
+    """The email as bytes on the wire, parsed back."""
+    context, planned = sample(name, locale)
+    message = mail.render(
+        planned.template,
+        {**context, **changes},
+        to=planned.to_address,
+        sender=SENDER,
+        message_id="d-1",
+    )
+    parsed = email.parser.BytesParser(policy=email.policy.default).parsebytes(bytes(message))
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    text, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    return str(text.get_content()), str(html.get_content())
+
+
+def template_messages() -> set[str]:
+    """Every sentence the templates ask gettext for, as `pybabel extract` finds them."""
+    options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}
+    found = extract_from_dir(
+        str(TEMPLATES),
+        method_map=[("**.html", "jinja2"), ("**.txt", "jinja2")],
+        options_map={"**.html": options, "**.txt": options},
+    )
+    return {message for _file, _line, message, _comments, _context in found}
+
+
+@pytest.mark.parametrize("locale", ["ar", "uk"])
+def test_every_sentence_is_translated_with_the_same_placeholders(locale: str) -> None:
+    """Nothing in the templates is missing from the catalogue, empty, fuzzy or left over, and
+    each translation keeps exactly the original's %(name)s placeholders."""
+    po = mail.TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as source:
+        catalogue = {m.id: m for m in read_po(source, locale=locale) if m.id}
+    assert set(catalogue) == template_messages()
+    for msgid, message in catalogue.items():
+        assert message.string, f"{locale}: no translation of {msgid!r}"
+        assert not message.fuzzy, f"{locale}: fuzzy {msgid!r}"
+        assert sorted(PLACEHOLDER.findall(str(message.string))) == sorted(
+            PLACEHOLDER.findall(str(msgid))
+        ), msgid
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", SAMPLES)
+def test_every_email_renders_in_every_language(name: str, locale: str) -> None:
+    """Subject, text and HTML in the reader's language (coordinators read English); Arabic
+    right to left; every placeholder filled; the CSS inlined."""
+    message = rendered(name, locale)
+    text, html = parts(message)
+    _, planned = sample(name, locale)
+    reader = locale if "coordinator" not in name else "en"
+    thanks = mail.catalogue(reader).gettext("With warm thanks,")
+    assert thanks in text
+    assert thanks in html
+    if reader != "en":
+        assert "With warm thanks" not in text
+        assert message["Subject"] != str(rendered(name, "en")["Subject"])
+    assert f'<html lang="{reader}" dir="{"rtl" if reader == "ar" else "ltr"}">' in html
+    assert "%(" not in text + html + str(message["Subject"])
+    assert "<style" not in html
+    assert 'style="' in html
+    if "when" in planned.context:
+        assert planned.context["when"] in text
+
+
+def test_an_unknown_language_falls_back_to_english_not_to_an_error() -> None:
+    english = parts(rendered("registration_confirmed", "en"))
+    assert parts(rendered("registration_confirmed", "en", locale="fr")) == english
+    assert parts(rendered("registration_confirmed", "en", locale=None)) == english
+    assert isinstance(mail.catalogue("fr"), type(mail.catalogue("en")))
+
+
+def test_a_sentence_missing_from_a_catalogue_comes_out_in_english(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catalogue that lacks a sentence (a new template, not yet translated) still renders:
+    that sentence in English, the others translated."""
+    folder = tmp_path / "uk" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text(
+        'msgid ""\nmsgstr "Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        'msgid "Your place is confirmed."\nmsgstr "Ваше місце підтверджено."\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(mail, "TRANSLATIONS", tmp_path)
+    mail.templates.cache_clear()
+    try:
+        text, _ = parts(rendered("registration_confirmed", "uk"))
+    finally:
+        mail.templates.cache_clear()
+    assert "Ваше місце підтверджено." in text
+    assert "The calendar invite is attached." in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", SAMPLES)
+def test_a_name_is_text_never_markup(name: str, locale: str) -> None:
+    """<script> in a name or title reaches the HTML escaped, in every email that shows it."""
+    attack = "<script>alert(1)</script>"
+    message = rendered(name, locale, name=attack, other=attack, title=attack)
+    _, html = parts(message)
+    assert "<script" not in html
+    context, _ = sample(name, locale)
+    if {"name", "other", "title"} & set(context) and "coordinator" not in name:
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", SAMPLES)
+def test_a_line_break_in_a_name_can_never_add_a_header(name: str, locale: str) -> None:
+    """'Ali\\r\\nBcc: x@example.org' as a name (or the other person's, or a title): the
+    parsed message has its own headers only, one recipient, and a one-line subject."""
+    attack = "Ali\r\nBcc: x@example.org\r\n\r\nforged body"
+    message = rendered(name, locale, name=attack, other=attack, title=attack)
+    assert message["Bcc"] is None
+    assert set(message.keys()) <= {
+        "Subject",
+        "From",
+        "To",
+        "Message-ID",
+        "MIME-Version",
+        "Content-Type",
+    }
+    _, planned = sample(name, locale)
+    assert message.get_all("To") == [planned.to_address]
+    assert "\n" not in str(message["Subject"])
+    assert "\r" not in str(message["Subject"])
+
+
+def test_times_read_in_the_readers_language_in_the_events_zone() -> None:
+    winter = datetime(2026, 12, 5, 10, 30, tzinfo=UTC)
+    summer = datetime(2026, 6, 5, 10, 30, tzinfo=UTC)
+    assert domain.local_time(winter, "Europe/London", "ar") == (
+        "السبت 5 ديسمبر 2026، 10:30 (توقيت غرينتش)"
+    )
+    assert domain.local_time(summer, "Europe/London", "uk") == (
+        "пʼятниця, 5 червня 2026, 11:30 (за літнім часом у Великій Британії)"  # noqa: RUF001
+    )
+    assert domain.local_time(summer, "Europe/London", "fr") == "Friday 5 June 2026, 11:30 BST"
+
+
+def test_readiness_says_what_is_missing_in_the_readers_words() -> None:
+    text, _ = parts(rendered("volunteer_readiness (missing)", "uk"))
+    assert "- дві рекомендації (не від членів родини)" in text
+    assert "- наше навчання із захисту людей, онлайн або наживо" in text  # noqa: RUF001
+    assert "коротка розмова" not in text  # screening passed: not listed
+    ready, _ = parts(rendered("volunteer_readiness (ready)", "en"))
+    assert "every check is done" in ready
+
+
+def test_the_stop_link_shows_only_when_there_is_one() -> None:
+    """Part of the unsubscribe flow: the layout shows the link the sender puts in the context."""
+    without = parts(rendered("event_reminder (day)", "ar"))
+    url = "https://sanctuary.example/unsubscribe/abc"
+    text, html = parts(rendered("event_reminder (day)", "ar", unsubscribe_url=url))
+    assert url not in "".join(without)
+    assert f"إيقاف هذه الرسائل: {url}" in text
+    assert f'href="{url}"' in html
