@@ -12,10 +12,10 @@ from sanctuary.web import current_service
 from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
 
 from gateway import domain, intake, routing
+from gateway.openapi import documented
 from gateway.schemas import (
     AcceptedSchema,
     NewcomerRequestSchema,
-    ProblemSchema,
     StatusSchema,
     VolunteerSignUpSchema,
 )
@@ -28,7 +28,7 @@ IDEMPOTENCY_KEY = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "schema": {"type": "string", "maxLength": intake.KEY_MAX},
+    "schema": {"type": "string", "minLength": 1, "maxLength": intake.KEY_MAX},
     "description": "Repeat a POST with the same key to get the first answer; it is recorded once.",
 }
 
@@ -74,8 +74,7 @@ def status_of(kind: str, submission_id: uuid.UUID, owner: str) -> dict[str, Any]
 class Volunteers(MethodView):
     @blp.arguments(VolunteerSignUpSchema)
     @blp.response(202, AcceptedSchema, headers={"Location": {"schema": {"type": "string"}}})
-    @blp.alt_response(413, schema=ProblemSchema, description="Body over 64 KiB")
-    @blp.alt_response(415, schema=ProblemSchema, description="Body not sent as JSON")
+    @documented(blp, 400, 413, 415, 429)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, form: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
         """Sign up to befriend: accepted at once, then taken in by the matching service."""
@@ -85,8 +84,7 @@ class Volunteers(MethodView):
 @blp.route("/volunteers/<uuid:volunteer_id>")
 class VolunteerStatus(MethodView):
     @blp.response(200, StatusSchema)
-    @blp.alt_response(404, schema=ProblemSchema, description="No sign-up with this id")
-    @blp.alt_response(503, schema=ProblemSchema, description="The matching service is down")
+    @documented(blp, 404, 503)
     def get(self, volunteer_id: uuid.UUID) -> dict[str, Any]:
         """Where a sign-up stands: `received`, then applied, ready or inactive."""
         return status_of("volunteer", volunteer_id, "matching")
@@ -96,8 +94,7 @@ class VolunteerStatus(MethodView):
 class Newcomers(MethodView):
     @blp.arguments(NewcomerRequestSchema)
     @blp.response(202, AcceptedSchema, headers={"Location": {"schema": {"type": "string"}}})
-    @blp.alt_response(413, schema=ProblemSchema, description="Body over 64 KiB")
-    @blp.alt_response(415, schema=ProblemSchema, description="Body not sent as JSON")
+    @documented(blp, 400, 413, 415, 429)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, form: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
         """Ask for a befriender (a newcomer, or a support worker referring them)."""
@@ -107,8 +104,7 @@ class Newcomers(MethodView):
 @blp.route("/newcomers/<uuid:newcomer_id>")
 class NewcomerStatus(MethodView):
     @blp.response(200, StatusSchema)
-    @blp.alt_response(404, schema=ProblemSchema, description="No request with this id")
-    @blp.alt_response(503, schema=ProblemSchema, description="The matching service is down")
+    @documented(blp, 404, 503)
     def get(self, newcomer_id: uuid.UUID) -> dict[str, Any]:
         """Where a request stands: `received`, then waiting, proposed, matched or closed."""
         return status_of("newcomer", newcomer_id, "matching")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 
 from flask import Flask, Response, g, request
-from flask_smorest import Api
 from sanctuary.web import create_service_app, install_error_handlers, problem
 
-from gateway import api, coordinators, events_api, site
+from gateway import api, apidocs, coordinators, events_api, site
 from gateway.bootstrap import bootstrap
 from gateway.config import GatewayConfig, from_env
 from gateway.intake import IdempotencyKeyReused
+from gateway.openapi import DocumentedApi
 from gateway.upstream import Upstream, UpstreamUnavailable
 
 MAX_BODY = 64 * 1024
@@ -52,7 +52,7 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
         )
     }
     app.config["ADMIN_TOKEN"] = config.admin_token
-    smorest = Api(app)
+    smorest = DocumentedApi(app)
     smorest.spec.components.security_scheme("BearerAuth", {"type": "http", "scheme": "bearer"})
     smorest.register_blueprint(api.blp)
     smorest.register_blueprint(coordinators.blp)
@@ -61,6 +61,7 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
     for blueprint in (api.blp, coordinators.blp, events_api.blp):
         blueprint.csrf_exempt = True  # type: ignore[attr-defined]
     app.register_blueprint(site.blp)
+    app.register_blueprint(apidocs.blp)
     # flask-smorest installs its own HTTP error handler; ours (problem+json) must win.
     install_error_handlers(app)
     site.install(app, config, public=(api.blp, events_api.blp))

@@ -12,8 +12,8 @@ from flask_smorest import Blueprint
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
+from gateway import openapi as o
 from gateway import routing
-from gateway.schemas import ProblemSchema
 
 blp = Blueprint(
     "coordinators",
@@ -40,38 +40,45 @@ def forward(method: str, path: str, *, with_body: bool = False) -> Response:
     return routing.forward("matching", method, path, with_body=with_body)
 
 
-def _doc(summary: str, *codes: int) -> Any:
-    responses = {
-        str(code): {
-            "description": text,
-            "content": {"application/problem+json": {"schema": ProblemSchema}},
-        }
-        for code, text in {
-            401: "No or wrong token",
-            404: "Not found",
-            409: "Not allowed in this state",
-            422: "Invalid body",
-            503: "Matching is down",
-        }.items()
-        if code in codes
-    }
-    return blp.doc(summary=summary, security=[BEARER], responses=responses)
+def _doc(summary: str, *codes: int, **doc: Any) -> Any:
+    """Documented as a bearer-token call that may answer 401 and the other `codes`."""
+    return o.documented(blp, 401, *codes, summary=summary, security=[BEARER], **doc)
 
 
 @blp.route("/volunteers", methods=["GET"])
-@_doc("Volunteers, optionally ?status=applied|ready|inactive", 401, 503)
+@_doc(
+    "Volunteers, optionally ?status=applied|ready|inactive",
+    400,
+    503,
+    parameters=[o.query("status", ("applied", "ready", "inactive"), "Only these")],
+    responses=o.ok(o.VolunteerRecordSchema(many=True)),
+)
 def list_volunteers() -> Response:
     return forward("GET", "/internal/v1/volunteers")
 
 
 @blp.route("/volunteers/<uuid:volunteer_id>/checks", methods=["POST"])
-@_doc("Record references, screening, dbs or training; the status follows", 401, 404, 422, 503)
+@_doc(
+    "Record references, screening, dbs or training; the status follows",
+    400,
+    404,
+    422,
+    503,
+    requestBody=o.body(o.ChecksSchema, required=True),
+    responses=o.ok(o.VolunteerRecordSchema),
+)
 def record_checks(volunteer_id: uuid.UUID) -> Response:
     return forward("POST", f"/internal/v1/volunteers/{volunteer_id}/checks", with_body=True)
 
 
 @blp.route("/matches", methods=["GET"])
-@_doc("Matches with score and explanation, optionally ?status=", 401, 503)
+@_doc(
+    "Matches with score and explanation, optionally ?status=",
+    400,
+    503,
+    parameters=[o.query("status", o.MATCH_STATUSES, "Only these")],
+    responses=o.ok(o.MatchSchema(many=True)),
+)
 def list_matches() -> Response:
     return forward("GET", "/internal/v1/matches")
 
@@ -81,11 +88,13 @@ def list_matches() -> Response:
 )
 @_doc(
     "approve | reject {reason} | activate | end {reason, newcomer_wants_another}",
-    401,
+    400,
     404,
     409,
     422,
     503,
+    requestBody=o.body(o.DecisionSchema),
+    responses=o.ok(o.MatchSchema),
 )
 def decide(match_id: uuid.UUID, action: str) -> Response:
     return forward("POST", f"/internal/v1/matches/{match_id}/{action}", with_body=True)
@@ -94,10 +103,12 @@ def decide(match_id: uuid.UUID, action: str) -> Response:
 @blp.route("/matching/runs", methods=["POST"])
 @_doc(
     "Run the matcher now ({dry_run: true|false}): proposals, total, unmatched and why",
-    401,
+    400,
     409,
     422,
     503,
+    requestBody=o.body(o.RunSchema),
+    responses=o.ok(o.RunResultSchema),
 )
 def start_run() -> Response:
     return forward("POST", "/internal/v1/runs", with_body=True)
@@ -106,9 +117,11 @@ def start_run() -> Response:
 @blp.route("/events", methods=["POST"])
 @_doc(
     "Schedule an event (title, kind, starts_at, ends_at, capacity, online_url or location)",
-    401,
+    400,
     422,
     503,
+    requestBody=o.body(o.NewEventSchema, required=True),
+    responses=o.ok(o.CoordinatorEventSchema, 201, "Scheduled"),
 )
 def create_event() -> Response:
     return routing.forward("events", "POST", "/internal/v1/events", with_body=True)
@@ -117,24 +130,38 @@ def create_event() -> Response:
 @blp.route("/events/<uuid:event_id>", methods=["PATCH"])
 @_doc(
     "Change time, place, capacity or text; 409 if the capacity would fall below the places given",
-    401,
+    400,
     404,
     409,
     422,
     503,
+    requestBody=o.body(o.EventChangesSchema, required=True),
+    responses=o.ok(o.CoordinatorEventSchema),
 )
 def change_event(event_id: uuid.UUID) -> Response:
     return routing.forward("events", "PATCH", f"/internal/v1/events/{event_id}", with_body=True)
 
 
 @blp.route("/events/<uuid:event_id>/cancel", methods=["POST"])
-@_doc("Cancel the event; everyone registered is told", 401, 404, 503)
+@_doc(
+    "Cancel the event; everyone registered is told",
+    404,
+    409,
+    503,
+    responses=o.ok(o.EventSchema),
+)
 def cancel_event(event_id: uuid.UUID) -> Response:
     return routing.forward("events", "POST", f"/internal/v1/events/{event_id}/cancel")
 
 
 @blp.route("/events/<uuid:event_id>/registrations", methods=["GET"])
-@_doc("The event's registrations; ?format=csv downloads them", 401, 404, 503)
+@_doc(
+    "The event's registrations; ?format=csv downloads them",
+    404,
+    503,
+    parameters=[o.query("format", ("json", "csv"), "csv: a spreadsheet download")],
+    responses=o.REGISTRATION_LIST,
+)
 def event_registrations(event_id: uuid.UUID) -> Response:
     return routing.forward("events", "GET", f"/internal/v1/events/{event_id}/registrations")
 
@@ -142,10 +169,13 @@ def event_registrations(event_id: uuid.UUID) -> Response:
 @blp.route("/events/<uuid:event_id>/attendance", methods=["POST"])
 @_doc(
     "Mark attendance ({registration_ids}); training attendance completes training",
-    401,
+    400,
     404,
+    409,
     422,
     503,
+    requestBody=o.body(o.AttendanceSchema, required=True),
+    responses=o.ok(o.MarkedSchema),
 )
 def attendance(event_id: uuid.UUID) -> Response:
     return routing.forward(
@@ -154,6 +184,11 @@ def attendance(event_id: uuid.UUID) -> Response:
 
 
 @blp.route("/newcomers/<uuid:newcomer_id>/suggestions", methods=["GET"])
-@_doc("The five best ready volunteers for one waiting newcomer", 401, 404, 503)
+@_doc(
+    "The five best ready volunteers for one waiting newcomer",
+    404,
+    503,
+    responses=o.ok(o.SuggestionSchema(many=True)),
+)
 def suggestions(newcomer_id: uuid.UUID) -> Response:
     return forward("GET", f"/internal/v1/newcomers/{newcomer_id}/suggestions")

@@ -13,19 +13,32 @@ from werkzeug.exceptions import NotFound
 
 from gateway import domain, intake, routing
 from gateway.api import IDEMPOTENCY_KEY, accepted
-from gateway.schemas import AcceptedSchema, ProblemSchema, RegistrationRequestSchema
+from gateway.openapi import (
+    CancelSchema,
+    EventSchema,
+    RegistrationStatusSchema,
+    body,
+    documented,
+    ok,
+)
+from gateway.schemas import AcceptedSchema, RegistrationRequestSchema
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="Events and registrations")
 
 
 @blp.route("/events", methods=["GET"])
-@blp.doc(summary="Upcoming published events, soonest first (never a webinar's link)")
+@documented(
+    blp,
+    503,
+    summary="Upcoming published events, soonest first (never a webinar's link)",
+    responses=ok(EventSchema(many=True)),
+)
 def upcoming() -> Response:
     return routing.forward("events", "GET", "/internal/v1/events")
 
 
 @blp.route("/events/<uuid:event_id>", methods=["GET"])
-@blp.doc(summary="One event, with the places left")
+@documented(blp, 404, 503, summary="One event, with the places left", responses=ok(EventSchema))
 def event_detail(event_id: uuid.UUID) -> Response:
     return routing.forward("events", "GET", f"/internal/v1/events/{event_id}")
 
@@ -34,8 +47,7 @@ def event_detail(event_id: uuid.UUID) -> Response:
 class Registrations(MethodView):
     @blp.arguments(RegistrationRequestSchema)
     @blp.response(202, AcceptedSchema, headers={"Location": {"schema": {"type": "string"}}})
-    @blp.alt_response(413, schema=ProblemSchema, description="Body over 64 KiB")
-    @blp.alt_response(415, schema=ProblemSchema, description="Body not sent as JSON")
+    @documented(blp, 400, 404, 413, 415, 429)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(
         self, form: dict[str, Any], event_id: uuid.UUID
@@ -47,9 +59,13 @@ class Registrations(MethodView):
 
 
 @blp.route("/registrations/<uuid:registration_id>", methods=["GET"])
-@blp.doc(
+@documented(
+    blp,
+    404,
+    503,
     summary="received, then confirmed, waitlisted (with waitlist_position), cancelled "
-    "or rejected (with the reason)"
+    "or rejected (with the reason)",
+    responses=ok(RegistrationStatusSchema),
 )
 def registration_status(registration_id: uuid.UUID) -> Response:
     if not intake.submission_exists(current_service().sessions, "registration", registration_id):
@@ -61,8 +77,17 @@ def registration_status(registration_id: uuid.UUID) -> Response:
 
 
 @blp.route("/registrations/<uuid:registration_id>/cancel", methods=["POST"])
-@blp.doc(
-    summary="Cancel with the token from the email's link; the place goes to the next person waiting"
+@documented(
+    blp,
+    400,
+    403,
+    404,
+    422,
+    429,
+    503,
+    summary="Cancel with the token from the email's link; the place goes to the next one waiting",
+    requestBody=body(CancelSchema, required=True),
+    responses=ok(RegistrationStatusSchema),
 )
 def cancel(registration_id: uuid.UUID) -> Response:
     return routing.forward(
