@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -185,3 +186,55 @@ def test_a_relay_keeps_reporting_its_lag_while_the_broker_is_away(
     finally:
         running.send_signal(signal.SIGTERM)
         assert running.wait(timeout=20) == 0
+
+
+def test_one_scrape_of_a_two_worker_web_process_counts_the_requests_of_both(
+    make_service: Callable[..., Service], tmp_path: Any
+) -> None:
+    """gunicorn with two workers, as compose and Kubernetes run it, with PROMETHEUS_MULTIPROC_DIR:
+    every scrape shows all the requests, whichever worker answers it (without the folder,
+    each scrape would show one worker's count and rate() would see counters reset)."""
+    matching = make_service(matching_bootstrap, "matching")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    web = subprocess.Popen(
+        [
+            str(gunicorn),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "matching.app:create_app()",
+        ],
+        env=environment(matching, PROMETHEUS_MULTIPROC_DIR=str(tmp_path)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: answers(f"{base}/healthz"), timeout=30, interval=0.2)
+        with requests.Session() as session:
+            for _ in range(40):
+                session.get(f"{base}/healthz", timeout=5)
+        counts = {healthz_count(requests.get(f"{base}/metrics", timeout=5).text) for _ in range(10)}
+    finally:
+        web.send_signal(signal.SIGTERM)
+        assert web.wait(timeout=30) == 0
+    [count] = counts  # the same total in every scrape
+    assert count >= 40
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:  # not listening yet
+        return False
+
+
+def healthz_count(text: str) -> float:
+    [line] = [
+        line
+        for line in text.splitlines()
+        if line.startswith("sanctuary_http_requests_total{") and 'route="/healthz"' in line
+    ]
+    return float(line.rsplit(" ", 1)[1])
