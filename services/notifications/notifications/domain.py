@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, get_timezone_name
@@ -108,7 +108,7 @@ REGISTRATION_EMAILS = {
 
 # How a time reads in each language (Babel patterns): the day, the date, the time of day in
 # the event's own timezone, and the zone's name as that language says it.
-_WHEN = {
+_WHEN: dict[str, tuple[str, str, Literal["short", "long"]]] = {
     "en": ("en_GB", "EEEE d MMMM y, HH:mm", "short"),
     "ar": ("ar", "EEEE d MMMM y، HH:mm", "long"),
     "uk": ("uk", "EEEE, d MMMM y, HH:mm", "long"),

@@ -29,7 +29,7 @@ NEWCOMER = uuid.UUID("00000000-0000-4000-8000-00000000000b")
 MATCH = uuid.UUID("00000000-0000-4000-8000-00000000000c")
 REGISTRATION = uuid.UUID("00000000-0000-4000-8000-00000000000d")
 COORDINATOR = "leeds@sanctuary.example"
-EVENT = {
+EVENT: dict[str, Any] = {
     "event_id": "00000000-0000-4000-8000-00000000000e",
     "title": "Safeguarding for befrienders",
     "starts_at": STARTS.isoformat(),

@@ -60,7 +60,7 @@ def _event(copy: EventCopy) -> dict[str, Any]:
 
 def _remember(ctx: Context, fact: RegistrationChanged, status: str) -> Registrant:
     """Keep the registrant's status, and their language from the first fact that says it."""
-    registrant = ctx.session.get(Registrant, fact.registration_id)
+    registrant: Registrant | None = ctx.session.get(Registrant, fact.registration_id)
     if registrant is None:
         registrant = Registrant(
             registration_id=fact.registration_id,
