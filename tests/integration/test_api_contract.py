@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import html.parser
 import json
+import re
+import shutil
+import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -261,6 +264,33 @@ def run_schemathesis(gateway: Flask, *, others_down: bool = False) -> dict[str, 
     assert tried >= 2 * 20
     assert failures == {}, json.dumps(failures, indent=1, ensure_ascii=False)
     return seen
+
+
+def test_a_browser_shows_every_operation_on_the_api_page(gateway: Flask) -> None:
+    """Debian's Chromium, headless, under the real CSP: Swagger UI starts and lists them all
+    (blocked scripts or styles would leave the page empty)."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    document = gateway.test_client().get("/api/openapi.json").get_json()
+    with serving(gateway) as base:
+        shown = subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--virtual-time-budget=15000",
+                "--dump-dom",
+                f"{base}/api/docs/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=True,
+        ).stdout
+    assert len(re.findall(r'class="opblock opblock-', shown)) == len(list(_operations(document)))
+    assert "Sanctuary network gateway" in shown
 
 
 def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(gateway: Flask) -> None:
