@@ -10,6 +10,8 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -210,3 +212,15 @@ def test_the_stop_link_shows_only_when_there_is_one() -> None:
     assert url not in "".join(without)
     assert f"إيقاف هذه الرسائل: {url}" in text
     assert f'href="{url}"' in html
+
+
+def test_docs_emails_md_shows_the_emails_as_the_templates_render_them() -> None:
+    """docs/emails.md is generated (scripts/email-samples); stale, this fails."""
+    root = Path(__file__).resolve().parents[3]
+    checked = subprocess.run(
+        [sys.executable, str(root / "scripts" / "email-samples"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
