@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 from sanctuary import mailsink
-from sanctuary.testing import running_system, wait_until
+from sanctuary.testing import publish_raw, running_system, wait_until
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,6 +196,26 @@ def cancel_token(text: str) -> str:
     return re.search(r"/cancel\?token=([\w.-]+)", text).group(1)  # type: ignore[union-attr]
 
 
+def send_bad_messages(amqp_url: str) -> list[str]:
+    """Messages the matching worker must park, full of personal data; their ids."""
+    person = {**VOLUNTEER, "postcode": PHONES[0], "languages": ["en"], "phone": PHONES[2]}
+    bodies = {
+        "5d0c0f84-0000-4000-8000-0000000a11ce": json.dumps({**person, "volunteer_id": "x"}),
+        "5d0c0f84-0000-4000-8000-0000000b0b00": "{not JSON " + json.dumps(person),
+    }
+    for message_id, body in bodies.items():
+        publish_raw(
+            amqp_url,
+            "volunteer.signed_up",
+            body,
+            message_id=message_id,
+            type="volunteer.signed_up",
+            content_type="application/json",
+            content_encoding="utf-8",
+        )
+    return list(bodies)
+
+
 def processes_logging(log: str) -> set[str]:
     """The Procfile processes that wrote a JSON log line (honcho prefixes "name.1 | ")."""
     found = re.findall(r"^\S+ ([a-z-]+)\.\d+\s*\| \{", log, flags=re.MULTILINE)
@@ -203,7 +223,8 @@ def processes_logging(log: str) -> set[str]:
 
 
 def test_no_process_logs_a_name_an_email_or_a_phone_number(amqp_url: str, tmp_path: Path) -> None:
-    """Sign-ups, requests, a match and event places; then every line of every process."""
+    """Sign-ups, requests, a match, event places and messages that are parked; then every
+    line of every process."""
     var = tmp_path / "var"
     mail = var / "mail"  # no SMTP_HOST: scripts/run starts its own sink, logged like the rest
     expected = {
@@ -230,6 +251,8 @@ def test_no_process_logs_a_name_an_email_or_a_phone_number(amqp_url: str, tmp_pa
         gateway = Gateway(base)
         take_part(gateway, mail)
         wait_until(all_sent, timeout=60)
+        parked = send_bad_messages(amqp_url)
+        wait_until(lambda: all(m in (var / "run.log").read_text() for m in parked), timeout=30)
     log = (var / "run.log").read_text()  # read once every process has stopped and flushed
 
     # The check means something: people's details went through, and every process logged.
