@@ -22,8 +22,13 @@ install: $(STAMP) ## create .venv and install every package (done by run and tes
 run: $(STAMP) ## migrate every database and start every process (Ctrl-C stops all)
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/run
 
-test: $(STAMP) lint ## lint, then run the whole test suite (unit, integration, end-to-end)
+test: $(STAMP) lint chromium ## lint, then run the whole test suite (unit, integration, end-to-end, browser)
 	$(BIN)/python -m pytest
+
+chromium: ## install Debian's Chromium for the browser tests, when it is missing
+	@[ -x /usr/bin/chromium ] || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }
 
 unit: $(STAMP) ## run only the tests that need no broker or database server
 	$(BIN)/python -m pytest -m "not integration and not e2e"
@@ -45,4 +50,4 @@ status: $(STAMP) ## queue depths and outbox lag of every service, one JSON line 
 clean: ## remove the virtual environment and local data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install run test unit lint bench parked status clean
+.PHONY: help install run test chromium unit lint bench parked status clean

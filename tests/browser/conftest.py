@@ -1,0 +1,198 @@
+"""Fixtures of the browser tests: the whole system as `make run` starts it, the SMTP sink it
+mails to, and headless pages of Debian's Chromium driven by Playwright.
+
+Real: every process of every service (scripts/run under honcho, gunicorn for the web
+processes), RabbitMQ (a private vhost), SQLite files, an aiosmtpd sink, and Chromium. One
+system serves every browser test of the session: starting it takes a few seconds.
+
+Use in a test:
+    def test_x(system, page, screenshot, emails_to): ...
+`page` is 1280 px wide and asks for English; `make_page(width=390, locale="ar")` makes
+others. `screenshot(page, "name")` saves docs/screenshots/name.png.
+"""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sanctuary import mailsink
+from sanctuary.testing import private_vhost, running_system, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ADMIN_TOKEN = "browser-coordinator-token"
+
+
+@dataclass(frozen=True)
+class System:
+    """The running system: where the gateway answers, where mail lands, the run log."""
+
+    gateway: str
+    mail: Path
+    log: Path
+    admin_token: str = ADMIN_TOKEN
+
+    def url(self, path: str) -> str:
+        """`path` on the gateway."""
+        return self.gateway + path
+
+    def local(self, link: str) -> str:
+        """A link from an email, on this system's gateway: emails carry PUBLIC_BASE_URL, and
+        the system's ports are chosen at random when it starts."""
+        parts = urlsplit(link)
+        return self.gateway + parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@pytest.fixture(scope="session")
+def system(broker_base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """The whole system (scripts/run) mailing to an SMTP sink, for the whole session.
+
+    Cookies are not `Secure` (the test speaks plain HTTP) and the public rate limit is off
+    (every test is one address, 127.0.0.1); everything else is as production runs it."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make chromium` installs it")
+    folder = tmp_path_factory.mktemp("browser")
+    sink = mailsink.start(folder / "mail")
+    try:
+        with (
+            private_vhost(broker_base_url) as amqp_url,
+            running_system(
+                ROOT,
+                amqp_url,
+                folder / "var",
+                sink.port,
+                WEB_CONCURRENCY="1",
+                ADMIN_TOKEN=ADMIN_TOKEN,
+                COOKIE_SECURE="false",
+                PUBLIC_RATE_LIMIT="",
+            ) as gateway,
+        ):
+            yield System(gateway, folder / "mail", folder / "var" / "run.log")
+    finally:
+        sink.stop()
+        log = folder / "var" / "run.log"
+        print(log.read_text()[-5000:] if log.exists() else "no run.log")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (Debian's, not a Playwright download), for the whole session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def make_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """Make a page in a fresh browser context (no cookies): `width` px wide, asking for
+    `locale` (Accept-Language); closed when the test ends."""
+    contexts: list[Any] = []
+
+    def make(width: int = 1280, height: int = 900, locale: str = "en-GB") -> Any:
+        context = browser.new_context(
+            viewport={"width": width, "height": height},
+            locale=locale,
+            timezone_id="Europe/London",
+            device_scale_factor=1,
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        # The CSP must never block anything on our pages: a violation is a failed test.
+        page.blocked: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                page.blocked.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(make_page: Callable[..., Any]) -> Any:
+    """A desktop-sized page asking for English."""
+    return make_page()
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Any, str], Path]:
+    """Save the whole page as docs/screenshots/<name>.png (the README shows them)."""
+
+    def save(page: Any, name: str) -> Path:
+        assert not page.blocked, page.blocked
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True, animations="disabled")
+        return path
+
+    return save
+
+
+@pytest.fixture
+def emails_to(system: System) -> Callable[..., list[Message]]:
+    """Wait for the emails the sink received for `address` (at least `count`)."""
+
+    def wait(address: str, count: int = 1, timeout: float = 30) -> list[Message]:
+        def received() -> list[Message] | None:
+            found = [
+                email.message_from_bytes(p.read_bytes()) for p in sorted(system.mail.glob("*.eml"))
+            ]
+            mine = [m for m in found if m["To"] == address]
+            return mine if len(mine) >= count else None
+
+        return wait_until(received, timeout=timeout, interval=0.2)
+
+    return wait
+
+
+def text_of(message: Message) -> str:
+    """The plain-text part of an email, decoded."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError("no text/plain part")
+
+
+@pytest.fixture
+def plain_text() -> Callable[[Message], str]:
+    """The plain-text part of an email, decoded."""
+    return text_of
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test is end to end: `make unit` leaves them out."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
