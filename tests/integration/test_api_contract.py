@@ -297,7 +297,16 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(gateway: 
     seen = run_schemathesis(gateway)
     # Not all refused: the coordinator token worked and valid bodies went through.
     succeeded = {label for label, statuses in seen.items() if any(200 <= s < 300 for s in statuses)}
-    assert len(succeeded) >= 10, seen
+    assert {
+        "GET /api/v1/volunteers",
+        "GET /api/v1/matches",
+        "POST /api/v1/matching/runs",
+        "GET /api/v1/events/{event_id}/registrations",
+        "POST /api/v1/volunteers",
+        "POST /api/v1/newcomers",
+        "POST /api/v1/events/{event_id}/registrations",
+        "GET /api/v1/events",
+    } <= succeeded, seen
 
 
 def test_with_the_internal_apis_down_every_answer_is_still_documented(
