@@ -101,19 +101,31 @@ def on_event_updated(event: EventUpdated, ctx: Context) -> None:
         return  # a newer change already arrived and was announced
     now = datetime.now(UTC)
     for r in _registrants(ctx, event.event_id, ("confirmed",)):
-        plan(
-            ctx,
-            domain.event_email(
-                "event_updated",
-                "REQUEST",
-                r.registration_id,
-                r.name,
-                r.email,
-                _event(copy),
-                now,
-                locale=r.locale,
-            ),
-        )
+        _tell(ctx, r, "event_updated", "REQUEST", copy, now)
+
+
+def _tell(
+    ctx: Context,
+    registrant: Registrant,
+    template: str,
+    method: str | None,
+    copy: EventCopy,
+    now: datetime,
+) -> None:
+    """Plan one registrant's email about the event, in their language."""
+    plan(
+        ctx,
+        domain.event_email(
+            template,
+            method,
+            registrant.registration_id,
+            registrant.name,
+            registrant.email,
+            _event(copy),
+            now,
+            locale=registrant.locale,
+        ),
+    )
 
 
 def on_event_cancelled(event: EventCancelled, ctx: Context) -> None:
@@ -124,20 +136,7 @@ def on_event_cancelled(event: EventCancelled, ctx: Context) -> None:
     copy.sequence = max(copy.sequence, event.sequence)
     now = datetime.now(UTC)
     for r in _registrants(ctx, event.event_id, ("confirmed", "waitlisted")):
-        method = "CANCEL" if r.status == "confirmed" else None
-        plan(
-            ctx,
-            domain.event_email(
-                "event_cancelled",
-                method,
-                r.registration_id,
-                r.name,
-                r.email,
-                _event(copy),
-                now,
-                locale=r.locale,
-            ),
-        )
+        _tell(ctx, r, "event_cancelled", "CANCEL" if r.status == "confirmed" else None, copy, now)
         r.status = "cancelled"
 
 
