@@ -357,3 +357,42 @@ def stop_processes(processes: list[subprocess.Popen[bytes]]) -> list[int]:
     for process in processes:
         process.send_signal(signal.SIGTERM)
     return [process.wait(timeout=30) for process in processes]
+
+
+def web_process(service: Any, app: str, port: int, **env: str) -> subprocess.Popen[bytes]:
+    """`app` under gunicorn as docker-compose and Kubernetes run it (two sync workers), on
+    127.0.0.1:`port`, with the service's database and broker."""
+    import os
+    import sys
+
+    config = service.config
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--access-logfile",
+            "-",
+            app,
+        ],
+        env={
+            **os.environ,
+            f"{config.service.upper()}_DATABASE_URL": config.database_url,
+            "AMQP_URL": config.amqp_url,
+            **env,
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def http_status(url: str) -> int:
+    """The status of GET `url`, or 0 while nothing answers there."""
+    import requests
+
+    try:
+        return requests.get(url, timeout=2).status_code
+    except requests.RequestException:  # not listening yet
+        return 0

@@ -13,7 +13,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,7 +32,7 @@ from sanctuary.config import ServiceConfig
 from sanctuary.mailsink import free_port
 from sanctuary.outbox import enqueue
 from sanctuary.runtime import Service
-from sanctuary.testing import signed_up, wait_until
+from sanctuary.testing import http_status, signed_up, wait_until, web_process
 
 pytestmark = pytest.mark.integration
 
@@ -197,22 +196,11 @@ def test_one_scrape_of_a_two_worker_web_process_counts_the_requests_of_both(
     matching = make_service(matching_bootstrap, "matching")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    web = subprocess.Popen(
-        [
-            str(gunicorn),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "matching.app:create_app()",
-        ],
-        env=environment(matching, PROMETHEUS_MULTIPROC_DIR=str(tmp_path)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    web = web_process(
+        matching, "matching.app:create_app()", port, PROMETHEUS_MULTIPROC_DIR=str(tmp_path)
     )
     try:
-        wait_until(lambda: answers(f"{base}/healthz"), timeout=30, interval=0.2)
+        wait_until(lambda: http_status(f"{base}/healthz") == 200, timeout=30, interval=0.2)
         with requests.Session() as session:
             for _ in range(40):
                 session.get(f"{base}/healthz", timeout=5)
@@ -222,13 +210,6 @@ def test_one_scrape_of_a_two_worker_web_process_counts_the_requests_of_both(
         assert web.wait(timeout=30) == 0
     [count] = counts  # the same total in every scrape
     assert count >= 40
-
-
-def answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=1).status_code == 200
-    except requests.RequestException:  # not listening yet
-        return False
 
 
 def healthz_count(text: str) -> float:

@@ -3,7 +3,7 @@ so in one log line a try, and starts once they come; a deploy that never gets th
 with the reason.
 
 Real: RabbitMQ (a vhost made during the test), PostgreSQL (a database made during the test)
-and the processes as production runs them (`python -m <service> worker|relay|mailer`).
+and the processes as production runs them (`python -m <service> worker|relay|mailer`, gunicorn).
 """
 
 from __future__ import annotations
@@ -15,18 +15,21 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
+import requests
 from matching.bootstrap import bootstrap as matching_bootstrap
 from matching.models import Volunteer
 from notifications.bootstrap import bootstrap as notifications_bootstrap
 from sanctuary.config import ServiceConfig
+from sanctuary.mailsink import free_port
 from sanctuary.migrations import upgrade
 from sanctuary.runtime import Service
-from sanctuary.testing import publish_message, signed_up, wait_until
+from sanctuary.testing import http_status, publish_message, signed_up, wait_until, web_process
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -105,6 +108,25 @@ def start(service: str, command: str, log: Path, **env: str) -> subprocess.Popen
         )
 
 
+@contextmanager
+def running(
+    bootstrap: Callable[..., Service], command: str, log: Path, database_url: str, **env: str
+) -> Iterator[tuple[subprocess.Popen[bytes], Service]]:
+    """`python -m <service> <command>` on `database_url`, and the service wired on the same
+    database for the test to look at; the process is killed if a failed test leaves it
+    running."""
+    name = bootstrap.__module__.split(".")[0]  # matching.bootstrap -> matching
+    service = bootstrap(ServiceConfig(service=name, database_url=database_url))
+    process = start(name, command, log, **{f"{name.upper()}_DATABASE_URL": database_url}, **env)
+    try:
+        yield process, service
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        service.engine.dispose()
+
+
 def volunteers(service: Service) -> int:
     with service.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(Volunteer)) or 0)
@@ -120,11 +142,10 @@ def test_a_worker_started_before_its_database_and_broker_waits_then_consumes(
     database_url, create_database = later_database
     amqp_url, create_vhost = later_vhost
     log = tmp_path / "worker.log"
-    worker = start("matching", "worker", log, MATCHING_DATABASE_URL=database_url, AMQP_URL=amqp_url)
-    service = matching_bootstrap(
-        ServiceConfig(service="matching", database_url=database_url, amqp_url=amqp_url)
-    )
-    try:
+    with running(matching_bootstrap, "worker", log, database_url, AMQP_URL=amqp_url) as (
+        worker,
+        service,
+    ):
         first = wait_until(lambda: events_in(log, "waiting for database"), timeout=20)[0]
         assert first["attempt"] == 1
         assert first["retry_in_s"] > 0
@@ -140,11 +161,6 @@ def test_a_worker_started_before_its_database_and_broker_waits_then_consumes(
         wait_until(lambda: volunteers(service) == 1, timeout=20)
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=15) == 0
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-        service.engine.dispose()
     written = log.read_text()
     assert PASSWORD not in written
     attempts = [line["attempt"] for line in events_in(log, "waiting for database")]
@@ -185,25 +201,38 @@ def test_the_mailer_waits_for_its_schema_and_not_for_the_broker(
     database_url, create_database = later_database
     create_database()
     log = tmp_path / "mailer.log"
-    mailer = start(
-        "notifications",
-        "mailer",
-        log,
-        NOTIFICATIONS_DATABASE_URL=database_url,
-        AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F",
-    )
-    service = notifications_bootstrap(
-        ServiceConfig(service="notifications", database_url=database_url)
-    )
-    try:
+    closed_broker = "amqp://guest:guest@127.0.0.1:1/%2F"
+    with running(notifications_bootstrap, "mailer", log, database_url, AMQP_URL=closed_broker) as (
+        mailer,
+        service,
+    ):
         wait_until(lambda: events_in(log, "waiting for database"), timeout=20)
         upgrade(service.migrations, database_url, service.metadata)
         wait_until(lambda: any(line["msg"] == "mailer started" for line in log_lines(log)), 40)
         mailer.send_signal(signal.SIGTERM)
         assert mailer.wait(timeout=15) == 0
-    finally:
-        if mailer.poll() is None:
-            mailer.kill()
-            mailer.wait()
-        service.engine.dispose()
     assert not events_in(log, "waiting for broker")
+
+
+def test_a_web_process_started_before_its_database_is_alive_and_not_ready_until_it_is(
+    later_database: tuple[str, Callable[[], None]],
+) -> None:
+    """gunicorn does not wait (its workers would time out): /healthz answers at once,
+    /readyz is 503 naming the database, then 200 once the database is there."""
+    database_url, create_database = later_database
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    service = matching_bootstrap(ServiceConfig(service="matching", database_url=database_url))
+    web = web_process(service, "matching.app:create_app()", port)
+    try:
+        wait_until(lambda: http_status(f"{base}/healthz") == 200, timeout=30, interval=0.2)
+        not_ready = requests.get(f"{base}/readyz", timeout=5)
+        assert not_ready.status_code == 503
+        assert "database" in not_ready.json()["detail"]
+        create_database()
+        upgrade(service.migrations, database_url, service.metadata)
+        wait_until(lambda: http_status(f"{base}/readyz") == 200, timeout=30, interval=0.2)
+    finally:
+        web.send_signal(signal.SIGTERM)
+        assert web.wait(timeout=30) == 0
+        service.engine.dispose()

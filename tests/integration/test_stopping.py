@@ -27,8 +27,8 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 from events.bootstrap import bootstrap as events_bootstrap
-from events.models import Event, Registration, ReminderSent
 from events.models import Outbox as EventsOutbox
+from events.models import ReminderSent
 from gateway.bootstrap import bootstrap as gateway_bootstrap
 from gateway.config import GatewayConfig
 from gateway.models import Outbox as GatewayOutbox
@@ -44,15 +44,19 @@ from sanctuary.mailsink import SaveToFolder, free_port
 from sanctuary.outbox import enqueue
 from sanctuary.runtime import Service
 from sanctuary.testing import (
+    http_status,
     publish_message,
     queue_messages,
     registered,
     signed_up,
     stop_processes,
     wait_until,
+    web_process,
     worker_processes,
 )
 from sqlalchemy import func, select, text
+
+from tests.integration.test_reminders import an_event  # the reminders' own event factory
 
 pytestmark = pytest.mark.integration
 
@@ -125,31 +129,6 @@ def test_a_worker_stopped_under_load_loses_nothing_and_applies_nothing_twice(
     assert rows(matching, Outbox) == 300
 
 
-def gunicorn(service: Service, app: str, port: int, **env: str) -> subprocess.Popen[bytes]:
-    """A web process started as docker-compose and Kubernetes start it (two sync workers)."""
-    config = service.config
-    return subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--access-logfile",
-            "-",
-            app,
-        ],
-        env={
-            **os.environ,
-            f"{config.service.upper()}_DATABASE_URL": config.database_url,
-            "AMQP_URL": config.amqp_url,
-            **env,
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 def waiting_on_locks(service: Service) -> int:
     """Statements of this database blocked on a lock right now."""
     with service.engine.connect() as connection:
@@ -187,9 +166,9 @@ def test_a_web_process_stopped_answers_every_request_in_flight(
     gateway = make_service(gateway_bootstrap, "gateway", GatewayConfig)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    web = gunicorn(gateway, "gateway.app:create_app()", port, PUBLIC_RATE_LIMIT="")
+    web = web_process(gateway, "gateway.app:create_app()", port, PUBLIC_RATE_LIMIT="")
     try:
-        wait_until(lambda: ready(base), timeout=30, interval=0.2)
+        wait_until(lambda: http_status(f"{base}/readyz") == 200, timeout=30, interval=0.2)
         with gateway.engine.connect() as locker, ThreadPoolExecutor(4) as pool:
             locker.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))  # held until commit
             in_flight = [pool.submit(sign_up, base, n) for n in range(2)]
@@ -213,64 +192,15 @@ def test_a_web_process_stopped_answers_every_request_in_flight(
     assert rows(gateway, GatewayOutbox) == 2
 
 
-def ready(base: str) -> bool:
-    try:
-        return requests.get(f"{base}/readyz", timeout=1).status_code == 200
-    except requests.RequestException:  # not listening yet
-        return False
-
-
-def upcoming_events(events: Service, how_many: int, registrants: int) -> None:
-    """Published events starting in 30 minutes (both reminders due), each with confirmed
-    registrants."""
-    now = datetime.now(UTC)
-    starts_at = now + timedelta(minutes=30)
-    with events.sessions.begin() as session:
-        for _ in range(how_many):
-            event = Event(
-                id=uuid.uuid4(),
-                title="Welcome webinar",
-                description="",
-                kind="webinar",
-                topic=None,
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(hours=1),
-                timezone="Europe/London",
-                capacity=registrants,
-                online_url="https://meet.example/x",
-                location=None,
-                registration_closes_at=None,
-                status="published",
-                sequence=0,
-                created_at=now,
-            )
-            session.add(event)
-            session.flush()
-            session.add_all(
-                Registration(
-                    id=uuid.uuid4(),
-                    event_id=event.id,
-                    name="Stopping Test",
-                    email=f"r{n}@example.org",
-                    volunteer_id=None,
-                    newcomer_id=None,
-                    status="confirmed",
-                    reason=None,
-                    existing_registration_id=None,
-                    queued_at=now,
-                    decided_at=now,
-                )
-                for n in range(registrants)
-            )
-
-
 def test_a_clock_stopped_mid_tick_loses_no_reminder_and_sends_none_twice(
     make_service: Callable[..., Service],
 ) -> None:
     """SIGTERM while the events clock announces 2,400 reminders: it exits 0 quickly; the next
     clock announces the rest at its first tick; every reminder is in the outbox once."""
     events = make_service(events_bootstrap, "events")
-    upcoming_events(events, how_many=240, registrants=5)
+    starts_at = datetime.now(UTC) + timedelta(minutes=30)  # both reminders are due
+    for _ in range(240):
+        an_event(events, starts_at, registrants=5)
     env = {
         **os.environ,
         "EVENTS_DATABASE_URL": events.config.database_url,
