@@ -1,19 +1,17 @@
-"""Coordinators' calls under /api/v1, with `Authorization: Bearer <ADMIN_TOKEN>`, routed to
-the matching service's internal API, which validates and decides."""
+"""Coordinators' calls under /api/v1, with `Authorization: Bearer <personal token>` (or the
+bootstrap ADMIN_TOKEN), routed to the internal API that validates and decides; each call is
+audited."""
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response
 from flask_smorest import Blueprint
-from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Unauthorized
 
 from gateway import openapi as o
-from gateway import routing
+from gateway import routing, staff
 
 blp = Blueprint(
     "coordinators",
@@ -24,15 +22,9 @@ blp = Blueprint(
 BEARER = {"BearerAuth": []}
 
 
-@blp.before_request
-def _coordinators_only() -> None:
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    expected = current_app.config["ADMIN_TOKEN"]
-    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise Unauthorized(
-            "Coordinators only: send Authorization: Bearer <token>.",
-            www_authenticate=WWWAuthenticate("Bearer"),
-        )
+# A personal token or the bootstrap ADMIN_TOKEN before every call; an audit record after.
+blp.before_request(staff.require_bearer)
+blp.after_request(staff.audit_request("api"))
 
 
 def forward(method: str, path: str, *, with_body: bool = False) -> Response:
@@ -41,8 +33,8 @@ def forward(method: str, path: str, *, with_body: bool = False) -> Response:
 
 
 def _doc(summary: str, *codes: int, **doc: Any) -> Any:
-    """Documented as a bearer-token call that may answer 401 and the other `codes`."""
-    return o.documented(blp, 401, *codes, summary=summary, security=[BEARER], **doc)
+    """Documented as a bearer-token call that may answer 401, 403 and the other `codes`."""
+    return o.documented(blp, 401, 403, *codes, summary=summary, security=[BEARER], **doc)
 
 
 @blp.route("/volunteers", methods=["GET"])

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sanctuary.messaging_models import OutboxMixin
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, DateTime, ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -41,3 +41,51 @@ class IdempotentResponse(Base):
 
 class Outbox(OutboxMixin, Base):
     __tablename__ = "outbox"
+
+
+class Coordinator(Base):
+    """A coordinator who signs in to the dashboard and may hold personal API tokens."""
+
+    __tablename__ = "coordinators"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lower case
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    # Logging out ends every session signed in before this moment.
+    sessions_valid_after: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A coordinator's personal token for the JSON API; only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    coordinator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("coordinators.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditRecord(Base):
+    """Who did what to which record, when and through which route. Ids only: never the
+    name or contact details of the person acted on."""
+
+    __tablename__ = "audit_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    # None when the bootstrap ADMIN_TOKEN acted (actor "bootstrap").
+    coordinator_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coordinators.id"))
+    actor: Mapped[str] = mapped_column(String(40))  # "coordinator" | "bootstrap"
+    via: Mapped[str] = mapped_column(String(20))  # "api" | "dashboard" | "cli"
+    action: Mapped[str] = mapped_column(String(60))
+    target_type: Mapped[str | None] = mapped_column(String(30))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    route: Mapped[str] = mapped_column(String(200))  # "POST /api/v1/matches/<uuid:match_id>/..."
+    status: Mapped[int | None]  # the HTTP answer given

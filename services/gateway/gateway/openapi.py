@@ -21,7 +21,7 @@ from gateway.schemas import ProblemSchema
 MEANING = {
     400: "The body is not JSON, or a header or query parameter is malformed",
     401: "No or wrong bearer token",
-    403: "The link's token does not fit this registration",
+    403: "The link's token does not fit this registration, or the coordinator's account is off",
     404: "Nothing with this id",
     409: "Not allowed in its present state",
     413: "Body over 64 KiB",

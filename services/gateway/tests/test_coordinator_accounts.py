@@ -1,0 +1,384 @@
+"""Coordinator accounts: passwords, personal tokens, sign-in, sessions and the CLI, on the
+real gateway app and a migrated SQLite file (the internal APIs are not running: a call that
+gets past the credential check answers 503)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from gateway import accounts, staff
+from gateway.accounts import Access, Holder
+from gateway.app import create_app
+from gateway.config import GatewayConfig
+from gateway.models import ApiToken, AuditRecord, Coordinator
+from sanctuary.migrations import upgrade
+from sqlalchemy import select
+
+PASSWORD = "correct horse battery"
+EMAIL = "ali@example.org"
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """The gateway on a migrated SQLite file, with the given settings."""
+    made: list[Any] = []
+
+    def make(**settings: Any) -> Any:
+        url = f"sqlite:///{tmp_path / f'g{len(made)}.db'}"
+        settings.setdefault("matching_url", "http://127.0.0.1:9")  # nothing listens there
+        settings.setdefault("events_url", "http://127.0.0.1:9")
+        app = create_app(GatewayConfig(service="gateway", database_url=url, **settings))
+        service = app.extensions["service"]
+        upgrade(service.migrations, url, service.metadata)
+        made.append(service)
+        return app
+
+    yield make
+    for service in made:
+        service.engine.dispose()
+
+
+def sessions(app: Any) -> Any:
+    return app.extensions["service"].sessions
+
+
+def csrf_token(client: Any, path: str = "/coordinator/login") -> str:
+    page = client.get(path)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def sign_in(client: Any, email: str = EMAIL, password: str = PASSWORD, **kw: Any) -> Any:
+    return client.post(
+        "/coordinator/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client)},
+        **kw,
+    )
+
+
+# The pure rules.
+
+
+def test_passwords_are_argon2id_and_short_ones_are_refused() -> None:
+    stored = accounts.hash_password(PASSWORD)
+    assert stored.startswith("$argon2id$")
+    assert accounts.password_matches(stored, PASSWORD)
+    assert not accounts.password_matches(stored, PASSWORD + "!")
+    assert not accounts.password_matches(None, PASSWORD)  # unknown email
+    assert not accounts.password_matches("not a hash", PASSWORD)
+    with pytest.raises(accounts.WeakPassword):
+        accounts.hash_password("short")
+
+
+def test_a_hash_made_with_older_parameters_needs_rehashing() -> None:
+    weaker = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
+    assert accounts.needs_rehash(weaker)
+    assert not accounts.needs_rehash(accounts.hash_password(PASSWORD))
+
+
+def test_tokens_are_random_and_stored_only_as_their_sha256() -> None:
+    token = accounts.new_token()
+    assert token.startswith("sct_")
+    assert len(token) > 40
+    assert token != accounts.new_token()
+    assert re.fullmatch("[0-9a-f]{64}", accounts.token_digest(token))
+
+
+def test_who_may_act() -> None:
+    active, off = Holder(True), Holder(False)
+    assert accounts.token_access(active, None) is Access.ALLOWED
+    assert accounts.token_access(active, NOW) is Access.UNKNOWN  # revoked
+    assert accounts.token_access(None, None) is Access.UNKNOWN
+    assert accounts.token_access(off, None) is Access.DEACTIVATED
+    assert accounts.token_access(off, NOW) is Access.UNKNOWN
+    signed_in = NOW - timedelta(hours=1)
+    assert accounts.session_access(active, signed_in, NOW, NOW) is Access.ALLOWED
+    idle = NOW - accounts.IDLE_TIMEOUT - timedelta(seconds=1)
+    assert accounts.session_access(active, signed_in, idle, NOW) is Access.UNKNOWN
+    old = NOW - accounts.SESSION_LIFETIME - timedelta(seconds=1)
+    assert accounts.session_access(active, old, NOW, NOW) is Access.UNKNOWN
+    logged_out = Holder(True, sessions_valid_after=NOW - timedelta(minutes=1))
+    assert accounts.session_access(logged_out, signed_in, NOW, NOW) is Access.UNKNOWN
+    assert accounts.session_access(off, signed_in, NOW, NOW) is Access.DEACTIVATED
+
+
+def test_audit_names_the_action_and_the_record_by_id_only() -> None:
+    arguments: dict[str, object] = {"match_id": "m-1", "action": "approve"}
+    assert accounts.audit_action("coordinators.decide", arguments) == "decide:approve"
+    assert accounts.audit_target(arguments) == ("match", "m-1")
+    assert accounts.audit_target({}) == (None, None)
+
+
+# Signing in to the dashboard.
+
+
+def test_sign_in_rotates_the_session_and_sets_safe_cookies(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app()
+    staff.create_coordinator(sessions(app), EMAIL.upper(), "Ali", PASSWORD)
+    client = app.test_client()
+    assert client.get("/coordinator/tokens").status_code == 303
+    before = csrf_token(client)
+    answer = sign_in(client)
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/coordinator/"
+    cookie = answer.headers["Set-Cookie"]
+    for part in ("Secure", "HttpOnly", "SameSite=Lax"):
+        assert part in cookie
+    page = client.get("/coordinator/tokens")
+    assert page.status_code == 200
+    assert "Signed in as Ali." in page.text
+    assert '<html lang="en" dir="ltr">' in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+    assert csrf_token(client, "/coordinator/tokens") != before  # a new session
+    with sessions(app)() as db:
+        record = db.scalars(select(AuditRecord)).one()
+    assert (record.action, record.via, record.actor) == ("login", "dashboard", "coordinator")
+
+
+def test_a_sign_in_goes_back_to_the_page_asked_for_but_never_off_the_site(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app()
+    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    client = app.test_client()
+    asked = client.get("/coordinator/audit")
+    assert asked.headers["Location"] == "/coordinator/login?next=/coordinator/audit"
+    token = csrf_token(client)
+    for target, lands in (("/coordinator/audit", "/coordinator/audit"), ("//evil.example", "/")):
+        answer = client.post(
+            "/coordinator/login",
+            data={"email": EMAIL, "password": PASSWORD, "csrf_token": token, "next": target},
+        )
+        assert answer.headers["Location"] == lands
+        token = csrf_token(client)
+
+
+def test_unknown_email_wrong_password_and_switched_off_get_the_same_answer(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app()
+    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    staff.create_coordinator(sessions(app), "off@example.org", "Off", PASSWORD)
+    staff.set_active(sessions(app), "off@example.org", False)
+    clients = [app.test_client() for _ in range(3)]
+    answers = [
+        sign_in(clients[0], "nobody@example.org", PASSWORD),
+        sign_in(clients[1], EMAIL, "wrong password!"),
+        sign_in(clients[2], "off@example.org", PASSWORD),
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert len({a.text.replace("wrong password!", "") for a in answers[:2]}) <= 2
+    for answer, client in zip(answers, clients, strict=True):
+        assert "The email or the password is not right." in answer.text
+        assert client.get("/coordinator/tokens").status_code == 303
+
+
+def test_guessing_is_limited_per_account_and_per_address(make_app: Callable[..., Any]) -> None:
+    app = make_app()
+    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    client = app.test_client()
+    statuses = [sign_in(client, EMAIL, f"guess number {n}").status_code for n in range(6)]
+    assert statuses == [200] * 5 + [429]
+    # Even the right password waits now: the account is locked for this window...
+    locked = sign_in(client, EMAIL, PASSWORD)
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+    # ...from every address, while another account signs in from this one.
+    other = app.test_client()
+    assert (
+        sign_in(other, EMAIL, PASSWORD, environ_base={"REMOTE_ADDR": "192.0.2.9"}).status_code
+        == 429
+    )
+    staff.create_coordinator(sessions(app), "sam@example.org", "Sam", PASSWORD)
+    assert sign_in(client, "sam@example.org", PASSWORD).status_code == 303
+    # One address trying many accounts is stopped too.
+    spray = app.test_client()
+    answers = [
+        sign_in(spray, f"n{n}@example.org", PASSWORD, environ_base={"REMOTE_ADDR": "192.0.2.50"})
+        for n in range(21)
+    ]
+    assert [a.status_code for a in answers] == [200] * 20 + [429]
+
+
+def test_the_hash_is_upgraded_at_sign_in_when_the_parameters_changed(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app()
+    coordinator_id = staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    weaker = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
+    with sessions(app).begin() as db:
+        db.get(Coordinator, coordinator_id).password_hash = weaker
+    assert sign_in(app.test_client()).status_code == 303
+    with sessions(app)() as db:
+        stored = db.get(Coordinator, coordinator_id).password_hash
+    assert stored != weaker
+    assert not accounts.needs_rehash(stored)
+
+
+def test_an_idle_session_ends(make_app: Callable[..., Any]) -> None:
+    app = make_app()
+    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    client = app.test_client()
+    sign_in(client)
+    assert client.get("/coordinator/tokens").status_code == 200
+    with client.session_transaction() as cookie_session:
+        cookie_session["seen"] -= accounts.IDLE_TIMEOUT.total_seconds() + 1
+    assert client.get("/coordinator/tokens").status_code == 303
+
+
+def test_logout_is_a_post_and_ends_even_a_copied_session(make_app: Callable[..., Any]) -> None:
+    app = make_app()
+    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    client = app.test_client()
+    sign_in(client)
+    copied = app.test_client()
+    with client.session_transaction() as original, copied.session_transaction() as copy:
+        copy.update(original)
+    assert client.get("/coordinator/logout").status_code == 405
+    token = csrf_token(client, "/coordinator/tokens")
+    out = client.post("/coordinator/logout", data={"csrf_token": token})
+    assert out.status_code == 303
+    assert out.headers["Location"] == "/coordinator/login"
+    assert client.get("/coordinator/tokens").status_code == 303
+    assert copied.get("/coordinator/tokens").status_code == 303
+    # Signing in again works at once.
+    assert sign_in(client).status_code == 303
+    assert client.get("/coordinator/tokens").status_code == 200
+
+
+# Personal tokens.
+
+
+def test_a_token_made_in_the_dashboard_is_shown_once_and_opens_the_api(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app()
+    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    client = app.test_client()
+    sign_in(client)
+    made = client.post(
+        "/coordinator/tokens",
+        data={"name": "laptop", "csrf_token": csrf_token(client, "/coordinator/tokens")},
+    )
+    assert made.status_code == 200
+    token = re.search(r"(sct_[A-Za-z0-9_-]+)", made.text).group(1)  # type: ignore[union-attr]
+    assert token not in client.get("/coordinator/tokens").text
+    with sessions(app)() as db:
+        stored = db.scalars(select(ApiToken)).one()
+    assert stored.digest == accounts.token_digest(token)
+    api = app.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    # Past the credential check: the matching service is not running here.
+    assert api.get("/api/v1/matches", headers=bearer).status_code == 503
+    with sessions(app)() as db:
+        assert db.get(ApiToken, stored.id).last_used_at is not None
+        used = db.scalars(select(AuditRecord).where(AuditRecord.via == "api")).one()
+    assert (used.action, used.route, used.status) == (
+        "list_matches",
+        "GET /api/v1/matches",
+        503,
+    )
+
+    revoked = client.post(
+        f"/coordinator/tokens/{stored.id}/revoke",
+        data={"csrf_token": csrf_token(client, "/coordinator/tokens")},
+    )
+    assert revoked.status_code == 303
+    refused = api.get("/api/v1/matches", headers=bearer)
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_the_api_refuses_a_switched_off_coordinator_with_403(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app(admin_token="bootstrap-secret")
+    coordinator_id = staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    token = staff.issue_token(sessions(app), coordinator_id, "script")
+    staff.set_active(sessions(app), EMAIL, False)
+    api = app.test_client()
+    answer = api.get("/api/v1/matches", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 403
+    assert answer.mimetype == "application/problem+json"
+    for wrong in ("", "Bearer ", "Bearer sct_nope", "bootstrap-secret", "Basic bootstrap-secret"):
+        assert api.get("/api/v1/matches", headers={"Authorization": wrong}).status_code == 401
+    boot = api.get("/api/v1/matches", headers={"Authorization": "Bearer bootstrap-secret"})
+    assert boot.status_code == 503
+    with sessions(app)() as db:
+        record = db.scalars(select(AuditRecord)).one()
+    assert (record.actor, record.coordinator_id) == ("bootstrap", None)
+
+
+# The command line, run the way an operator runs it.
+
+
+def run_cli(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GATEWAY_DATABASE_URL": url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    out, err = process.communicate(stdin, timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def test_the_cli_creates_a_coordinator_and_prints_a_token_once(
+    make_app: Callable[..., Any], tmp_path: Path
+) -> None:
+    app = make_app()
+    url = str(app.extensions["service"].config.database_url)
+    made = run_cli(
+        url, "create-coordinator", "--email", EMAIL, "--name", "Ali", "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert EMAIL not in made.stdout + made.stderr
+    again = run_cli(
+        url, "create-coordinator", "--email", EMAIL, "--name", "Ali", "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert again.returncode == 1
+    assert "exists already" in again.stderr
+    weak = run_cli(
+        url, "create-coordinator", "--email", "b@example.org", "--name", "B", "--password-stdin",
+        stdin="short\n",
+    )  # fmt: skip
+    assert weak.returncode == 1
+    assert sign_in(app.test_client()).status_code == 303
+
+    printed = run_cli(url, "create-token", "--email", EMAIL, "--name", "script")
+    assert printed.returncode == 0, printed.stderr
+    token = printed.stdout.strip()
+    assert token.startswith("sct_")
+    api = app.test_client()
+    assert (
+        api.get("/api/v1/matches", headers={"Authorization": f"Bearer {token}"}).status_code == 503
+    )
+
+    assert run_cli(url, "deactivate-coordinator", "--email", EMAIL).returncode == 0
+    assert (
+        api.get("/api/v1/matches", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    )
+    assert run_cli(url, "create-token", "--email", "nobody@example.org").returncode == 1
+    with sessions(app)() as db:
+        actions = [
+            r.action for r in db.scalars(select(AuditRecord).where(AuditRecord.via == "cli"))
+        ]
+    assert actions == ["create_coordinator", "create_token", "deactivate_coordinator"]
