@@ -54,7 +54,7 @@ def broker_problem(url: str, timeout: float = 5) -> str | None:
         # No retry here: the caller decides when to ask again.
         connection.ensure_connection(max_retries=0, timeout=timeout)
     except Exception as exc:  # refused, unknown vhost, bad login: all "not there yet"
-        return _short(exc)
+        return short_reason(exc)
     finally:
         connection.release()
     return None
@@ -67,7 +67,7 @@ def database_problem(engine: Engine, migrations: Path) -> str | None:
         with engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())
     except SQLAlchemyError as exc:
-        return _short(exc)
+        return short_reason(exc)
     script = ScriptDirectory(str(migrations))
     heads = set(script.get_heads())
     known = {rev.revision for rev in script.walk_revisions()}
@@ -78,7 +78,8 @@ def database_problem(engine: Engine, migrations: Path) -> str | None:
     return None
 
 
-def _short(exc: BaseException) -> str:
+def short_reason(exc: BaseException) -> str:
+    """The failure in one short line, for a log: its type and first line, emails blanked."""
     first_line = (str(exc).splitlines() or [""])[0][:200]
     return redact.emails(
         f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__

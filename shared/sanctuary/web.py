@@ -17,7 +17,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, Unauthorized, Unproce
 
 from sanctuary import logs, metrics
 from sanctuary.db import ping
-from sanctuary.preflight import check_broker
+from sanctuary.preflight import check_broker, short_reason
 from sanctuary.runtime import Service
 
 log = logging.getLogger(__name__)
@@ -123,8 +123,14 @@ def health_blueprint(engine_of: Callable[[], Engine]) -> Blueprint:
         # process writes to its outbox, so it keeps accepting while the broker is away.
         try:
             ping(engine_of())
-        except SQLAlchemyError:
-            log.warning("readiness check: database unreachable")
+        except SQLAlchemyError as exc:
+            # A web process does not block at start (ADR 13): each probe says what it waits for.
+            reason = short_reason(exc)
+            log.warning(
+                "not ready: waiting for database: %s",
+                reason,
+                extra={"event": "waiting for database", "reason": reason},
+            )
             return problem(503, "Service Unavailable", "The database does not answer.")
         broker = check_broker(current_app.config["AMQP_URL"], timeout=1)
         return jsonify(status="ready", broker="ok" if broker is None else "unreachable")

@@ -7,6 +7,7 @@ builds it, and the other processes as production starts them (`python -m <servic
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -81,9 +82,12 @@ def test_every_web_process_answers_health_readiness_and_metrics(
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
-def test_every_web_process_is_not_ready_while_its_database_is_away(name: str) -> None:
-    """/readyz 503 as a problem document naming the database; /healthz still 200, so the
-    orchestrator holds traffic back rather than restarting the process."""
+def test_every_web_process_is_not_ready_while_its_database_is_away(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """/readyz 503 as a problem document naming the database, and a log line with the
+    reason; /healthz still 200, so the orchestrator holds traffic back rather than
+    restarting the process."""
     _, create_app, config_type = SERVICES[name]
     app = create_app(
         config_type(service=name, database_url="postgresql+psycopg://postgres@127.0.0.1:1/x")
@@ -97,6 +101,10 @@ def test_every_web_process_is_not_ready_while_its_database_is_away(name: str) ->
         assert client.get("/healthz").status_code == 200
     finally:
         app.extensions["service"].engine.dispose()
+    logged = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    [line] = [entry for entry in logged if entry.get("event") == "waiting for database"]
+    assert line["reason"].startswith("OperationalError")
+    assert "refused" in line["reason"]
 
 
 def environment(service: Service, **extra: str) -> dict[str, str]:
