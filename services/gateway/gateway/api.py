@@ -48,15 +48,22 @@ def _idempotency() -> intake.Idempotency | None:
     return intake.Idempotency.of(f"{request.method} {request.path}", key, request.get_json())
 
 
-def accepted(kind: str, announce: Any) -> tuple[dict[str, str], dict[str, str]]:
-    """Record a public submission with its outbox message; 202 with where to follow it."""
-    body = intake.accept(
+def record(
+    kind: str, announce: Any, idempotency: intake.Idempotency | None = None
+) -> dict[str, str]:
+    """Record a public submission with its outbox message: the one path of the API and pages."""
+    return intake.accept(
         current_service().sessions,
         kind,
         announce,
         correlation_id=g.correlation_id,
-        idempotency=_idempotency(),
+        idempotency=idempotency,
     )
+
+
+def accepted(kind: str, announce: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Record a public submission with its outbox message; 202 with where to follow it."""
+    body = record(kind, announce, _idempotency())
     return body, {"Location": body["status_url"]}
 
 

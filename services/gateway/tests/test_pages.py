@@ -1,0 +1,386 @@
+"""The public pages for people: home, the volunteer sign-up form and the request for a
+befriender, on the real gateway app and its SQLite database, through the Flask test client
+as a browser would use them (CSRF token from the form, cookies kept, HTML accepted)."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from gateway.models import Outbox
+from gateway.site import LANGUAGES
+from sqlalchemy import select
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml"}
+PAGES = ("/", "/volunteer", "/befriender")
+
+# One volunteer's answers, as the form sends them and as the API takes them.
+VOLUNTEER_FORM = {
+    "name": "Amina Haddad",
+    "email": "amina@example.org",
+    "postcode": "ls6 1aa",
+    "gender": "female",
+    "has_dbs": "yes",
+    "availability": ["sat-morning", "wed-evening"],
+    "max_matches": "2",
+    "languages": ["en", "ar"],
+    "interests": ["football", "cooking"],
+    "same_gender_only": "yes",
+    "consent": "yes",
+}
+VOLUNTEER_JSON = {
+    "name": "Amina Haddad",
+    "email": "amina@example.org",
+    "postcode": "ls6 1aa",
+    "gender": "female",
+    "has_dbs": True,
+    "availability": [{"day": "sat", "part": "morning"}, {"day": "wed", "part": "evening"}],
+    "max_matches": 2,
+    "languages": ["en", "ar"],
+    "interests": ["football", "cooking"],
+    "same_gender_only": True,
+    "locale": "en",
+    "consent": True,
+}
+NEWCOMER_FORM = {
+    "asking": "myself",
+    "name": "Olena",
+    "email": "olena@example.org",
+    "postcode": "LS6 2BB",
+    "languages": ["uk"],
+    "availability": ["mon-afternoon"],
+    "needs": ["making_friends"],
+    "consent": "yes",
+}
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Any]) -> Any:
+    """The gateway with no rate limit: the forms are posted many times."""
+    return make_app(public_rate_limit="")
+
+
+@pytest.fixture
+def client(app: Any) -> FlaskClient:
+    return app.test_client()
+
+
+class Page(HTMLParser):
+    """A parsed page: every element with its attributes, and the text inside each id."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str]]] = []
+        self.text_of: dict[str, str] = {}
+        self._open: list[tuple[str, str | None]] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {k: v or "" for k, v in attrs}
+        self.elements.append((tag, attributes))
+        if tag not in ("input", "meta", "link", "br", "img"):
+            self._open.append((tag, attributes.get("id")))
+            if attributes.get("id"):
+                self.text_of[attributes["id"]] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        while self._open:
+            if self._open.pop()[0] == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        for _tag, element_id in self._open:
+            if element_id:
+                self.text_of[element_id] += data
+
+    def text(self, element_id: str) -> str:
+        return " ".join(self.text_of[element_id].split())
+
+    def inputs(self) -> list[dict[str, str]]:
+        return [
+            a
+            for t, a in self.elements
+            if t in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit")
+        ]
+
+    def by_id(self, element_id: str) -> dict[str, str]:
+        [found] = [a for _t, a in self.elements if a.get("id") == element_id]
+        return found
+
+
+def token(client: FlaskClient, path: str, **headers: str) -> str:
+    """The CSRF token of the form on `path`, as a browser would read it."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path, headers=headers).text)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def submit(client: FlaskClient, path: str, form: dict[str, Any], **headers: str) -> Any:
+    """Fetch the form, then post `form` back with its token."""
+    data = {"csrf_token": token(client, path, **headers), **form}
+    return client.post(path, data=data, headers={**BROWSER, **headers})
+
+
+def outbox(app: Any) -> list[dict[str, Any]]:
+    with app.extensions["service"].sessions() as session:
+        rows = session.scalars(select(Outbox).order_by(Outbox.created_at))
+        return [{"type": row.type, **json.loads(row.body)} for row in rows]
+
+
+def api_messages(client: FlaskClient, path: str, body: dict[str, Any]) -> dict[str, str]:
+    """The API's message for each top-level field it refuses in `body`."""
+    answer = client.post(path, json=body)
+    assert answer.status_code == 422
+    messages: dict[str, str] = {}
+    for error in answer.json["errors"]:
+        messages.setdefault(error["field"].split(".")[0], error["detail"])
+    return messages
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("path", PAGES)
+def test_each_page_in_each_language(client: FlaskClient, path: str, language: str) -> None:
+    answer = client.get(path, headers={**BROWSER, "Accept-Language": language})
+    assert answer.status_code == 200
+    assert answer.mimetype == "text/html"
+    direction = LANGUAGES[language][1]
+    assert f'<html lang="{language}" dir="{direction}">' in answer.text
+
+
+def test_the_pages_are_translated(client: FlaskClient) -> None:
+    arabic = client.get("/befriender", headers={"Accept-Language": "ar"}).text
+    assert "اطلب صديقًا متطوعًا" in arabic
+    assert "Ask for a befriender" not in arabic
+    ukrainian = client.get("/volunteer", headers={"Accept-Language": "uk"}).text
+    assert "Стати волонтером" in ukrainian
+
+
+def test_the_home_page_has_the_three_ways_in(client: FlaskClient) -> None:
+    links = {a.get("href") for t, a in Page(client.get("/").text).elements if t == "a"}
+    assert {"/volunteer", "/befriender", "/events"} <= links
+
+
+@pytest.mark.parametrize("path", ["/volunteer", "/befriender"])
+def test_every_field_has_a_label_and_every_group_a_legend(client: FlaskClient, path: str) -> None:
+    page = Page(client.get(path).text)
+    labelled = {a["for"] for t, a in page.elements if t == "label" and "for" in a}
+    inputs = page.inputs()
+    assert len(inputs) > 30
+    for field in inputs:
+        assert field.get("id") in labelled, f"{field.get('name')} has no label"
+    ids = [a["id"] for _t, a in page.elements if "id" in a]
+    assert len(ids) == len(set(ids)), "ids repeat"
+    tags = [t for t, _a in page.elements]
+    assert tags.count("fieldset") == tags.count("legend")
+
+
+def test_fields_help_phones_and_autofill(client: FlaskClient) -> None:
+    page = Page(client.get("/volunteer").text)
+    assert page.by_id("name")["autocomplete"] == "name"
+    assert page.by_id("email")["autocomplete"] == "email"
+    assert page.by_id("email")["inputmode"] == "email"
+    assert page.by_id("postcode")["autocomplete"] == "postal-code"
+    # Each language's own name is marked with its language.
+    spans = {a.get("lang") for t, a in Page(client.get("/befriender").text).elements if t == "span"}
+    assert {"ar", "uk", "ti", "prs"} <= spans
+
+
+def test_a_valid_volunteer_form_records_exactly_what_the_api_would(
+    client: FlaskClient, app: Any
+) -> None:
+    answer = submit(client, "/volunteer", VOLUNTEER_FORM)
+    assert answer.status_code == 303
+    location = answer.headers["Location"]
+    match = re.fullmatch(r"/volunteer/thanks/([0-9a-f-]{36})", location)
+    assert match, location
+    assert client.post("/api/v1/volunteers", json=VOLUNTEER_JSON).status_code == 202
+
+    messages = outbox(app)
+    [from_form] = [m for m in messages if m["volunteer_id"] == match.group(1)]
+    [from_api] = [m for m in messages if m is not from_form]
+    assert from_form["type"] == from_api["type"] == "volunteer.signed_up"
+    for varying in ("volunteer_id", "consented_at"):
+        from_form.pop(varying), from_api.pop(varying)
+    assert from_form == from_api
+    assert from_form["postcode"] == "LS6 1AA"
+
+    thanks = client.get(location, headers=BROWSER)
+    assert thanks.status_code == 200
+    assert match.group(1) in thanks.text
+    assert "Amina" not in thanks.text
+
+
+def test_the_form_records_the_page_language(client: FlaskClient, app: Any) -> None:
+    client.get("/language/ar?next=/volunteer")
+    assert submit(client, "/volunteer", VOLUNTEER_FORM).status_code == 303
+    [message] = outbox(app)
+    assert message["locale"] == "ar"
+
+
+def test_a_thank_you_page_for_no_submission_is_not_found(client: FlaskClient) -> None:
+    for path in ("/volunteer/thanks/", "/befriender/thanks/"):
+        assert client.get(f"{path}{uuid.uuid4()}", headers=BROWSER).status_code == 404
+
+
+# A wrong answer per field, as the form sends it and as the API gets it.
+WRONG = {
+    "name": ("x" * 101, "x" * 101),
+    "email": ("amina@", "amina@"),
+    "postcode": ("LS6", "LS6"),
+    "languages": (None, None),
+    "availability": (None, None),
+    "max_matches": ("7", 7),
+    "consent": (None, False),
+}
+
+
+@pytest.mark.parametrize("field", WRONG)
+def test_a_wrong_field_shows_the_apis_message_next_to_it_and_keeps_the_rest(
+    client: FlaskClient, app: Any, field: str
+) -> None:
+    form_value, json_value = WRONG[field]
+    form = {k: v for k, v in VOLUNTEER_FORM.items() if k != field}
+    body = {k: v for k, v in VOLUNTEER_JSON.items() if k != field}
+    if form_value is not None:
+        form[field] = form_value
+    if json_value is not None:
+        body[field] = json_value
+    expected = api_messages(client, "/api/v1/volunteers", body)
+    assert set(expected) == {field}
+
+    answer = submit(client, "/volunteer", form)
+    assert answer.status_code == 422
+    assert outbox(app) == []
+    page = Page(answer.text)
+    assert page.text(f"{field}-error") == f"Error: {expected[field]}"
+    # The summary links to the field, which says it is wrong and why.
+    assert page.text("error-summary").endswith(expected[field])
+    assert f'href="#{field}"' in answer.text
+    target = page.by_id(field)
+    assert f"{field}-error" in (target.get("aria-describedby") or _group_of(page, field))
+    # What was typed or ticked is still there.
+    for kept in ("name", "email", "postcode"):
+        if kept != field:
+            assert page.by_id(kept)["value"] == VOLUNTEER_FORM[kept]
+    checked = {(a["name"], a["value"]) for a in page.inputs() if "checked" in a}
+    for name in ("languages", "availability", "interests"):
+        if name != field:
+            assert {(name, v) for v in VOLUNTEER_FORM[name]} <= checked
+    assert ("same_gender_only", "yes") in checked
+
+
+def _group_of(page: Page, field: str) -> str:
+    # Boxes and radios are described by their fieldset.
+    [group] = [
+        a
+        for t, a in page.elements
+        if t == "fieldset" and f"{field}-error" in a.get("aria-describedby", "")
+    ]
+    return group["aria-describedby"]
+
+
+def test_every_wrong_field_at_once_is_listed_in_page_order(client: FlaskClient) -> None:
+    answer = submit(client, "/volunteer", {"email": "nope"})
+    summary = Page(answer.text).text("error-summary")
+    assert summary.startswith("There is a problem")
+    links = re.findall(r'<li><a href="#(\w+)">', answer.text)
+    assert links == ["name", "email", "postcode", "availability", "languages", "consent"]
+
+
+def test_a_post_without_the_csrf_token_is_refused(client: FlaskClient, app: Any) -> None:
+    answer = client.post("/volunteer", data=VOLUNTEER_FORM, headers=BROWSER)
+    assert answer.status_code == 400
+    assert answer.mimetype == "text/html"
+    assert "Your form has expired" in answer.text
+    forged = client.post("/befriender", data={**NEWCOMER_FORM, "csrf_token": "x"}, headers=BROWSER)
+    assert forged.status_code == 400
+    assert outbox(app) == []
+
+
+def test_the_arabic_form_answers_in_arabic(client: FlaskClient) -> None:
+    arabic = {"Accept-Language": "ar"}
+    form = {**NEWCOMER_FORM, "postcode": "nowhere", "consent": ""}
+    del form["consent"], form["languages"]
+    answer = submit(client, "/befriender", form, **arabic)
+    assert answer.status_code == 422
+    assert '<html lang="ar" dir="rtl">' in answer.text
+    page = Page(answer.text)
+    assert page.text("error-summary-title") == "هناك مشكلة"
+    assert (
+        page.text("postcode-error")
+        == "خطأ: هذا ليس رمزًا بريديًا صحيحًا في المملكة المتحدة. مثال: LS6 1AA"
+    )
+    assert page.text("languages-error") == "خطأ: هذا السؤال مطلوب. يرجى الإجابة عليه."
+    assert page.text("consent-error") == "خطأ: يجب أن توافق حتى نتمكن من استلام طلبك."
+    assert page.by_id("name")["value"] == "Olena"
+
+
+def test_a_newcomer_asks_in_ukrainian(client: FlaskClient, app: Any) -> None:
+    ukrainian = {"Accept-Language": "uk"}
+    answer = submit(client, "/befriender", NEWCOMER_FORM, **ukrainian)
+    assert answer.status_code == 303
+    assert re.fullmatch(r"/befriender/thanks/[0-9a-f-]{36}", answer.headers["Location"])
+    [message] = outbox(app)
+    assert message["type"] == "newcomer.requested"
+    assert message["email"] == "olena@example.org"
+    assert message["referrer_email"] is None
+    assert message["locale"] == "uk"
+    assert message["needs"] == ["making_friends"]
+    thanks = client.get(answer.headers["Location"], headers={**BROWSER, **ukrainian})
+    assert "Це може тривати кілька тижнів." in thanks.text
+
+
+def test_a_support_worker_refers_someone_without_email(client: FlaskClient, app: Any) -> None:
+    referral = {
+        **NEWCOMER_FORM,
+        "asking": "someone_else",
+        "email": "",
+        "referrer_email": "support@example.org",
+        "wants_english_practice": "yes",
+        "needs_dbs": "yes",
+    }
+    assert submit(client, "/befriender", referral).status_code == 303
+    [message] = outbox(app)
+    assert message["email"] is None
+    assert message["referrer_email"] == "support@example.org"
+    assert message["wants_english_practice"] is True
+    assert message["needs_dbs"] is True
+    assert message["locale"] == "en"
+
+
+def test_a_request_needs_someone_to_write_to(client: FlaskClient, app: Any) -> None:
+    # A support worker's email counts only when they ask for someone else.
+    form = {**NEWCOMER_FORM, "email": "", "referrer_email": "support@example.org"}
+    answer = submit(client, "/befriender", form)
+    assert answer.status_code == 422
+    expected = api_messages(
+        client,
+        "/api/v1/newcomers",
+        {
+            "name": "Olena",
+            "postcode": "LS6 2BB",
+            "languages": ["uk"],
+            "availability": [{"day": "mon", "part": "afternoon"}],
+            "consent": True,
+        },
+    )
+    assert Page(answer.text).text("email-error") == f"Error: {expected['email']}"
+    assert outbox(app) == []
+
+
+def test_the_forms_are_rate_limited_with_an_html_page(make_app: Callable[..., Any]) -> None:
+    client = make_app(public_rate_limit="2/minute").test_client()
+    answers = [submit(client, "/befriender", {"name": "x"}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [422, 422, 429]
+    limited = answers[-1]
+    assert limited.mimetype == "text/html"
+    assert "Too many tries" in limited.text
+    assert int(limited.headers["Retry-After"]) > 0
+    # Reading the form is never limited.
+    assert client.get("/befriender").status_code == 200
