@@ -1,0 +1,308 @@
+"""Every coordinator route, of the JSON API and of the dashboard, found in the app's URL map
+(so a new route is covered the day it is added), called without credentials, with wrong,
+revoked and switched-off ones, and with valid ones; and each valid call leaves its audit
+record.
+
+Real: the gateway on PostgreSQL, matching's, events' and notifications' internal APIs over
+TCP on their own PostgreSQL databases.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from events.app import create_app as create_events
+from events.bootstrap import bootstrap as events_bootstrap
+from flask import Flask
+from flask.testing import FlaskClient
+from gateway import accounts, staff
+from gateway.models import AuditRecord
+from matching.app import create_app as create_matching
+from matching.bootstrap import bootstrap as matching_bootstrap
+from notifications.app import create_app as create_notifications
+from notifications.bootstrap import bootstrap as notifications_bootstrap
+from notifications.config import NotificationsConfig
+from sanctuary.runtime import Service
+from sanctuary.testing import running_worker, serving, wait_until
+from sqlalchemy import select
+from werkzeug.routing import AnyConverter, UUIDConverter
+
+pytestmark = pytest.mark.integration
+
+ADMIN = {"Authorization": "Bearer coordinator-token"}
+PASSWORD = "a long enough passphrase"
+OPEN = {"dashboard.login", "static"}  # the only coordinator routes open to anyone
+SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def coordinator_routes(app: Flask, event_id: str) -> list[tuple[str, str, str]]:
+    """(method, path, endpoint) for every coordinator route, one per `any(...)` choice;
+    logout last, as it ends the session."""
+    calls = []
+    adapter = app.url_map.bind("localhost")
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith(("coordinators.", "dashboard.")) or rule.endpoint in OPEN:
+            continue
+        choices: list[dict[str, Any]] = [{}]
+        for name, converter in rule._converters.items():
+            if isinstance(converter, AnyConverter):
+                choices = [{**c, name: item} for c in choices for item in sorted(converter.items)]
+            elif isinstance(converter, UUIDConverter):
+                value = event_id if name == "event_id" else str(uuid.uuid4())
+                choices = [{**c, name: value} for c in choices]
+            else:
+                choices = [{**c, name: "x"} for c in choices]
+        for values in choices:
+            path = adapter.build(rule.endpoint, values)
+            calls += [(m, path, rule.endpoint) for m in sorted(rule.methods - SKIPPED_METHODS)]
+    return sorted(calls, key=lambda call: call[2] == "dashboard.logout")
+
+
+def is_api(endpoint: str) -> bool:
+    return endpoint.startswith("coordinators.")
+
+
+@pytest.fixture
+def matching(make_service: Callable[..., Service]) -> Service:
+    return make_service(matching_bootstrap, "matching", internal_token="s3cret")
+
+
+@pytest.fixture
+def gateway(
+    make_service: Callable[..., Service], gateway_client: Callable[..., Any], matching: Service
+) -> Iterator[FlaskClient]:
+    """The gateway routing to the real internal APIs, with one event scheduled."""
+    events = make_service(events_bootstrap, "events", internal_token="s3cret")
+    notifications = make_service(
+        notifications_bootstrap, "notifications", NotificationsConfig, internal_token="s3cret"
+    )
+    with (
+        serving(create_matching(matching.config)) as matching_url,
+        serving(create_events(events.config)) as events_url,
+        serving(create_notifications(notifications.config)) as notifications_url,
+    ):
+        client = gateway_client(
+            matching_url=matching_url,
+            events_url=events_url,
+            notifications_url=notifications_url,
+            cookie_secure=False,
+        )
+        starts = datetime.now(UTC) + timedelta(days=7)
+        scheduled = client.post(
+            "/api/v1/events",
+            headers=ADMIN,
+            json={
+                "title": "Conversation café",
+                "kind": "social",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=2)).isoformat(),
+                "capacity": 2,
+                "location": "Library",
+            },
+        )
+        assert scheduled.status_code == 201, scheduled.json
+        client.application.config["TEST_EVENT_ID"] = scheduled.json["id"]
+        yield client
+
+
+def sessions(client: FlaskClient) -> Any:
+    return client.application.extensions["service"].sessions
+
+
+def routes(client: FlaskClient) -> list[tuple[str, str, str]]:
+    return coordinator_routes(client.application, client.application.config["TEST_EVENT_ID"])
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert found
+    return found.group(1)
+
+
+def signed_in(client: FlaskClient, email: str) -> FlaskClient:
+    browser = client.application.test_client()
+    answer = browser.post(
+        "/coordinator/login",
+        data={
+            "email": email,
+            "password": PASSWORD,
+            "csrf_token": csrf_token(browser, "/coordinator/login"),
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    return browser
+
+
+def call(client: FlaskClient, method: str, path: str, token: str, bearer: str = "") -> Any:
+    """One call as a browser would make it (a form with its CSRF token) or as a script."""
+    if bearer:
+        body = {} if method != "GET" else None
+        auth = {"Authorization": f"Bearer {bearer}"}
+        return client.open(path, method=method, headers=auth, json=body)
+    data = {"csrf_token": token} if method != "GET" else None
+    return client.open(path, method=method, headers={"Accept": "text/html"}, data=data)
+
+
+def test_the_walk_covers_the_api_and_the_dashboard(gateway: FlaskClient) -> None:
+    endpoints = {endpoint for _, _, endpoint in routes(gateway)}
+    for expected in (
+        "coordinators.decide",
+        "coordinators.create_event",
+        "dashboard.index",
+        "dashboard.decide",
+        "dashboard.volunteer_contact",
+        "dashboard.registrations_csv",
+        "dashboard.audit",
+        "dashboard.logout",
+    ):
+        assert expected in endpoints
+    assert len(routes(gateway)) >= 35
+
+
+def test_without_credentials_nothing_opens(gateway: FlaskClient) -> None:
+    anonymous = gateway.application.test_client()
+    token = csrf_token(anonymous, "/coordinator/login")  # a session, but nobody signed in
+    for method, path, endpoint in routes(gateway):
+        answer = call(anonymous, method, path, token)
+        where = f"{method} {path}"
+        if is_api(endpoint):
+            assert answer.status_code == 401, where
+            assert answer.headers["WWW-Authenticate"] == "Bearer", where
+        elif method == "GET":
+            assert answer.status_code == 303, where
+            assert answer.headers["Location"].startswith("/coordinator/login?next="), where
+        else:
+            assert answer.status_code == 401, where
+    with sessions(gateway)() as db:
+        # Only the fixture's own call (scheduling the event with the bootstrap token).
+        assert [r.action for r in db.scalars(select(AuditRecord))] == ["create_event"]
+
+
+def test_wrong_revoked_and_expired_credentials_are_refused(gateway: FlaskClient) -> None:
+    coordinator_id = staff.create_coordinator(sessions(gateway), "r@example.org", "R", PASSWORD)
+    revoked = staff.issue_token(sessions(gateway), coordinator_id, "old")
+    (token_row,) = staff.tokens_of(sessions(gateway), coordinator_id)
+    assert staff.revoke_token(sessions(gateway), coordinator_id, token_row.id)
+    idle = signed_in(gateway, "r@example.org")
+    token = csrf_token(idle, "/coordinator/tokens")
+    with idle.session_transaction() as cookie:
+        cookie["seen"] -= accounts.IDLE_TIMEOUT.total_seconds() + 1
+    for method, path, endpoint in routes(gateway):
+        where = f"{method} {path}"
+        if is_api(endpoint):
+            for wrong in ("sct_" + "x" * 43, revoked, "coordinator-toke"):
+                answer = call(gateway, method, path, "", bearer=wrong)
+                assert answer.status_code == 401, where
+                assert answer.headers["WWW-Authenticate"] == "Bearer", where
+        else:
+            answer = call(idle, method, path, token)
+            assert answer.status_code == (303 if method == "GET" else 401), where
+            with idle.session_transaction() as cookie:  # stay idle for the next route
+                cookie["seen"] = 0
+
+
+def test_a_switched_off_coordinator_gets_403_everywhere(gateway: FlaskClient) -> None:
+    coordinator_id = staff.create_coordinator(sessions(gateway), "o@example.org", "O", PASSWORD)
+    bearer = staff.issue_token(sessions(gateway), coordinator_id, "script")
+    browser = signed_in(gateway, "o@example.org")
+    token = csrf_token(browser, "/coordinator/tokens")
+    assert staff.set_active(sessions(gateway), "o@example.org", False)
+    for method, path, endpoint in routes(gateway):
+        if is_api(endpoint):
+            answer = call(gateway, method, path, "", bearer=bearer)
+        else:
+            answer = call(browser, method, path, token)
+        assert answer.status_code == 403, f"{method} {path}"
+
+
+def test_valid_credentials_open_every_route_and_each_call_is_audited(
+    gateway: FlaskClient,
+) -> None:
+    coordinator_id = staff.create_coordinator(sessions(gateway), "v@example.org", "V", PASSWORD)
+    bearer = staff.issue_token(sessions(gateway), coordinator_id, "script")
+    browser = signed_in(gateway, "v@example.org")
+    token = csrf_token(browser, "/coordinator/tokens")
+    expected = set()
+    for method, path, endpoint in routes(gateway):
+        where = f"{method} {path}"
+        if is_api(endpoint):
+            answer = call(gateway, method, path, "", bearer=bearer)
+        else:
+            answer = call(browser, method, path, token)
+        # Past the door: the internal API decides (200, 201, 404 for a made-up id, 409,
+        # 422 for an empty body), or the dashboard redirects after its action.
+        assert answer.status_code not in (400, 401, 403), where
+        assert answer.status_code < 500, f"{where}: {answer.text[:300]}"
+        if answer.status_code == 303 and endpoint != "dashboard.logout":
+            assert "/coordinator/login" not in answer.headers["Location"], where
+        audited = (
+            is_api(endpoint)
+            or method == "POST"
+            or endpoint
+            in {
+                "dashboard.event",
+                "dashboard.registrations_csv",
+            }
+        )
+        if audited:
+            rule_action = path.rstrip("/").rsplit("/", 1)[-1]
+            name = endpoint.rpartition(".")[2]
+            if endpoint.endswith(".decide"):
+                name = f"decide:{rule_action}"
+            expected.add(("api" if is_api(endpoint) else "dashboard", name))
+    with sessions(gateway)() as db:
+        records = db.scalars(
+            select(AuditRecord).where(AuditRecord.coordinator_id == coordinator_id)
+        ).all()
+    found = {(r.via, r.action) for r in records}
+    assert expected - found == set()
+    assert {r.actor for r in records} == {"coordinator"}
+    assert all(r.route.startswith(("GET ", "POST ", "PATCH ")) for r in records)
+    assert all(r.status for r in records)
+
+
+def test_showing_contact_details_is_audited_and_the_audit_log_holds_ids_only(
+    gateway: FlaskClient, matching: Service
+) -> None:
+    coordinator_id = staff.create_coordinator(sessions(gateway), "c@example.org", "C", PASSWORD)
+    volunteer = gateway.post(
+        "/api/v1/volunteers",
+        json={
+            "name": "Samira Haddad",
+            "email": "samira@example.org",
+            "postcode": "LS6 1AA",
+            "languages": ["en", "ar"],
+            "availability": [{"day": "sat", "part": "morning"}],
+            "consent": True,
+        },
+    )
+    assert volunteer.status_code == 202
+    volunteer_id = volunteer.json["id"]
+    browser = signed_in(gateway, "c@example.org")
+    with running_worker(matching):
+        wait_until(lambda: volunteer_id in browser.get("/coordinator/volunteers").text)
+    listed = browser.get("/coordinator/volunteers")
+    assert "Samira Haddad" in listed.text
+    assert "samira@example.org" not in listed.text  # contact details only when asked
+    token = csrf_token(browser, "/coordinator/volunteers")
+    shown = browser.post(
+        f"/coordinator/volunteers/{volunteer_id}/contact", data={"csrf_token": token}
+    )
+    assert shown.status_code == 200
+    assert "samira@example.org" in shown.text
+    assert shown.headers["Cache-Control"] == "no-store"
+    with sessions(gateway)() as db:
+        record = db.scalars(
+            select(AuditRecord).where(AuditRecord.action == "volunteer_contact")
+        ).one()
+    assert record.coordinator_id == coordinator_id
+    assert (record.target_type, record.target_id) == ("volunteer", volunteer_id)
+    audit_page = browser.get("/coordinator/audit")
+    assert "volunteer_contact" in audit_page.text
+    assert "samira" not in audit_page.text.lower()
+    assert "Haddad" not in audit_page.text
