@@ -119,6 +119,8 @@ PART_NAMES: dict[str, str] = dict(
 FLAGS = frozenset(("same_gender_only", "has_dbs", "wants_english_practice", "needs_dbs", "consent"))
 LISTS = frozenset(("languages", "interests", "needs"))
 
+FORM_KEY = "form_key"
+
 Announce = Callable[[uuid.UUID, dict[str, Any], datetime], Any]
 
 
@@ -175,14 +177,30 @@ def _form_page(
 ) -> Response | tuple[str, int]:
     """GET shows the empty form; POST records a valid one or shows it again with errors."""
     if request.method == "GET":
-        return render_template(template, values=MultiDict(defaults), errors={}, **_choices()), 200
+        values = MultiDict({**defaults, FORM_KEY: str(uuid.uuid4())})
+        return render_template(template, values=values, errors={}, **_choices()), 200
+    data = prepare(schema_input(schema, request.form, language()))
     try:
-        form = schema.load(prepare(schema_input(schema, request.form, language())))
+        form = schema.load(data)
     except ValidationError as exc:
         errors = field_messages(exc.messages)
         return render_template(template, values=request.form, errors=errors, **_choices()), 422
-    body = api.record(kind, lambda i, now: announce(i, form, now))
+    try:
+        body = api.record(kind, lambda i, now: announce(i, form, now), _form_key(data))
+    except intake.IdempotencyKeyReused:
+        # Back to the form, answers changed, sent again: a new submission of its own.
+        body = api.record(kind, lambda i, now: announce(i, form, now))
     return redirect(url_for(f".{kind}_thanks", submission_id=body["id"]), code=303)
+
+
+def _form_key(data: dict[str, Any]) -> intake.Idempotency | None:
+    # Each form shown carries a key of its own, so a second click on "Send" (or a form
+    # sent again unchanged) answers with the first submission instead of a second one.
+    try:
+        key = str(uuid.UUID(request.form.get(FORM_KEY, "")))
+    except ValueError:
+        return None
+    return intake.Idempotency.of(f"{request.method} {request.path}", key, data)
 
 
 def _choices() -> dict[str, Any]:

@@ -289,6 +289,9 @@ def test_every_wrong_field_at_once_is_listed_in_page_order(client: FlaskClient) 
     answer = submit(client, "/volunteer", {"email": "nope"})
     summary = Page(answer.text).text("error-summary")
     assert summary.startswith("There is a problem")
+    # Each wrong field by its label, then the API's message.
+    assert "Postcode: Missing data for required field." in summary
+    assert "Email address: Not a valid email address." in summary
     links = re.findall(r'<li><a href="#(\w+)">', answer.text)
     assert links == ["name", "email", "postcode", "availability", "languages", "consent"]
 
@@ -384,3 +387,23 @@ def test_the_forms_are_rate_limited_with_an_html_page(make_app: Callable[..., An
     assert int(limited.headers["Retry-After"]) > 0
     # Reading the form is never limited.
     assert client.get("/befriender").status_code == 200
+
+
+def test_a_form_sent_twice_is_recorded_once(client: FlaskClient, app: Any) -> None:
+    """A double click on "Send": the same form (same key, same answers) is one submission."""
+    page = client.get("/volunteer").text
+    hidden = dict(re.findall(r'name="(csrf_token|form_key)" value="([^"]+)"', page))
+    assert set(hidden) == {"csrf_token", "form_key"}
+    first, second = (
+        client.post("/volunteer", data={**hidden, **VOLUNTEER_FORM}, headers=BROWSER)
+        for _ in range(2)
+    )
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(outbox(app)) == 1
+    # Back to the same form, an answer changed, sent again: that is a new submission.
+    changed = {**hidden, **VOLUNTEER_FORM, "postcode": "LS7 2AB"}
+    third = client.post("/volunteer", data=changed, headers=BROWSER)
+    assert third.status_code == 303
+    assert third.headers["Location"] != first.headers["Location"]
+    assert sorted(m["postcode"] for m in outbox(app)) == ["LS6 1AA", "LS7 2AB"]
