@@ -7,7 +7,7 @@ import uuid
 from flask import Flask, Response, g, request
 from sanctuary.web import create_service_app, install_error_handlers, problem
 
-from gateway import api, apidocs, coordinators, dashboard, events_api, pages, site
+from gateway import api, apidocs, coordinators, dashboard, event_pages, events_api, pages, site
 from gateway.bootstrap import bootstrap
 from gateway.config import GatewayConfig, from_env
 from gateway.intake import IdempotencyKeyReused
@@ -62,11 +62,12 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
         blueprint.csrf_exempt = True  # type: ignore[attr-defined]
     app.register_blueprint(site.blp)
     app.register_blueprint(pages.blp)
+    app.register_blueprint(event_pages.blp)
     app.register_blueprint(apidocs.blp)
     app.register_blueprint(dashboard.blp)
     # flask-smorest installs its own HTTP error handler; ours (problem+json) must win.
     install_error_handlers(app)
-    site.install(app, config, public=(api.blp, events_api.blp, pages.blp))
+    site.install(app, config, public=(api.blp, events_api.blp, pages.blp, event_pages.blp))
     for exc_type, (status, title, detail) in ERRORS.items():
         app.register_error_handler(
             exc_type, lambda _exc, s=status, t=title, d=detail: problem(s, t, d)

@@ -26,6 +26,11 @@ from gateway.schemas import AcceptedSchema, RegistrationRequestSchema
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="Events and registrations")
 
 
+def announce_registration(event_id: uuid.UUID, form: dict[str, Any]) -> Any:
+    """What a request for a place announces, from the API and the event page alike."""
+    return lambda i, now: domain.registration_requested(i, event_id, form, now)
+
+
 @blp.route("/events", methods=["GET"])
 @documented(
     blp,
@@ -53,9 +58,7 @@ class Registrations(MethodView):
         self, form: dict[str, Any], event_id: uuid.UUID
     ) -> tuple[dict[str, str], dict[str, str]]:
         """Ask for a place: confirmed while places remain, else a place on the waiting list."""
-        return accepted(
-            "registration", lambda i, now: domain.registration_requested(i, event_id, form, now)
-        )
+        return accepted("registration", announce_registration(event_id, form))
 
 
 @blp.route("/registrations/<uuid:registration_id>", methods=["GET"])
