@@ -223,6 +223,20 @@ def test_the_form_records_the_page_language(client: FlaskClient, app: Any) -> No
     assert message["locale"] == "ar"
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_thank_you_pages_follow_the_language(
+    client: FlaskClient, app: Any, language: str
+) -> None:
+    headers = {"Accept-Language": language}
+    for path, form in (("/volunteer", VOLUNTEER_FORM), ("/befriender", NEWCOMER_FORM)):
+        thanks = client.get(
+            submit(client, path, form, **headers).headers["Location"], headers=headers
+        )
+        assert thanks.status_code == 200
+        assert f'<html lang="{language}" dir="{LANGUAGES[language][1]}">' in thanks.text
+    assert [m["locale"] for m in outbox(app)] == [language, language]
+
+
 def test_a_thank_you_page_for_no_submission_is_not_found(client: FlaskClient) -> None:
     for path in ("/volunteer/thanks/", "/befriender/thanks/"):
         assert client.get(f"{path}{uuid.uuid4()}", headers=BROWSER).status_code == 404
@@ -294,6 +308,18 @@ def test_every_wrong_field_at_once_is_listed_in_page_order(client: FlaskClient) 
     assert "Email address: Not a valid email address." in summary
     links = re.findall(r'<li><a href="#(\w+)">', answer.text)
     assert links == ["name", "email", "postcode", "availability", "languages", "consent"]
+    ids = {a.get("id") for _t, a in Page(answer.text).elements}
+    assert set(links) <= ids
+
+
+def test_what_was_typed_comes_back_as_text_never_markup(client: FlaskClient) -> None:
+    typed = '"><script>alert(1)</script>'
+    answer = submit(client, "/befriender", {**NEWCOMER_FORM, "name": typed, "postcode": typed})
+    assert answer.status_code == 422
+    assert "<script>alert(1)" not in answer.text
+    page = Page(answer.text)
+    assert page.by_id("name")["value"] == typed
+    assert page.by_id("postcode")["value"] == typed
 
 
 def test_a_post_without_the_csrf_token_is_refused(client: FlaskClient, app: Any) -> None:
