@@ -26,7 +26,8 @@ from werkzeug.wrappers import Response
 
 from gateway import api, domain, intake, routing
 from gateway.events_api import announce_registration
-from gateway.pages import field_messages, schema_input
+from gateway.pages import FORM_KEY, field_messages, schema_input
+from gateway.pages import _form_key as form_key
 from gateway.schemas import RegistrationRequestSchema
 from gateway.site import language
 from gateway.upstream import UpstreamUnavailable
@@ -106,7 +107,7 @@ def _event_page(event_id: uuid.UUID, values: Any, errors: dict[str, str]) -> str
 def event_detail(event_id: uuid.UUID) -> str:
     """One event, and the form to ask for a place."""
     values = {key: request.args[key] for key in LINKED_IDS if key in request.args}
-    return _event_page(event_id, values, {})
+    return _event_page(event_id, {**values, FORM_KEY: str(uuid.uuid4())}, {})
 
 
 @blp.post("/events/<uuid:event_id>")
@@ -114,11 +115,16 @@ def register(event_id: uuid.UUID) -> Response | tuple[str, int]:
     """Record a valid request for a place (even while the events service is down) and go to
     its status page; show the form again with the errors otherwise."""
     schema = RegistrationRequestSchema()
+    data = schema_input(schema, request.form, language())
     try:
-        form = schema.load(schema_input(schema, request.form, language()))
+        form = schema.load(data)
     except ValidationError as exc:
         return _event_page(event_id, request.form, field_messages(exc.messages)), 422
-    body = api.record("registration", announce_registration(event_id, form))
+    announce = announce_registration(event_id, form)
+    try:  # a second click on the button answers with the first registration (ADR 14)
+        body = api.record("registration", announce, form_key(data))
+    except intake.IdempotencyKeyReused:  # sent again with other answers: a new one
+        body = api.record("registration", announce)
     return redirect(url_for(".registration", registration_id=body["id"]), code=303)
 
 

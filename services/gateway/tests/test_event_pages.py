@@ -319,6 +319,30 @@ def test_a_registration_is_recorded_once_then_followed_to_its_place(
     assert "Picnic in the park" in confirmed.text
 
 
+def test_a_form_sent_twice_is_one_registration(
+    client: FlaskClient, gateway: Any, events: Events
+) -> None:
+    event = events.schedule()
+    shown = page(client, f"/events/{event['id']}")
+    key = re.search(r'name="form_key" value="([0-9a-f-]{36})"', shown.text)
+    assert key, "the form has no key"
+    form = {
+        "csrf_token": csrf_token(shown.text),
+        "form_key": key.group(1),
+        "name": "Amina",
+        "email": "amina@example.org",
+        "consent": "yes",
+    }
+    first, second = (client.post(f"/events/{event['id']}", data=form) for _ in range(2))
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(requested(gateway)) == 1
+    # Back to the form, another answer, sent again: a registration of its own.
+    third = client.post(f"/events/{event['id']}", data={**form, "email": "yusuf@example.org"})
+    assert third.headers["Location"] != first.headers["Location"]
+    assert len(requested(gateway)) == 2
+
+
 def test_a_full_event_puts_people_on_the_waiting_list_with_their_number(
     client: FlaskClient, gateway: Any, events: Events
 ) -> None:
