@@ -216,6 +216,7 @@ def index() -> str:
     counts = {
         "waiting for checks": len(_fetch("matching", "/internal/v1/volunteers", status="applied")),
         "proposed matches": len(_fetch("matching", "/internal/v1/matches", status="proposed")),
+        "approved matches": len(_fetch("matching", "/internal/v1/matches", status="approved")),
         "active matches": len(_fetch("matching", "/internal/v1/matches", status="active")),
         "upcoming events": len(_fetch("events", "/internal/v1/events")),
     }
