@@ -11,7 +11,7 @@ whose address holds only the submission's id.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -124,7 +124,7 @@ FORM_KEY = "form_key"
 Announce = Callable[[uuid.UUID, dict[str, Any], datetime], Any]
 
 
-def schema_input(schema: Schema, form: Mapping[str, Any], locale: str) -> dict[str, Any]:
+def schema_input(schema: Schema, form: MultiDict[str, str], locale: str) -> dict[str, Any]:
     """The JSON body the API would get for these form answers, one entry per schema field.
 
     An empty answer is left out, so the schema answers it as the API would a missing field.
@@ -136,7 +136,7 @@ def schema_input(schema: Schema, form: Mapping[str, Any], locale: str) -> dict[s
         elif key == "locale":
             data[key] = locale
         elif key in LISTS or key == "availability":
-            values = [v for v in form.getlist(key) if v]  # type: ignore[attr-defined]
+            values = [v for v in form.getlist(key) if v]
             if values:
                 data[key] = [_slot(v) for v in values] if key == "availability" else values
         elif value := str(form.get(key, "")).strip():
@@ -181,15 +181,15 @@ def _form_page(
         return render_template(template, values=values, errors={}, **_choices()), 200
     data = prepare(schema_input(schema, request.form, language()))
     try:
-        form = schema.load(data)
+        loaded = schema.load(data)
     except ValidationError as exc:
         errors = field_messages(exc.messages)
         return render_template(template, values=request.form, errors=errors, **_choices()), 422
     try:
-        body = api.record(kind, lambda i, now: announce(i, form, now), _form_key(data))
+        body = api.record(kind, lambda i, now: announce(i, loaded, now), _form_key(data))
     except intake.IdempotencyKeyReused:
         # Back to the form, answers changed, sent again: a new submission of its own.
-        body = api.record(kind, lambda i, now: announce(i, form, now))
+        body = api.record(kind, lambda i, now: announce(i, loaded, now))
     return redirect(url_for(f".{kind}_thanks", submission_id=body["id"]), code=303)
 
 
