@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from gateway.app import create_app
+from gateway.config import GatewayConfig
 from gateway.models import Outbox
 from gateway.site import LANGUAGES
 from sqlalchemy import select
@@ -433,3 +435,39 @@ def test_a_form_sent_twice_is_recorded_once(client: FlaskClient, app: Any) -> No
     assert third.status_code == 303
     assert third.headers["Location"] != first.headers["Location"]
     assert sorted(m["postcode"] for m in outbox(app)) == ["LS6 1AA", "LS7 2AB"]
+
+
+@pytest.mark.integration
+def test_an_arabic_referral_reaches_matching_through_the_broker(
+    make_service: Callable[..., Any],
+) -> None:
+    """Real: the gateway on PostgreSQL, its relay to RabbitMQ, the matching worker."""
+    from gateway.bootstrap import bootstrap as gateway_bootstrap
+    from matching.bootstrap import bootstrap as matching_bootstrap
+    from matching.models import Newcomer
+    from sanctuary.testing import running_relay, running_worker, wait_until
+
+    gateway = make_service(gateway_bootstrap, "gateway", GatewayConfig, public_rate_limit="")
+    matching = make_service(matching_bootstrap, "matching")
+    app = create_app(gateway.config)
+    client = app.test_client()
+    referral = {**NEWCOMER_FORM, "asking": "someone_else", "email": ""}
+    referral["referrer_email"] = "support@example.org"
+    try:
+        answer = submit(client, "/befriender", referral, **{"Accept-Language": "ar"})
+        assert answer.status_code == 303
+        newcomer_id = uuid.UUID(answer.headers["Location"].rsplit("/", 1)[1])
+        with running_relay(gateway), running_worker(matching):
+
+            def recorded() -> Newcomer | None:
+                with matching.sessions() as session:
+                    return session.get(Newcomer, newcomer_id)
+
+            wait_until(lambda: recorded() is not None)
+        newcomer = recorded()
+        assert newcomer is not None
+        assert (newcomer.email, newcomer.referrer_email) == (None, "support@example.org")
+        assert (newcomer.postcode, newcomer.district) == ("LS6 2BB", "LS6")
+        assert newcomer.availability == [["mon", "afternoon"]]
+    finally:
+        app.extensions["service"].engine.dispose()
