@@ -1,7 +1,7 @@
 """Every coordinator route, of the JSON API and of the dashboard, found in the app's URL map
 (so a new route is covered the day it is added), called without credentials, with wrong,
-revoked and switched-off ones, and with valid ones; and each valid call leaves its audit
-record.
+revoked and switched-off ones, and with valid ones; each valid call leaves its audit record.
+Then what the dashboard's forms do, through the real internal APIs.
 
 Real: the gateway on PostgreSQL, matching's, events' and notifications' internal APIs over
 TCP on their own PostgreSQL databases.
@@ -73,11 +73,18 @@ def matching(make_service: Callable[..., Service]) -> Service:
 
 
 @pytest.fixture
+def events(make_service: Callable[..., Service]) -> Service:
+    return make_service(events_bootstrap, "events", internal_token="s3cret")
+
+
+@pytest.fixture
 def gateway(
-    make_service: Callable[..., Service], gateway_client: Callable[..., Any], matching: Service
+    make_service: Callable[..., Service],
+    gateway_client: Callable[..., Any],
+    matching: Service,
+    events: Service,
 ) -> Iterator[FlaskClient]:
     """The gateway routing to the real internal APIs, with one event scheduled."""
-    events = make_service(events_bootstrap, "events", internal_token="s3cret")
     notifications = make_service(
         notifications_bootstrap, "notifications", NotificationsConfig, internal_token="s3cret"
     )
@@ -306,3 +313,123 @@ def test_showing_contact_details_is_audited_and_the_audit_log_holds_ids_only(
     assert "volunteer_contact" in audit_page.text
     assert "samira" not in audit_page.text.lower()
     assert "Haddad" not in audit_page.text
+
+
+# What the dashboard's forms do, end to end through the internal APIs.
+
+
+def flashed(browser: FlaskClient, answer: Any) -> str:
+    """Follow a POST-redirect-GET and return the page it lands on."""
+    assert answer.status_code == 303, answer.text[:300]
+    return str(browser.get(answer.headers["Location"]).text)
+
+
+def test_events_are_scheduled_changed_and_cancelled_from_the_dashboard(
+    gateway: FlaskClient, events: Service
+) -> None:
+    staff.create_coordinator(sessions(gateway), "e@example.org", "E", PASSWORD)
+    browser = signed_in(gateway, "e@example.org")
+    token = csrf_token(browser, "/coordinator/events")
+    form = {
+        "csrf_token": token,
+        "title": "Sewing circle",
+        "kind": "training",
+        "starts_at": "2031-03-01T10:00",
+        "ends_at": "2031-03-01T12:00",
+        "timezone": "Europe/London",
+        "capacity": "1",
+        "location": "Library",
+    }
+    page = flashed(browser, browser.post("/coordinator/events", data=form))
+    assert "Event scheduled." in page
+    event_id = re.search(r'href="/coordinator/events/([0-9a-f-]{36})">Sewing circle', page)
+    assert event_id
+    event_path = f"/coordinator/events/{event_id.group(1)}"
+    refused = flashed(browser, browser.post("/coordinator/events", data={**form, "ends_at": ""}))
+    assert "ends_at: Missing data for required field." in refused
+    garbled = {**form, "ends_at": "tomorrow"}
+    refused = flashed(browser, browser.post("/coordinator/events", data=garbled))
+    assert "ends_at: give a date and time." in refused
+    refused = flashed(browser, browser.post("/coordinator/events", data={**form, "location": ""}))
+    assert "location: Say where it takes place." in refused
+
+    with running_worker(events):
+        for name in ("Ana Lima", "Bo Chen"):
+            answer = gateway.post(
+                f"/api/v1/events/{event_id.group(1)}/registrations",
+                json={"name": name, "email": f"{name[:2].lower()}@example.org", "consent": True},
+            )
+            assert answer.status_code == 202
+        wait_until(lambda: "Bo Chen" in browser.get(event_path).text)
+    shown = browser.get(event_path).text
+    assert "(1 in the queue)" in shown  # one place: Bo waits
+    confirmed = re.search(r'name="registration_ids" value="([0-9a-f-]{36})"', shown)
+    assert confirmed
+    marked = browser.post(
+        f"{event_path}/attendance",
+        data={"csrf_token": token, "registration_ids": confirmed.group(1)},
+    )
+    assert "Attendance recorded." in flashed(browser, marked)
+    csv = browser.get(f"{event_path}/registrations.csv")
+    assert csv.mimetype == "text/csv"
+    assert "attachment" in csv.headers["Content-Disposition"]
+    assert "Ana Lima,an@example.org,confirmed,,True" in csv.text
+
+    changed = browser.post(f"{event_path}/edit", data={"csrf_token": token, "capacity": "2"})
+    assert "Saved." in flashed(browser, changed)
+    assert "(1 in the queue)" not in browser.get(event_path).text  # Bo has the new place
+    shrunk = browser.post(f"{event_path}/edit", data={"csrf_token": token, "capacity": "0"})
+    assert "capacity" in flashed(browser, shrunk)
+    cancelled = browser.post(f"{event_path}/cancel", data={"csrf_token": token})
+    assert "Cancelled: everyone registered is being told." in flashed(browser, cancelled)
+    with sessions(gateway)() as db:
+        actions = [
+            r.action for r in db.scalars(select(AuditRecord).where(AuditRecord.via == "dashboard"))
+        ]
+    for action in ("create_event", "event", "attendance", "registrations_csv", "cancel_event"):
+        assert action in actions
+
+
+def test_checks_and_decisions_from_the_dashboard_name_what_is_wrong(
+    gateway: FlaskClient, matching: Service
+) -> None:
+    staff.create_coordinator(sessions(gateway), "d@example.org", "D", PASSWORD)
+    browser = signed_in(gateway, "d@example.org")
+    token = csrf_token(browser, "/coordinator/tokens")
+    volunteer = gateway.post(
+        "/api/v1/volunteers",
+        json={
+            "name": "Sam Carter",
+            "email": "sam@example.org",
+            "postcode": "LS6 1AA",
+            "languages": ["en"],
+            "availability": [{"day": "sat", "part": "morning"}],
+            "consent": True,
+        },
+    ).json["id"]
+    with running_worker(matching):
+        wait_until(lambda: "Sam Carter" in browser.get("/coordinator/volunteers").text)
+    checks = f"/coordinator/volunteers/{volunteer}/checks"
+    recorded = browser.post(checks, data={"csrf_token": token, "references": "verified"})
+    assert "Checks recorded." in flashed(browser, recorded)
+    assert "now: verified" in browser.get("/coordinator/volunteers").text
+    wrong = browser.post(checks, data={"csrf_token": token, "dbs": "maybe"})
+    assert "dbs: Must be one of" in flashed(browser, wrong)
+    nothing = browser.post(checks, data={"csrf_token": token})
+    assert "Choose at least one check to record." in flashed(browser, nothing)
+    reject = f"/coordinator/matches/{uuid.uuid4()}/reject"
+    no_reason = browser.post(reject, data={"csrf_token": token, "reason": ""})
+    assert "reason: A reason is needed to reject a match." in flashed(browser, no_reason)
+
+
+def test_the_dashboard_answers_a_page_when_a_service_is_down(
+    gateway_client: Callable[..., Any],
+) -> None:
+    client = gateway_client(matching_url="http://127.0.0.1:9", events_url="http://127.0.0.1:9")
+    staff.create_coordinator(sessions(client), "x@example.org", "X", PASSWORD)
+    browser = signed_in(client, "x@example.org")
+    for path in ("/coordinator/", "/coordinator/volunteers", "/coordinator/events"):
+        answer = browser.get(path, headers={"Accept": "text/html"})
+        assert answer.status_code == 503, path
+        assert answer.mimetype == "text/html"
+    assert browser.get("/coordinator/tokens").status_code == 200  # the gateway's own pages

@@ -273,8 +273,8 @@ def matches() -> str:
 @blp.post("/matches/<uuid:match_id>/<any(approve, reject, activate, end):action>")
 def decide(match_id: uuid.UUID, action: str) -> Redirect:
     body: dict[str, Any] = {}
-    if action in ("reject", "end"):
-        body["reason"] = request.form.get("reason", "").strip()
+    if action in ("reject", "end") and request.form.get("reason", "").strip():
+        body["reason"] = request.form["reason"].strip()  # none: matching says it is needed
     if action == "end":
         body["newcomer_wants_another"] = request.form.get("newcomer_wants_another") == "yes"
     done = {
