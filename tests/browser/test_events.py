@@ -90,6 +90,11 @@ def test_a_person_asks_for_a_place_at_a_full_event_and_sees_their_number(
     assert re.fullmatch(rf"{system.gateway}/registrations/[0-9a-f-]{{36}}", page.url)
     assert "yusuf" not in page.url  # nothing personal in the address
     screenshot(page, "registration-waiting")
+    # The same page in Arabic, right to left, from the visible switch.
+    page.get_by_role("link", name="العربية").click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("strong.position")).to_have_text("1")
+    screenshot(page, "registration-waiting-ar")
     emails_to("yusuf.waiting@example.org")  # and the email saying so
 
 
