@@ -21,12 +21,14 @@ from events.bootstrap import bootstrap as events_bootstrap
 from flask import Flask
 from flask.testing import FlaskClient
 from gateway import accounts, staff
+from gateway.dashboard import AUDITED_VIEWS
 from gateway.models import AuditRecord
 from matching.app import create_app as create_matching
 from matching.bootstrap import bootstrap as matching_bootstrap
 from notifications.app import create_app as create_notifications
 from notifications.bootstrap import bootstrap as notifications_bootstrap
 from notifications.config import NotificationsConfig
+from notifications.models import Delivery
 from sanctuary.runtime import Service
 from sanctuary.testing import running_worker, serving, wait_until
 from sqlalchemy import select
@@ -78,16 +80,20 @@ def events(make_service: Callable[..., Service]) -> Service:
 
 
 @pytest.fixture
+def notifications(make_service: Callable[..., Service]) -> Service:
+    return make_service(
+        notifications_bootstrap, "notifications", NotificationsConfig, internal_token="s3cret"
+    )
+
+
+@pytest.fixture
 def gateway(
-    make_service: Callable[..., Service],
     gateway_client: Callable[..., Any],
     matching: Service,
     events: Service,
+    notifications: Service,
 ) -> Iterator[FlaskClient]:
     """The gateway routing to the real internal APIs, with one event scheduled."""
-    notifications = make_service(
-        notifications_bootstrap, "notifications", NotificationsConfig, internal_token="s3cret"
-    )
     with (
         serving(create_matching(matching.config)) as matching_url,
         serving(create_events(events.config)) as events_url,
@@ -169,6 +175,10 @@ def test_the_walk_covers_the_api_and_the_dashboard(gateway: FlaskClient) -> None
     ):
         assert expected in endpoints
     assert len(routes(gateway)) >= 35
+    # The pages that show contact details, audited whenever they are viewed.
+    assert {"dashboard.event", "dashboard.registrations_csv", "dashboard.deliveries"} <= (
+        AUDITED_VIEWS
+    )
 
 
 def test_without_credentials_nothing_opens(gateway: FlaskClient) -> None:
@@ -247,15 +257,7 @@ def test_valid_credentials_open_every_route_and_each_call_is_audited(
         assert answer.status_code < 500, f"{where}: {answer.text[:300]}"
         if answer.status_code == 303 and endpoint != "dashboard.logout":
             assert "/coordinator/login" not in answer.headers["Location"], where
-        audited = (
-            is_api(endpoint)
-            or method == "POST"
-            or endpoint
-            in {
-                "dashboard.event",
-                "dashboard.registrations_csv",
-            }
-        )
+        audited = is_api(endpoint) or method == "POST" or endpoint in AUDITED_VIEWS
         if audited:
             rule_action = path.rstrip("/").rsplit("/", 1)[-1]
             name = endpoint.rpartition(".")[2]
@@ -433,3 +435,43 @@ def test_the_dashboard_answers_a_page_when_a_service_is_down(
         assert answer.status_code == 503, path
         assert answer.mimetype == "text/html"
     assert browser.get("/coordinator/tokens").status_code == 200  # the gateway's own pages
+
+
+def test_email_deliveries_are_listed_failures_first_and_the_view_is_audited(
+    gateway: FlaskClient, notifications: Service
+) -> None:
+    now = datetime.now(UTC)
+    with notifications.sessions.begin() as db:
+        for n, (status, attempts, error) in enumerate(
+            [("sent", 1, None), ("failed", 5, "550 mailbox unavailable"), ("pending", 0, None)]
+        ):
+            db.add(
+                Delivery(
+                    id=uuid.uuid4(),
+                    dedupe_key=f"k{n}",
+                    template="volunteer_welcome",
+                    to_address=f"person{n}@example.org",
+                    locale="en",
+                    context={},
+                    status=status,
+                    attempts=attempts,
+                    next_attempt_at=now,
+                    last_error=error,
+                    correlation_id=str(uuid.uuid4()),
+                    created_at=now + timedelta(seconds=n),
+                    sent_at=now if status == "sent" else None,
+                )
+            )
+    staff.create_coordinator(sessions(gateway), "m@example.org", "M", PASSWORD)
+    browser = signed_in(gateway, "m@example.org")
+    page = browser.get("/coordinator/deliveries").text
+    assert "1 failed · 1 waiting · 1 sent" in page
+    rows = re.findall(r"<td>(failed|sent|pending)</td>", page)
+    assert rows[0] == "failed"
+    assert "550 mailbox unavailable" in page
+    only_sent = browser.get("/coordinator/deliveries?status=sent").text
+    assert "person0@example.org" in only_sent
+    assert "person1@example.org" not in only_sent
+    with sessions(gateway)() as db:
+        views = db.scalars(select(AuditRecord).where(AuditRecord.action == "deliveries")).all()
+    assert len(views) == 2

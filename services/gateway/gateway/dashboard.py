@@ -415,6 +415,26 @@ def registrations_csv(event_id: uuid.UUID) -> Response:
     )
 
 
+# Email deliveries.
+
+DELIVERY_STATUSES = ("failed", "retrying", "pending", "sending", "sent", "suppressed")
+
+
+@blp.get("/deliveries")
+@audited
+def deliveries() -> str:
+    """Emails, failures first (recipients' addresses shown: audited); ?status= filters."""
+    status = request.args.get("status", "")
+    query = {"status": status} if status in DELIVERY_STATUSES else {}
+    return render_template(
+        "coordinator/deliveries.html",
+        summary=_fetch("notifications", "/internal/v1/deliveries/summary"),
+        deliveries=_fetch("notifications", "/internal/v1/deliveries", limit="200", **query),
+        statuses=DELIVERY_STATUSES,
+        status=query.get("status", ""),
+    )
+
+
 # Personal API tokens and the audit log.
 
 
