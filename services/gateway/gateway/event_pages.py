@@ -148,6 +148,17 @@ def _link_problem(problem: str, status: int) -> tuple[str, int]:
     return render_template("registration_link.html", problem=problem), status
 
 
+@blp.after_app_request
+def _origin_only_referrer(response: Response) -> Response:
+    """The cancel page's address holds the token: requests made from it (its stylesheet,
+    its button) carry only the site's origin as Referer, which is still what CSRF checks
+    over HTTPS. An app-wide hook, registered with the blueprint before site.install, so
+    it runs after flask-talisman has set the site's policy (Flask runs them in reverse)."""
+    if request.endpoint == "event_pages.cancel_page":
+        response.headers["Referrer-Policy"] = "strict-origin"
+    return response
+
+
 @blp.get("/registrations/<uuid:registration_id>/cancel")
 def cancel_page(registration_id: uuid.UUID) -> str | tuple[str, int]:
     """What the email's cancel link shows: what would be cancelled, and a button. A GET

@@ -408,6 +408,31 @@ def test_the_cancel_link_shows_the_place_and_only_the_button_cancels(
     assert "csrf_token" not in again.text  # no button: nothing left to cancel
 
 
+def test_the_cancel_token_never_leaves_in_a_referer_and_https_still_cancels(
+    make_gateway: Callable[..., Any], events: Events
+) -> None:
+    """Over HTTPS, Flask-WTF wants a same-origin Referer on a POST: the cancel page sends
+    the origin only (no token in it), and that is enough."""
+    gateway = make_gateway(events.url)
+    client = gateway.test_client()
+    event = events.schedule()
+    first = registered(client, event["id"], "first@example.org")
+    events.decide_waiting(gateway)
+    link = f"/registrations/{first}/cancel?token={cancel_token(SECRET, uuid.UUID(first))}"
+    https = {"base_url": "https://sanctuary.example"}
+    shown = client.get(link, headers={"Accept": "text/html"}, **https)
+    assert shown.headers["Referrer-Policy"] == "strict-origin"
+    assert page(client, "/events").headers["Referrer-Policy"] == "same-origin"
+    answer = client.post(
+        f"/registrations/{first}/cancel",
+        data={"csrf_token": csrf_token(shown.text), "token": link.split("token=")[1]},
+        headers={"Accept": "text/html", "Referer": "https://sanctuary.example/"},
+        **https,
+    )
+    assert answer.status_code == 303, answer.text
+    assert events.registration(first).status == "cancelled"
+
+
 def test_the_cancel_button_needs_its_csrf_token(
     client: FlaskClient, gateway: Any, events: Events
 ) -> None:
