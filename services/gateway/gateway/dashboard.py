@@ -6,6 +6,7 @@ here, and every page showing contact details, leaves an audit record."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from flask import (
 )
 from flask_limiter.util import get_remote_address
 from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 from sanctuary.contracts import CHECKS
 from sanctuary.web import current_service
 from werkzeug.exceptions import NotFound
@@ -41,6 +44,7 @@ from gateway.site import local_path
 from gateway.upstream import UpstreamUnavailable
 
 blp = Blueprint("dashboard", __name__, url_prefix="/coordinator")
+log = logging.getLogger(__name__)
 
 # Against password guessing: attempts per client address, and failures per account (keyed by
 # the email asked for, known or not, so the limit itself tells nothing).
@@ -158,14 +162,24 @@ def _act(service: str, method: str, path: str, done: str, back: str, **kwargs: A
 # Signing in and out.
 
 
-def _limits() -> Any:
+# Where the counts go while the shared storage (Redis) is not answering: this process.
+_FALLBACK = FixedWindowRateLimiter(MemoryStorage())
+
+
+def _count(operation: str, item: Any, *key: str) -> Any:
+    """`hit`, `test` or `get_window_stats` on the app's limiter storage; in this process's
+    memory while that storage is down, so that guessing stays limited and sign-in works."""
     # Flask-Limiter keeps the app's limiters in a set; site.install makes exactly one.
     (limiter,) = current_app.extensions["limiter"]
-    return limiter.limiter
+    try:
+        return getattr(limiter.limiter, operation)(item, *key)
+    except Exception:  # Redis down or unreachable: any storage error
+        log.warning("sign-in rate limit storage unavailable: counting in this process")
+        return getattr(_FALLBACK, operation)(item, *key)
 
 
 def _too_many(item: Any, *key: str) -> Response:
-    wait = max(int(_limits().get_window_stats(item, *key).reset_time - time.time()), 1)
+    wait = max(int(_count("get_window_stats", item, *key).reset_time - time.time()), 1)
     response = Response(
         render_template("coordinator/login.html", error="Too many tries. Wait, then try again."),
         status=429,
@@ -183,13 +197,13 @@ def login() -> Redirect | str:
     email = request.form.get("email", "")
     address_key = ("coordinator-login-address", get_remote_address())
     account_key = ("coordinator-login-account", accounts.token_digest(email.strip().lower()))
-    if not _limits().hit(LOGIN_PER_ADDRESS, *address_key):
+    if not _count("hit", LOGIN_PER_ADDRESS, *address_key):
         return _too_many(LOGIN_PER_ADDRESS, *address_key)
-    if not _limits().test(FAILURES_PER_ACCOUNT, *account_key):
+    if not _count("test", FAILURES_PER_ACCOUNT, *account_key):
         return _too_many(FAILURES_PER_ACCOUNT, *account_key)
     coordinator = staff.sign_in(_sessions(), email, request.form.get("password", ""))
     if coordinator is None:
-        _limits().hit(FAILURES_PER_ACCOUNT, *account_key)
+        _count("hit", FAILURES_PER_ACCOUNT, *account_key)
         page = render_template("coordinator/login.html", error=WRONG, next=target, email=email)
         return Response(page, status=200)
     session.clear()  # a new session (and CSRF token) at every sign-in

@@ -382,3 +382,14 @@ def test_the_cli_creates_a_coordinator_and_prints_a_token_once(
             r.action for r in db.scalars(select(AuditRecord).where(AuditRecord.via == "cli"))
         ]
     assert actions == ["create_coordinator", "create_token", "deactivate_coordinator"]
+
+
+def test_with_redis_down_sign_in_works_and_guessing_is_still_limited(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app(redis_url="redis://127.0.0.1:9/0")  # nothing listens there
+    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    assert sign_in(app.test_client()).status_code == 303
+    client = app.test_client()
+    statuses = [sign_in(client, EMAIL, f"guess number {n}").status_code for n in range(6)]
+    assert statuses == [200] * 5 + [429]
