@@ -518,3 +518,26 @@ def session_csrf_token(client: FlaskClient) -> str:
     with client.session_transaction() as stored:
         stored["csrf_token"] = raw
     return str(token)
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_every_events_page_in_every_language(
+    client: FlaskClient, gateway: Any, events: Events, language: str
+) -> None:
+    event = events.schedule()
+    decided = registered(client, event["id"], "first@example.org")
+    events.decide_waiting(gateway)
+    received = registered(client, event["id"], "second@example.org")  # not taken in yet
+    token = cancel_token(SECRET, uuid.UUID(decided))
+    pages = {
+        "/events": "Events",
+        f"/events/{event['id']}": "Ask for a place",
+        f"/registrations/{received}": "We have your request",
+        f"/registrations/{decided}": "You have a place",
+        f"/registrations/{decided}/cancel?token={token}": "Cancel your place?",
+        f"/registrations/{decided}/cancel?token=x": "This link does not work",
+    }
+    for path, heading in pages.items():
+        shown = page(client, path, language)
+        assert LANGUAGES[language][0] in shown.text, path
+        assert f">{tr(gateway, language, heading)}</h" in shown.text, path
