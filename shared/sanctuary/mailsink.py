@@ -6,6 +6,7 @@ So the email path is always real SMTP, even on a laptop with no mail server.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import signal
 import socket
 import threading
@@ -31,6 +32,39 @@ class SaveToFolder:
         (self.folder / (name + ".part")).write_bytes(content)
         # Rename last, so a reader never sees a half-written file.
         (self.folder / (name + ".part")).rename(self.folder / name)
+        return "250 Message accepted for delivery"
+
+
+class Answering(SaveToFolder):
+    """A sink that can be told how to answer, like a real server having a bad day: each
+    message takes the next of `answers` ("451 4.3.0 Try again later", "421 …", "550 …"), and
+    is saved (accepted) only once they run out. `hold` seconds pass between saving a message
+    and the 250, so a test can stop a client inside that window."""
+
+    def __init__(self, folder: Path, answers: list[str] | None = None, hold: float = 0.0) -> None:
+        super().__init__(folder)
+        self.answers = list(answers or [])
+        self.hold = hold
+        self.accepted = 0
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.answers:
+            return self.answers.pop(0)
+        reply = await super().handle_DATA(server, session, envelope)
+        self.accepted += 1
+        if self.hold:
+            await asyncio.sleep(self.hold)
+        return reply
+
+
+class Counting:
+    """A sink that only counts what it accepts (for benchmarks: no disk in the way)."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.accepted += 1
         return "250 Message accepted for delivery"
 
 

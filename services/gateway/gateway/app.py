@@ -7,7 +7,17 @@ import uuid
 from flask import Flask, Response, g, request
 from sanctuary.web import create_service_app, install_error_handlers, problem
 
-from gateway import api, apidocs, coordinators, dashboard, event_pages, events_api, pages, site
+from gateway import (
+    api,
+    apidocs,
+    coordinators,
+    dashboard,
+    event_pages,
+    events_api,
+    pages,
+    site,
+    unsubscribe,
+)
 from gateway.bootstrap import bootstrap
 from gateway.config import GatewayConfig, from_env
 from gateway.intake import IdempotencyKeyReused
@@ -65,6 +75,7 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
     app.register_blueprint(event_pages.blp)
     app.register_blueprint(apidocs.blp)
     app.register_blueprint(dashboard.blp)
+    app.register_blueprint(unsubscribe.blp)
     # flask-smorest installs its own HTTP error handler; ours (problem+json) must win.
     install_error_handlers(app)
     site.install(app, config, public=(api.blp, events_api.blp, pages.blp, event_pages.blp))

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
 
 from gateway import openapi as o
 from gateway import routing, staff
@@ -184,3 +185,49 @@ def attendance(event_id: uuid.UUID) -> Response:
 )
 def suggestions(newcomer_id: uuid.UUID) -> Response:
     return forward("GET", f"/internal/v1/newcomers/{newcomer_id}/suggestions")
+
+
+DELIVERY_STATUSES = ("pending", "sending", "retrying", "sent", "failed", "suppressed")
+
+
+class DeliverySchema(Schema):
+    """One email as the delivery log keeps it."""
+
+    id = fields.UUID(required=True)
+    template = fields.String(required=True)
+    recipient = fields.Email(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(DELIVERY_STATUSES))
+    attempts = fields.Integer(required=True)
+    last_reply = fields.String(
+        required=True, allow_none=True, metadata={"description": "The last SMTP reply"}
+    )
+    created_at = fields.DateTime(required=True)
+    sent_at = fields.DateTime(required=True, allow_none=True)
+
+
+def _parameter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "in": "query",
+        "name": name,
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+@blp.route("/deliveries", methods=["GET"])
+@_doc(
+    "Emails sent, retrying (with the last SMTP reply) or failed; failures first",
+    400,
+    422,
+    503,
+    parameters=[
+        _parameter("recipient", {"type": "string", "format": "email"}, "Only to this address"),
+        o.query("status", DELIVERY_STATUSES, "Only these"),
+        _parameter("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "At most (50)"),
+        _parameter("offset", {"type": "integer", "minimum": 0}, "Skip this many"),
+    ],
+    responses=o.ok(DeliverySchema(many=True)),
+)
+def list_deliveries() -> Response:
+    return routing.forward("notifications", "GET", "/internal/v1/deliveries")

@@ -21,6 +21,8 @@ class NotificationsConfig(ServiceConfig):
     mail_from: str = "Sanctuary Network <hello@sanctuary.invalid>"
     mail_max_attempts: int = 8
     mail_poll_seconds: float = 0.2
+    # How long a mailer's claim on a batch lasts; a crashed mailer's emails wait this long.
+    mail_claim_seconds: float = 300.0
     # Who hears about proposals and check-ins, and whom pairs may write to.
     coordinator_email: str = ""
     # Where the links in emails lead: the gateway's public address.
@@ -40,6 +42,7 @@ def from_env(env: Mapping[str, str] | None = None) -> NotificationsConfig:
         mail_from=env_value("MAIL_FROM", NotificationsConfig.mail_from, env),
         mail_max_attempts=int(env_value("MAIL_MAX_ATTEMPTS", "8", env)),
         mail_poll_seconds=float(env_value("MAIL_POLL_SECONDS", "0.2", env)),
+        mail_claim_seconds=float(env_value("MAIL_CLAIM_SECONDS", "300", env)),
         coordinator_email=env_value("COORDINATOR_EMAIL", "", env),
         public_base_url=env_value("PUBLIC_BASE_URL", "http://localhost:8000", env).rstrip("/"),
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +20,30 @@ from sanctuary.contracts import (
 )
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+# Claimed by a mailer that may be mid-conversation; taken again once `next_attempt_at` passes.
+SENDING = "sending"
+# Not sent because the address unsubscribed from the email's category.
+SUPPRESSED = "suppressed"
+# What coordinators see: a pending delivery that failed before is `retrying`.
+RETRYING = "retrying"
+DELIVERY_STATUSES = (PENDING, SENDING, RETRYING, SENT, FAILED, SUPPRESSED)
+
+# Optional emails, by template, and the category one unsubscribes from (RFC 8058). Every
+# other email (confirmations, cancellations, introductions) is always sent.
+OPTIONAL_CATEGORIES = {"event_reminder": "reminders", "match_checkin": "checkins"}
+
+
+def shown_status(status: str, attempts: int) -> str:
+    """A delivery's status as coordinators read it: `retrying` once a try has failed."""
+    return RETRYING if status in (PENDING, SENDING) and attempts > 0 else status
+
+
+def address_hash(secret: str, address: str) -> str:
+    """An address as the unsubscribe list keeps it: a keyed hash, never the address."""
+    normal = address.strip().lower()
+    return hmac.new(secret.encode(), f"address:{normal}".encode(), hashlib.sha256).hexdigest()
+
+
 WELCOME = "volunteer_welcome"
 DEFAULT_LOCALE = "en"
 
@@ -79,9 +106,33 @@ def request_received(event: NewcomerRequested) -> PlannedEmail:
     )
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """Wait before the next try after `attempts` failed ones: 30 s, 1 min, 2 min ... at most 1 h."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+def unsubscribe_token(secret: str, address: str, category: str) -> str:
+    """`<category>.<address hash>.<signature>`: the link carries no address, and only we can
+    make one."""
+    body = f"{category}.{address_hash(secret, address)}"
+    return f"{body}.{_signature(secret, body)}"
+
+
+def unsubscribe_request(secret: str, token: str) -> tuple[str, str] | None:
+    """(address hash, category) from a token we made; None for anything else."""
+    body, _, signature = token.rpartition(".")
+    category, _, hashed = body.partition(".")
+    if category not in OPTIONAL_CATEGORIES.values() or len(hashed) != 64:
+        return None
+    if not hmac.compare_digest(_signature(secret, body).encode(), signature.encode()):
+        return None
+    return hashed, category
+
+
+def _signature(secret: str, body: str) -> str:
+    digest = hmac.new(secret.encode(), f"unsubscribe:{body}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()[:24]).decode()
+
+
+def retry_delay(attempts: int, delays_ms: tuple[int, ...]) -> timedelta:
+    """Wait before the next try after `attempts` failed ones: the configured RETRY_DELAYS_MS
+    in turn (the same ladder as the delay queues), then the last one again."""
+    return timedelta(milliseconds=delays_ms[min(max(attempts, 1), len(delays_ms)) - 1])
 
 
 def is_permanent_smtp_code(code: int) -> bool:

@@ -23,9 +23,11 @@ class Delivery(Base):
         Index(
             "ix_deliveries_due",
             "next_attempt_at",
-            postgresql_where=text("status = 'pending'"),
-            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status IN ('pending', 'sending')"),
+            sqlite_where=text("status IN ('pending', 'sending')"),
         ),
+        # The coordinators' delivery view looks one address up.
+        Index("ix_deliveries_to_address", "to_address"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -35,10 +37,11 @@ class Delivery(Base):
     to_address: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(10))
     context: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(10))  # pending, sent, failed
+    # pending, sending (claimed by a mailer until next_attempt_at), sent, failed, suppressed
+    status: Mapped[str] = mapped_column(String(10))
     attempts: Mapped[int]
     next_attempt_at: Mapped[datetime]
-    last_error: Mapped[str | None] = mapped_column(String(300))
+    last_error: Mapped[str | None] = mapped_column(String(300))  # the last SMTP reply
     correlation_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
@@ -88,6 +91,17 @@ class Person(Base):
     referrer_email: Mapped[str | None] = mapped_column(String(254))
     # The language of their emails (en, ar, uk), as they chose it on the form.
     locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
+
+
+class Unsubscribe(Base):
+    """An address that asked for no more emails of one optional category (RFC 8058). The
+    address is kept as a keyed hash (`domain.address_hash`), never in the clear."""
+
+    __tablename__ = "unsubscribes"
+
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    created_at: Mapped[datetime]
 
 
 class Outbox(OutboxMixin, Base):

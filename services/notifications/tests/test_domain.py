@@ -19,12 +19,10 @@ def test_a_registration_plans_one_welcome_per_volunteer() -> None:
     assert first.context == {"name": "Amina"}
 
 
-def test_retries_wait_longer_each_time_up_to_an_hour() -> None:
-    """30 s, 1 min, 2 min, ... capped at 1 h."""
-    delays = [domain.retry_delay(n) for n in range(1, 10)]
-    assert delays[:3] == [timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120)]
-    assert delays == sorted(delays)
-    assert delays[-1] == timedelta(hours=1)
+def test_retries_wait_the_configured_delays_then_the_last_one_again() -> None:
+    """RETRY_DELAYS_MS in turn, as the delay queues do; the last one repeats."""
+    delays = [domain.retry_delay(n, (1_000, 10_000, 60_000)) for n in range(1, 6)]
+    assert delays == [timedelta(seconds=s) for s in (1, 10, 60, 60, 60)]
 
 
 def test_only_5xx_smtp_answers_are_permanent() -> None:

@@ -1,0 +1,387 @@
+"""How the mailer sends: failure classes, exactly one email per delivery even across a
+SIGKILL, one-click unsubscribe (RFC 8058), and the coordinators' delivery view.
+
+Real: PostgreSQL (a private database), RabbitMQ (a private vhost), an SMTP server over TCP
+(aiosmtpd, told how to answer), the mailer as production runs it (`python -m notifications
+mailer`), and the gateway's and notifications' web apps over HTTP.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from notifications import domain, samples
+from notifications.bootstrap import bootstrap
+from notifications.config import NotificationsConfig
+from notifications.handlers.planning import plan
+from notifications.mailer import Mailer
+from notifications.models import Delivery, Inbox, Unsubscribe
+from sanctuary import mailsink
+from sanctuary.consumer import Context
+from sanctuary.runtime import Service
+from sanctuary.testing import (
+    publish_message,
+    registered,
+    running_worker,
+    serving,
+    stop_processes,
+    wait_until,
+)
+from sqlalchemy import func, select
+
+pytestmark = pytest.mark.integration
+DELAYS_MS = (100, 200, 400)
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[mailsink.Answering]:
+    """A real SMTP server that answers as the test tells it, and saves what it accepts."""
+    handler = mailsink.Answering(tmp_path / "mail")
+    controller = mailsink.start(tmp_path / "mail", handler=handler)
+    handler.port = controller.port  # type: ignore[attr-defined]
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def notifications(make_service: Callable[..., Service], sink: mailsink.Answering) -> Service:
+    return make_service(
+        bootstrap,
+        "notifications",
+        NotificationsConfig,
+        smtp_host="127.0.0.1",
+        smtp_port=sink.port,  # type: ignore[attr-defined]
+        retry_delays_ms=DELAYS_MS,
+    )
+
+
+def mailer(service: Service, **overrides: Any) -> Mailer:
+    config = service.config
+    assert isinstance(config, NotificationsConfig)
+    return Mailer(service.sessions, replace(config, **overrides))
+
+
+def planned(service: Service, *emails: domain.PlannedEmail) -> None:
+    """Deliveries planned the way the handlers plan them."""
+    with service.sessions.begin() as session:
+        for planned_email in emails:
+            ctx = Context(session, str(uuid.uuid4()), str(uuid.uuid4()), service.outbox_model)
+            plan(ctx, planned_email)
+
+
+def welcome(n: int) -> domain.PlannedEmail:
+    return domain.welcome(registered(email=f"v{n}@example.org"))
+
+
+def deliveries(service: Service) -> list[Delivery]:
+    with service.sessions() as session:
+        return list(session.scalars(select(Delivery).order_by(Delivery.created_at)))
+
+
+def received(sink: mailsink.Answering) -> list[email.message.EmailMessage]:
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        for p in sorted(sink.folder.glob("*.eml"))
+    ]
+
+
+def send_until_settled(service: Service, timeout: float = 10.0) -> None:
+    """Run the mailer's batches until nothing waits any more (retries come due meanwhile)."""
+    m = mailer(service)
+
+    def settled() -> bool:
+        m.send_due()
+        return all(d.status in ("sent", "failed", "suppressed") for d in deliveries(service))
+
+    wait_until(settled, timeout=timeout)
+
+
+def test_4xx_twice_then_success_sends_exactly_one_email(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """451, then 421 (the server hangs up), then 250: one email, three tries, retried after
+    the configured delays, the last reply kept while it retries."""
+    sink.answers = ["451 4.3.0 Try again later", "421 4.3.2 Shutting down"]
+    planned(notifications, welcome(1))
+    before = datetime.now(UTC)
+    mailer(notifications).send_due()
+    [first] = deliveries(notifications)
+    assert (first.status, first.attempts) == ("pending", 1)
+    assert first.last_error == "451 4.3.0 Try again later"
+    assert domain.shown_status(first.status, first.attempts) == "retrying"
+    waited = first.next_attempt_at - before
+    assert timedelta(milliseconds=100) <= waited < timedelta(milliseconds=100 + 2000)
+    assert mailer(notifications).send_due() == 0  # not due yet
+    send_until_settled(notifications)
+    [done] = deliveries(notifications)
+    assert (done.status, done.attempts, done.last_error) == ("sent", 3, None)
+    assert sink.accepted == 1
+    assert len(received(sink)) == 1
+
+
+def test_a_421_mid_batch_costs_one_try_and_the_rest_are_sent(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """The server hangs up after the first email of five: the others were not tried, so
+    they keep their tries and go out in the next session; each email once."""
+    sink.answers = ["421 4.3.2 Shutting down"]
+    planned(notifications, *(welcome(n) for n in range(5)))
+    send_until_settled(notifications)
+    rows = deliveries(notifications)
+    assert {d.status for d in rows} == {"sent"}
+    assert sorted(d.attempts for d in rows) == [1, 1, 1, 1, 2]
+    assert Counter(m["Message-ID"] for m in received(sink)).most_common(1)[0][1] == 1
+    assert len(received(sink)) == 5
+
+
+def test_a_550_sends_none_and_records_the_failure(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """A 5xx is permanent: failed with the server's reply, never tried again."""
+    sink.answers = ["550 5.7.1 Message rejected as spam"]
+    planned(notifications, welcome(1))
+    assert mailer(notifications).send_due() == 1
+    [delivery] = deliveries(notifications)
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.last_error == "550 5.7.1 Message rejected as spam"
+    time.sleep(max(DELAYS_MS) / 1000)
+    assert mailer(notifications).send_due() == 0
+    assert received(sink) == []
+
+
+def test_tries_run_out_after_mail_max_attempts(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """A server that only ever says 451: failed after MAIL_MAX_ATTEMPTS tries, no more."""
+    sink.answers = ["451 4.3.0 Try again later"] * 10
+    planned(notifications, welcome(1))
+    m = mailer(notifications, mail_max_attempts=3)
+    wait_until(lambda: m.send_due() == 0 and deliveries(notifications)[0].status == "failed")
+    [delivery] = deliveries(notifications)
+    assert (delivery.status, delivery.attempts) == ("failed", 3)
+    assert len(sink.answers) == 7
+    assert received(sink) == []
+
+
+def test_a_message_redelivered_to_a_restarted_worker_plans_one_email(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """The same message before and after a worker restart: one delivery, one email."""
+    message = registered(email="amina@example.org")
+    message_id = str(uuid.uuid4())
+    publish_message(notifications.config.amqp_url, message, message_id=message_id)
+    with running_worker(notifications):
+        wait_until(lambda: len(deliveries(notifications)) == 1)
+    mailer(notifications).send_due()
+    publish_message(notifications.config.amqp_url, message, message_id=message_id)
+    publish_message(notifications.config.amqp_url, message)  # the same news, a new id
+    with running_worker(notifications), notifications.sessions() as session:
+        wait_until(lambda: session.scalar(select(func.count()).select_from(Inbox)) == 2)
+    assert mailer(notifications).send_due() == 0
+    assert len(deliveries(notifications)) == 1
+    assert len(received(sink)) == 1
+
+
+def test_a_mailer_killed_inside_the_window_loses_nothing_and_doubles_one_at_most(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """SIGKILL while the server holds its 250 for an email it has saved: after the claim
+    runs out the next mailer sends the rest; every email arrives, and the only one twice is
+    the email in that window, with the same Message-ID both times."""
+    planned(notifications, *(welcome(n) for n in range(30)))
+    sink.hold = 1.0
+    config = notifications.config
+    env = {
+        **os.environ,
+        "NOTIFICATIONS_DATABASE_URL": config.database_url,
+        "AMQP_URL": config.amqp_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(sink.port),  # type: ignore[attr-defined]
+        "MAIL_POLL_SECONDS": "0.05",
+        "MAIL_CLAIM_SECONDS": "3",
+    }
+    command = [sys.executable, "-m", "notifications", "mailer"]
+    first = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: sink.accepted == 3, timeout=30)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=10)
+    sink.hold = 0.0
+    sent_before = {d.id for d in deliveries(notifications) if d.status == "sent"}
+    assert len(sent_before) == 2  # the third was saved, its 250 not yet given
+    second = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: all(d.status == "sent" for d in deliveries(notifications)), timeout=60)
+    finally:
+        assert stop_processes([second]) == [0]
+        second.communicate(timeout=10)
+    copies = Counter(m["Message-ID"] for m in received(sink))
+    assert len(copies) == 30  # none lost
+    assert sorted(copies.values()) == [1] * 29 + [2]  # the documented duplicate, no more
+    [twice] = [mid for mid, n in copies.items() if n == 2]
+    assert all(f"<{d}@" not in twice for d in sent_before)
+
+
+def optional_and_always(address: str) -> list[domain.PlannedEmail]:
+    """A reminder and a check-in (optional) and a confirmation (always sent), to `address`."""
+    chosen = {"event_reminder (day)", "match_checkin", "registration_confirmed"}
+    return [
+        replace(s.email, to_address=address, dedupe_key=f"{s.email.dedupe_key}:{address}")
+        for s in samples.samples()
+        if s.name in chosen
+    ]
+
+
+def test_optional_emails_carry_one_click_unsubscribe_headers_and_the_footer_link(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """RFC 8058 on reminders and check-ins; none on a confirmation."""
+    planned(notifications, *optional_and_always("amina@example.org"))
+    send_until_settled(notifications)
+    messages = received(sink)
+    assert len(messages) == 3
+    optional = [m for m in messages if m["List-Unsubscribe"]]
+    assert {str(m["Subject"]) for m in optional} != {str(m["Subject"]) for m in messages}
+    assert len(optional) == 2
+    base = notifications.config.public_base_url  # type: ignore[attr-defined]
+    for message in optional:
+        link = unsubscribe_link(message)
+        assert link.startswith(f"{base}/unsubscribe/")
+        assert "amina" not in link  # the link carries no address
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        parts = [p.get_content() for p in message.walk() if p.get_content_type() == "text/html"]
+        assert f'href="{link}"' in parts[0]  # the footer link of the layout
+
+
+def unsubscribe_link(message: email.message.EmailMessage) -> str:
+    return str(message["List-Unsubscribe"]).strip("<>")
+
+
+@pytest.fixture
+def gateway(
+    notifications: Service, gateway_client: Callable[..., Any]
+) -> Iterator[tuple[Any, str]]:
+    """The gateway's app, and the notifications internal API it calls, served over TCP."""
+    from notifications.app import create_app
+
+    config = replace(notifications.config, internal_token="s3cret")
+    with serving(create_app(config)) as url:
+        yield gateway_client(notifications_url=url), url
+
+
+def test_one_click_unsubscribe_stops_that_category_and_nothing_else(
+    notifications: Service, sink: mailsink.Answering, gateway: tuple[Any, str]
+) -> None:
+    """The mail client's POST (no login, no CSRF token) through the gateway: from then on
+    reminders to that address are `suppressed`; check-ins and confirmations still go, and
+    other people still get reminders. The list keeps a hash, not the address."""
+    client, _ = gateway
+    planned(notifications, *optional_and_always("amina@example.org"))
+    send_until_settled(notifications)
+    reminder = next(
+        m for m in received(sink) if "/unsubscribe/reminders." in str(m["List-Unsubscribe"])
+    )
+    path = unsubscribe_link(reminder).removeprefix(notifications.config.public_base_url)  # type: ignore[attr-defined]
+    page = client.get(path)
+    assert page.status_code == 200
+    assert b'method="post"' in page.data
+    with notifications.sessions() as session:
+        assert (
+            session.scalar(select(func.count()).select_from(Unsubscribe)) == 0
+        )  # a GET changes nothing
+    for _ in range(2):  # the same click twice answers the same
+        answer = client.post(path, data="List-Unsubscribe=One-Click")
+        assert answer.status_code == 200
+    with notifications.sessions() as session:
+        [row] = session.scalars(select(Unsubscribe))
+        assert (row.category, "amina" in row.address_hash) == ("reminders", False)
+    again = [
+        replace(p, dedupe_key=p.dedupe_key + ":again")
+        for p in optional_and_always("Amina@Example.org") + optional_and_always("bo@example.org")
+    ]
+    planned(notifications, *again)
+    send_until_settled(notifications)
+    statuses = {(d.to_address.lower(), d.template, d.status) for d in deliveries(notifications)}
+    assert ("amina@example.org", "event_reminder", "suppressed") in statuses
+    assert ("amina@example.org", "match_checkin", "sent") in statuses
+    assert ("bo@example.org", "event_reminder", "sent") in statuses
+    assert len(received(sink)) == 3 + 2 + 3
+    assert client.post(path[:-3] + "xyz").status_code == 404  # a token we did not sign
+    assert client.post("/unsubscribe/not-a-token").status_code == 404
+
+
+def test_an_address_is_erased_from_the_unsubscribe_list(
+    notifications: Service, gateway: tuple[Any, str]
+) -> None:
+    """Erasure: the address's hash goes, in every category."""
+    _, url = gateway
+    auth = {"Authorization": "Bearer s3cret"}
+    secret = notifications.config.link_secret
+    for category in ("reminders", "checkins"):
+        token = domain.unsubscribe_token(secret, "amina@example.org", category)
+        assert requests.post(f"{url}/internal/v1/unsubscribes/{token}", headers=auth, timeout=5).ok
+    gone = requests.delete(
+        f"{url}/internal/v1/unsubscribes",
+        params={"address": "amina@example.org"},
+        headers=auth,
+        timeout=5,
+    )
+    assert gone.json() == {"erased": 2}
+    bad = requests.delete(
+        f"{url}/internal/v1/unsubscribes", params={"address": "x"}, headers=auth, timeout=5
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "address"
+
+
+ADMIN = {"Authorization": "Bearer coordinator-token"}
+
+
+def test_coordinators_see_deliveries_failures_first_with_the_last_reply(
+    notifications: Service, sink: mailsink.Answering, gateway: tuple[Any, str]
+) -> None:
+    """GET /api/v1/deliveries: failed, retrying (with the SMTP reply) and sent, failures
+    first; by recipient and status; a limit; a bad query is a 422 naming the field."""
+    client, _ = gateway
+    planned(notifications, welcome(1), welcome(2), welcome(3))
+    sink.answers = ["451 4.3.0 Try again later", "550 5.1.1 No such mailbox"]
+    mailer(notifications).send_due()
+    assert client.get("/api/v1/deliveries").status_code == 401
+    listed = client.get("/api/v1/deliveries", headers=ADMIN)
+    assert listed.status_code == 200
+    rows = listed.get_json()
+    assert rows[0]["status"] == "failed"
+    assert sorted(r["status"] for r in rows) == ["failed", "retrying", "sent"]
+    retrying = next(r for r in rows if r["status"] == "retrying")
+    assert retrying["last_reply"] == "451 4.3.0 Try again later"
+    assert next(r for r in rows if r["status"] == "failed")["last_reply"].startswith("550")
+    only = client.get(f"/api/v1/deliveries?recipient={retrying['recipient']}", headers=ADMIN)
+    assert [r["id"] for r in only.get_json()] == [retrying["id"]]
+    sent = client.get("/api/v1/deliveries?status=sent&limit=1", headers=ADMIN).get_json()
+    assert [r["status"] for r in sent] == ["sent"]
+    assert len(client.get("/api/v1/deliveries?limit=2", headers=ADMIN).get_json()) == 2
+    for query, field in (
+        ("status=lost", "status"),
+        ("limit=0", "limit"),
+        ("recipient=x", "recipient"),
+    ):
+        bad = client.get(f"/api/v1/deliveries?{query}", headers=ADMIN)
+        assert bad.status_code == 422, query
+        assert bad.content_type == "application/problem+json"
+        assert [e["field"] for e in bad.get_json()["errors"]] == [field]
