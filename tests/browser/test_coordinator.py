@@ -118,7 +118,7 @@ def test_a_coordinator_signs_in_and_approves_a_proposed_match(
 
     page.get_by_role("button", name="Run the matcher now").click()
     proposal = page.locator("section.card", has_text=f"newcomer {newcomer[:8]}")
-    expect(proposal).to_contain_text(f"volunteer {volunteer[:8]}")
+    expect(proposal).to_contain_text(f"volunteer Sam Carter ({volunteer[:8]})")
     expect(proposal).to_contain_text("Score")
     screenshot(page, "coordinator-proposals")
 

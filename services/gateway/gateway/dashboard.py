@@ -281,7 +281,9 @@ def matches() -> str:
         status: _fetch("matching", "/internal/v1/matches", status=status)
         for status in ("proposed", "approved", "active")
     }
-    return render_template("coordinator/matches.html", **lists)
+    # Volunteers by name (newcomers stay ids: matching lists no newcomers).
+    names = {v["id"]: v["name"] for v in _fetch("matching", "/internal/v1/volunteers")}
+    return render_template("coordinator/matches.html", names=names, **lists)
 
 
 @blp.post("/matches/<uuid:match_id>/<any(approve, reject, activate, end):action>")
