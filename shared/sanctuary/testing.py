@@ -373,8 +373,6 @@ def web_process(service: Any, app: str, port: int, **env: str) -> subprocess.Pop
             f"127.0.0.1:{port}",
             "--workers",
             "2",
-            "--access-logfile",
-            "-",
             app,
         ],
         env={

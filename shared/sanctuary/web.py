@@ -138,6 +138,9 @@ def health_blueprint(engine_of: Callable[[], Engine]) -> Blueprint:
     return blueprint
 
 
+_PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
 def _count_requests(app: Flask, name: str) -> None:
     @app.before_request
     def _start() -> None:
@@ -148,8 +151,21 @@ def _count_requests(app: Flask, name: str) -> None:
         # The route's pattern, not the path: ids must not explode the label set.
         route = request.url_rule.rule if request.url_rule else "(unmatched)"
         metrics.HTTP_REQUESTS.labels(name, route, request.method, str(response.status_code)).inc()
-        if "started" in g:
-            metrics.HTTP_SECONDS.labels(name, route).observe(time.perf_counter() - g.started)
+        seconds = time.perf_counter() - g.started if "started" in g else 0.0
+        metrics.HTTP_SECONDS.labels(name, route).observe(seconds)
+        # The access log: the route's pattern, never the path or query, which can hold a
+        # cancel token; no client address. Probes only at DEBUG.
+        log.log(
+            logging.DEBUG if route in _PROBES else logging.INFO,
+            "request",
+            extra={
+                "method": request.method,
+                "route": route,
+                "status": response.status_code,
+                "ms": round(seconds * 1000, 1),
+                "correlation_id": g.get("correlation_id"),
+            },
+        )
         return response
 
 

@@ -29,7 +29,7 @@ SERVICES = ("gateway", "matching", "events", "notifications")
 PROCESSES: dict[str, list[str]] = {}
 for _svc in SERVICES:
     PROCESSES[f"{_svc}-web"] = [
-        *("gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"),
+        *("gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2"),
         f"{_svc}.app:create_app()",
     ]
     PROCESSES[f"{_svc}-relay"] = ["python", "-m", _svc, "relay"]

@@ -3,38 +3,19 @@ limits and HTML error pages, on the real gateway app and its SQLite database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from gateway.app import create_app
-from gateway.config import GatewayConfig, from_env
+from gateway.config import from_env
 from gateway.site import LANGUAGES
 from sanctuary.config import ConfigError
-from sanctuary.migrations import upgrade
 
 TRANSLATIONS = Path(__file__).parents[1] / "gateway" / "translations"
-
-
-@pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
-    """The gateway on a migrated SQLite file, with the given settings."""
-    made: list[Any] = []
-
-    def make(**settings: Any) -> Any:
-        url = f"sqlite:///{tmp_path / f'g{len(made)}.db'}"
-        app = create_app(GatewayConfig(service="gateway", database_url=url, **settings))
-        service = app.extensions["service"]
-        upgrade(service.migrations, url, service.metadata)
-        made.append(service)
-        return app
-
-    yield make
-    for service in made:
-        service.engine.dispose()
 
 
 def page(client: Any, path: str = "/no-such-page", **headers: str) -> Any:
@@ -157,3 +138,19 @@ def test_compiled_catalogues_match_their_sources(language: str) -> None:
     assert {m.id: m.string for m in compiled if m.id} == wanted
     untranslated = [m.id for m in source if m.id and not m.string]
     assert not untranslated, f"untranslated in {language}: {untranslated}"
+
+
+def test_the_access_log_names_the_route_never_the_path_or_query(
+    make_app: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cancel link's token and a registration's id stay out of the logs."""
+    client = make_app().test_client()
+    capsys.readouterr()
+    page(client, "/registrations/6f1c0e8e-0000-4000-8000-000000000001/cancel?token=s3cr3t")
+    logged = capsys.readouterr().err
+    lines = [json.loads(line) for line in logged.splitlines() if '"msg": "request"' in line]
+    assert len(lines) == 1
+    assert lines[0]["route"] == "/registrations/<uuid:registration_id>/cancel"
+    assert lines[0]["method"] == "GET"
+    assert "s3cr3t" not in logged
+    assert "6f1c0e8e" not in logged
