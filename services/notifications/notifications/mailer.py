@@ -22,7 +22,7 @@ from sanctuary import metrics, redact
 from sanctuary.consumer import describe
 from sanctuary.db import SessionFactory
 from sanctuary.links import cancel_token
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -180,6 +180,11 @@ class Mailer:
             raise ConnectionLost from exc
         # The window: the server has the email; until this commit, a crash sends it again.
         with self.sessions.begin() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # Not waiting for the disk: the mailer dying loses nothing committed; only
+                # the database server crashing may lose the last ~0.6 s of these marks, and
+                # those emails go once more (docs/emails-delivery.md). A third faster here.
+                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
             session.execute(
                 update(Delivery)
                 .where(Delivery.id == claimed.id)
