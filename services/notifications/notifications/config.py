@@ -19,7 +19,8 @@ class NotificationsConfig(ServiceConfig):
     smtp_password: str = ""
     smtp_starttls: bool = False
     mail_from: str = "Sanctuary Network <hello@sanctuary.invalid>"
-    mail_max_attempts: int = 8
+    # With the default RETRY_DELAYS_MS, 20 tries span about 3 h: an SMTP outage that long.
+    mail_max_attempts: int = 20
     mail_poll_seconds: float = 0.2
     # How long a mailer's claim on a batch lasts; a crashed mailer's emails wait this long.
     mail_claim_seconds: float = 300.0
@@ -40,7 +41,7 @@ def from_env(env: Mapping[str, str] | None = None) -> NotificationsConfig:
         smtp_password=env_value("SMTP_PASSWORD", "", env),
         smtp_starttls=env_value("SMTP_STARTTLS", "false", env).lower() in ("1", "true", "yes"),
         mail_from=env_value("MAIL_FROM", NotificationsConfig.mail_from, env),
-        mail_max_attempts=int(env_value("MAIL_MAX_ATTEMPTS", "8", env)),
+        mail_max_attempts=int(env_value("MAIL_MAX_ATTEMPTS", "20", env)),
         mail_poll_seconds=float(env_value("MAIL_POLL_SECONDS", "0.2", env)),
         mail_claim_seconds=float(env_value("MAIL_CLAIM_SECONDS", "300", env)),
         coordinator_email=env_value("COORDINATOR_EMAIL", "", env),
