@@ -152,6 +152,12 @@ def test_a_sign_up_and_a_request_become_an_approved_match(
     assert (match["volunteer_id"], match["newcomer_id"]) == (volunteer, newcomer)
     approved = gateway.post(f"/api/v1/matches/{match['id']}/approve", headers=ADMIN, json={})
     assert approved.json["status"] == "approved"
+    # The coordinator sees when each check-in falls due: two weeks, three months on.
+    approved_at = datetime.fromisoformat(approved.json["approved_at"])
+    schedule = {c["name"]: c for c in approved.json["checkins"]}
+    assert datetime.fromisoformat(schedule["two_weeks"]["due_at"]) - approved_at == timedelta(14)
+    assert datetime.fromisoformat(schedule["three_months"]["due_at"]) - approved_at == timedelta(91)
+    assert not any(c["sent"] for c in schedule.values())
     assert status(gateway, "newcomers", newcomer) == "matched"
     again = gateway.post(f"/api/v1/matches/{match['id']}/approve", headers=ADMIN, json={})
     assert again.status_code == 409

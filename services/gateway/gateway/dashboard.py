@@ -227,11 +227,14 @@ def logout() -> Redirect:
 
 @blp.get("/")
 def index() -> str:
+    approved = _fetch("matching", "/internal/v1/matches", status="approved")
+    active = _fetch("matching", "/internal/v1/matches", status="active")
     counts = {
         "waiting for checks": len(_fetch("matching", "/internal/v1/volunteers", status="applied")),
         "proposed matches": len(_fetch("matching", "/internal/v1/matches", status="proposed")),
-        "approved matches": len(_fetch("matching", "/internal/v1/matches", status="approved")),
-        "active matches": len(_fetch("matching", "/internal/v1/matches", status="active")),
+        "approved matches": len(approved),
+        "active matches": len(active),
+        "check-ins due": sum(_checkins_due(m) for m in approved + active),
         "upcoming events": len(_fetch("events", "/internal/v1/events")),
     }
     return render_template("coordinator/index.html", counts=counts)
@@ -283,7 +286,18 @@ def matches() -> str:
     }
     # Volunteers by name (newcomers stay ids: matching lists no newcomers).
     names = {v["id"]: v["name"] for v in _fetch("matching", "/internal/v1/volunteers")}
-    return render_template("coordinator/matches.html", names=names, **lists)
+    now = datetime.now(UTC).isoformat()
+    return render_template("coordinator/matches.html", names=names, now=now, **lists)
+
+
+def _checkins_due(match: dict[str, Any]) -> int:
+    """Check-ins of a match that have fallen due and not gone yet (the clock sends them)."""
+    now = datetime.now(UTC)
+    return sum(
+        1
+        for c in match.get("checkins", [])
+        if not c["sent"] and datetime.fromisoformat(c["due_at"]) <= now
+    )
 
 
 @blp.post("/matches/<uuid:match_id>/<any(approve, reject, activate, end):action>")

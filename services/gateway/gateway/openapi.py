@@ -267,6 +267,16 @@ class MatchSchema(Schema):
     score = fields.Float(required=True)
     explanation = fields.Dict(required=True)
     reason = fields.String(required=True, allow_none=True)
+    approved_at = fields.DateTime(required=True, allow_none=True)
+    checkins = fields.List(fields.Nested(lambda: CheckinSchema()), required=True)
+
+
+class CheckinSchema(Schema):
+    """A check-in email of an approved match: two weeks, then three months after approval."""
+
+    name = fields.String(required=True, metadata={"enum": ["two_weeks", "three_months"]})
+    due_at = fields.DateTime(required=True)
+    sent = fields.Boolean(required=True)
 
 
 class RunSchema(Schema):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sanctuary.db import as_utc
 from sanctuary.web import current_service, invalid, load_body, problem, require_service_token
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -123,6 +124,14 @@ def match_view(m: Match) -> dict[str, Any]:
         "score": m.score,
         "explanation": m.explanation,
         "reason": m.reason,
+        "approved_at": m.approved_at and as_utc(m.approved_at).isoformat(),
+        # The two check-ins, so a coordinator sees which are due and which have gone.
+        "checkins": [
+            {**c, "due_at": c["due_at"].isoformat()}
+            for c in lifecycle.checkin_schedule(as_utc(m.approved_at), m.checkins_sent)
+        ]
+        if m.approved_at
+        else [],
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 CHECK_VALUES = {
     "references": ("pending", "verified"),
@@ -88,6 +89,14 @@ class CheckinDue:
 
     name: str
     due_at: datetime
+
+
+def checkin_schedule(approved_at: datetime, sent: list[str]) -> list[dict[str, Any]]:
+    """Every check-in of an approved match: its name, when it falls due, whether it went."""
+    return [
+        {"name": name, "due_at": approved_at + after, "sent": name in sent}
+        for name, after in CHECKINS
+    ]
 
 
 def checkins_due(approved_at: datetime, sent: list[str], now: datetime) -> list[CheckinDue]:
