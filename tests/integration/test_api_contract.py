@@ -3,8 +3,9 @@ page at /api/docs shows it, and schemathesis finds no 5xx and no answer the docu
 not describe (status, content type, headers, body) on any operation.
 
 Real: the gateway app on its own PostgreSQL database with its relay on a private RabbitMQ
-vhost, and the matching and events internal APIs served over TCP on their own databases
-(the notifications one is not running: the gateway must then answer a documented 503).
+vhost, and the matching, events and notifications internal APIs served over TCP on their
+own databases
+(and, for the 503 case, a gateway whose services are all down).
 Generated requests go through the WSGI app in process, as gunicorn would hand them over.
 """
 
@@ -29,6 +30,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from matching.app import create_app as create_matching
 from matching.bootstrap import bootstrap as matching_bootstrap
+from notifications.app import create_app as create_notifications
+from notifications.bootstrap import bootstrap as notifications_bootstrap
 from openapi_spec_validator import validate
 from sanctuary.runtime import Service
 from sanctuary.testing import serving
@@ -64,18 +67,20 @@ CONFIG = SchemathesisConfig.from_dict(
 def gateway(
     make_service: Callable[..., Service], gateway_client: Callable[..., Any]
 ) -> Iterator[Flask]:
-    """The gateway routing to real matching and events internal APIs, without rate limits
-    (the generated requests all come from one address)."""
+    """The gateway routing to real matching, events and notifications internal APIs, without
+    rate limits (the generated requests all come from one address)."""
     matching = make_service(matching_bootstrap, "matching", internal_token="s3cret")
     events = make_service(events_bootstrap, "events", internal_token="s3cret")
+    notifications = make_service(notifications_bootstrap, "notifications", internal_token="s3cret")
     with (
         serving(create_matching(matching.config)) as matching_url,
         serving(create_events(events.config)) as events_url,
+        serving(create_notifications(notifications.config)) as notifications_url,
     ):
         client = gateway_client(
             matching_url=matching_url,
             events_url=events_url,
-            notifications_url="http://127.0.0.1:9",  # nobody listens: discard port
+            notifications_url=notifications_url,
             public_rate_limit="",
         )
         app: Flask = client.application

@@ -225,7 +225,9 @@ def _parameter(name: str, schema: dict[str, Any], description: str) -> dict[str,
         _parameter("recipient", {"type": "string", "format": "email"}, "Only to this address"),
         o.query("status", DELIVERY_STATUSES, "Only these"),
         _parameter("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "At most (50)"),
-        _parameter("offset", {"type": "integer", "minimum": 0}, "Skip this many"),
+        _parameter(
+            "offset", {"type": "integer", "minimum": 0, "maximum": 1_000_000}, "Skip this many"
+        ),
     ],
     responses=o.ok(DeliverySchema(many=True)),
 )

@@ -34,7 +34,7 @@ class DeliveryQuery(Schema):
     recipient = fields.Email(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(domain.DELIVERY_STATUSES))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 def _status_is(status: str) -> Any:
