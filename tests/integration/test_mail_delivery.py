@@ -204,7 +204,7 @@ def test_a_mailer_killed_inside_the_window_loses_nothing_and_doubles_one_at_most
     runs out the next mailer sends the rest; every email arrives, and the only one twice is
     the email in that window, with the same Message-ID both times."""
     planned(notifications, *(welcome(n) for n in range(30)))
-    sink.hold = 1.0
+    sink.hold = 2.0  # the window, held open long enough to kill the mailer inside it
     config = notifications.config
     env = {
         **os.environ,
