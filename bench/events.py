@@ -33,6 +33,7 @@ from sanctuary.testing import (
 from sqlalchemy import delete, func, select
 
 from bench.baselines import broker_round_trips
+from bench.report import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUESTS = 2000
@@ -174,10 +175,7 @@ def main() -> None:
             "",
         ]
     )
-    report = ROOT / "docs" / "performance.md"
-    text = report.read_text() if report.exists() else "# Performance\n\n"
-    head = text.split("## Events")[0].rstrip() + "\n\n"
-    report.write_text(head + section)
+    write_section(section)
     print(section)
 
 

@@ -24,6 +24,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from bench.population import make
+from bench.report import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -148,11 +149,8 @@ def main() -> None:
             f"{r['peak_mib']:.0f} |"
         )
     lines += ["", "Peak memory is the process's high-water mark after that row (cumulative).", ""]
-    report = ROOT / "docs" / "performance.md"
     section = "\n".join(lines[2:])  # from "## Matching" on
-    others = report.read_text().split("## Events", 1) if report.exists() else [""]
-    events = "## Events" + others[1] if len(others) == 2 else ""
-    report.write_text("# Performance\n\n" + section + ("\n" + events if events else ""))
+    write_section(section)
     print(section)
 
 

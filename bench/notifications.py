@@ -41,6 +41,8 @@ from sanctuary.testing import (
 )
 from sqlalchemy import func, select
 
+from bench import report
+
 ROOT = Path(__file__).resolve().parents[1]
 EMAILS = int(os.environ.get("BENCH_EMAILS", "2000"))
 SENDER = NotificationsConfig.mail_from
@@ -257,12 +259,7 @@ def write_section(raw: float, one: float, two: float, plan: float, send: float) 
             "",
         ]
     )
-    report = ROOT / "docs" / "performance.md"
-    text = report.read_text() if report.exists() else "# Performance\n\n"
-    head, _, rest = text.partition("## Notifications")
-    after = rest.partition("\n## ")[2] if rest else ""
-    body = head.rstrip() + "\n\n" + section + ("\n## " + after if after else "")
-    report.write_text(body)
+    report.write_section(section)
     print(section)
 
 
