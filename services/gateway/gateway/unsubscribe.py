@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, g, render_template_string, url_for
+from flask import Blueprint, abort, g, render_template, url_for
 
 from gateway import routing
+from gateway.upstream import UpstreamUnavailable
 
 blp = Blueprint("unsubscribe", __name__)
 # A mail client posts from anywhere; the token in the path is what proves the right to ask.
@@ -18,20 +19,11 @@ blp.csrf_exempt = True  # type: ignore[attr-defined]
 # <category>.<address hash>.<signature>, as notifications makes them; nothing else goes on.
 TOKEN = re.compile(r"[a-z]{1,20}\.[0-9a-f]{64}\.[A-Za-z0-9_-]{32}")
 
-PAGE = """{% extends "_layout.html" %}
-{% block title %}{{ _("Stop these emails") }}{% endblock %}
-{% block content %}
-{% if done %}
-<h1>{{ _("You will not get these emails any more") }}</h1>
-<p>{{ _("Emails you must have, like confirmations and cancellations, still reach you.") }}</p>
-{% else %}
-<h1>{{ _("Stop these emails?") }}</h1>
-<form method="post" action="{{ action }}">
-  <div class="actions"><button type="submit">{{ _("Yes, stop them") }}</button></div>
-</form>
-{% endif %}
-{% endblock %}
-"""
+
+@blp.errorhandler(UpstreamUnavailable)
+def _notifications_down(_exc: UpstreamUnavailable) -> tuple[str, int, dict[str, str]]:
+    # A mail client retries a 503; a person reads that nothing changed yet.
+    return render_template("error.html", status=503), 503, {"Retry-After": "60"}
 
 
 def _checked(token: str) -> str:
@@ -44,7 +36,7 @@ def _checked(token: str) -> str:
 def confirm(token: str) -> str:
     """A page with one button: following a link (or a mail scanner doing so) changes nothing."""
     action = url_for("unsubscribe.unsubscribe", token=_checked(token))
-    return render_template_string(PAGE, done=False, action=action)
+    return render_template("unsubscribe.html", done=False, action=action)
 
 
 @blp.post("/unsubscribe/<token>")
@@ -55,4 +47,4 @@ def unsubscribe(token: str) -> str:
     )
     if answer.status_code != 200:
         abort(404)
-    return render_template_string(PAGE, done=True, action="")
+    return render_template("unsubscribe.html", done=True, action="")
