@@ -86,6 +86,56 @@ def test_a_registration_delivered_twice_sends_one_welcome_email(
     assert "Dear Amina," in parts["text/html"]
 
 
+def test_an_email_that_cannot_be_rendered_parks_its_message_with_the_reason(
+    notifications: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A template bug is found when the message arrives: parked, nothing planned; the next
+    message is still applied, and the parked one replays once the template is fixed."""
+    from jinja2 import ChoiceLoader, DictLoader
+    from notifications import mail
+    from sanctuary import parking
+    from sanctuary.envelope import connect
+
+    working = mail.templates
+
+    def broken(locale: str) -> Any:
+        environment = working(locale).overlay()
+        environment.loader = ChoiceLoader(
+            [
+                DictLoader({"volunteer_welcome.txt": "Dear {{ no_such_value }},"}),
+                working(locale).loader,
+            ]
+        )
+        return environment
+
+    monkeypatch.setattr(mail, "templates", broken)
+    url = notifications.config.amqp_url
+    publish_message(url, registered(name="Amina", email="amina@example.org"))
+    publish_message(url, requested(name="Yonas", email="yonas@example.org"))
+
+    def parked() -> list[parking.ParkedMessage]:
+        with connect(url) as connection:
+            return parking.list_parked(
+                connection, "notifications", notifications.config.retry_delays_ms
+            )
+
+    with running_worker(notifications):
+        [found] = wait_until(parked, timeout=15)
+        wait_until(lambda: count(notifications, Delivery) == 1)
+    assert "cannot render volunteer_welcome" in found.reason
+    assert "no_such_value" in found.reason
+    assert count(notifications, Delivery, Delivery.template == "volunteer_welcome") == 0
+
+    monkeypatch.setattr(mail, "templates", working)
+    with connect(url) as connection:
+        parking.replay(
+            connection, "notifications", notifications.config.retry_delays_ms, [found.message_id]
+        )
+    with running_worker(notifications):
+        wait_until(lambda: count(notifications, Delivery) == 2)
+    assert count(notifications, Delivery, Delivery.template == "volunteer_welcome") == 1
+
+
 def test_names_are_escaped_in_the_html_email(
     notifications: Service, sink: tuple[int, Path]
 ) -> None:

@@ -203,13 +203,13 @@ class Mailer:
         )
 
     def _message(self, claimed: Claimed) -> EmailMessage:
-        context = self._with_links(claimed.context)
-        category = domain.OPTIONAL_CATEGORIES.get(claimed.template)
-        unsubscribe_url = None
-        if category:
-            token = domain.unsubscribe_token(self.config.link_secret, claimed.to_address, category)
-            unsubscribe_url = f"{self.config.public_base_url}/unsubscribe/{token}"
-            context = {**context, "unsubscribe_url": unsubscribe_url}
+        context, unsubscribe_url = send_context(
+            claimed.template,
+            claimed.context,
+            claimed.to_address,
+            link_secret=self.config.link_secret,
+            base_url=self.config.public_base_url,
+        )
         message = render(
             claimed.template,
             context,
@@ -222,16 +222,6 @@ class Mailer:
             message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         return message
-
-    def _with_links(self, context: dict[str, Any]) -> dict[str, Any]:
-        # Secret links are made when sending, from LINK_SECRET: never stored, never queued.
-        if "registration_id" not in context:
-            return context
-        registration_id = uuid.UUID(context["registration_id"])
-        token = cancel_token(self.config.link_secret, registration_id)
-        base = self.config.public_base_url
-        link = f"{base}/registrations/{registration_id}/cancel?token={token}"
-        return {**context, "cancel_url": link}
 
     def _failed(
         self,
@@ -289,3 +279,21 @@ def _reply(code: int, message: bytes | str) -> str:
     """An SMTP reply as the server gave it: "451 4.3.0 Try again later"."""
     text = message.decode(errors="replace") if isinstance(message, bytes) else message
     return f"{code} {' '.join(text.split())}"
+
+
+def send_context(
+    template: str, context: dict[str, Any], to_address: str, *, link_secret: str, base_url: str
+) -> tuple[dict[str, Any], str | None]:
+    """The context an email is rendered with, and its unsubscribe address if it is optional.
+    Secret links are made here, when sending, from LINK_SECRET: never stored, never queued."""
+    if "registration_id" in context:
+        registration_id = uuid.UUID(context["registration_id"])
+        token = cancel_token(link_secret, registration_id)
+        link = f"{base_url}/registrations/{registration_id}/cancel?token={token}"
+        context = {**context, "cancel_url": link}
+    category = domain.OPTIONAL_CATEGORIES.get(template)
+    if not category:
+        return context, None
+    unsubscribe = domain.unsubscribe_token(link_secret, to_address, category)
+    unsubscribe_url = f"{base_url}/unsubscribe/{unsubscribe}"
+    return {**context, "unsubscribe_url": unsubscribe_url}, unsubscribe_url
