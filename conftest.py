@@ -21,8 +21,8 @@ from sanctuary.runtime import Service
 from sanctuary.testing import (
     DEFAULT_TEST_POSTGRES_URL,
     TEST_RETRY_DELAYS_MS,
+    VhostPool,
     private_database,
-    private_vhost,
 )
 
 ROOT = Path(__file__).parent
@@ -63,11 +63,20 @@ def postgres_admin_url() -> Iterator[str]:
         yield container.get_connection_url()
 
 
+@pytest.fixture(scope="session")
+def vhost_pool(broker_base_url: str) -> Iterator[VhostPool]:
+    """Private vhosts, made and deleted in batches (one rabbitmqctl call each)."""
+    pool = VhostPool(broker_base_url)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def amqp_url(broker_base_url: str) -> Iterator[str]:
+def amqp_url(vhost_pool: VhostPool) -> Iterator[str]:
     """A private, empty RabbitMQ vhost for this test."""
-    with private_vhost(broker_base_url) as url:
-        yield url
+    url = vhost_pool.take()
+    yield url
+    vhost_pool.give_back(url)
 
 
 @pytest.fixture

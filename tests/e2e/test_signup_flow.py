@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 from sanctuary import mailsink
-from sanctuary.testing import running_system, wait_until
+from sanctuary.testing import VhostPool, running_system, wait_until
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,9 +31,12 @@ class System:
     log: Path
 
 
-@pytest.fixture
-def system(amqp_url: str, tmp_path: Path) -> Iterator[System]:
-    """The whole system started by scripts/run, stopped with Ctrl-C (SIGINT) afterwards."""
+@pytest.fixture(scope="module")
+def system(vhost_pool: VhostPool, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """The whole system started by scripts/run, stopped with Ctrl-C (SIGINT) afterwards; one
+    for this module's tests (each starts 16 processes)."""
+    amqp_url = vhost_pool.take()
+    tmp_path = tmp_path_factory.mktemp("system")
     sink = mailsink.start(tmp_path / "mail")
     try:
         with running_system(
@@ -42,6 +45,7 @@ def system(amqp_url: str, tmp_path: Path) -> Iterator[System]:
             yield System(gateway, tmp_path / "mail", tmp_path / "var" / "run.log")
     finally:
         sink.stop()
+        vhost_pool.give_back(amqp_url)
         log = tmp_path / "var" / "run.log"
         print(log.read_text()[-5000:] if log.exists() else "no run.log")
 
