@@ -100,7 +100,8 @@ def require_service_token(blueprint: Blueprint) -> None:
     def _check() -> None:
         expected = current_app.config["INTERNAL_TOKEN"]
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), expected.encode()):
+        # An empty credential never matches, even if the setting were empty.
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             raise Unauthorized("This internal API needs the service credential.")
 
 

@@ -49,3 +49,22 @@ def test_log_lines_never_carry_an_email_even_from_a_database_error() -> None:
     line = JsonFormatter("events").format(record)
     assert "@example.org" not in line
     assert "failed for <email>" in line
+
+
+def test_an_empty_service_credential_lets_no_one_in() -> None:
+    """Even with INTERNAL_TOKEN empty, an internal API refuses a caller with no token."""
+    from flask import Blueprint, Flask
+    from sanctuary.web import install_error_handlers, require_service_token
+
+    internal = Blueprint("internal", __name__)
+    require_service_token(internal)
+    internal.add_url_rule("/internal", "internal", lambda: "in")
+    app = Flask(__name__)
+    install_error_handlers(app)
+    app.register_blueprint(internal)
+    client = app.test_client()
+    for token in ("", "s3cret"):
+        app.config["INTERNAL_TOKEN"] = token
+        assert client.get("/internal").status_code == 401
+        assert client.get("/internal", headers={"Authorization": "Bearer "}).status_code == 401
+    assert client.get("/internal", headers={"Authorization": "Bearer s3cret"}).text == "in"
