@@ -83,7 +83,9 @@ def http_problem(exc: HTTPException) -> Response:
 def unexpected_problem(exc: Exception) -> Response:
     """A 500 problem document; the traceback goes to the log only."""
     # Logged with its traceback for the operator; the client gets no detail of the internals.
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    # The route's pattern, never the path: a path can hold a token (an unsubscribe link).
+    route = request.url_rule.rule if request.url_rule else "(unmatched)"
+    log.exception("unhandled error on %s %s", request.method, route)
     return problem(500, "Internal Server Error", "Something went wrong on our side.")
 
 

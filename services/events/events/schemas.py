@@ -49,7 +49,7 @@ class NewEventSchema(Body):
     def _zone(self, value: str, **_: Any) -> None:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe", a folder
             raise ValidationError("Not an IANA time zone such as Europe/London.") from None
 
     @validates_schema

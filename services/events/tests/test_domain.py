@@ -62,3 +62,12 @@ def test_reminders_fall_due_a_day_and_an_hour_before_and_never_after_the_start()
     assert reminders_due(starts, starts - timedelta(hours=24)) == ["day"]
     assert reminders_due(starts, starts - timedelta(minutes=59)) == ["day", "hour"]
     assert reminders_due(starts, starts) == []
+
+
+def test_a_time_zone_folder_or_an_overlong_name_is_refused_not_a_crash() -> None:
+    """ZoneInfo('Europe') raises IsADirectoryError where tzdata is installed: a 422, not a 500."""
+    from events.schemas import NewEventSchema
+
+    for zone in ("Europe", "x" * 300):
+        errors = NewEventSchema().validate({"timezone": zone})
+        assert errors["timezone"] == ["Not an IANA time zone such as Europe/London."]

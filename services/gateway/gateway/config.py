@@ -40,7 +40,8 @@ def from_env(env: Mapping[str, str] | None = None) -> GatewayConfig:
         notifications_url=env_value(
             "NOTIFICATIONS_URL", GatewayConfig.notifications_url, env
         ).rstrip("/"),
-        admin_token=env_value("ADMIN_TOKEN", GatewayConfig.admin_token, env),
+        # Set but empty switches the bootstrap credential off (personal tokens only).
+        admin_token=env.get("ADMIN_TOKEN", GatewayConfig.admin_token).strip(),
         # Empty is meaningful here (no limit), so the default applies only when unset.
         public_rate_limit=env.get("PUBLIC_RATE_LIMIT", GatewayConfig.public_rate_limit).strip(),
         redis_url=env_value("REDIS_URL", "", env),

@@ -140,7 +140,7 @@ def schema_input(schema: Schema, form: MultiDict[str, str], locale: str) -> dict
             if values:
                 data[key] = [_slot(v) for v in values] if key == "availability" else values
         elif value := str(form.get(key, "")).strip():
-            data[key] = int(value) if key == "max_matches" and value.isdigit() else value
+            data[key] = int(value) if key == "max_matches" and value.isdecimal() else value
     return data
 
 

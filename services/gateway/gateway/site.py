@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -75,7 +76,15 @@ def language() -> str:
 
 def local_path(target: str | None) -> str:
     """`target` if it is a path on this site, else the home page: no open redirect."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        # Browsers and urlsplit drop tabs and newlines ("/\t/evil" becomes "//evil"), and
+        # read a backslash as a slash: none of these belongs in a path of ours.
+        or any(c < " " or c in "\\\x7f" for c in target)
+        or urlsplit(target).netloc
+    ):
         return "/"
     return target
 
@@ -149,7 +158,7 @@ def install(app: Flask, config: GatewayConfig, public: Iterable[Blueprint]) -> L
     )
     if config.public_rate_limit:
         for blueprint in public:
-            limiter.limit(config.public_rate_limit, methods=["POST"], scope="public-post")(
+            limiter.shared_limit(config.public_rate_limit, scope="public-post", methods=["POST"])(
                 blueprint
             )
     app.register_error_handler(HTTPException, _error)

@@ -83,6 +83,9 @@ def set_active(sessions: SessionFactory, email: str, active: bool) -> bool:
         if coordinator is None:
             return False
         coordinator.active = active
+        if not active:
+            # Switched back on later, it starts afresh: no session from before comes back.
+            coordinator.sessions_valid_after = now()
         return True
 
 

@@ -471,3 +471,11 @@ def test_an_arabic_referral_reaches_matching_through_the_broker(
         assert newcomer.availability == [["mon", "afternoon"]]
     finally:
         app.extensions["service"].engine.dispose()
+
+
+def test_a_superscript_digit_is_a_wrong_number_not_a_crash(client: FlaskClient, app: Any) -> None:
+    """'²'.isdigit() is true but int('²') fails: the form answers 422, never 500."""
+    answer = submit(client, "/volunteer", {**VOLUNTEER_FORM, "max_matches": "²"})
+    assert answer.status_code == 422
+    assert outbox(app) == []
+    assert Page(answer.text).text("max_matches-error").startswith("Error: ")

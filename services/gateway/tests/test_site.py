@@ -57,7 +57,9 @@ def test_pages_follow_accept_language_until_a_language_is_chosen(
     assert "Ми не можемо знайти цю сторінку" in ukrainian.text
 
 
-@pytest.mark.parametrize("target", ["https://evil.example", "//evil.example", "/\\evil", ""])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example", "//evil.example", "/\\evil", "", "/a\\b"]
+)
 def test_the_language_switch_never_leaves_the_site(
     make_app: Callable[..., Any], target: str
 ) -> None:
@@ -154,3 +156,25 @@ def test_the_access_log_names_the_route_never_the_path_or_query(
     assert lines[0]["method"] == "GET"
     assert "s3cr3t" not in logged
     assert "6f1c0e8e" not in logged
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example", "/%0a/evil.example", "/%0d%0a//evil"])
+def test_tabs_and_newlines_cannot_make_a_redirect_leave_the_site(
+    make_app: Callable[..., Any], target: str
+) -> None:
+    response = make_app().test_client().get(f"/language/ar?next={target}")
+    assert response.headers["Location"] == "/"
+
+
+def test_public_posts_share_one_bucket_per_address(make_app: Callable[..., Any]) -> None:
+    """The forms and the API together: one allowance, not one per endpoint."""
+    client = make_app(public_rate_limit="2/minute").test_client()
+    assert client.post("/api/v1/volunteers", json={}).status_code == 422
+    assert client.post("/api/v1/newcomers", json={}).status_code == 422
+    assert client.post("/api/v1/volunteers", json={}).status_code == 429
+    assert client.post("/api/v1/newcomers", json={}).status_code == 429
+
+
+def test_an_empty_admin_token_switches_the_bootstrap_credential_off() -> None:
+    assert from_env({}).admin_token == "dev-admin-token"
+    assert from_env({"ADMIN_TOKEN": ""}).admin_token == ""
