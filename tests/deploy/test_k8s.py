@@ -59,10 +59,10 @@ WORKERS = ("matching", "events", "notifications")
 # probe asks both). A missing key would not fail loudly: the code falls back to a
 # development default. So the sets must match exactly.
 EXTRA_SECRETS: dict[str, set[str]] = {
-    "gateway-web": {"INTERNAL_TOKEN", "ADMIN_TOKEN"},
+    "gateway-web": {"INTERNAL_TOKEN", "ADMIN_TOKEN", "LINK_SECRET"},
     "matching-web": {"INTERNAL_TOKEN"},
     "events-web": {"INTERNAL_TOKEN", "LINK_SECRET"},
-    "notifications-web": {"INTERNAL_TOKEN"},
+    "notifications-web": {"INTERNAL_TOKEN", "LINK_SECRET"},
     "notifications-mailer": {"LINK_SECRET", "SMTP_HOST", "SMTP_PORT"},
 }
 

@@ -82,10 +82,11 @@ def set_active(sessions: SessionFactory, email: str, active: bool) -> bool:
         coordinator = find_by_email(session, email)
         if coordinator is None:
             return False
-        coordinator.active = active
-        if not active:
-            # Switched back on later, it starts afresh: no session from before comes back.
+        if active and not coordinator.active:
+            # Switched back on, it starts afresh: no session from before comes back (while
+            # it is off, every session and token gets 403).
             coordinator.sessions_valid_after = now()
+        coordinator.active = active
         return True
 
 
