@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import signal
 import socket
 import threading
@@ -69,10 +70,30 @@ class Counting:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now (aiosmtpd cannot bind port 0 itself)."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+    """A TCP port nobody uses right now, for a server a test starts (aiosmtpd cannot bind
+    port 0 itself).
+
+    Chosen below the kernel's ephemeral range: a port from that range (what binding port 0
+    gives) can be taken, before the server binds it, as the local end of any outgoing
+    connection, and a whole running system makes many.
+    """
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = random.randrange(max(1024, low - 12_000), low)
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free TCP port below the ephemeral range")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
 
 
 def start(folder: Path, host: str = "127.0.0.1", port: int = 0, handler: Any = None) -> Controller:

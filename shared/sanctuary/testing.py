@@ -333,10 +333,11 @@ def running_system(
 
     from sanctuary.mailsink import free_port
 
-    ports = {
-        name: str(free_port())
-        for name in ("GATEWAY_PORT", "MATCHING_PORT", "EVENTS_PORT", "NOTIFICATIONS_PORT")
-    }
+    chosen: set[int] = {smtp_port}
+    while len(chosen) < 5:  # four distinct web ports, none the mail sink's
+        chosen.add(free_port())
+    names = ("GATEWAY_PORT", "MATCHING_PORT", "EVENTS_PORT", "NOTIFICATIONS_PORT")
+    ports = dict(zip(names, map(str, sorted(chosen - {smtp_port})), strict=True))
     full_env = {
         **os.environ,
         **ports,
