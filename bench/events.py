@@ -7,7 +7,6 @@ Needs the local RabbitMQ and PostgreSQL (a private vhost and database are made a
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -19,8 +18,7 @@ from pathlib import Path
 
 from events.bootstrap import bootstrap
 from events.models import Event, Registration
-from kombu import Producer
-from sanctuary import contracts, envelope, topology
+from sanctuary import contracts
 from sanctuary.config import DEFAULT_AMQP_URL, ServiceConfig
 from sanctuary.migrations import upgrade
 from sanctuary.testing import (
@@ -28,6 +26,7 @@ from sanctuary.testing import (
     TEST_RETRY_DELAYS_MS,
     private_database,
     private_vhost,
+    publish_messages,
     wait_until,
 )
 from sqlalchemy import delete, func, select
@@ -40,33 +39,17 @@ REQUESTS = 2000
 
 
 def publish_requests(amqp_url: str, event_id: uuid.UUID) -> None:
-    with envelope.connect(amqp_url) as connection:
-        channel = connection.channel()
-        topology.declare_all(channel, TEST_RETRY_DELAYS_MS)
-        producer = Producer(channel)
-        for i in range(REQUESTS):
-            message = contracts.RegistrationRequested(
-                registration_id=uuid.uuid4(),
-                event_id=event_id,
-                name="Bench",
-                email=f"b{i}@example.org",
-                requested_at=datetime.now(UTC),
-            )
-            kind, body = contracts.dump(message)
-            envelope.publish(
-                producer,
-                envelope.Envelope(
-                    message_id=envelope.new_message_id(),
-                    type=kind,
-                    correlation_id="bench",
-                    app_id="bench",
-                    timestamp=envelope.now_timestamp(),
-                    schema_version=1,
-                    body=json.dumps(body).encode(),
-                ),
-                exchange=topology.EXCHANGE_NAME,
-                routing_key=kind,
-            )
+    requests = (
+        contracts.RegistrationRequested(
+            registration_id=uuid.uuid4(),
+            event_id=event_id,
+            name="Bench",
+            email=f"b{i}@example.org",
+            requested_at=datetime.now(UTC),
+        )
+        for i in range(REQUESTS)
+    )
+    publish_messages(amqp_url, requests, app_id="bench")
 
 
 def decided_per_second(service, amqp_url: str, workers: int) -> float:  # type: ignore[no-untyped-def]

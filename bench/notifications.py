@@ -8,7 +8,6 @@ Needs the local RabbitMQ and PostgreSQL (a private vhost and database are made a
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import signal
@@ -21,13 +20,11 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kombu import Producer
 from notifications import domain
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from notifications.mail import render
 from notifications.models import Delivery
-from sanctuary import contracts, envelope, topology
 from sanctuary.config import DEFAULT_AMQP_URL
 from sanctuary.mailsink import free_port
 from sanctuary.migrations import upgrade
@@ -36,6 +33,7 @@ from sanctuary.testing import (
     TEST_RETRY_DELAYS_MS,
     private_database,
     private_vhost,
+    publish_messages,
     registered,
     wait_until,
 )
@@ -54,26 +52,8 @@ def received(folder: Path) -> int:
 
 def publish_registrations(amqp_url: str, how_many: int, tag: str) -> None:
     """`how_many` volunteer.registered messages, as the matching service's relay sends them."""
-    with envelope.connect(amqp_url) as connection:
-        channel = connection.channel()
-        topology.declare_all(channel, TEST_RETRY_DELAYS_MS)
-        producer = Producer(channel)
-        for n in range(how_many):
-            kind, body = contracts.dump(registered(email=f"{tag}{n}@example.org"))
-            envelope.publish(
-                producer,
-                envelope.Envelope(
-                    message_id=envelope.new_message_id(),
-                    type=kind,
-                    correlation_id="bench",
-                    app_id="bench",
-                    timestamp=envelope.now_timestamp(),
-                    schema_version=1,
-                    body=json.dumps(body).encode(),
-                ),
-                exchange=topology.EXCHANGE_NAME,
-                routing_key=kind,
-            )
+    messages = (registered(email=f"{tag}{n}@example.org") for n in range(how_many))
+    publish_messages(amqp_url, messages, app_id="bench")
 
 
 def raw_rate(port: int, folder: Path) -> float:

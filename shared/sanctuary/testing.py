@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -294,29 +294,70 @@ def requested(**overrides: Any) -> Any:
     return NewcomerRequested(**{**fields, **overrides})
 
 
+def schedule_cafe(client: Any, headers: dict[str, str]) -> str:
+    """A social event a week ahead with two places, scheduled through the gateway's
+    coordinator API by `client` (a Flask test client); its id."""
+    from datetime import UTC, datetime, timedelta
+
+    starts = datetime.now(UTC) + timedelta(days=7)
+    scheduled = client.post(
+        "/api/v1/events",
+        headers=headers,
+        json={
+            "title": "Conversation café",
+            "kind": "social",
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            "capacity": 2,
+            "location": "Library",
+        },
+    )
+    assert scheduled.status_code == 201, scheduled.json
+    return str(scheduled.json["id"])
+
+
 def publish_message(amqp_url: str, message: Any, *, message_id: str | None = None) -> str:
     """Publish a contract message with the full envelope, as a relay would; returns its id."""
+    [published] = publish_messages(amqp_url, [message], message_ids=[message_id])
+    return published
+
+
+def publish_messages(
+    amqp_url: str,
+    messages: Iterable[Any],
+    *,
+    message_ids: Iterable[str | None] = (),
+    app_id: str = "test",
+) -> list[str]:
+    """Publish contract messages over one connection, each with the full envelope and a
+    confirm, as a relay would; returns their ids (new ones where `message_ids` gives none)."""
+    import itertools
     import json
 
     from sanctuary import contracts, envelope, topology
 
-    message_type, body = contracts.dump(message)
-    env = envelope.Envelope(
-        message_id=message_id or envelope.new_message_id(),
-        type=message_type,
-        correlation_id=str(uuid.uuid4()),
-        app_id="test",
-        timestamp=envelope.now_timestamp(),
-        schema_version=contracts.schema_version(message_type),
-        body=json.dumps(body).encode(),
-    )
+    published = []
     with envelope.connect(amqp_url) as connection:
         channel = connection.channel()
         topology.declare_all(channel, TEST_RETRY_DELAYS_MS)
-        envelope.publish(
-            Producer(channel), env, exchange=topology.EXCHANGE_NAME, routing_key=message_type
-        )
-    return env.message_id
+        producer = Producer(channel)
+        ids = itertools.chain(message_ids, itertools.repeat(None))
+        for message, given_id in zip(messages, ids, strict=False):  # ids never run out
+            message_type, body = contracts.dump(message)
+            env = envelope.Envelope(
+                message_id=given_id or envelope.new_message_id(),
+                type=message_type,
+                correlation_id=str(uuid.uuid4()),
+                app_id=app_id,
+                timestamp=envelope.now_timestamp(),
+                schema_version=contracts.schema_version(message_type),
+                body=json.dumps(body).encode(),
+            )
+            envelope.publish(
+                producer, env, exchange=topology.EXCHANGE_NAME, routing_key=message_type
+            )
+            published.append(env.message_id)
+    return published
 
 
 @contextmanager

@@ -18,7 +18,6 @@ import shutil
 import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -34,7 +33,7 @@ from notifications.app import create_app as create_notifications
 from notifications.bootstrap import bootstrap as notifications_bootstrap
 from openapi_spec_validator import validate
 from sanctuary.runtime import Service
-from sanctuary.testing import serving
+from sanctuary.testing import schedule_cafe, serving
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
@@ -84,21 +83,7 @@ def gateway(
             public_rate_limit="",
         )
         app: Flask = client.application
-        starts = datetime.now(UTC) + timedelta(days=7)
-        scheduled = client.post(
-            "/api/v1/events",
-            headers=ADMIN,
-            json={
-                "title": "Conversation café",
-                "kind": "social",
-                "starts_at": starts.isoformat(),
-                "ends_at": (starts + timedelta(hours=2)).isoformat(),
-                "capacity": 2,
-                "location": "Library",
-            },
-        )
-        assert scheduled.status_code == 201, scheduled.json
-        app.config["TEST_EVENT_ID"] = scheduled.json["id"]
+        app.config["TEST_EVENT_ID"] = schedule_cafe(client, ADMIN)
         yield app
 
 

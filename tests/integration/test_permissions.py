@@ -30,7 +30,7 @@ from notifications.bootstrap import bootstrap as notifications_bootstrap
 from notifications.config import NotificationsConfig
 from notifications.models import Delivery
 from sanctuary.runtime import Service
-from sanctuary.testing import running_worker, serving, wait_until
+from sanctuary.testing import running_worker, schedule_cafe, serving, wait_until
 from sqlalchemy import select
 from werkzeug.routing import AnyConverter, UUIDConverter
 
@@ -105,21 +105,7 @@ def gateway(
             notifications_url=notifications_url,
             cookie_secure=False,
         )
-        starts = datetime.now(UTC) + timedelta(days=7)
-        scheduled = client.post(
-            "/api/v1/events",
-            headers=ADMIN,
-            json={
-                "title": "Conversation café",
-                "kind": "social",
-                "starts_at": starts.isoformat(),
-                "ends_at": (starts + timedelta(hours=2)).isoformat(),
-                "capacity": 2,
-                "location": "Library",
-            },
-        )
-        assert scheduled.status_code == 201, scheduled.json
-        client.application.config["TEST_EVENT_ID"] = scheduled.json["id"]
+        client.application.config["TEST_EVENT_ID"] = schedule_cafe(client, ADMIN)
         yield client
 
 

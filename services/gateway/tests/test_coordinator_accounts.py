@@ -8,7 +8,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,7 @@ import pytest
 from argon2 import PasswordHasher
 from gateway import accounts, staff
 from gateway.accounts import Access, Holder
-from gateway.app import create_app
-from gateway.config import GatewayConfig
 from gateway.models import ApiToken, AuditRecord, Coordinator
-from sanctuary.migrations import upgrade
 from sqlalchemy import select
 
 PASSWORD = "correct horse battery"
@@ -29,23 +26,10 @@ NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
-    """The gateway on a migrated SQLite file, with the given settings."""
-    made: list[Any] = []
-
-    def make(**settings: Any) -> Any:
-        url = f"sqlite:///{tmp_path / f'g{len(made)}.db'}"
-        settings.setdefault("matching_url", "http://127.0.0.1:9")  # nothing listens there
-        settings.setdefault("events_url", "http://127.0.0.1:9")
-        app = create_app(GatewayConfig(service="gateway", database_url=url, **settings))
-        service = app.extensions["service"]
-        upgrade(service.migrations, url, service.metadata)
-        made.append(service)
-        return app
-
-    yield make
-    for service in made:
-        service.engine.dispose()
+def make_app(make_app: Callable[..., Any]) -> Callable[..., Any]:
+    """The gateway of conftest.py, its matching and events where nothing listens."""
+    nowhere = {"matching_url": "http://127.0.0.1:9", "events_url": "http://127.0.0.1:9"}
+    return lambda **settings: make_app(**{**nowhere, **settings})
 
 
 def sessions(app: Any) -> Any:
