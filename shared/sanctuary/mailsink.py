@@ -47,12 +47,14 @@ class Answering(SaveToFolder):
         self.answers = list(answers or [])
         self.hold = hold
         self.accepted = 0
+        self.peers: set[object] = set()  # the client end of each connection a message came on
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.answers:
             return self.answers.pop(0)
         reply = await super().handle_DATA(server, session, envelope)
         self.accepted += 1
+        self.peers.add(session.peer)
         if self.hold:
             await asyncio.sleep(self.hold)
         return reply

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -31,7 +32,7 @@ from notifications.config import NotificationsConfig
 from notifications.handlers.planning import plan
 from notifications.mailer import Mailer
 from notifications.models import Delivery, Inbox, Unsubscribe
-from sanctuary import mailsink
+from sanctuary import links, mailsink
 from sanctuary.consumer import Context
 from sanctuary.runtime import Service
 from sanctuary.testing import (
@@ -42,7 +43,7 @@ from sanctuary.testing import (
     stop_processes,
     wait_until,
 )
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 pytestmark = pytest.mark.integration
 DELAYS_MS = (100, 200, 400)
@@ -267,6 +268,86 @@ def test_optional_emails_carry_one_click_unsubscribe_headers_and_the_footer_link
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         parts = [p.get_content() for p in message.walk() if p.get_content_type() == "text/html"]
         assert f'href="{link}"' in parts[0]  # the footer link of the layout
+
+
+def test_the_worker_renders_once_and_stores_no_secret_link(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """The planned row holds the words with a mark where each secret link goes; the email
+    that arrives has the real links (a cancel token the events service accepts); once sent,
+    the words are no longer kept."""
+    planned(notifications, *optional_and_always("amina@example.org"))
+    rows = deliveries(notifications)
+    for row in rows:
+        assert row.rendered is not None
+        stored = " ".join(row.rendered.values())
+        assert "token=" not in stored
+        assert "/unsubscribe/" not in stored
+        for mark in domain.link_marks(row.id, row.template, row.context).values():
+            assert mark in row.rendered["text"]
+            assert mark in row.rendered["html"]
+    send_until_settled(notifications)
+    assert {(d.status, d.rendered) for d in deliveries(notifications)} == {("sent", None)}
+    [confirmation] = [m for m in received(sink) if not m["List-Unsubscribe"]]
+    text = confirmation.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "link.invalid" not in text
+    registration = samples.REGISTRATION
+    secret = notifications.config.link_secret
+    token = links.cancel_token(secret, registration)
+    assert f"/registrations/{registration}/cancel?token={token}" in text
+    assert links.is_cancel_token(secret, registration, token)
+
+
+def test_a_delivery_planned_before_the_worker_rendered_is_rendered_when_sent(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """Rows from before migration 0007 have no words stored: the mailer renders them."""
+    planned(notifications, *optional_and_always("amina@example.org"))
+    with notifications.sessions.begin() as session:
+        session.execute(update(Delivery).values(rendered=None))
+    send_until_settled(notifications)
+    messages = received(sink)
+    assert len(messages) == 3
+    for message in messages:
+        text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert "Olena" in text or "Amina" in text or "Yonas" in text
+        assert "link.invalid" not in text
+
+
+def test_an_address_the_mailer_cannot_put_on_the_wire_fails_visibly(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """No SMTPUTF8 here: a non-ASCII address is `failed` with the reason, and the other
+    emails of the batch go."""
+    planned(notifications, welcome(1), replace(welcome(2), to_address="амина@example.org"))
+    send_until_settled(notifications)
+    rows = {d.to_address: d for d in deliveries(notifications)}
+    assert rows["v1@example.org"].status == "sent"
+    failed = rows["амина@example.org"]
+    assert failed.status == "failed"
+    assert failed.last_error is not None
+    assert failed.last_error.startswith("cannot render: ValueError: the To header")
+    assert len(received(sink)) == 1
+
+
+def test_one_smtp_session_carries_many_batches_while_there_is_work(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """45 emails, three batches, one SMTP connection (connection reuse); then idle, the
+    session is closed."""
+    planned(notifications, *(welcome(n) for n in range(45)))
+    m = mailer(notifications)
+    stopping = threading.Event()
+    runner = threading.Thread(target=m.run, args=(stopping,))
+    runner.start()
+    try:
+        wait_until(lambda: sink.accepted == 45)
+        wait_until(lambda: m._smtp is None)  # nothing due any more: closed
+    finally:
+        stopping.set()
+        runner.join(timeout=10)
+    assert len(sink.peers) == 1
+    assert {d.status for d in deliveries(notifications)} == {"sent"}
 
 
 def unsubscribe_link(message: email.message.EmailMessage) -> str:

@@ -18,6 +18,7 @@ from sanctuary.contracts import (
     VolunteerReadinessChanged,
     VolunteerRegistered,
 )
+from sanctuary.links import cancel_token
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 # Claimed by a mailer that may be mid-conversation; taken again once `next_attempt_at` passes.
@@ -104,6 +105,35 @@ def request_received(event: NewcomerRequested) -> PlannedEmail:
             "referred": referred,
         },
     )
+
+
+def secret_links(
+    template: str, context: dict[str, Any], to_address: str, *, secret: str, base_url: str
+) -> dict[str, str]:
+    """The links an email carries that only LINK_SECRET can make: `cancel_url` for a
+    registration's emails, `unsubscribe_url` for an optional category's. Made when sending,
+    never stored, never queued."""
+    links = {}
+    if "registration_id" in context:
+        registration_id = uuid.UUID(context["registration_id"])
+        token = cancel_token(secret, registration_id)
+        links["cancel_url"] = f"{base_url}/registrations/{registration_id}/cancel?token={token}"
+    category = OPTIONAL_CATEGORIES.get(template)
+    if category:
+        links["unsubscribe_url"] = (
+            f"{base_url}/unsubscribe/{unsubscribe_token(secret, to_address, category)}"
+        )
+    return links
+
+
+def link_marks(delivery_id: uuid.UUID, template: str, context: dict[str, Any]) -> dict[str, str]:
+    """What the worker renders in place of each secret link, for the mailer to replace: the
+    same names as `secret_links`, each a URL no name or title could hold by chance (it has the
+    delivery's random id)."""
+    names = ["cancel_url"] if "registration_id" in context else []
+    if template in OPTIONAL_CATEGORIES:
+        names.append("unsubscribe_url")
+    return {name: f"https://link.invalid/{delivery_id}/{name}" for name in names}
 
 
 def unsubscribe_token(secret: str, address: str, category: str) -> str:

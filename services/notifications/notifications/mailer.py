@@ -1,9 +1,11 @@
 """The mailer process: sends pending deliveries over SMTP, retrying with growing delays.
 
-Each batch is claimed first (`sending`, committed), then each email is sent and marked
-`sent` in its own commit right after the server's 250. A crash leaves the claimed emails to
-the next mailer once the claim runs out; only the one whose 250 arrived before its commit is
-sent twice, with the same Message-ID (docs/emails-delivery.md).
+The worker rendered each email when it planned it (ADR 0019); the mailer puts the words into
+MIME with the secret links and sends the bytes. Each batch is claimed first (`sending`,
+committed), then each email is sent and marked `sent` in its own commit right after the
+server's 250, one round trip on a connection kept for the batch. A crash leaves the claimed
+emails to the next mailer once the claim runs out; only the one whose 250 arrived before its
+commit is sent twice, with the same Message-ID (docs/emails-delivery.md).
 """
 
 from __future__ import annotations
@@ -15,20 +17,19 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Any
 
 from sanctuary import metrics, redact
 from sanctuary.consumer import describe
 from sanctuary.db import SessionFactory
-from sanctuary.links import cancel_token
-from sqlalchemy import select, text, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from notifications import domain
 from notifications.config import NotificationsConfig
-from notifications.mail import SmtpTransport, render
+from notifications.mail import Rendered, SmtpTransport, compose, render_parts
 from notifications.models import Delivery, Unsubscribe
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Claimed:
     context: dict[str, Any]
     attempts: int
     correlation_id: str
+    rendered: dict[str, str] | None
 
 
 class ConnectionLost(Exception):
@@ -58,20 +60,37 @@ class Mailer:
         self.sessions = sessions
         self.config = config
         self.transport = SmtpTransport(config)
+        self.engine = sessions.kw["bind"]
+        self.envelope_from = parseaddr(config.mail_from)[1]
+        # Kept from one batch to the next while there is work (`run`), closed when idle.
+        self._smtp: smtplib.SMTP | None = None
+        self._marks: Connection | None = None
 
     def send_due(self, stopping: threading.Event | None = None) -> int:
-        """Send one batch of due deliveries; returns how many were tried. Once `stopping` is
-        set, ends after the email in hand: the rest go back to pending for the next mailer."""
+        """Send one batch of due deliveries on a session of its own; returns how many were
+        tried. Once `stopping` is set, ends after the email in hand: the rest go back to
+        pending for the next mailer."""
+        try:
+            return self._send_batch(stopping)
+        finally:
+            self.close()
+
+    def _send_batch(self, stopping: threading.Event | None) -> int:
+        """Claim and send one batch, on the SMTP session and marks connection kept from the
+        batch before (opened if there is none); a lost session is dropped, not reused."""
         started = time.monotonic()
         batch = self._claim()
         if not batch:
             return 0
-        try:
-            smtp = self.transport.open()
-        except (smtplib.SMTPException, OSError) as exc:
-            for claimed in batch:
-                self._failed(claimed, exc)
-            return len(batch)
+        if self._smtp is None:
+            try:
+                self._smtp = self.transport.open()
+            except (smtplib.SMTPException, OSError) as exc:
+                for claimed in batch:
+                    self._failed(claimed, exc)
+                return len(batch)
+        if self._marks is None:
+            self._marks = self._marks_connection()
         done = 0
         try:
             for claimed in batch:
@@ -80,16 +99,32 @@ class Mailer:
                 if late or (stopping is not None and stopping.is_set()):
                     break
                 done += 1
-                self._send(smtp, claimed)
+                self._send(self._smtp, self._marks, claimed)
         except ConnectionLost:
-            pass
+            self._close_smtp()
+        except BaseException:
+            self.close()  # a database error: the marks connection may be broken too
+            raise
         finally:
-            try:
-                smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                log.warning("SMTP server closed the session before QUIT")
             self._release(batch[done:])
         return len(batch)
+
+    def close(self) -> None:
+        """End the SMTP session (QUIT) and give the marks connection back, if open."""
+        self._close_smtp()
+        if self._marks is not None:
+            marks, self._marks = self._marks, None
+            _close_marks(marks)
+
+    def _close_smtp(self) -> None:
+        if self._smtp is None:
+            return
+        smtp, self._smtp = self._smtp, None
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            log.warning("SMTP server closed the session before QUIT")
+            smtp.close()
 
     def _claim(self) -> list[Claimed]:
         """Mark a batch of due deliveries `sending` until the claim runs out, and commit: then
@@ -112,6 +147,7 @@ class Mailer:
                 category = domain.OPTIONAL_CATEGORIES.get(delivery.template)
                 if category and (self._hash(delivery.to_address), category) in unsubscribed:
                     delivery.status = domain.SUPPRESSED
+                    delivery.rendered = None
                     metrics.EMAILS.labels("notifications", "suppressed").inc()
                     continue
                 delivery.status = domain.SENDING
@@ -124,6 +160,7 @@ class Mailer:
                         delivery.context,
                         delivery.attempts,
                         delivery.correlation_id,
+                        delivery.rendered,
                     )
                 )
         return batch
@@ -153,14 +190,26 @@ class Mailer:
                 .values(status=domain.PENDING, next_attempt_at=datetime.now(UTC))
             )
 
-    def _send(self, smtp: smtplib.SMTP, claimed: Claimed) -> None:
+    def _marks_connection(self) -> Connection:
+        """A connection for this batch's `sent` marks: on PostgreSQL in autocommit, so a mark is
+        one round trip, and not waiting for the disk: the mailer dying loses nothing committed;
+        only the database server crashing may lose the last ~0.6 s of marks, and those emails
+        go once more (docs/emails-delivery.md)."""
+        connection = self.engine.connect()
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("SET synchronous_commit TO OFF")
+            connection.commit()
+        return connection
+
+    def _send(self, smtp: smtplib.SMTP, marks: Connection, claimed: Claimed) -> None:
         try:
             message = self._message(claimed)
         except Exception as exc:  # a template that cannot render will not render next time
             self._failed(claimed, exc, permanent=True, reply=f"cannot render: {describe(exc)}")
             return
         try:
-            smtp.send_message(message)
+            smtp.sendmail(self.envelope_from, [claimed.to_address], message)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             reply = "; ".join(_reply(c, m) for c, m in exc.recipients.values())
@@ -179,22 +228,18 @@ class Mailer:
             self._failed(claimed, exc)
             raise ConnectionLost from exc
         # The window: the server has the email; until this commit, a crash sends it again.
-        with self.sessions.begin() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # Not waiting for the disk: the mailer dying loses nothing committed; only
-                # the database server crashing may lose the last ~0.6 s of these marks, and
-                # those emails go once more (docs/emails-delivery.md). A third faster here.
-                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id == claimed.id)
-                .values(
-                    status=domain.SENT,
-                    attempts=claimed.attempts + 1,
-                    sent_at=datetime.now(UTC),
-                    last_error=None,
-                )
+        marks.execute(
+            update(Delivery)
+            .where(Delivery.id == claimed.id)
+            .values(
+                status=domain.SENT,
+                attempts=claimed.attempts + 1,
+                sent_at=datetime.now(UTC),
+                last_error=None,
+                rendered=None,  # the words are not kept once sent: the context stays
             )
+        )
+        marks.commit()
         metrics.EMAILS.labels("notifications", "sent").inc()
         log.info(
             "sent %s",
@@ -202,26 +247,36 @@ class Mailer:
             extra={"delivery_id": str(claimed.id), "correlation_id": claimed.correlation_id},
         )
 
-    def _message(self, claimed: Claimed) -> EmailMessage:
-        context, unsubscribe_url = send_context(
+    def _message(self, claimed: Claimed) -> bytes:
+        """The email's bytes: the worker's rendering with the secret links put in (or, for a
+        row planned before the worker rendered, rendered now), in MIME."""
+        links = domain.secret_links(
             claimed.template,
             claimed.context,
             claimed.to_address,
-            link_secret=self.config.link_secret,
+            secret=self.config.link_secret,
             base_url=self.config.public_base_url,
         )
-        message = render(
-            claimed.template,
-            context,
+        if claimed.rendered is not None:
+            marks = domain.link_marks(claimed.id, claimed.template, claimed.context)
+            parts = Rendered.from_json(claimed.rendered).replace(
+                {mark: links[name] for name, mark in marks.items()}
+            )
+        else:
+            parts = render_parts(claimed.template, {**claimed.context, **links})
+        headers = {}
+        if "unsubscribe_url" in links:
+            # RFC 8058: mail clients offer one click, which POSTs to this address.
+            headers["List-Unsubscribe"] = f"<{links['unsubscribe_url']}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        return compose(
+            parts,
+            claimed.context,
             to=claimed.to_address,
             sender=self.config.mail_from,
             message_id=str(claimed.id),
+            headers=headers,
         )
-        if unsubscribe_url:
-            # RFC 8058: mail clients offer one click, which POSTs to this address.
-            message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        return message
 
     def _failed(
         self,
@@ -235,19 +290,15 @@ class Mailer:
         again after the next of RETRY_DELAYS_MS."""
         attempts = claimed.attempts + 1
         last_error = redact.emails(reply or describe(exc))[:300]
+        values: dict[str, Any] = {"attempts": attempts, "last_error": last_error}
         if permanent or attempts >= self.config.mail_max_attempts:
-            status, due = domain.FAILED, datetime.now(UTC)
+            values.update(status=domain.FAILED, next_attempt_at=datetime.now(UTC), rendered=None)
         else:
             delay = domain.retry_delay(attempts, self.config.retry_delays_ms)
-            status, due = domain.PENDING, datetime.now(UTC) + delay
+            values.update(status=domain.PENDING, next_attempt_at=datetime.now(UTC) + delay)
+        status = values["status"]
         with self.sessions.begin() as session:
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id == claimed.id)
-                .values(
-                    status=status, attempts=attempts, last_error=last_error, next_attempt_at=due
-                )
-            )
+            session.execute(update(Delivery).where(Delivery.id == claimed.id).values(**values))
         metrics.EMAILS.labels(
             "notifications", "failed" if status == domain.FAILED else "retrying"
         ).inc()
@@ -261,39 +312,39 @@ class Mailer:
         )
 
     def run(self, stopping: threading.Event) -> None:
-        """Send until `stopping` is set; sleeps only when nothing was due."""
+        """Send until `stopping` is set; sleeps only when less than a batch was due. The SMTP
+        session and the marks connection last while there is work (connection reuse)."""
         log.info("mailer started")
-        while not stopping.is_set():
-            try:
-                tried = self.send_due(stopping)
-            except SQLAlchemyError as exc:
-                log.warning("mailer cannot reach its database, retrying in 1 s: %s", describe(exc))
-                stopping.wait(1.0)
-                continue
-            if tried < BATCH:
-                stopping.wait(self.config.mail_poll_seconds)
+        try:
+            while not stopping.is_set():
+                try:
+                    tried = self._send_batch(stopping)
+                except SQLAlchemyError as exc:
+                    log.warning(
+                        "mailer cannot reach its database, retrying in 1 s: %s", describe(exc)
+                    )
+                    stopping.wait(1.0)
+                    continue
+                if tried == 0:
+                    self.close()  # nothing due: no session held open while idle
+                if tried < BATCH:
+                    stopping.wait(self.config.mail_poll_seconds)
+        finally:
+            self.close()
         log.info("mailer stopped")
+
+
+def _close_marks(connection: Connection) -> None:
+    """Give the marks' connection back to the pool as it was lent."""
+    try:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("RESET synchronous_commit")
+    except SQLAlchemyError:
+        connection.invalidate()  # never back to the pool with our setting
+    connection.close()
 
 
 def _reply(code: int, message: bytes | str) -> str:
     """An SMTP reply as the server gave it: "451 4.3.0 Try again later"."""
     text = message.decode(errors="replace") if isinstance(message, bytes) else message
     return f"{code} {' '.join(text.split())}"
-
-
-def send_context(
-    template: str, context: dict[str, Any], to_address: str, *, link_secret: str, base_url: str
-) -> tuple[dict[str, Any], str | None]:
-    """The context an email is rendered with, and its unsubscribe address if it is optional.
-    Secret links are made here, when sending, from LINK_SECRET: never stored, never queued."""
-    if "registration_id" in context:
-        registration_id = uuid.UUID(context["registration_id"])
-        token = cancel_token(link_secret, registration_id)
-        link = f"{base_url}/registrations/{registration_id}/cancel?token={token}"
-        context = {**context, "cancel_url": link}
-    category = domain.OPTIONAL_CATEGORIES.get(template)
-    if not category:
-        return context, None
-    unsubscribe = domain.unsubscribe_token(link_secret, to_address, category)
-    unsubscribe_url = f"{base_url}/unsubscribe/{unsubscribe}"
-    return {**context, "unsubscribe_url": unsubscribe_url}, unsubscribe_url
