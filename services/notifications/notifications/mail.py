@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.policy
 import functools
 import smtplib
+import uuid
 from dataclasses import dataclass
 from email.generator import BytesGenerator
 from email.header import Header
@@ -134,12 +135,12 @@ def compose(
     holding a line break or a non-ASCII character is refused: no name or title can add a
     header, and an address this mailer cannot put on the wire fails visibly.
     """
-    alternative = MIMEMultipart("alternative")
+    alternative = MIMEMultipart("alternative", boundary=_boundary())
     alternative.attach(_text(parts.text, "plain"))
     alternative.attach(_text(parts.html, "html"))
     method = context.get("calendar_method")
     if method:
-        message = MIMEMultipart("mixed")
+        message = MIMEMultipart("mixed", boundary=_boundary())
         message.attach(alternative)
         ics = invites.invite(context["event"], method=method, organiser=parseaddr(sender)[1])
         invite = _text(ics.decode(), "calendar")
@@ -167,6 +168,13 @@ def compose(
     body = BytesIO()
     BytesGenerator(body, mangle_from_=False, maxheaderlen=78).flatten(message, linesep=CRLF)
     return "".join(head).encode("ascii") + body.getvalue()
+
+
+def _boundary() -> str:
+    """A MIME boundary no part can hold: 128 random bits. (Left to itself, the generator
+    searches each body for its boundary with a freshly compiled regex: a tenth of a
+    millisecond an email.)"""
+    return f"=_{uuid.uuid4().hex}"
 
 
 def _subject(subject: str) -> str:
