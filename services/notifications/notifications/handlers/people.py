@@ -52,7 +52,10 @@ def _keep_person(
     referrer_email: str | None,
     locale: str,
 ) -> None:
-    if ctx.session.get(Person, person_id) is None:
+    # Without flushing what this transaction added: see planning.plan.
+    with ctx.session.no_autoflush:
+        known = ctx.session.get(Person, person_id) is not None
+    if not known:
         ctx.session.add(
             Person(
                 id=person_id,

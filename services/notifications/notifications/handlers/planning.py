@@ -14,9 +14,14 @@ from notifications.models import Delivery
 
 def plan(ctx: Context, email: domain.PlannedEmail) -> None:
     """Record `email` as pending, rendered, unless an email for the same purpose exists."""
-    existing = ctx.session.scalar(
-        select(Delivery.id).where(Delivery.dedupe_key == email.dedupe_key)
-    )
+    # Without flushing what this transaction added, so a worker's batch of messages inserts
+    # its rows together at commit. Two messages of one batch planning the same email make the
+    # commit fail on the unique dedupe key, and the consumer then applies that batch one
+    # message at a time, when this query sees the first one's row.
+    with ctx.session.no_autoflush:
+        existing = ctx.session.scalar(
+            select(Delivery.id).where(Delivery.dedupe_key == email.dedupe_key)
+        )
     if existing is not None:
         return
     delivery_id = uuid.uuid4()
