@@ -33,7 +33,7 @@ def on_stop_signals(stop: Callable[[], None]) -> None:
 
 
 def run_worker(service: Service) -> None:
-    """Consume the service's queue until told to stop; the message in hand is finished first."""
+    """Consume the service's queue until told to stop; what is in hand is finished first."""
     config = service.config
     if service.inbox_model is None:
         raise SystemExit(f"{config.service} consumes no messages: it has no worker")
@@ -47,6 +47,7 @@ def run_worker(service: Service) -> None:
         outbox_model=service.outbox_model,
         retry_delays_ms=config.retry_delays_ms,
         prefetch=config.prefetch,
+        batch_size=config.worker_batch,
     )
     on_stop_signals(lambda: setattr(worker, "should_stop", True))
     try:

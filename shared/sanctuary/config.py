@@ -28,6 +28,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
 
 
+def _at_least_one(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _get(env, name, str(default))
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
 def _delays(env: Mapping[str, str]) -> tuple[int, ...]:
     raw = _get(env, "RETRY_DELAYS_MS", ",".join(map(str, DEFAULT_RETRY_DELAYS_MS)))
     try:
@@ -59,6 +66,8 @@ class ServiceConfig:
     outbox_retention_hours: float = 72.0
     retry_delays_ms: tuple[int, ...] = DEFAULT_RETRY_DELAYS_MS
     prefetch: int = 10
+    # Messages a worker applies in one transaction (1: each in its own; see consumer.py).
+    worker_batch: int = 1
     metrics_port: int | None = None
     # How long a worker, relay, clock or mailer waits at start for its broker and database.
     startup_wait_seconds: float = 300.0
@@ -82,6 +91,7 @@ class ServiceConfig:
             "outbox_retention_hours": _float(env, "OUTBOX_RETENTION_HOURS", 72.0),
             "retry_delays_ms": _delays(env),
             "prefetch": int(_float(env, "WORKER_PREFETCH", 10)),
+            "worker_batch": _at_least_one(env, "WORKER_BATCH", 1),
             "metrics_port": int(_float(env, "METRICS_PORT", 0)) or None,
             "startup_wait_seconds": _float(env, "STARTUP_WAIT_SECONDS", 300.0),
         }

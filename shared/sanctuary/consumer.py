@@ -7,13 +7,24 @@
 - Any other failure is transient: the message goes to the next delay queue and comes back
   after a growing delay, a bounded number of times, then is parked.
 - SIGTERM finishes the message in hand, then stops.
+
+Batches (batch_size > 1, for throughput) keep every rule above. Each delivery is still decoded
+and checked as it arrives (a bad one is parked at once); valid ones wait in a batch, applied
+when it is full or batch_wait_seconds after its first message came, and before the worker
+stops. A batch is one transaction: one inbox query, each new message handled and recorded (a
+second copy in the batch counts as a duplicate), one commit, then one ack per message.
+- Crash before the commit: nothing was applied; the broker redelivers the whole batch.
+- Crash after the commit, before the acks: the broker redelivers; the inbox skips them all.
+- Any failure inside the transaction rolls it back, and the batch is applied again one
+  message at a time by the single-message path, which sorts out duplicates, parks and retries:
+  a poison message parks only itself, and the others are applied once.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +33,7 @@ from kombu import Connection, Producer
 from kombu.message import Message
 from kombu.mixins import ConsumerMixin
 from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,6 +81,21 @@ class Context:
 Handler = Callable[[Any, Context], None]
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """A received message that passed its checks: its envelope, event and handler."""
+
+    message: Message
+    env: envelope.Envelope
+    event: Any
+    handler: Handler
+
+    @property
+    def log_extra(self) -> dict[str, str]:
+        """The ids every log line about this message carries."""
+        return {"message_id": self.env.message_id, "correlation_id": self.env.correlation_id}
+
+
 def describe(exc: BaseException) -> str:
     """A short description of a failure for headers and logs, with email addresses blanked."""
     first_line = redact.emails((str(exc).splitlines() or [""])[0])[:200]
@@ -77,6 +104,10 @@ def describe(exc: BaseException) -> str:
 
 class Worker(ConsumerMixin):  # type: ignore[misc]
     """Consumes one service's queue and applies each message with its handler."""
+
+    # How long a part-filled batch waits for more, from its first message: the most a lone
+    # message is delayed before it is applied. Tests lengthen it to know what shares a batch.
+    batch_wait_seconds = 0.015
 
     def __init__(
         self,
@@ -89,12 +120,15 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
         outbox_model: type[OutboxMixin],
         retry_delays_ms: tuple[int, ...],
         prefetch: int = 10,
+        batch_size: int = 1,
     ) -> None:
         expected = set(topology.SUBSCRIPTIONS[service])
         if set(handlers) != expected:
             raise ValueError(
                 f"{service} handlers {sorted(handlers)} != subscriptions {sorted(expected)}"
             )
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self.connection = connection
         # Retries and parking publish on a connection of their own: waiting for a confirm on the
         # consuming connection could dispatch the next delivery in the middle of this one.
@@ -106,7 +140,11 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
         self.outbox_model = outbox_model
         self.retry_delays_ms = retry_delays_ms
         self.queues = topology.service_queues(service, retry_delays_ms)
-        self.prefetch = prefetch
+        # A smaller prefetch than the batch would never let the broker send a full batch.
+        self.prefetch = max(prefetch, batch_size)
+        self.batch_size = batch_size
+        self.batch: list[Delivery] = []
+        self.batch_due_at = 0.0
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> list[Any]:
         """One consumer on the service's main queue, decoding nothing itself (on_message)."""
@@ -118,7 +156,21 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
         ]
 
     def on_message(self, message: Message) -> None:
-        """Apply, skip, retry or park one delivery; ack only once its fate is safely recorded."""
+        """Apply, skip, retry or park one delivery; ack only once its fate is safely recorded.
+
+        In batch mode a valid delivery joins the batch instead; the consume loop applies it."""
+        delivery = self._checked(message)
+        if delivery is None:
+            return
+        if self.batch_size == 1:
+            self._handle(delivery)
+            return
+        if not self.batch:
+            self.batch_due_at = time.monotonic() + self.batch_wait_seconds
+        self.batch.append(delivery)
+
+    def _checked(self, message: Message) -> Delivery | None:
+        """The delivery with its decoded event and handler; None when it was parked instead."""
         try:
             env = envelope.from_message(message)
             handler = self.handlers.get(env.type)
@@ -127,29 +179,42 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
             event = contracts.load(env.type, env.json())
         except (envelope.BadEnvelope, PermanentError) as exc:
             self._park(message, str(exc))
-            return
+            return None
         except ValidationError as exc:
             self._park(message, f"schema violation: {exc.messages}")
-            return
-        extra = {"message_id": env.message_id, "correlation_id": env.correlation_id}
+            return None
+        return Delivery(message, env, event, handler)
+
+    def _handle(self, delivery: Delivery) -> None:
+        """The single-message path: apply in a transaction of its own, or retry, or park."""
         started = time.perf_counter()
         try:
-            applied = self._apply(env, event, handler)
+            applied = self._apply(delivery.env, delivery.event, delivery.handler)
         except PermanentError as exc:
-            self._park(message, str(exc))
+            self._park(delivery.message, str(exc))
             return
         except envelope.BROKER_ERRORS:
             raise  # the connection is gone: the message will be redelivered
         except Exception as exc:  # the one place that classifies failures: all else is transient
-            log.warning("handler failed: %s", describe(exc), extra=extra, exc_info=True)
-            self._retry_or_park(message, exc)
+            log.warning(
+                "handler failed: %s", describe(exc), extra=delivery.log_extra, exc_info=True
+            )
+            self._retry_or_park(delivery.message, exc)
             return
-        metrics.HANDLER_SECONDS.labels(self.service, env.type).observe(
-            time.perf_counter() - started
-        )
+        self._acked(delivery, applied, time.perf_counter() - started)
+
+    def _acked(self, delivery: Delivery, applied: bool, seconds: float) -> None:
+        """Count, log and ack a delivery whose transaction has committed."""
+        env = delivery.env
+        metrics.HANDLER_SECONDS.labels(self.service, env.type).observe(seconds)
         metrics.MESSAGES.labels(self.service, env.type, "applied" if applied else "duplicate").inc()
-        log.info("%s %s", "applied" if applied else "skipped duplicate", env.type, extra=extra)
-        message.ack()
+        log.info(
+            "%s %s",
+            "applied" if applied else "skipped duplicate",
+            env.type,
+            extra=delivery.log_extra,
+        )
+        delivery.message.ack()
 
     def _apply(self, env: envelope.Envelope, event: Any, handler: Handler) -> bool:
         """Run the handler and record the inbox row in one transaction; False if already done."""
@@ -160,11 +225,7 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
                 handler(
                     event, Context(session, env.message_id, env.correlation_id, self.outbox_model)
                 )
-                session.add(
-                    self.inbox_model(
-                        message_id=env.message_id, type=env.type, processed_at=datetime.now(UTC)
-                    )
-                )
+                session.add(self._inbox_row(env))
         except IntegrityError:
             # Another worker applied a copy of this message and committed first.
             with self.sessions() as session:
@@ -172,6 +233,107 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
                     return False
             raise
         return True
+
+    def consume(
+        self,
+        limit: int | None = None,
+        timeout: float | None = None,
+        safety_interval: float = 1,
+        **kwargs: Any,
+    ) -> Iterator[None]:
+        """kombu's consume loop (run() drives it); in batch mode, one that applies batches."""
+        if self.batch_size == 1:
+            return super().consume(limit, timeout, safety_interval, **kwargs)  # type: ignore[no-any-return]
+        if limit is not None or timeout is not None:
+            raise ValueError("a batching worker consumes until it is stopped")
+        return self._consume_batches(safety_interval, **kwargs)
+
+    def _consume_batches(self, safety_interval: float, **kwargs: Any) -> Iterator[None]:
+        """ConsumerMixin.consume, waiting no longer than the batch in hand may wait. Batches
+        are applied here, between drain_events calls, never inside a message callback."""
+        with self.consumer_context(**kwargs) as (connection, _channel, _consumers):
+            try:
+                while not self.should_stop:
+                    if len(self.batch) >= self.batch_size or (
+                        self.batch and time.monotonic() >= self.batch_due_at
+                    ):
+                        self._apply_batch()
+                        connection.heartbeat_check()  # a steady stream never lets drain time out
+                    wait = safety_interval  # should_stop is looked at least this often
+                    if self.batch:
+                        wait = min(wait, max(self.batch_due_at - time.monotonic(), 0.001))
+                    try:
+                        connection.drain_events(timeout=wait)
+                    except TimeoutError:  # socket.timeout: nothing came in time
+                        connection.heartbeat_check()
+                    except OSError:
+                        if self.should_stop:
+                            return  # the connection is gone: the broker redelivers the batch
+                        raise
+                    yield
+                self._apply_batch()  # told to stop: the batch in hand is finished first
+            finally:
+                # After a broker error the rest of the batch cannot be acked: it is redelivered.
+                self.batch = []
+
+    def _apply_batch(self) -> None:
+        """Apply the batch in one transaction, then ack each message; one by one if that fails."""
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        started = time.perf_counter()
+        try:
+            applied = self._apply_together(batch)
+        except Exception as exc:  # whatever it was, the single-message path classifies it
+            log.warning(
+                "batch of %d rolled back (%s): applying it one message at a time",
+                len(batch),
+                describe(exc),
+            )
+            for delivery in batch:
+                self._handle(delivery)
+            return
+        # HANDLER_SECONDS stays a per-message figure: each gets an equal share of the batch.
+        share = (time.perf_counter() - started) / len(batch)
+        for delivery, was_applied in zip(batch, applied, strict=True):
+            # One ack per message, never multiple=True: parked messages between these tags
+            # were acked already, and acking a tag twice closes the channel.
+            self._acked(delivery, was_applied, share)
+
+    def _apply_together(self, batch: list[Delivery]) -> list[bool]:
+        """Handle each new delivery and record its inbox row, all in one transaction; for each
+        delivery, whether it was applied (False: in the inbox already, or earlier in the batch)."""
+        inbox = self.inbox_model
+        with self.sessions.begin() as session:
+            done = set(
+                session.scalars(
+                    select(inbox.message_id).where(
+                        inbox.message_id.in_({d.env.message_id for d in batch})
+                    )
+                )
+            )
+            applied = []
+            for delivery in batch:
+                env = delivery.env
+                is_new = env.message_id not in done
+                if is_new:
+                    done.add(env.message_id)
+                    context = Context(
+                        session, env.message_id, env.correlation_id, self.outbox_model
+                    )
+                    delivery.handler(delivery.event, context)
+                applied.append(is_new)
+            # All inbox rows at the end: one multi-row INSERT instead of one per message.
+            session.add_all(
+                self._inbox_row(d.env) for d, is_new in zip(batch, applied, strict=True) if is_new
+            )
+        return applied
+
+    def _inbox_row(self, env: envelope.Envelope) -> InboxMixin:
+        """The inbox row that marks `env` as applied."""
+        return self.inbox_model(
+            message_id=env.message_id, type=env.type, processed_at=datetime.now(UTC)
+        )
 
     def _retry_or_park(self, message: Message, exc: Exception) -> None:
         retries = int((message.headers or {}).get(RETRIES_HEADER, 0))

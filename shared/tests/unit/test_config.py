@@ -37,3 +37,16 @@ def test_unusable_retry_delays_are_refused_at_start(bad: str) -> None:
     """A typo stops the process with the variable's name, not at the first failure."""
     with pytest.raises(ConfigError, match="RETRY_DELAYS_MS"):
         ServiceConfig.from_env("events", {"RETRY_DELAYS_MS": bad})
+
+
+def test_worker_batch_defaults_to_one_message_a_transaction() -> None:
+    """WORKER_BATCH is read as a whole number; unset, each message has its own transaction."""
+    assert ServiceConfig.from_env("events", {}).worker_batch == 1
+    assert ServiceConfig.from_env("events", {"WORKER_BATCH": "20"}).worker_batch == 20
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "2.5", "many"])
+def test_an_unusable_worker_batch_is_refused_at_start(bad: str) -> None:
+    """A batch needs at least one message."""
+    with pytest.raises(ConfigError, match="WORKER_BATCH"):
+        ServiceConfig.from_env("events", {"WORKER_BATCH": bad})
