@@ -226,3 +226,20 @@ def test_docs_emails_md_shows_the_emails_as_the_templates_render_them() -> None:
         check=False,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def test_a_long_line_never_goes_out_as_7bit() -> None:
+    """SMTP allows 998 characters a line: an ASCII part with a longer line (inlined CSS can make
+    one) goes in base64, and reads back the same."""
+    long_line = "<p>" + "x" * 2000 + "</p>"
+    parts = mail.Rendered("Hello", "short text\n", f"<html>{long_line}</html>\n")
+    wire = mail.compose(parts, {}, to="a@example.org", sender=SENDER, message_id="d-1")
+    assert max(len(line) for line in wire.split(b"\r\n")) <= 998
+    parsed = email.parser.BytesParser(policy=email.policy.default).parsebytes(wire)
+    assert isinstance(parsed, EmailMessage)
+    html, text = parsed.get_body(("html",)), parsed.get_body(("plain",))
+    assert html is not None
+    assert text is not None
+    assert html["Content-Transfer-Encoding"] == "base64"
+    assert long_line in html.get_content()
+    assert text["Content-Transfer-Encoding"] == "7bit"
