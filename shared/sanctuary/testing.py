@@ -171,8 +171,15 @@ def publish_raw(
 
 
 @contextmanager
-def running_worker(service: Any, handlers: Any = None) -> Iterator[Any]:
-    """Run `service`'s worker in a thread for the block; `handlers` replace some of its own."""
+def running_worker(
+    service: Any,
+    handlers: Any = None,
+    batch_size: int | None = None,
+    wait_seconds: float | None = None,
+) -> Iterator[Any]:
+    """Run `service`'s worker in a thread for the block; `handlers` replace some of its own.
+    Batches of `batch_size` (else the configuration's WORKER_BATCH), each waiting at most
+    `wait_seconds` to fill (else the worker's own 15 ms)."""
     import threading
 
     from sanctuary.consumer import Worker
@@ -188,7 +195,10 @@ def running_worker(service: Any, handlers: Any = None) -> Iterator[Any]:
         outbox_model=service.outbox_model,
         retry_delays_ms=config.retry_delays_ms,
         prefetch=config.prefetch,
+        batch_size=batch_size or config.worker_batch,
     )
+    if wait_seconds is not None:
+        worker.batch_wait_seconds = wait_seconds
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     try:
@@ -196,7 +206,9 @@ def running_worker(service: Any, handlers: Any = None) -> Iterator[Any]:
     finally:
         worker.should_stop = True
         thread.join(timeout=10)
+        assert not thread.is_alive(), "the worker did not stop"
         worker.producer_connection.release()
+        worker.connection.release()
         worker.connection.release()
 
 

@@ -24,10 +24,11 @@ from matching.handlers import on_volunteer_signed_up
 from matching.models import Inbox, Outbox, Volunteer
 from sanctuary import envelope
 from sanctuary.cli import queue_depths
-from sanctuary.consumer import Context, PermanentError, Worker
+from sanctuary.consumer import Context, PermanentError
 from sanctuary.runtime import Service
 from sanctuary.testing import (
     publish_messages,
+    running_worker,
     signed_up,
     stop_processes,
     wait_until,
@@ -45,41 +46,6 @@ SIGNED_UP = "volunteer.signed_up"
 def matching(make_service: Callable[..., Service]) -> Service:
     """The matching service on its own PostgreSQL database and vhost."""
     return make_service(bootstrap, "matching")
-
-
-@contextmanager
-def batch_worker(
-    service: Service,
-    batch_size: int,
-    handlers: dict[str, Any] | None = None,
-    wait_seconds: float | None = None,
-) -> Iterator[Worker]:
-    """Run `service`'s worker with batches of `batch_size` in a thread for the block."""
-    config = service.config
-    assert service.inbox_model is not None
-    worker = Worker(
-        envelope.connect(config.amqp_url, heartbeat=30),
-        service=config.service,
-        handlers={**service.handlers, **(handlers or {})},
-        sessions=service.sessions,
-        inbox_model=service.inbox_model,
-        outbox_model=service.outbox_model,
-        retry_delays_ms=config.retry_delays_ms,
-        prefetch=config.prefetch,
-        batch_size=batch_size,
-    )
-    if wait_seconds is not None:
-        worker.batch_wait_seconds = wait_seconds
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    try:
-        yield worker
-    finally:
-        worker.should_stop = True
-        thread.join(timeout=10)
-        assert not thread.is_alive()
-        worker.producer_connection.release()
-        worker.connection.release()
 
 
 @contextmanager
@@ -122,7 +88,7 @@ def test_fifty_messages_in_batches_of_twenty_are_applied_once_in_three_transacti
     publish_messages(matching.config.amqp_url, events)
     with (
         counting_commits(matching) as commits,
-        batch_worker(matching, 20, {SIGNED_UP: counting_calls(calls)}, wait_seconds=1.0),
+        running_worker(matching, {SIGNED_UP: counting_calls(calls)}, 20, wait_seconds=1.0),
     ):
         wait_until(lambda: count(matching, Inbox) == 50)
     assert len(commits) == 3
@@ -143,7 +109,7 @@ def test_a_poison_message_in_a_batch_parks_only_itself(matching: Service) -> Non
         on_volunteer_signed_up(event, ctx)
 
     ids = publish_messages(matching.config.amqp_url, events)
-    with batch_worker(matching, 20, {SIGNED_UP: handler}, wait_seconds=1.0):
+    with running_worker(matching, {SIGNED_UP: handler}, 20, wait_seconds=1.0):
         found = wait_until(lambda: parked(matching))
         wait_until(lambda: count(matching, Inbox) == 9)
     assert [(p.message_id, p.reason) for p in found] == [
@@ -171,7 +137,7 @@ def test_a_transient_failure_in_a_batch_sends_only_that_message_to_its_retry_que
 
     retried_before = messages_counted("retried")
     publish_messages(matching.config.amqp_url, events)
-    with batch_worker(matching, 20, {SIGNED_UP: handler}, wait_seconds=1.0):
+    with running_worker(matching, {SIGNED_UP: handler}, 20, wait_seconds=1.0):
         wait_until(lambda: count(matching, Inbox) == 10)
     assert messages_counted("retried") == retried_before + 1
     # Those before it: in the rolled-back batch, then on their own. The flaky one: in the
@@ -204,7 +170,7 @@ def test_a_racing_worker_committing_first_makes_the_batch_skip_only_that_message
 
     duplicates_before = messages_counted("duplicate")
     publish_messages(matching.config.amqp_url, [first, raced], message_ids=ids)
-    with batch_worker(matching, 20, {SIGNED_UP: handler}, wait_seconds=1.0):
+    with running_worker(matching, {SIGNED_UP: handler}, 20, wait_seconds=1.0):
         wait_until(lambda: messages_counted("duplicate") == duplicates_before + 1)
     # Both in the rolled-back batch; then only the first, on its own: the inbox skips raced.
     assert calls == Counter({first.volunteer_id: 2, raced.volunteer_id: 1})
@@ -232,14 +198,16 @@ def test_a_crash_between_commit_and_acks_applies_nothing_twice(
     monkeypatch.setattr(Message, "ack", ack_once_the_connection_is_gone)
     duplicates_before = messages_counted("duplicate")
     publish_messages(matching.config.amqp_url, events)
-    with batch_worker(matching, 20, {SIGNED_UP: counting_calls(calls)}, wait_seconds=0.5):
+    with running_worker(matching, {SIGNED_UP: counting_calls(calls)}, 20, wait_seconds=0.5):
         wait_until(lambda: messages_counted("duplicate") == duplicates_before + 10, timeout=15)
         wait_until(lambda: ready(matching) == 0)
     assert failed == [1]
     assert calls == Counter(e.volunteer_id for e in events)  # each handled once
     assert count(matching, Inbox) == 10
     assert count(matching, Outbox) == 10
-    with batch_worker(matching, 20):  # nothing comes back: all were acked the second time
+    with running_worker(
+        matching, batch_size=20
+    ):  # nothing comes back: all were acked the second time
         time.sleep(0.5)
     assert messages_counted("duplicate") == duplicates_before + 10
 
@@ -255,7 +223,7 @@ def test_the_same_message_twice_in_one_batch_is_applied_once(matching: Service) 
     )
     with (
         counting_commits(matching) as commits,
-        batch_worker(matching, 20, {SIGNED_UP: counting_calls(calls)}, wait_seconds=1.0),
+        running_worker(matching, {SIGNED_UP: counting_calls(calls)}, 20, wait_seconds=1.0),
     ):
         wait_until(lambda: messages_counted("duplicate") == duplicates_before + 1)
     assert len(commits) == 1
@@ -267,7 +235,7 @@ def test_the_same_message_twice_in_one_batch_is_applied_once(matching: Service) 
 def test_a_lone_message_does_not_wait_for_a_batch_to_fill(matching: Service) -> None:
     """Batches of 20, one message: applied within the 15 ms wait plus its own work."""
     warm_up, lone = signed_up(), signed_up()
-    with batch_worker(matching, 20):
+    with running_worker(matching, batch_size=20):
         publish_messages(matching.config.amqp_url, [warm_up])
         wait_until(lambda: has_volunteer(matching, warm_up.volunteer_id))  # consuming now
         published = time.monotonic()
@@ -280,14 +248,16 @@ def test_a_lone_message_does_not_wait_for_a_batch_to_fill(matching: Service) -> 
 def test_a_stopping_worker_applies_the_part_filled_batch_in_hand(matching: Service) -> None:
     """Five messages wait for fifteen more; told to stop, the worker applies and acks them."""
     events = [signed_up() for _ in range(5)]
-    with batch_worker(matching, 20, wait_seconds=60) as worker:
+    with running_worker(matching, batch_size=20, wait_seconds=60) as worker:
         publish_messages(matching.config.amqp_url, events)
         wait_until(lambda: ready(matching) == 0)  # all five delivered, none applied yet
         time.sleep(0.2)
         assert count(matching, Inbox) == 0
         worker.should_stop = True  # what SIGTERM does in run_worker
     assert count(matching, Volunteer) == 5
-    with batch_worker(matching, 20, wait_seconds=0.1):  # nothing comes back: all were acked
+    with running_worker(
+        matching, batch_size=20, wait_seconds=0.1
+    ):  # nothing comes back: all were acked
         time.sleep(0.5)
     assert count(matching, Inbox) == 5
 
