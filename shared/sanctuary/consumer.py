@@ -70,6 +70,10 @@ class Context:
     message_id: str
     correlation_id: str
     outbox_model: type[OutboxMixin]
+    # True while the message is applied in a batch. If the batch fails, every message of it
+    # is applied again on its own (batched False), so a handler may then skip a lookup that a
+    # unique key also enforces: a clash fails the batch instead, and the lookup runs on retry.
+    batched: bool = False
 
     def publish(self, message: Any) -> str:
         """Announce `message` through the outbox, in this handler's transaction."""
@@ -319,7 +323,7 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
                 if is_new:
                     done.add(env.message_id)
                     context = Context(
-                        session, env.message_id, env.correlation_id, self.outbox_model
+                        session, env.message_id, env.correlation_id, self.outbox_model, True
                     )
                     delivery.handler(delivery.event, context)
                 applied.append(is_new)

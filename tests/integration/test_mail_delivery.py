@@ -31,12 +31,13 @@ from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from notifications.handlers.planning import plan
 from notifications.mailer import Mailer
-from notifications.models import Delivery, Inbox, Unsubscribe
+from notifications.models import Delivery, Inbox, Person, Unsubscribe
 from sanctuary import links, mailsink
 from sanctuary.consumer import Context
 from sanctuary.runtime import Service
 from sanctuary.testing import (
     publish_message,
+    publish_messages,
     registered,
     running_worker,
     serving,
@@ -196,6 +197,37 @@ def test_a_message_redelivered_to_a_restarted_worker_plans_one_email(
     assert mailer(notifications).send_due() == 0
     assert len(deliveries(notifications)) == 1
     assert len(received(sink)) == 1
+
+
+def test_a_batch_holding_news_already_planned_still_plans_one_email_each(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """In a worker's batch the handlers skip their lookups (the unique keys stand in). A batch
+    holding Amina's registration twice more, under new message ids, beside Yonas's: the
+    unique keys fail that batch, it is applied one message at a time, and each person has one
+    welcome, one copy of their details, and one email."""
+    amina, yonas = registered(email="amina@example.org"), registered(email="yonas@example.org")
+    url = notifications.config.amqp_url
+    publish_message(url, amina)
+    with running_worker(notifications, batch_size=20, wait_seconds=0.5):
+        wait_until(lambda: len(deliveries(notifications)) == 1)
+    publish_messages(url, [amina, yonas, amina])
+    with (
+        running_worker(notifications, batch_size=20, wait_seconds=0.5),
+        notifications.sessions() as session,
+    ):
+        wait_until(lambda: session.scalar(select(func.count()).select_from(Inbox)) == 4)
+    assert sorted(d.to_address for d in deliveries(notifications)) == [
+        "amina@example.org",
+        "yonas@example.org",
+    ]
+    with notifications.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 2
+    send_until_settled(notifications)
+    assert sorted(str(m["To"]) for m in received(sink)) == [
+        "amina@example.org",
+        "yonas@example.org",
+    ]
 
 
 def test_a_mailer_killed_inside_the_window_loses_nothing_and_doubles_one_at_most(

@@ -52,9 +52,12 @@ def _keep_person(
     referrer_email: str | None,
     locale: str,
 ) -> None:
-    # Without flushing what this transaction added: see planning.plan.
-    with ctx.session.no_autoflush:
-        known = ctx.session.get(Person, person_id) is not None
+    # Skipped in a batch, and without flushing: see planning._planned_already.
+    if ctx.batched:
+        known = False
+    else:
+        with ctx.session.no_autoflush:
+            known = ctx.session.get(Person, person_id) is not None
     if not known:
         ctx.session.add(
             Person(

@@ -14,15 +14,7 @@ from notifications.models import Delivery
 
 def plan(ctx: Context, email: domain.PlannedEmail) -> None:
     """Record `email` as pending, rendered, unless an email for the same purpose exists."""
-    # Without flushing what this transaction added, so a worker's batch of messages inserts
-    # its rows together at commit. Two messages of one batch planning the same email make the
-    # commit fail on the unique dedupe key, and the consumer then applies that batch one
-    # message at a time, when this query sees the first one's row.
-    with ctx.session.no_autoflush:
-        existing = ctx.session.scalar(
-            select(Delivery.id).where(Delivery.dedupe_key == email.dedupe_key)
-        )
-    if existing is not None:
+    if not ctx.batched and _planned_already(ctx, email.dedupe_key):
         return
     delivery_id = uuid.uuid4()
     context = {**email.context, "locale": email.locale}
@@ -56,3 +48,14 @@ def plan(ctx: Context, email: domain.PlannedEmail) -> None:
             sent_at=None,
         )
     )
+
+
+def _planned_already(ctx: Context, dedupe_key: str) -> bool:
+    """Whether an email for this purpose exists. Skipped in a worker's batch: there the unique
+    dedupe key makes a second one fail the batch's commit, and the consumer applies the batch
+    again one message at a time, when this lookup runs (ADR 0019). A batch's rows are thus
+    inserted together at commit, with no lookup a message."""
+    # Without flushing what this transaction added: another lookup does that if it must.
+    with ctx.session.no_autoflush:
+        found = ctx.session.scalar(select(Delivery.id).where(Delivery.dedupe_key == dedupe_key))
+    return found is not None
