@@ -33,7 +33,7 @@ from notifications.mail import Rendered, SmtpTransport, compose, render_parts
 from notifications.models import Delivery, Unsubscribe
 
 log = logging.getLogger(__name__)
-BATCH = 20
+BATCH = 50  # emails a claim takes: one claim (a round trip and a commit) for up to 50
 
 
 @dataclass(frozen=True)
