@@ -23,7 +23,7 @@ from typing import Any
 from sanctuary import metrics, redact
 from sanctuary.consumer import describe
 from sanctuary.db import SessionFactory
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, null, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,20 @@ from notifications.models import Delivery, Unsubscribe
 
 log = logging.getLogger(__name__)
 BATCH = 50  # emails a claim takes: one claim (a round trip and a commit) for up to 50
+
+
+# Sent: the words are not kept once sent (the context stays, as the log).
+MARK_SENT = (
+    update(Delivery)
+    .where(Delivery.id == bindparam("delivery_id"))
+    .values(
+        status=bindparam("status"),
+        attempts=bindparam("attempts"),
+        sent_at=bindparam("sent_at"),
+        last_error=null(),
+        rendered=null(),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,7 @@ class Mailer:
         # Kept from one batch to the next while there is work (`run`), closed when idle.
         self._smtp: smtplib.SMTP | None = None
         self._marks: Connection | None = None
+        self._mark_sql: str | None = None  # MARK_SENT compiled for PostgreSQL
 
     def send_due(self, stopping: threading.Event | None = None) -> int:
         """Send one batch of due deliveries on a session of its own; returns how many were
@@ -228,17 +243,20 @@ class Mailer:
             self._failed(claimed, exc)
             raise ConnectionLost from exc
         # The window: the server has the email; until this commit, a crash sends it again.
-        marks.execute(
-            update(Delivery)
-            .where(Delivery.id == claimed.id)
-            .values(
-                status=domain.SENT,
-                attempts=claimed.attempts + 1,
-                sent_at=datetime.now(UTC),
-                last_error=None,
-                rendered=None,  # the words are not kept once sent: the context stays
-            )
-        )
+        values = {
+            "delivery_id": claimed.id,
+            "status": domain.SENT,
+            "attempts": claimed.attempts + 1,
+            "sent_at": datetime.now(UTC),
+        }
+        if marks.dialect.name == "postgresql":
+            # The statement compiled once: SQLAlchemy's work on a Core statement took longer
+            # than the round trip (0.33 against 0.18 ms a mark). Autocommit: one round trip.
+            if self._mark_sql is None:
+                self._mark_sql = str(MARK_SENT.compile(dialect=marks.dialect))
+            marks.exec_driver_sql(self._mark_sql, values)
+        else:
+            marks.execute(MARK_SENT, values)
         marks.commit()
         metrics.EMAILS.labels("notifications", "sent").inc()
         log.info(

@@ -39,7 +39,7 @@ class Delivery(Base):
     context: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Subject, text and HTML as the worker rendered them (mail.Rendered), secret links still
     # marks; cleared once the email is sent or given up. None for rows planned before 0007.
-    rendered: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    rendered: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
     # pending, sending (claimed by a mailer until next_attempt_at), sent, failed, suppressed
     status: Mapped[str] = mapped_column(String(10))
     attempts: Mapped[int]
