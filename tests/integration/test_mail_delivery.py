@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 import requests
+from aiosmtpd.controller import Controller
 from notifications import domain, samples
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
@@ -380,6 +381,33 @@ def test_one_smtp_session_carries_many_batches_while_there_is_work(
         runner.join(timeout=10)
     assert len(sink.peers) == 1
     assert {d.status for d in deliveries(notifications)} == {"sent"}
+
+
+def test_a_kept_session_the_server_ended_is_replaced_without_losing_a_try(
+    notifications: Service, tmp_path: Path
+) -> None:
+    """A server that ends idle sessions after 0.3 s: the session the mailer kept from its last
+    batch is found closed (NOOP) and replaced, and the next batch goes out on the first try."""
+    handler = mailsink.Answering(tmp_path / "idle")
+    idle = Controller(handler, hostname="127.0.0.1", port=mailsink.free_port(), timeout=0.3)
+    idle.start()
+    try:
+        m = mailer(notifications, smtp_port=idle.port)
+        planned(notifications, welcome(1))
+        assert m._send_batch(None) == 1
+        kept = m._smtp
+        assert kept is not None
+        time.sleep(1.0)  # the server hangs up on the idle session
+        planned(notifications, welcome(2))
+        assert m._send_batch(None) == 1
+        assert m._smtp is not kept
+        m.close()
+    finally:
+        idle.stop()
+    rows = deliveries(notifications)
+    assert [(d.status, d.attempts) for d in rows] == [("sent", 1), ("sent", 1)]
+    assert handler.accepted == 2
+    assert len(handler.peers) == 2
 
 
 def unsubscribe_link(message: email.message.EmailMessage) -> str:

@@ -97,6 +97,8 @@ class Mailer:
         batch = self._claim()
         if not batch:
             return 0
+        if self._smtp is not None and not _still_open(self._smtp):
+            self._close_smtp()  # the server ended the session we kept: a new one, no try lost
         if self._smtp is None:
             try:
                 self._smtp = self.transport.open()
@@ -104,10 +106,10 @@ class Mailer:
                 for claimed in batch:
                     self._failed(claimed, exc)
                 return len(batch)
-        if self._marks is None:
-            self._marks = self._marks_connection()
         done = 0
         try:
+            if self._marks is None:
+                self._marks = self._marks_connection()
             for claimed in batch:
                 # Stop well inside the claim, so no other mailer takes an email we still send.
                 late = time.monotonic() - started > self.config.mail_claim_seconds / 2
@@ -350,6 +352,14 @@ class Mailer:
         finally:
             self.close()
         log.info("mailer stopped")
+
+
+def _still_open(smtp: smtplib.SMTP) -> bool:
+    """Whether a kept SMTP session still answers (NOOP: one round trip a batch)."""
+    try:
+        return smtp.noop()[0] == 250
+    except (smtplib.SMTPException, OSError):
+        return False
 
 
 def _close_marks(connection: Connection) -> None:
