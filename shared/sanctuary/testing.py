@@ -209,7 +209,6 @@ def running_worker(
         assert not thread.is_alive(), "the worker did not stop"
         worker.producer_connection.release()
         worker.connection.release()
-        worker.connection.release()
 
 
 @contextmanager

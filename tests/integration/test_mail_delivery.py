@@ -28,6 +28,7 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 from notifications import domain, samples
+from notifications import mailer as mailer_module
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from notifications.handlers.planning import plan
@@ -408,6 +409,88 @@ def test_a_kept_session_the_server_ended_is_replaced_without_losing_a_try(
     assert [(d.status, d.attempts) for d in rows] == [("sent", 1), ("sent", 1)]
     assert handler.accepted == 2
     assert len(handler.peers) == 2
+
+
+def test_a_marks_connection_that_died_between_batches_sends_no_email_twice(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """The connection kept for the `sent` marks dies between two batches (a database restart,
+    an idle timeout): the next mark is made again on a new connection, and the email it marks
+    is neither left `sending` nor sent twice."""
+    m = mailer(notifications, mail_claim_seconds=1.0)
+    planned(notifications, welcome(1))
+    assert m._send_batch(None) == 1
+    assert m._marks is not None
+    pid = m._marks.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with notifications.engine.connect() as admin:
+        admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")  # type: ignore[arg-type]
+    planned(notifications, welcome(2))
+    assert m._send_batch(None) == 1
+    m.close()
+    time.sleep(1.2)  # past any claim
+    assert mailer(notifications).send_due() == 0
+    assert {(d.to_address, d.status) for d in deliveries(notifications)} == {
+        ("v1@example.org", "sent"),
+        ("v2@example.org", "sent"),
+    }
+    assert sorted(str(message["To"]) for message in received(sink)) == [
+        "v1@example.org",
+        "v2@example.org",
+    ]
+
+
+class RefusingFirstRecipient(mailsink.Answering):
+    """Answers the first RCPT with a 421 and hangs up, as a busy server does."""
+
+    refused = False
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if not self.refused:
+            self.refused = True
+            return "421 4.7.0 Too many connections, closing"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_421_at_rcpt_costs_that_email_one_try_and_no_other(
+    notifications: Service, tmp_path: Path
+) -> None:
+    """After a 421 the server has hung up: the rest of the batch waits for a new session
+    without losing a try."""
+    handler = RefusingFirstRecipient(tmp_path / "busy")
+    busy = Controller(handler, hostname="127.0.0.1", port=mailsink.free_port())
+    busy.start()
+    try:
+        planned(notifications, *(welcome(n) for n in range(3)))
+        mailer(notifications, smtp_port=busy.port).send_due()
+        rows = deliveries(notifications)
+    finally:
+        busy.stop()
+    assert sorted((d.status, d.attempts) for d in rows) == [
+        ("pending", 0),
+        ("pending", 0),
+        ("pending", 1),
+    ]
+    assert handler.accepted == 0
+
+
+def test_a_kept_session_is_renewed_after_so_many_emails(
+    notifications: Service, sink: mailsink.Answering, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Servers end long sessions with a 421 an email would pay for: the mailer starts a new
+    one first."""
+    monkeypatch.setattr(mailer_module, "SESSION_EMAILS", 2)
+    monkeypatch.setattr(mailer_module, "BATCH", 2)
+    planned(notifications, *(welcome(n) for n in range(6)))
+    m = mailer(notifications)
+    while m._send_batch(None):
+        pass
+    m.close()
+    assert sink.accepted == 6
+    assert len(sink.peers) == 3
+    assert {(d.status, d.attempts) for d in deliveries(notifications)} == {("sent", 1)}
 
 
 def unsubscribe_link(message: email.message.EmailMessage) -> str:

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sanctuary.config import ServiceConfig, env_value
+from sanctuary.config import ConfigError, ServiceConfig, env_value
 
 
 @dataclass(frozen=True)
@@ -45,5 +45,20 @@ def from_env(env: Mapping[str, str] | None = None) -> NotificationsConfig:
         mail_poll_seconds=float(env_value("MAIL_POLL_SECONDS", "0.2", env)),
         mail_claim_seconds=float(env_value("MAIL_CLAIM_SECONDS", "300", env)),
         coordinator_email=env_value("COORDINATOR_EMAIL", "", env),
-        public_base_url=env_value("PUBLIC_BASE_URL", "http://localhost:8000", env).rstrip("/"),
+        public_base_url=_base_url(env_value("PUBLIC_BASE_URL", "http://localhost:8000", env)),
     )
+
+
+def _base_url(raw: str) -> str:
+    """PUBLIC_BASE_URL as the links in emails start: the links go into headers and HTML as
+    they are, so nothing there may need encoding or escaping."""
+    value = raw.rstrip("/")
+    unsafe = set(value) & set("\"'<>&\\ ")
+    if not value.startswith(("http://", "https://")) or not value.isprintable() or unsafe:
+        raise ConfigError(
+            "PUBLIC_BASE_URL must be an http(s) address of printable ASCII without spaces, "
+            f"quotes, <, >, & or \\, not {raw!r}"
+        )
+    if not value.isascii():
+        raise ConfigError(f"PUBLIC_BASE_URL must be ASCII (punycode a domain): {raw!r}")
+    return value

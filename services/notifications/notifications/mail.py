@@ -151,7 +151,8 @@ def compose(
     head = [_subject(parts.subject)]
     for field, value in fields.items():
         if not value.isascii() or not value.isprintable():
-            raise ValueError(f"the {field} header cannot hold {value!r}")
+            # The value is not echoed: it may hold a secret link.
+            raise ValueError(f"the {field} header holds a line break or a non-ASCII character")
         head.append(f"{field}: {value}{CRLF}")
     body = _multipart("alternative", [_text(parts.text, "plain"), _text(parts.html, "html")])
     method = context.get("calendar_method")
@@ -180,10 +181,10 @@ def _multipart(subtype: str, parts: list[bytes]) -> bytes:
 
 
 def _text(content: str, subtype: str, params: str = "", extra: str = "") -> bytes:
-    """A text entity: 7bit when it is ASCII in short lines, else UTF-8 in base64 (whose lines
-    are 76 characters, whatever the text's)."""
+    """A text entity: 7bit when it is printable ASCII in short lines, else UTF-8 in base64
+    (whose lines are 76 characters, whatever the text's)."""
     lines = content.replace("\r\n", "\n").split("\n")
-    if content.isascii() and max(len(line) for line in lines) <= MAX_7BIT_LINE:
+    if _plain(content) and max(len(line) for line in lines) <= MAX_7BIT_LINE:
         charset, encoding, body = "us-ascii", "7bit", CRLF.join(lines).encode("ascii")
     else:
         charset, encoding = "utf-8", "base64"
@@ -193,6 +194,14 @@ def _text(content: str, subtype: str, params: str = "", extra: str = "") -> byte
         f"Content-Transfer-Encoding: {encoding}{CRLF}{extra}{CRLF}"
     )
     return head.encode("ascii") + body
+
+
+def _plain(content: str) -> bool:
+    """Printable ASCII, tabs and line ends only: a lone CR (which SMTP servers read in
+    different ways, the stuff of SMTP smuggling) or another control character sends the part
+    in base64 instead."""
+    text = content.replace("\r\n", "").replace("\n", "").replace("\t", "")
+    return text.isascii() and text.isprintable()
 
 
 def _subject(subject: str) -> str:

@@ -3,7 +3,7 @@
 The worker rendered each email when it planned it (ADR 0019); the mailer puts the words into
 MIME with the secret links and sends the bytes. Each batch is claimed first (`sending`,
 committed), then each email is sent and marked `sent` in its own commit right after the
-server's 250, one round trip on a connection kept for the batch. A crash leaves the claimed
+server's 250, one round trip on a connection kept while there is work. A crash leaves the claimed
 emails to the next mailer once the claim runs out; only the one whose 250 arrived before its
 commit is sent twice, with the same Message-ID (docs/emails-delivery.md).
 """
@@ -24,7 +24,7 @@ from sanctuary import metrics, redact
 from sanctuary.consumer import describe
 from sanctuary.db import SessionFactory
 from sqlalchemy import Connection, bindparam, null, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from notifications import domain
@@ -34,6 +34,9 @@ from notifications.models import Delivery, Unsubscribe
 
 log = logging.getLogger(__name__)
 BATCH = 50  # emails a claim takes: one claim (a round trip and a commit) for up to 50
+# A kept SMTP session carries batches while there is work, up to these, then a new one starts.
+SESSION_EMAILS = 200
+SESSION_SECONDS = 60.0
 
 
 # Sent: the words are not kept once sent (the context stays, as the log).
@@ -78,6 +81,7 @@ class Mailer:
         self.envelope_from = parseaddr(config.mail_from)[1]
         # Kept from one batch to the next while there is work (`run`), closed when idle.
         self._smtp: smtplib.SMTP | None = None
+        self._session_started, self._session_emails = 0.0, 0
         self._marks: Connection | None = None
         self._mark_sql: str | None = None  # MARK_SENT compiled for PostgreSQL
 
@@ -97,8 +101,8 @@ class Mailer:
         batch = self._claim()
         if not batch:
             return 0
-        if self._smtp is not None and not _still_open(self._smtp):
-            self._close_smtp()  # the server ended the session we kept: a new one, no try lost
+        if self._smtp is not None and not self._session_usable():
+            self._close_smtp()  # a new session, before an email pays a try for the old one
         if self._smtp is None:
             try:
                 self._smtp = self.transport.open()
@@ -106,6 +110,8 @@ class Mailer:
                 for claimed in batch:
                     self._failed(claimed, exc)
                 return len(batch)
+            self._session_started, self._session_emails = time.monotonic(), 0
+        self._session_emails += len(batch)
         done = 0
         try:
             if self._marks is None:
@@ -116,7 +122,7 @@ class Mailer:
                 if late or (stopping is not None and stopping.is_set()):
                     break
                 done += 1
-                self._send(self._smtp, self._marks, claimed)
+                self._send(self._smtp, claimed)
         except ConnectionLost:
             self._close_smtp()
         except BaseException:
@@ -125,6 +131,14 @@ class Mailer:
         finally:
             self._release(batch[done:])
         return len(batch)
+
+    def _session_usable(self) -> bool:
+        """Whether the kept SMTP session may carry another batch: not too old nor too long (many
+        servers end a session after so many messages or minutes, with a 421 an email would pay
+        for), and still answering (NOOP: the server may have ended it when idle)."""
+        assert self._smtp is not None
+        young = time.monotonic() - self._session_started < SESSION_SECONDS
+        return young and self._session_emails < SESSION_EMAILS and _still_open(self._smtp)
 
     def close(self) -> None:
         """End the SMTP session (QUIT) and give the marks connection back, if open."""
@@ -208,8 +222,9 @@ class Mailer:
             )
 
     def _marks_connection(self) -> Connection:
-        """A connection for this batch's `sent` marks: on PostgreSQL in autocommit, so a mark is
-        one round trip, and not waiting for the disk: the mailer dying loses nothing committed;
+        """A connection for the `sent` marks, kept while there is work and reset when given
+        back: on PostgreSQL in autocommit, so a mark is one round trip, and not waiting for the
+        disk: the mailer dying loses nothing committed;
         only the database server crashing may lose the last ~0.6 s of marks, and those emails
         go once more (docs/emails-delivery.md)."""
         connection = self.engine.connect()
@@ -219,7 +234,7 @@ class Mailer:
             connection.commit()
         return connection
 
-    def _send(self, smtp: smtplib.SMTP, marks: Connection, claimed: Claimed) -> None:
+    def _send(self, smtp: smtplib.SMTP, claimed: Claimed) -> None:
         try:
             message = self._message(claimed)
         except Exception as exc:  # a template that cannot render will not render next time
@@ -232,6 +247,8 @@ class Mailer:
             reply = "; ".join(_reply(c, m) for c, m in exc.recipients.values())
             permanent = all(domain.is_permanent_smtp_code(code) for code in codes)
             self._failed(claimed, exc, permanent=permanent, reply=reply)
+            if 421 in codes:  # the server closes the session after a 421
+                raise ConnectionLost from exc
             return
         except smtplib.SMTPResponseException as exc:
             reply = _reply(exc.smtp_code, exc.smtp_error)
@@ -245,27 +262,46 @@ class Mailer:
             self._failed(claimed, exc)
             raise ConnectionLost from exc
         # The window: the server has the email; until this commit, a crash sends it again.
-        values = {
-            "delivery_id": claimed.id,
-            "status": domain.SENT,
-            "attempts": claimed.attempts + 1,
-            "sent_at": datetime.now(UTC),
-        }
-        if marks.dialect.name == "postgresql":
-            # The statement compiled once: SQLAlchemy's work on a Core statement took longer
-            # than the round trip (0.33 against 0.18 ms a mark). Autocommit: one round trip.
-            if self._mark_sql is None:
-                self._mark_sql = str(MARK_SENT.compile(dialect=marks.dialect))
-            marks.exec_driver_sql(self._mark_sql, values)
-        else:
-            marks.execute(MARK_SENT, values)
-        marks.commit()
+        self._mark_sent(claimed)
         metrics.EMAILS.labels("notifications", "sent").inc()
         log.info(
             "sent %s",
             claimed.template,
             extra={"delivery_id": str(claimed.id), "correlation_id": claimed.correlation_id},
         )
+
+    def _mark_sent(self, claimed: Claimed) -> None:
+        """Commit `sent` for `claimed` on the kept marks connection. That connection may have
+        died since the last mark (a database restart, an idle timeout): the UPDATE is
+        idempotent, so it is tried once more on a fresh, pre-pinged connection before the
+        error stands (and the email stays `sending`, to go again when its claim runs out)."""
+        values = {
+            "delivery_id": claimed.id,
+            "status": domain.SENT,
+            "attempts": claimed.attempts + 1,
+            "sent_at": datetime.now(UTC),
+        }
+        for last_try in (False, True):
+            if self._marks is None:
+                self._marks = self._marks_connection()
+            marks = self._marks
+            try:
+                if marks.dialect.name == "postgresql":
+                    # The statement compiled once: SQLAlchemy's work on a Core statement took
+                    # longer than the round trip (0.33 against 0.18 ms a mark).
+                    if self._mark_sql is None:
+                        self._mark_sql = str(MARK_SENT.compile(dialect=marks.dialect))
+                    marks.exec_driver_sql(self._mark_sql, values)
+                else:
+                    marks.execute(MARK_SENT, values)
+                marks.commit()
+                return
+            except DBAPIError:
+                self._marks = None
+                _close_marks(marks)
+                if last_try:
+                    raise
+                log.warning("the marks connection failed: marking again on a new one")
 
     def _message(self, claimed: Claimed) -> bytes:
         """The email's bytes: the worker's rendering with the secret links put in (or, for a
@@ -343,6 +379,7 @@ class Mailer:
                     log.warning(
                         "mailer cannot reach its database, retrying in 1 s: %s", describe(exc)
                     )
+                    self.close()  # connections from before the outage are not reused
                     stopping.wait(1.0)
                     continue
                 if tried == 0:

@@ -82,3 +82,22 @@ def test_a_referred_request_is_acknowledged_to_the_referrer() -> None:
         .get_content()
     )
     assert "Thank you for referring Yonas" in text
+
+
+def test_a_public_base_url_that_links_could_not_carry_is_refused_at_start() -> None:
+    """The links go into headers and HTML as they are: no quotes, spaces, & or non-ASCII."""
+    import pytest
+    from notifications.config import from_env
+    from sanctuary.config import ConfigError
+
+    assert from_env({"PUBLIC_BASE_URL": "https://sanctuary.example/"}).public_base_url == (
+        "https://sanctuary.example"
+    )
+    for bad in (
+        'https://a.example/"x',
+        "https://a.example/?a=1&b=2",
+        "ftp://a.example",
+        "https://ü.example",
+    ):
+        with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+            from_env({"PUBLIC_BASE_URL": bad})

@@ -243,3 +243,23 @@ def test_a_long_line_never_goes_out_as_7bit() -> None:
     assert html["Content-Transfer-Encoding"] == "base64"
     assert long_line in html.get_content()
     assert text["Content-Transfer-Encoding"] == "7bit"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_lone_carriage_return_never_reaches_the_wire(locale: str) -> None:
+    """A title ending "\\r." (the shape of SMTP smuggling) or a name holding a lone CR: the part
+    goes in base64, so no CR stands on the wire without its LF, and the text reads back."""
+    context, planned = sample("registration_confirmed", locale)
+    context = {**context, "title": "Safeguarding\r.", "name": "Ali\rBcc"}
+    wire = mail.compose(
+        mail.render_parts(planned.template, context),
+        context,
+        to=planned.to_address,
+        sender=SENDER,
+        message_id="d-1",
+    )
+    assert b"\r" not in wire.replace(b"\r\n", b"")
+    parsed = email.parser.BytesParser(policy=email.policy.default).parsebytes(wire)
+    assert isinstance(parsed, EmailMessage)
+    text, _ = parts(parsed)
+    assert "Safeguarding\r." in text
