@@ -223,10 +223,10 @@ class Mailer:
 
     def _marks_connection(self) -> Connection:
         """A connection for the `sent` marks, kept while there is work and reset when given
-        back: on PostgreSQL in autocommit, so a mark is one round trip, and not waiting for the
-        disk: the mailer dying loses nothing committed;
-        only the database server crashing may lose the last ~0.6 s of marks, and those emails
-        go once more (docs/emails-delivery.md)."""
+        back. On PostgreSQL it is in autocommit, so a mark is one round trip, and does not wait
+        for the disk: the mailer dying loses nothing committed; only the database server
+        crashing may lose the last ~0.6 s of marks, and those emails go once more
+        (docs/emails-delivery.md)."""
         connection = self.engine.connect()
         if connection.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
