@@ -5,7 +5,9 @@ the same run; into the "Notifications" section of docs/performance.md.
 
 Needs the local RabbitMQ and PostgreSQL (a private vhost and database are made and removed).
 `BENCH_EMAILS` sets the count (2,000), `BENCH_WORKER_BATCH` the workers' WORKER_BATCH (20),
-`BENCH_ROUNDS` how many times each is measured (3).
+`BENCH_ROUNDS` how many times each is measured (3), `BENCH_SERVICES` the whole-service
+configurations as workers x mailers ("1x1,1x2,2x2"), `BENCH_SINK_DIR` where the sinks write
+(/dev/shm where there is one).
 """
 
 from __future__ import annotations
@@ -51,7 +53,13 @@ ROOT = Path(__file__).resolve().parents[1]
 EMAILS = int(os.environ.get("BENCH_EMAILS", "2000"))
 WORKER_BATCH = int(os.environ.get("BENCH_WORKER_BATCH", "20"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") else None
+SCRATCH = os.environ.get("BENCH_SINK_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
+SERVICES = [
+    (int(workers), int(mailers))
+    for workers, _, mailers in (
+        c.partition("x") for c in os.environ.get("BENCH_SERVICES", "1x1,1x2,2x2").split(",")
+    )
+]
 SENDER = NotificationsConfig.mail_from
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -280,8 +288,8 @@ class Bench:
 
 def main() -> None:
     with (
-        # The sinks write to memory where there is a tmpfs: on disk, writeback made the raw
-        # loop swing between 650 and 1,330 emails/s from one minute to the next.
+        # The sinks write to memory where there is a tmpfs: on disk, writeback adds noise to
+        # the sink's pace (BENCH_SINK_DIR=/tmp to see it).
         tempfile.TemporaryDirectory(dir=SCRATCH) as scratch,
         private_vhost(os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)) as amqp_url,
         private_database(
@@ -307,7 +315,7 @@ def main() -> None:
                     raw = raw_rate(sink)
                 finally:
                     sink.stop()
-                services = [bench.service_rate(w, m) for w, m in ((1, 1), (1, 2), (2, 2))]
+                services = [bench.service_rate(w, m) for w, m in SERVICES]
                 stages = [bench.worker_rate(), bench.mailer_rate()]
                 rounds.append([*services, *stages, raw])
         finally:
