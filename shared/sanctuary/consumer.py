@@ -323,7 +323,7 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
                 if is_new:
                     done.add(env.message_id)
                     context = Context(
-                        session, env.message_id, env.correlation_id, self.outbox_model, True
+                        session, env.message_id, env.correlation_id, self.outbox_model, batched=True
                     )
                     delivery.handler(delivery.event, context)
                 applied.append(is_new)

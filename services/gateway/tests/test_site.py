@@ -58,7 +58,18 @@ def test_pages_follow_accept_language_until_a_language_is_chosen(
 
 
 @pytest.mark.parametrize(
-    "target", ["https://evil.example", "//evil.example", "/\\evil", "", "/a\\b"]
+    "target",
+    [
+        "https://evil.example",
+        "//evil.example",
+        "/\\evil",
+        "",
+        "/a\\b",
+        # Tabs and newlines cannot make a redirect leave the site either.
+        "/%09/evil.example",
+        "/%0a/evil.example",
+        "/%0d%0a//evil",
+    ],
 )
 def test_the_language_switch_never_leaves_the_site(
     make_app: Callable[..., Any], target: str
@@ -156,14 +167,6 @@ def test_the_access_log_names_the_route_never_the_path_or_query(
     assert lines[0]["method"] == "GET"
     assert "s3cr3t" not in logged
     assert "6f1c0e8e" not in logged
-
-
-@pytest.mark.parametrize("target", ["/%09/evil.example", "/%0a/evil.example", "/%0d%0a//evil"])
-def test_tabs_and_newlines_cannot_make_a_redirect_leave_the_site(
-    make_app: Callable[..., Any], target: str
-) -> None:
-    response = make_app().test_client().get(f"/language/ar?next={target}")
-    assert response.headers["Location"] == "/"
 
 
 def test_public_posts_share_one_bucket_per_address(make_app: Callable[..., Any]) -> None:

@@ -183,8 +183,9 @@ def _multipart(subtype: str, parts: list[bytes]) -> bytes:
 def _text(content: str, subtype: str, params: str = "", extra: str = "") -> bytes:
     """A text entity: 7bit when it is printable ASCII in short lines, else UTF-8 in base64
     (whose lines are 76 characters, whatever the text's)."""
-    lines = content.replace("\r\n", "\n").split("\n")
-    if _plain(content) and max(len(line) for line in lines) <= MAX_7BIT_LINE:
+    text = content.replace("\r\n", "\n")
+    lines = text.split("\n")
+    if _plain(text) and max(len(line) for line in lines) <= MAX_7BIT_LINE:
         charset, encoding, body = "us-ascii", "7bit", CRLF.join(lines).encode("ascii")
     else:
         charset, encoding = "utf-8", "base64"
@@ -196,12 +197,11 @@ def _text(content: str, subtype: str, params: str = "", extra: str = "") -> byte
     return head.encode("ascii") + body
 
 
-def _plain(content: str) -> bool:
-    """Printable ASCII, tabs and line ends only: a lone CR (which SMTP servers read in
-    different ways, the stuff of SMTP smuggling) or another control character sends the part
-    in base64 instead."""
-    text = content.replace("\r\n", "").replace("\n", "").replace("\t", "")
-    return text.isascii() and text.isprintable()
+def _plain(text: str) -> bool:
+    """Printable ASCII, tabs and LFs only: a lone CR (which SMTP servers read in different
+    ways, the stuff of SMTP smuggling) or another control character sends the part in base64."""
+    rest = text.replace("\n", "").replace("\t", "")
+    return rest.isascii() and rest.isprintable()
 
 
 def _subject(subject: str) -> str:

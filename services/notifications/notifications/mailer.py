@@ -287,8 +287,8 @@ class Mailer:
             marks = self._marks
             try:
                 if marks.dialect.name == "postgresql":
-                    # The statement compiled once: SQLAlchemy's work on a Core statement took
-                    # longer than the round trip (0.33 against 0.18 ms a mark).
+                    # The statement compiled once: SQLAlchemy's work on a Core statement cost
+                    # more than the round trip itself.
                     if self._mark_sql is None:
                         self._mark_sql = str(MARK_SENT.compile(dialect=marks.dialect))
                     marks.exec_driver_sql(self._mark_sql, values)
