@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import signal
 import socket
 import threading
 import time
@@ -18,6 +17,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from sanctuary.signals import on_stop_signals
 
 
 class SaveToFolder:
@@ -117,12 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     controller = start(args.dir, args.host, args.port)
     print(f"SMTP sink on {args.host}:{args.port}, saving mail to {args.dir}/", flush=True)
     stop = threading.Event()
-
-    def _stop(*_: Any) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    on_stop_signals(stop.set)
     stop.wait()
     controller.stop()
 

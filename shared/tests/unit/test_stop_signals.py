@@ -12,7 +12,7 @@ import textwrap
 WORST_MOMENT = textwrap.dedent(
     """
     import os, signal, threading
-    from sanctuary.cli import on_stop_signals
+    from sanctuary.signals import on_stop_signals
 
     stopping = threading.Event()
     on_stop_signals(stopping.set)
@@ -42,7 +42,7 @@ def test_many_stop_signals_never_block_the_handler() -> None:
     script = textwrap.dedent(
         """
         import os, signal, threading
-        from sanctuary.cli import on_stop_signals
+        from sanctuary.signals import on_stop_signals
 
         stopped = threading.Event()
         on_stop_signals(stopped.set)
