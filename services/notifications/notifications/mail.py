@@ -12,6 +12,7 @@ import base64
 import email.policy
 import functools
 import smtplib
+import time
 import uuid
 from dataclasses import dataclass
 from email.header import Header
@@ -38,6 +39,7 @@ DEFAULT_LOCALE = "en"
 RIGHT_TO_LEFT = frozenset({"ar"})
 CRLF = "\r\n"
 CRLF_BYTES = b"\r\n"
+SHORT_SUBJECT = 78 - len("Subject: ")  # fits on the header's first line: nothing to fold
 MAX_7BIT_LINE = 900  # RFC 5322 allows 998 characters a line; leave room
 # The layout's <style> goes into style attributes: many mail clients drop <style> blocks.
 _inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
@@ -69,6 +71,7 @@ def templates(locale: str) -> Environment:
         trim_blocks=True,  # a line holding only {% if %} or {% endif %} leaves no blank line
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # templates ship with the code: no file checks an email
     )
     environment.install_gettext_translations(catalogue(locale), newstyle=True)  # type: ignore[attr-defined]
     environment.globals.update(lang=locale, dir="rtl" if locale in RIGHT_TO_LEFT else "ltr")
@@ -136,13 +139,12 @@ def compose(
     stays whole). A header value that is not printable ASCII is refused: no name or title can
     add a header, and an address this mailer cannot put on the wire fails visibly.
     """
-    name, address = parseaddr(sender)
-    domain = address.rpartition("@")[2] or "localhost"
+    from_header, address, domain = _sender(sender)
     fields = {
-        "From": formataddr((name, address)),
+        "From": from_header,
         # The address alone: no name in a header, so no name can ever add one (or leak there).
         "To": to,
-        "Date": formatdate(usegmt=True),
+        "Date": _date(int(time.time())),
         # Stable per delivery: if a crash makes us send it again, mail clients see one message.
         "Message-ID": f"<{message_id}@{domain}>",
         **(headers or {}),
@@ -166,6 +168,20 @@ def compose(
         )
         body = _multipart("mixed", [body, invite])
     return "".join(head).encode("ascii") + body
+
+
+@functools.lru_cache(maxsize=8)
+def _sender(sender: str) -> tuple[str, str, str]:
+    """The From header, the address and its domain (for Message-IDs) of the configured sender:
+    worked out once, not an email."""
+    name, address = parseaddr(sender)
+    return formataddr((name, address)), address, address.rpartition("@")[2] or "localhost"
+
+
+@functools.lru_cache(maxsize=2)
+def _date(second: int) -> str:
+    """The Date header of a second (RFC 5322), written once for every email of that second."""
+    return formatdate(second, usegmt=True)
 
 
 def _multipart(subtype: str, parts: list[bytes]) -> bytes:
@@ -206,6 +222,8 @@ def _plain(text: str) -> bool:
 
 def _subject(subject: str) -> str:
     """The Subject header, folded: encoded words (RFC 2047) when it is not ASCII."""
+    if subject.isascii() and subject.isprintable() and len(subject) <= SHORT_SUBJECT:
+        return f"Subject: {subject}{CRLF}"  # as email.header leaves it (a test), for less
     charset = "us-ascii" if subject.isascii() else "utf-8"
     folded = Header(subject, charset, maxlinelen=78, header_name="Subject").encode(linesep=CRLF)
     return f"Subject: {folded}{CRLF}"

@@ -23,9 +23,8 @@ from typing import Any
 from sanctuary import metrics, redact
 from sanctuary.consumer import describe
 from sanctuary.db import SessionFactory
-from sqlalchemy import Connection, bindparam, null, select, update
+from sqlalchemy import Connection, Integer, bindparam, null, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from notifications import domain
 from notifications.config import NotificationsConfig
@@ -49,6 +48,36 @@ MARK_SENT = (
         sent_at=bindparam("sent_at"),
         last_error=null(),
         rendered=null(),
+    )
+)
+
+
+# A batch of due deliveries becomes `sending` until the claim runs out; the columns are
+# Claimed's, then when the email was planned (a batch is sent oldest first).
+CLAIM = (
+    update(Delivery)
+    .where(
+        Delivery.id.in_(
+            select(Delivery.id)
+            .where(
+                Delivery.status.in_((domain.PENDING, domain.SENDING)),
+                Delivery.next_attempt_at <= bindparam("now"),
+            )
+            .order_by(Delivery.next_attempt_at)
+            .limit(bindparam("batch", type_=Integer))
+            .with_for_update(skip_locked=True)
+        )
+    )
+    .values(status=domain.SENDING, next_attempt_at=bindparam("until"))
+    .returning(
+        Delivery.id,
+        Delivery.template,
+        Delivery.to_address,
+        Delivery.context,
+        Delivery.attempts,
+        Delivery.correlation_id,
+        Delivery.rendered,
+        Delivery.created_at,
     )
 )
 
@@ -83,6 +112,7 @@ class Mailer:
         self._smtp: smtplib.SMTP | None = None
         self._session_started, self._session_emails = 0.0, 0
         self._marks: Connection | None = None
+        self._mark_cursor: Any = None  # on PostgreSQL, the driver's cursor on `_marks`
         self._mark_sql: str | None = None  # MARK_SENT compiled for PostgreSQL
 
     def send_due(self, stopping: threading.Event | None = None) -> int:
@@ -143,8 +173,11 @@ class Mailer:
     def close(self) -> None:
         """End the SMTP session (QUIT) and give the marks connection back, if open."""
         self._close_smtp()
+        self._drop_marks()
+
+    def _drop_marks(self) -> None:
         if self._marks is not None:
-            marks, self._marks = self._marks, None
+            marks, self._marks, self._mark_cursor = self._marks, None, None
             _close_marks(marks)
 
     def _close_smtp(self) -> None:
@@ -159,51 +192,49 @@ class Mailer:
 
     def _claim(self) -> list[Claimed]:
         """Mark a batch of due deliveries `sending` until the claim runs out, and commit: then
-        no other mailer takes them, and a crash leaves them to the next one."""
+        no other mailer takes them, and a crash leaves them to the next one. One UPDATE …
+        RETURNING (SKIP LOCKED: mailers take different rows); unsubscribed ones then become
+        `suppressed` in the same transaction."""
         now = datetime.now(UTC)
-        with self.sessions.begin() as session:
-            due = session.scalars(
-                select(Delivery)
-                .where(
-                    Delivery.status.in_((domain.PENDING, domain.SENDING)),
-                    Delivery.next_attempt_at <= now,
-                )
-                .order_by(Delivery.next_attempt_at)
-                .limit(BATCH)
-                .with_for_update(skip_locked=True)
+        with self.engine.begin() as connection:
+            rows = connection.execute(
+                CLAIM,
+                {
+                    "now": now,
+                    "until": now + timedelta(seconds=self.config.mail_claim_seconds),
+                    "batch": BATCH,
+                },
             ).all()
-            unsubscribed = self._unsubscribed(session, due)
-            batch = []
-            for delivery in due:
-                category = domain.OPTIONAL_CATEGORIES.get(delivery.template)
-                if category and (self._hash(delivery.to_address), category) in unsubscribed:
-                    delivery.status = domain.SUPPRESSED
-                    delivery.rendered = None
-                    metrics.EMAILS.labels("notifications", "suppressed").inc()
-                    continue
-                delivery.status = domain.SENDING
-                delivery.next_attempt_at = now + timedelta(seconds=self.config.mail_claim_seconds)
-                batch.append(
-                    Claimed(
-                        delivery.id,
-                        delivery.template,
-                        delivery.to_address,
-                        delivery.context,
-                        delivery.attempts,
-                        delivery.correlation_id,
-                        delivery.rendered,
-                    )
+            batch = [Claimed(*row[:-1]) for row in sorted(rows, key=lambda row: row[-1])]
+            unsubscribed = self._unsubscribed(connection, batch)
+            suppressed = [
+                claimed.id
+                for claimed in batch
+                if (
+                    self._hash(claimed.to_address),
+                    domain.OPTIONAL_CATEGORIES.get(claimed.template),
                 )
-        return batch
+                in unsubscribed
+            ]
+            if suppressed:
+                connection.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_(suppressed))
+                    .values(status=domain.SUPPRESSED, rendered=null())
+                )
+                metrics.EMAILS.labels("notifications", "suppressed").inc(len(suppressed))
+        return [claimed for claimed in batch if claimed.id not in suppressed]
 
     def _hash(self, address: str) -> str:
         return domain.address_hash(self.config.link_secret, address)
 
-    def _unsubscribed(self, session: Session, due: Any) -> set[tuple[str, str]]:
-        hashes = {self._hash(d.to_address) for d in due if d.template in domain.OPTIONAL_CATEGORIES}
+    def _unsubscribed(self, connection: Connection, batch: list[Claimed]) -> set[tuple[str, str]]:
+        hashes = {
+            self._hash(c.to_address) for c in batch if c.template in domain.OPTIONAL_CATEGORIES
+        }
         if not hashes:
             return set()
-        rows = session.execute(
+        rows = connection.execute(
             select(Unsubscribe.address_hash, Unsubscribe.category).where(
                 Unsubscribe.address_hash.in_(hashes)
             )
@@ -281,27 +312,31 @@ class Mailer:
             "attempts": claimed.attempts + 1,
             "sent_at": datetime.now(UTC),
         }
-        for last_try in (False, True):
-            if self._marks is None:
-                self._marks = self._marks_connection()
-            marks = self._marks
-            try:
-                if marks.dialect.name == "postgresql":
-                    # The statement compiled once: SQLAlchemy's work on a Core statement cost
-                    # more than the round trip itself.
-                    if self._mark_sql is None:
-                        self._mark_sql = str(MARK_SENT.compile(dialect=marks.dialect))
-                    marks.exec_driver_sql(self._mark_sql, values)
-                else:
-                    marks.execute(MARK_SENT, values)
-                marks.commit()
-                return
-            except DBAPIError:
-                self._marks = None
-                _close_marks(marks)
-                if last_try:
-                    raise
-                log.warning("the marks connection failed: marking again on a new one")
+        if self._marks is None:
+            self._marks = self._marks_connection()
+        try:
+            self._mark(self._marks, values)
+            return
+        except (DBAPIError, self._marks.dialect.loaded_dbapi.Error):
+            self._drop_marks()
+            log.warning("the marks connection failed: marking again on a new one")
+        # Through SQLAlchemy this time: an error that stands is one the mailer's loop knows.
+        self._marks = self._marks_connection()
+        self._marks.execute(MARK_SENT, values)
+        self._marks.commit()
+
+    def _mark(self, marks: Connection, values: dict[str, Any]) -> None:
+        """One `sent` mark. On PostgreSQL, the statement is compiled once and run on the
+        driver's own cursor, prepared on the server, in autocommit: SQLAlchemy's work on each
+        execution cost more CPU than the driver's."""
+        if marks.dialect.name != "postgresql":
+            marks.execute(MARK_SENT, values)
+            marks.commit()
+            return
+        if self._mark_cursor is None:
+            self._mark_sql = str(MARK_SENT.compile(dialect=marks.dialect))
+            self._mark_cursor = marks.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        self._mark_cursor.execute(self._mark_sql, values, prepare=True)
 
     def _message(self, claimed: Claimed) -> bytes:
         """The email's bytes: the worker's rendering with the secret links put in (or, for a

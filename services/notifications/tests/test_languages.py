@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime
+from email.header import Header
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -259,3 +260,26 @@ def test_a_lone_carriage_return_never_reaches_the_wire(locale: str) -> None:
     assert b"\r" not in wire.replace(b"\r\n", b"")
     text, _ = parts(rendered("registration_confirmed", locale, **changes))
     assert "Safeguarding\r." in text
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        *{
+            one.email.template: mail.render_parts(one.email.template, one.context()).subject
+            for one in samples("en")
+        }.values(),
+        "=?utf-8?q?looks_encoded?=",  # left as it is, as email.header leaves it
+        "x" * mail.SHORT_SUBJECT,
+        "x" * (mail.SHORT_SUBJECT + 1),
+        "Training: " + "safeguarding " * 8,
+        "Welcome, Ali",
+        "Здравствуйте",
+        "Tab\there",
+    ],
+)
+def test_a_short_ascii_subject_is_written_as_email_header_would(subject: str) -> None:
+    """The short ASCII subject is written without email.header, byte for byte the same."""
+    charset = "us-ascii" if subject.isascii() else "utf-8"
+    folded = Header(subject, charset, maxlinelen=78, header_name="Subject").encode(linesep="\r\n")
+    assert mail._subject(subject) == f"Subject: {folded}\r\n"

@@ -8,6 +8,7 @@ fields they do not know (EXCLUDE), so producers can add fields without breaking 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict
 from typing import Any
 
@@ -92,7 +93,7 @@ def schema_version(message_type: str) -> int:
 def dump(message: Any) -> tuple[str, dict[str, Any]]:
     """Turn a message into (type, JSON-ready body), refusing a body its own schema would reject."""
     message_type: str = message.TYPE
-    schema = _schema(message_type)()
+    schema = _instance(message_type)
     body: dict[str, Any] = schema.dump(asdict(message))
     errors = schema.validate(body)
     if errors:
@@ -102,7 +103,14 @@ def dump(message: Any) -> tuple[str, dict[str, Any]]:
 
 def load(message_type: str, body: Any) -> Any:
     """Turn a received body into its frozen dataclass; ValidationError when it does not fit."""
-    return _schema(message_type)().load(body)
+    return _instance(message_type).load(body)
+
+
+@functools.cache
+def _instance(message_type: str) -> ContractSchema:
+    """One schema instance a type, reused: building one deep-copies its fields, which cost a
+    worker as much as the load itself. Loading and dumping keep no state in the instance."""
+    return _schema(message_type)()
 
 
 def _schema(message_type: str) -> type[ContractSchema]:
