@@ -27,13 +27,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from kombu import Connection, Producer
 from kombu.message import Message
 from kombu.mixins import ConsumerMixin
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,16 +71,34 @@ class Context:
     message_id: str
     correlation_id: str
     outbox_model: type[OutboxMixin]
-    # True while the message is applied in a batch. If the batch fails, every message of it
-    # is applied again on its own (batched False), so a handler may then skip a lookup that a
-    # unique key also enforces: a clash fails the batch instead, and the lookup runs on retry.
-    batched: bool = False
+    # Set while the message is applied in a batch: the new rows of the whole batch, by model,
+    # inserted together before its commit. If the batch fails, every message of it is applied
+    # again on its own (no batch), so a handler may then skip a lookup that a unique key also
+    # enforces: a clash fails the batch instead, and the lookup runs on retry.
+    batch_rows: dict[type[Any], list[dict[str, Any]]] | None = None
+
+    @property
+    def batched(self) -> bool:
+        """Whether the message is applied in a batch (see `batch_rows`)."""
+        return self.batch_rows is not None
 
     def publish(self, message: Any) -> str:
         """Announce `message` through the outbox, in this handler's transaction."""
         return outbox.enqueue(
             self.session, self.outbox_model, message, correlation_id=self.correlation_id
         )
+
+    def insert(self, model: type[Any], **values: Any) -> None:
+        """Add a new row of `model` in this handler's transaction. In a batch the row is held,
+        and the batch's rows go in one INSERT a table before its commit, without the ORM's unit
+        of work (it cost a third of a batched worker's CPU); alone, it is added to the session
+        like any object. A row added so cannot be read back, changed, deleted or pointed to by
+        a session object in the same transaction: a handler that must do that adds its object
+        to the session."""
+        if self.batch_rows is None:
+            self.session.add(model(**values))
+        else:
+            self.batch_rows.setdefault(model, []).append(values)
 
 
 Handler = Callable[[Any, Context], None]
@@ -317,27 +336,38 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
                 )
             )
             applied = []
+            rows: dict[type[Any], list[dict[str, Any]]] = {}
             for delivery in batch:
                 env = delivery.env
                 is_new = env.message_id not in done
                 if is_new:
                     done.add(env.message_id)
                     context = Context(
-                        session, env.message_id, env.correlation_id, self.outbox_model, batched=True
+                        session,
+                        env.message_id,
+                        env.correlation_id,
+                        self.outbox_model,
+                        batch_rows=rows,
                     )
                     delivery.handler(delivery.event, context)
+                    rows.setdefault(inbox, []).append(self._inbox_values(env))
                 applied.append(is_new)
-            # All inbox rows at the end: one multi-row INSERT instead of one per message.
-            session.add_all(
-                self._inbox_row(d.env) for d, is_new in zip(batch, applied, strict=True) if is_new
-            )
+            # The objects handlers added to the session first (as any statement would flush
+            # them), then the held rows: one INSERT a table, in the order of their foreign keys.
+            session.flush()
+            models = {cast(Table, sa_inspect(model).local_table): model for model in rows}
+            for table in next(iter(models)).metadata.sorted_tables:
+                if table in models:
+                    session.execute(insert(models[table]), rows[models[table]])
         return applied
 
     def _inbox_row(self, env: envelope.Envelope) -> InboxMixin:
         """The inbox row that marks `env` as applied."""
-        return self.inbox_model(
-            message_id=env.message_id, type=env.type, processed_at=datetime.now(UTC)
-        )
+        return self.inbox_model(**self._inbox_values(env))
+
+    @staticmethod
+    def _inbox_values(env: envelope.Envelope) -> dict[str, Any]:
+        return {"message_id": env.message_id, "type": env.type, "processed_at": datetime.now(UTC)}
 
     def _retry_or_park(self, message: Message, exc: Exception) -> None:
         retries = int((message.headers or {}).get(RETRIES_HEADER, 0))

@@ -36,6 +36,7 @@ from notifications.mailer import Mailer
 from notifications.models import Delivery, Inbox, Person, Unsubscribe
 from sanctuary import links, mailsink
 from sanctuary.consumer import Context
+from sanctuary.contracts import VolunteerReadinessChanged
 from sanctuary.runtime import Service
 from sanctuary.testing import (
     publish_message,
@@ -230,6 +231,29 @@ def test_a_batch_holding_news_already_planned_still_plans_one_email_each(
         "amina@example.org",
         "yonas@example.org",
     ]
+
+
+def test_news_about_a_person_whose_registration_is_in_the_same_batch_is_planned_once(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """A batch holds its new rows until its commit, so a handler cannot read a person that an
+    earlier message of the same batch adds. Amina's registration and her readiness news in one
+    batch: the readiness handler does not find her yet, the batch is applied one message at a
+    time, and she gets her welcome and her readiness email, once each."""
+    amina = registered(email="amina@example.org")
+    ready = VolunteerReadinessChanged(amina.volunteer_id, "ready", ())
+    publish_messages(notifications.config.amqp_url, [amina, ready])
+    with (
+        running_worker(notifications, batch_size=20, wait_seconds=0.5),
+        notifications.sessions() as session,
+    ):
+        wait_until(lambda: session.scalar(select(func.count()).select_from(Inbox)) == 2)
+    assert sorted(d.template for d in deliveries(notifications)) == [
+        "volunteer_readiness",
+        "volunteer_welcome",
+    ]
+    send_until_settled(notifications)
+    assert [str(m["To"]) for m in received(sink)] == ["amina@example.org"] * 2
 
 
 def test_a_mailer_killed_inside_the_window_loses_nothing_and_doubles_one_at_most(

@@ -59,15 +59,14 @@ def _keep_person(
         with ctx.session.no_autoflush:
             known = ctx.session.get(Person, person_id) is not None
     if not known:
-        ctx.session.add(
-            Person(
-                id=person_id,
-                kind=kind,
-                name=name,
-                email=email,
-                referrer_email=referrer_email,
-                locale=locale,
-            )
+        ctx.insert(
+            Person,
+            id=person_id,
+            kind=kind,
+            name=name,
+            email=email,
+            referrer_email=referrer_email,
+            locale=locale,
         )
 
 

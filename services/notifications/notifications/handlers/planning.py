@@ -29,24 +29,23 @@ def plan(ctx: Context, email: domain.PlannedEmail) -> None:
     except Exception as exc:  # rendering is pure: any error would happen every time
         raise PermanentError(f"cannot render {email.template}: {describe(exc)}") from exc
     now = datetime.now(UTC)
-    ctx.session.add(
-        Delivery(
-            id=delivery_id,
-            dedupe_key=email.dedupe_key,
-            template=email.template,
-            to_address=email.to_address,
-            locale=email.locale,
-            # The language travels with the context too: rendering needs nothing else.
-            context=context,
-            rendered=rendered.as_json(),
-            status=domain.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            last_error=None,
-            correlation_id=ctx.correlation_id,
-            created_at=now,
-            sent_at=None,
-        )
+    ctx.insert(
+        Delivery,
+        id=delivery_id,
+        dedupe_key=email.dedupe_key,
+        template=email.template,
+        to_address=email.to_address,
+        locale=email.locale,
+        # The language travels with the context too: rendering needs nothing else.
+        context=context,
+        rendered=rendered.as_json(),
+        status=domain.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        last_error=None,
+        correlation_id=ctx.correlation_id,
+        created_at=now,
+        sent_at=None,
     )
 
 
