@@ -202,6 +202,13 @@ def test_a_message_redelivered_to_a_restarted_worker_plans_one_email(
     assert len(received(sink)) == 1
 
 
+def batched_worker_until(service: Service, inbox_rows: int) -> None:
+    """A worker in batches of 20 (each waiting up to 0.5 s to fill) until the inbox holds
+    `inbox_rows` messages."""
+    with running_worker(service, batch_size=20, wait_seconds=0.5), service.sessions() as session:
+        wait_until(lambda: session.scalar(select(func.count()).select_from(Inbox)) == inbox_rows)
+
+
 def test_a_batch_holding_news_already_planned_still_plans_one_email_each(
     notifications: Service, sink: mailsink.Answering
 ) -> None:
@@ -215,11 +222,7 @@ def test_a_batch_holding_news_already_planned_still_plans_one_email_each(
     with running_worker(notifications, batch_size=20, wait_seconds=0.5):
         wait_until(lambda: len(deliveries(notifications)) == 1)
     publish_messages(url, [amina, yonas, amina])
-    with (
-        running_worker(notifications, batch_size=20, wait_seconds=0.5),
-        notifications.sessions() as session,
-    ):
-        wait_until(lambda: session.scalar(select(func.count()).select_from(Inbox)) == 4)
+    batched_worker_until(notifications, inbox_rows=4)
     assert sorted(d.to_address for d in deliveries(notifications)) == [
         "amina@example.org",
         "yonas@example.org",
@@ -243,11 +246,7 @@ def test_news_about_a_person_whose_registration_is_in_the_same_batch_is_planned_
     amina = registered(email="amina@example.org")
     ready = VolunteerReadinessChanged(amina.volunteer_id, "ready", ())
     publish_messages(notifications.config.amqp_url, [amina, ready])
-    with (
-        running_worker(notifications, batch_size=20, wait_seconds=0.5),
-        notifications.sessions() as session,
-    ):
-        wait_until(lambda: session.scalar(select(func.count()).select_from(Inbox)) == 2)
+    batched_worker_until(notifications, inbox_rows=2)
     assert sorted(d.template for d in deliveries(notifications)) == [
         "volunteer_readiness",
         "volunteer_welcome",
