@@ -4,7 +4,8 @@ service (volunteer.registered in its queue → `python -m notifications worker` 
 the same run; into the "Notifications" section of docs/performance.md.
 
 Needs the local RabbitMQ and PostgreSQL (a private vhost and database are made and removed).
-`BENCH_EMAILS` sets the count (2,000), `BENCH_WORKER_BATCH` the workers' WORKER_BATCH (20),
+`BENCH_EMAILS` sets the count (2,000), `BENCH_WORKER_BATCH` the workers' WORKER_BATCH (100,
+as deployed),
 `BENCH_ROUNDS` how many times each is measured (3), `BENCH_SERVICES` the whole-service
 configurations as workers x mailers ("1x1,1x2,2x2"), `BENCH_SINK_DIR` where the sinks write
 (/dev/shm where there is one).
@@ -51,7 +52,7 @@ from bench import report
 
 ROOT = Path(__file__).resolve().parents[1]
 EMAILS = int(os.environ.get("BENCH_EMAILS", "2000"))
-WORKER_BATCH = int(os.environ.get("BENCH_WORKER_BATCH", "20"))
+WORKER_BATCH = int(os.environ.get("BENCH_WORKER_BATCH", "100"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SCRATCH = os.environ.get("BENCH_SINK_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
 SERVICES = [
@@ -72,6 +73,9 @@ class Run:
     rate: float
     cpu_ms: dict[str, float]  # process kind -> CPU milliseconds per email
     busy: float  # how busy the whole machine was, 0..1 (all cores)
+    # The raw loop's rate this is compared with: the mean of the raw loops run just before and
+    # just after it (the machine's pace drifts from minute to minute).
+    baseline: float = 0.0
 
 
 class Sink:
@@ -154,6 +158,15 @@ def raw_rate(sink: Sink) -> Run:
     assert sink.received() == EMAILS
     cpu = {"sink": _per_email(cpu_seconds(sink.process.pid) - sink_before)}
     return Run("raw smtplib loop, one connection", EMAILS / elapsed, cpu, busy)
+
+
+def raw_in_own_sink(scratch: Path) -> Run:
+    """The raw loop, to a sink of its own (as each whole-service run has)."""
+    sink = Sink(scratch)
+    try:
+        return raw_rate(sink)
+    finally:
+        sink.stop()
 
 
 def _per_email(seconds: float) -> float:
@@ -307,17 +320,22 @@ def main() -> None:
         upgrade(bench.service.migrations, url, bench.service.metadata)
         rounds = []
         try:
-            # Each round measures the raw loop too, and each figure is compared with its own
-            # round's: the machine's pace drifts by a third between minutes.
+            # The raw loop runs before and after each measurement, which is compared with the
+            # mean of the two: the machine's pace drifts by a third between minutes.
             for _ in range(ROUNDS):
-                sink = Sink(Path(scratch))
-                try:
-                    raw = raw_rate(sink)
-                finally:
-                    sink.stop()
-                services = [bench.service_rate(w, m) for w, m in SERVICES]
-                stages = [bench.worker_rate(), bench.mailer_rate()]
-                rounds.append([*services, *stages, raw])
+                measures: list[Callable[[], Run]] = [
+                    *(lambda w=w, m=m: bench.service_rate(w, m) for w, m in SERVICES),
+                    bench.worker_rate,
+                    bench.mailer_rate,
+                ]
+                raws = [raw_in_own_sink(Path(scratch))]
+                runs = []
+                for measure in measures:
+                    run = measure()
+                    raws.append(raw_in_own_sink(Path(scratch)))
+                    runs.append(replace(run, baseline=(raws[-2].rate + raws[-1].rate) / 2))
+                raw = sorted(raws, key=lambda r: r.rate)[len(raws) // 2]
+                rounds.append([*runs, replace(raw, baseline=raw.rate)])
         finally:
             bench.service.engine.dispose()
     write_section(rounds)
@@ -336,12 +354,11 @@ def _cpu(run: Run) -> str:
 
 
 def write_section(rounds: list[list[Run]]) -> None:
-    """One row per configuration: the median over the rounds, and each round's figure as a
-    share of that round's raw loop."""
+    """One row per configuration: the median over the rounds, and each figure as a share of
+    the raw loops run just before and after it (the raw loop's row: each round's median)."""
     rows, best = [], 0.0
     for column in zip(*rounds, strict=True):
-        raws = [run_round[-1].rate for run_round in rounds]
-        shares = sorted(run.rate / raw for run, raw in zip(column, raws, strict=True))
+        shares = sorted(run.rate / run.baseline for run in column)
         rates = sorted(run.rate for run in column)
         middle = column[sorted(range(len(column)), key=lambda i: column[i].rate)[len(column) // 2]]
         if column[0].label.startswith("whole service"):
@@ -372,11 +389,13 @@ def write_section(rounds: list[list[Run]]) -> None:
             f"{SCRATCH or 'a temporary folder'}); timed from "
             "the first email planned to the last one in the sink. Baseline in the same run: one "
             "smtplib connection sending the same welcome email, composed once, as bytes, back to "
-            "back to the same sink: SMTP and the sink and nothing else. Everything shares the "
-            "machine's cores: the sink, PostgreSQL and RabbitMQ too.",
+            "back to the same kind of sink: SMTP and the sink and nothing else. It runs before "
+            "and after each measurement, which is compared with the mean of the two. Everything "
+            "shares the machine's cores: the sink, PostgreSQL and RabbitMQ too.",
             "",
             f"Median of {ROUNDS} rounds (lowest to highest in brackets); the CPU and machine "
-            "columns are the median round's.",
+            "columns are the median round's; the raw loop's row gives each round's median raw "
+            "loop.",
             "",
             "| what | emails/s | against the raw loop | CPU ms per email, by process | machine "
             "busy |",

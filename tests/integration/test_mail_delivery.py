@@ -388,10 +388,11 @@ def test_an_address_the_mailer_cannot_put_on_the_wire_fails_visibly(
 
 
 def test_one_smtp_session_carries_many_batches_while_there_is_work(
-    notifications: Service, sink: mailsink.Answering
+    notifications: Service, sink: mailsink.Answering, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """45 emails, three batches, one SMTP connection (connection reuse); then idle, the
     session is closed."""
+    monkeypatch.setattr(mailer_module, "BATCH", 20)
     planned(notifications, *(welcome(n) for n in range(45)))
     m = mailer(notifications)
     stopping = threading.Event()
@@ -404,6 +405,34 @@ def test_one_smtp_session_carries_many_batches_while_there_is_work(
         stopping.set()
         runner.join(timeout=10)
     assert len(sink.peers) == 1
+    assert {d.status for d in deliveries(notifications)} == {"sent"}
+
+
+def test_an_email_planned_while_a_batch_goes_out_goes_next_not_a_poll_later(
+    notifications: Service, tmp_path: Path
+) -> None:
+    """The worker plans an email while the mailer sends a batch: the mailer looks again as
+    soon as the batch is done, and sleeps its poll only when nothing was due."""
+
+    class PlansOneMore(mailsink.Answering):
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            if self.accepted == 0:
+                planned(notifications, welcome(2))  # as the worker would, meanwhile
+            return await super().handle_DATA(server, session, envelope)
+
+    handler = PlansOneMore(tmp_path / "more")
+    controller = mailsink.start(tmp_path / "more", handler=handler)
+    m = mailer(notifications, smtp_port=controller.port, mail_poll_seconds=60.0)
+    planned(notifications, welcome(1))
+    stopping = threading.Event()
+    runner = threading.Thread(target=m.run, args=(stopping,))
+    runner.start()
+    try:
+        wait_until(lambda: handler.accepted == 2, timeout=5)
+    finally:
+        stopping.set()
+        runner.join(timeout=10)
+        controller.stop()
     assert {d.status for d in deliveries(notifications)} == {"sent"}
 
 

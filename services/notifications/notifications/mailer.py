@@ -32,7 +32,7 @@ from notifications.mail import Rendered, SmtpTransport, compose, render_parts
 from notifications.models import Delivery, Unsubscribe
 
 log = logging.getLogger(__name__)
-BATCH = 50  # emails a claim takes: one claim (a round trip and a commit) for up to 50
+BATCH = 100  # emails a claim takes: one claim (a round trip and a commit) for up to 100
 # A kept SMTP session carries batches while there is work, up to these, then a new one starts.
 SESSION_EMAILS = 200
 SESSION_SECONDS = 60.0
@@ -403,8 +403,9 @@ class Mailer:
         )
 
     def run(self, stopping: threading.Event) -> None:
-        """Send until `stopping` is set; sleeps only when less than a batch was due. The SMTP
-        session and the marks connection last while there is work (connection reuse)."""
+        """Send until `stopping` is set; sleeps only when nothing was due (emails planned while a
+        batch went out go next, not a poll later). The SMTP session and the marks connection
+        last while there is work (connection reuse)."""
         log.info("mailer started")
         try:
             while not stopping.is_set():
@@ -419,7 +420,6 @@ class Mailer:
                     continue
                 if tried == 0:
                     self.close()  # nothing due: no session held open while idle
-                if tried < BATCH:
                     stopping.wait(self.config.mail_poll_seconds)
         finally:
             self.close()
