@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -117,6 +117,17 @@ class Delivery:
     def log_extra(self) -> dict[str, str]:
         """The ids every log line about this message carries."""
         return {"message_id": self.env.message_id, "correlation_id": self.env.correlation_id}
+
+
+def _in_foreign_key_order(models: Iterable[type[Any]]) -> list[type[Any]]:
+    """`models` in the order their tables can be inserted into (referenced tables first)."""
+    tables = {cast(Table, sa_inspect(model).local_table): model for model in models}
+    if not tables:
+        return []
+    ordered = [tables[t] for t in next(iter(tables)).metadata.sorted_tables if t in tables]
+    if len(ordered) != len(tables):  # models of another MetaData would be left out
+        raise ValueError("held rows of tables outside the service's metadata")
+    return ordered
 
 
 def describe(exc: BaseException) -> str:
@@ -355,10 +366,8 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
             # The objects handlers added to the session first (as any statement would flush
             # them), then the held rows: one INSERT a table, in the order of their foreign keys.
             session.flush()
-            models = {cast(Table, sa_inspect(model).local_table): model for model in rows}
-            for table in next(iter(models)).metadata.sorted_tables:
-                if table in models:
-                    session.execute(insert(models[table]), rows[models[table]])
+            for model in _in_foreign_key_order(rows):
+                session.execute(insert(model), rows[model])
         return applied
 
     def _inbox_row(self, env: envelope.Envelope) -> InboxMixin:

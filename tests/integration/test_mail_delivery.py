@@ -436,6 +436,47 @@ def test_an_email_planned_while_a_batch_goes_out_goes_next_not_a_poll_later(
     assert {d.status for d in deliveries(notifications)} == {"sent"}
 
 
+class AlwaysBusy(mailsink.Answering):
+    """Answers every RCPT with a 421, as a server under load does; counts the sessions."""
+
+    sessions = 0
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        return "421 4.7.0 Too busy, closing"
+
+
+def test_a_server_that_ends_every_session_gets_a_poll_between_sessions_not_a_storm(
+    notifications: Service, tmp_path: Path
+) -> None:
+    """Each session ends at the first email with a 421: the mailer waits its poll before the
+    next session instead of opening one for every email of the backlog back to back."""
+    handler = AlwaysBusy(tmp_path / "busy")
+    busy = Controller(handler, hostname="127.0.0.1", port=mailsink.free_port())
+    busy.start()
+    planned(notifications, *(welcome(n) for n in range(8)))
+    m = mailer(notifications, smtp_port=busy.port, mail_poll_seconds=0.5)
+    stopping = threading.Event()
+    runner = threading.Thread(target=m.run, args=(stopping,))
+    runner.start()
+    try:
+        time.sleep(1.2)
+    finally:
+        stopping.set()
+        runner.join(timeout=10)
+        busy.stop()
+    assert 2 <= handler.sessions <= 3  # at 0, 0.5 and 1.0 s
+    assert handler.accepted == 0
+
+
 def test_a_kept_session_the_server_ended_is_replaced_without_losing_a_try(
     notifications: Service, tmp_path: Path
 ) -> None:

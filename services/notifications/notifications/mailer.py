@@ -206,16 +206,7 @@ class Mailer:
                 },
             ).all()
             batch = [Claimed(*row[:-1]) for row in sorted(rows, key=lambda row: row[-1])]
-            unsubscribed = self._unsubscribed(connection, batch)
-            suppressed = [
-                claimed.id
-                for claimed in batch
-                if (
-                    self._hash(claimed.to_address),
-                    domain.OPTIONAL_CATEGORIES.get(claimed.template),
-                )
-                in unsubscribed
-            ]
+            suppressed = self._unsubscribed(connection, batch)
             if suppressed:
                 connection.execute(
                     update(Delivery)
@@ -228,18 +219,23 @@ class Mailer:
     def _hash(self, address: str) -> str:
         return domain.address_hash(self.config.link_secret, address)
 
-    def _unsubscribed(self, connection: Connection, batch: list[Claimed]) -> set[tuple[str, str]]:
-        hashes = {
-            self._hash(c.to_address) for c in batch if c.template in domain.OPTIONAL_CATEGORIES
+    def _unsubscribed(self, connection: Connection, batch: list[Claimed]) -> set[uuid.UUID]:
+        """The ids of the batch's optional emails whose address unsubscribed from their
+        category."""
+        optional = {
+            c.id: (self._hash(c.to_address), domain.OPTIONAL_CATEGORIES[c.template])
+            for c in batch
+            if c.template in domain.OPTIONAL_CATEGORIES
         }
-        if not hashes:
+        if not optional:
             return set()
         rows = connection.execute(
             select(Unsubscribe.address_hash, Unsubscribe.category).where(
-                Unsubscribe.address_hash.in_(hashes)
+                Unsubscribe.address_hash.in_({h for h, _ in optional.values()})
             )
         )
-        return {(h, c) for h, c in rows}
+        unsubscribed = {(h, c) for h, c in rows}
+        return {id_ for id_, key in optional.items() if key in unsubscribed}
 
     def _release(self, claimed: list[Claimed]) -> None:
         """Give back emails claimed and not tried: due now, for the next batch or mailer."""
@@ -326,10 +322,11 @@ class Mailer:
         self._marks.commit()
 
     def _mark(self, marks: Connection, values: dict[str, Any]) -> None:
-        """One `sent` mark. On PostgreSQL, the statement is compiled once and run on the
-        driver's own cursor, prepared on the server, in autocommit: SQLAlchemy's work on each
-        execution cost more CPU than the driver's."""
-        if marks.dialect.name != "postgresql":
+        """One `sent` mark. On PostgreSQL through psycopg (3), the statement is compiled once
+        and run on the driver's own cursor, prepared on the server, in autocommit: SQLAlchemy's
+        work on each execution cost more CPU than the driver's. Other drivers go through
+        SQLAlchemy (`prepare=` is psycopg's own)."""
+        if (marks.dialect.name, marks.dialect.driver) != ("postgresql", "psycopg"):
             marks.execute(MARK_SENT, values)
             marks.commit()
             return
@@ -404,8 +401,8 @@ class Mailer:
 
     def run(self, stopping: threading.Event) -> None:
         """Send until `stopping` is set; sleeps only when nothing was due (emails planned while a
-        batch went out go next, not a poll later). The SMTP session and the marks connection
-        last while there is work (connection reuse)."""
+        batch went out go next, not a poll later) or the SMTP session was lost. The SMTP
+        session and the marks connection last while there is work (connection reuse)."""
         log.info("mailer started")
         try:
             while not stopping.is_set():
@@ -420,6 +417,9 @@ class Mailer:
                     continue
                 if tried == 0:
                     self.close()  # nothing due: no session held open while idle
+                if tried == 0 or self._smtp is None:
+                    # Nothing due; or the server ended the session (a 421, a drop) or could
+                    # not be reached: a poll's pause before the next session, not a storm.
                     stopping.wait(self.config.mail_poll_seconds)
         finally:
             self.close()
