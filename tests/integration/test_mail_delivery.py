@@ -636,6 +636,7 @@ def test_one_click_unsubscribe_stops_that_category_and_nothing_else(
     send_until_settled(notifications)
     statuses = {(d.to_address.lower(), d.template, d.status) for d in deliveries(notifications)}
     assert ("amina@example.org", "event_reminder", "suppressed") in statuses
+    assert all(d.rendered is None for d in deliveries(notifications))  # no words kept
     assert ("amina@example.org", "match_checkin", "sent") in statuses
     assert ("bo@example.org", "event_reminder", "sent") in statuses
     assert len(received(sink)) == 3 + 2 + 3
