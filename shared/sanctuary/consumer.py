@@ -91,10 +91,9 @@ class Context:
     def insert(self, model: type[Any], **values: Any) -> None:
         """Add a new row of `model` in this handler's transaction. In a batch the row is held,
         and the batch's rows go in one INSERT a table before its commit, without the ORM's unit
-        of work (it cost a third of a batched worker's CPU); alone, it is added to the session
-        like any object. A row added so cannot be read back, changed, deleted or pointed to by
-        a session object in the same transaction: a handler that must do that adds its object
-        to the session."""
+        of work (ADR 0021); alone, it is added to the session like any object. A row added so
+        cannot be read back, changed, deleted or pointed to by a session object in the same
+        transaction: a handler that must do that adds its object to the session."""
         if self.batch_rows is None:
             self.session.add(model(**values))
         else:

@@ -95,8 +95,8 @@ def templates(locale: str) -> Environment:
 def _translator(gettext: Callable[[str], str]) -> Callable[..., str]:
     """The templates' `_`: what the i18n extension's newstyle gettext does (escaped in HTML,
     always %-formatted, so a name is text, never markup), called directly. The extension's
-    own `_` looks its gettext up and calls through the template context twice a sentence, a
-    third of the rendering (a test renders every email both ways)."""
+    own `_` looks its gettext up and calls through the template context twice a sentence
+    (a test renders every email both ways)."""
 
     @pass_eval_context
     def translate(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
@@ -161,9 +161,9 @@ def compose(
     """The email as it goes on the wire (CRLF line ends): a text and an HTML alternative, and a
     calendar invite when the context asks for one.
 
-    Written here rather than with the email package, which costs five times as much for this
-    one fixed shape (a fifth of a millisecond an email, a tenth of the whole service's work);
-    the tests parse every email in every language back with the email package. The subject is
+    Written here rather than with the email package, which costs several times as much for
+    this one fixed shape; the tests parse every email in every language back with the email
+    package. The subject is
     encoded and folded by email.header (a long Arabic subject keeps its spaces, which Python
     3.11's own refolding loses); the other headers are one line each (a List-Unsubscribe URL
     stays whole). A header value that is not printable ASCII is refused: no name or title can
