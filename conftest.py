@@ -121,9 +121,9 @@ def make_service(
 def gateway_client(make_service: Callable[..., Service]) -> Iterator[Callable[..., Any]]:
     """Make a client of the gateway on its own PostgreSQL database, routing to the given
     internal APIs (e.g. matching_url=...), its relay running until the test ends."""
-    from gateway.app import create_app
     from gateway.bootstrap import bootstrap
     from gateway.config import GatewayConfig
+    from gateway.entrypoints.web import create_app
     from sanctuary.testing import running_relay
 
     with ExitStack() as stack:

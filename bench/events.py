@@ -16,8 +16,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from events.adapters.models import Event, Registration
 from events.bootstrap import bootstrap
-from events.models import Event, Registration
 from sanctuary import contracts
 from sanctuary.config import DEFAULT_AMQP_URL, ServiceConfig
 from sanctuary.migrations import upgrade

@@ -30,10 +30,10 @@ from pathlib import Path
 from statistics import median
 
 from notifications import domain
+from notifications.adapters.mail import compose, render_parts
+from notifications.adapters.models import Delivery
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
-from notifications.mail import compose, render_parts
-from notifications.models import Delivery
 from sanctuary.config import DEFAULT_AMQP_URL
 from sanctuary.mailsink import free_port
 from sanctuary.migrations import upgrade

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from sanctuary import envelope, logs, metrics, migrations, parking, preflight, topology
-from sanctuary.consumer import Worker, describe
+from sanctuary.consumer import Worker
 from sanctuary.db import ping
+from sanctuary.failures import describe
 from sanctuary.outbox import Relay, outbox_lag
 from sanctuary.preflight import check_broker
 from sanctuary.runtime import Service

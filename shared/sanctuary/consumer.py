@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -36,11 +36,12 @@ from marshmallow import ValidationError
 from sqlalchemy import Table, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from sanctuary import contracts, envelope, metrics, outbox, redact, topology
+from sanctuary import contracts, envelope, metrics, topology
 from sanctuary.db import SessionFactory
+from sanctuary.failures import PermanentError, describe
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
+from sanctuary.unit_of_work import Handler, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -57,50 +58,6 @@ _DROPPED_HEADERS = (
     "x-last-death-reason",
     "x-delivery-count",
 )
-
-
-class PermanentError(Exception):
-    """The message can never be applied as it is: park it with this reason."""
-
-
-@dataclass
-class Context:
-    """What a handler gets besides its message: the open transaction and a way to announce."""
-
-    session: Session
-    message_id: str
-    correlation_id: str
-    outbox_model: type[OutboxMixin]
-    # Set while the message is applied in a batch: the new rows of the whole batch, by model,
-    # inserted together before its commit. If the batch fails, every message of it is applied
-    # again on its own (no batch), so a handler may then skip a lookup that a unique key also
-    # enforces: a clash fails the batch instead, and the lookup runs on retry.
-    batch_rows: dict[type[Any], list[dict[str, Any]]] | None = None
-
-    @property
-    def batched(self) -> bool:
-        """Whether the message is applied in a batch (see `batch_rows`)."""
-        return self.batch_rows is not None
-
-    def publish(self, message: Any) -> str:
-        """Announce `message` through the outbox, in this handler's transaction."""
-        return outbox.enqueue(
-            self.session, self.outbox_model, message, correlation_id=self.correlation_id
-        )
-
-    def insert(self, model: type[Any], **values: Any) -> None:
-        """Add a new row of `model` in this handler's transaction. In a batch the row is held,
-        and the batch's rows go in one INSERT a table before its commit, without the ORM's unit
-        of work (ADR 0021); alone, it is added to the session like any object. A row added so
-        cannot be read back, changed, deleted or pointed to by a session object in the same
-        transaction: a handler that must do that adds its object to the session."""
-        if self.batch_rows is None:
-            self.session.add(model(**values))
-        else:
-            self.batch_rows.setdefault(model, []).append(values)
-
-
-Handler = Callable[[Any, Context], None]
 
 
 @dataclass(frozen=True)
@@ -127,12 +84,6 @@ def _in_foreign_key_order(models: Iterable[type[Any]]) -> list[type[Any]]:
     if len(ordered) != len(tables):  # models of another MetaData would be left out
         raise ValueError("held rows of tables outside the service's metadata")
     return ordered
-
-
-def describe(exc: BaseException) -> str:
-    """A short description of a failure for headers and logs, with email addresses blanked."""
-    first_line = redact.emails((str(exc).splitlines() or [""])[0])[:200]
-    return f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
 
 
 class Worker(ConsumerMixin):  # type: ignore[misc]
@@ -255,9 +206,11 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
             with self.sessions.begin() as session:
                 if session.get(self.inbox_model, env.message_id) is not None:
                     return False
-                handler(
-                    event, Context(session, env.message_id, env.correlation_id, self.outbox_model)
+                uow = UnitOfWork(
+                    session, env.correlation_id, self.outbox_model, message_id=env.message_id
                 )
+                handler(event, uow)
+                uow.write_outbox()
                 session.add(self._inbox_row(env))
         except IntegrityError:
             # Another worker applied a copy of this message and committed first.
@@ -352,14 +305,15 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
                 is_new = env.message_id not in done
                 if is_new:
                     done.add(env.message_id)
-                    context = Context(
+                    uow = UnitOfWork(
                         session,
-                        env.message_id,
                         env.correlation_id,
                         self.outbox_model,
+                        message_id=env.message_id,
                         batch_rows=rows,
                     )
-                    delivery.handler(delivery.event, context)
+                    delivery.handler(delivery.event, uow)
+                    uow.write_outbox()
                     rows.setdefault(inbox, []).append(self._inbox_values(env))
                 applied.append(is_new)
             # The objects handlers added to the session first (as any statement would flush

@@ -9,7 +9,6 @@ inbox makes the second copy a no-op.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 import time
@@ -19,37 +18,14 @@ from typing import Any
 from kombu import Connection, Producer
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from sanctuary import contracts, envelope, metrics, topology
+from sanctuary import envelope, metrics, topology
 from sanctuary.db import SessionFactory, as_utc
 from sanctuary.messaging_models import OutboxMixin
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 60.0
 LAG_EVERY_SECONDS = 5.0
-
-
-def enqueue(
-    session: Session,
-    outbox_model: type[OutboxMixin],
-    message: Any,
-    *,
-    correlation_id: str,
-    message_id: str | None = None,
-) -> str:
-    """Add `message` to the outbox in `session`'s transaction; returns its message_id."""
-    message_type, body = contracts.dump(message)
-    row = outbox_model(
-        message_id=message_id or envelope.new_message_id(),
-        type=message_type,
-        body=json.dumps(body, separators=(",", ":")),
-        correlation_id=correlation_id,
-        schema_version=contracts.schema_version(message_type),
-        created_at=datetime.now(UTC),
-    )
-    session.add(row)
-    return row.message_id
 
 
 class Relay:

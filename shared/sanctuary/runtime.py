@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, MetaData
 
 from sanctuary.config import ServiceConfig
-from sanctuary.consumer import Handler
 from sanctuary.db import SessionFactory, make_engine, session_factory
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
+from sanctuary.unit_of_work import Handler, UnitOfWork, unit_of_work
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ class Service:
     handlers: Mapping[str, Handler]
     # Process types beyond web/worker/relay, e.g. notifications' mailer: name -> run(stop_flag).
     commands: Mapping[str, Callable[[Service], Callable[[], None]]] = field(default_factory=dict)
+
+    def unit_of_work(self, correlation_id: str | None = None) -> AbstractContextManager[UnitOfWork]:
+        """A transaction that announces through this service's outbox (a new correlation id
+        unless one is given): what web routes, clock ticks and commands change state with."""
+        return unit_of_work(self.sessions, self.outbox_model, correlation_id)
 
 
 def build_service(

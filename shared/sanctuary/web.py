@@ -6,7 +6,9 @@ from __future__ import annotations
 import hmac
 import logging
 import time
+import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
@@ -19,6 +21,7 @@ from sanctuary import logs, metrics
 from sanctuary.db import ping
 from sanctuary.preflight import check_broker, short_reason
 from sanctuary.runtime import Service
+from sanctuary.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -172,11 +175,34 @@ def _count_requests(app: Flask, name: str) -> None:
         return response
 
 
+def _follow_correlation_id(app: Flask) -> None:
+    """Every request has a correlation id: the caller's X-Correlation-ID when it is a UUID (the
+    gateway sends its own to the services), else a new one; the answer echoes it."""
+
+    @app.before_request
+    def _take() -> None:
+        try:
+            g.correlation_id = str(uuid.UUID(request.headers.get("X-Correlation-ID", "")))
+        except ValueError:
+            g.correlation_id = str(uuid.uuid4())
+
+    @app.after_request
+    def _echo(response: Response) -> Response:
+        response.headers["X-Correlation-ID"] = g.get("correlation_id", "")
+        return response
+
+
+def unit_of_work() -> AbstractContextManager[UnitOfWork]:
+    """A unit of work of the service handling this request, carrying its correlation id."""
+    return current_service().unit_of_work(g.correlation_id)
+
+
 def create_service_app(import_name: str, service: Service, *blueprints: Blueprint) -> Flask:
     """The Flask app of a service's web process: logging, errors, health, metrics and its
     blueprints."""
     logs.configure(service.config.service, service.config.log_level)
     app = Flask(import_name)
+    _follow_correlation_id(app)
     _count_requests(app, service.config.service)
     app.config["INTERNAL_TOKEN"] = service.config.internal_token
     app.config["AMQP_URL"] = service.config.amqp_url

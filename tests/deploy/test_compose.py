@@ -30,7 +30,7 @@ PROCESSES: dict[str, list[str]] = {}
 for _svc in SERVICES:
     PROCESSES[f"{_svc}-web"] = [
         *("gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2"),
-        f"{_svc}.app:create_app()",
+        f"{_svc}.entrypoints.web:create_app()",
     ]
     PROCESSES[f"{_svc}-relay"] = ["python", "-m", _svc, "relay"]
     if _svc != "gateway":

@@ -22,15 +22,15 @@ from typing import Any
 
 import pytest
 import schemathesis
-from events.app import create_app as create_events
 from events.bootstrap import bootstrap as events_bootstrap
+from events.entrypoints.web import create_app as create_events
 from flask import Flask
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from matching.app import create_app as create_matching
 from matching.bootstrap import bootstrap as matching_bootstrap
-from notifications.app import create_app as create_notifications
+from matching.entrypoints.web import create_app as create_matching
 from notifications.bootstrap import bootstrap as notifications_bootstrap
+from notifications.entrypoints.web import create_app as create_notifications
 from openapi_spec_validator import validate
 from sanctuary.runtime import Service
 from sanctuary.testing import schedule_cafe, serving

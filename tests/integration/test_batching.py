@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 from kombu.message import Message
+from matching.adapters.models import Inbox, Outbox, Volunteer
 from matching.bootstrap import bootstrap
-from matching.handlers import on_volunteer_signed_up
-from matching.models import Inbox, Outbox, Volunteer
+from matching.service_layer.handlers import on_volunteer_signed_up
 from sanctuary import envelope
 from sanctuary.cli import queue_depths
-from sanctuary.consumer import Context, PermanentError
+from sanctuary.failures import PermanentError
 from sanctuary.runtime import Service
 from sanctuary.testing import (
     publish_messages,
@@ -34,6 +34,7 @@ from sanctuary.testing import (
     wait_until,
     worker_processes,
 )
+from sanctuary.unit_of_work import UnitOfWork
 from sqlalchemy import event as sqlalchemy_event
 
 from tests.integration.test_delivery_rules import count, has_volunteer, messages_counted, parked
@@ -63,12 +64,12 @@ def counting_commits(service: Service) -> Iterator[list[int]]:
         sqlalchemy_event.remove(service.engine, "commit", on_commit)
 
 
-def counting_calls(calls: Counter[Any]) -> Callable[[Any, Context], None]:
+def counting_calls(calls: Counter[Any]) -> Callable[[Any, UnitOfWork], None]:
     """matching's sign-up handler, counting its calls per volunteer."""
 
-    def handler(event: Any, ctx: Context) -> None:
+    def handler(event: Any, uow: UnitOfWork) -> None:
         calls[event.volunteer_id] += 1
-        on_volunteer_signed_up(event, ctx)
+        on_volunteer_signed_up(event, uow)
 
     return handler
 
@@ -103,10 +104,10 @@ def test_a_poison_message_in_a_batch_parks_only_itself(matching: Service) -> Non
     events = [signed_up() for _ in range(10)]
     poison = events[4].volunteer_id
 
-    def handler(event: Any, ctx: Context) -> None:
+    def handler(event: Any, uow: UnitOfWork) -> None:
         if event.volunteer_id == poison:
             raise PermanentError("this volunteer cannot be recorded")
-        on_volunteer_signed_up(event, ctx)
+        on_volunteer_signed_up(event, uow)
 
     ids = publish_messages(matching.config.amqp_url, events)
     with running_worker(matching, {SIGNED_UP: handler}, 20, wait_seconds=1.0):
@@ -129,11 +130,11 @@ def test_a_transient_failure_in_a_batch_sends_only_that_message_to_its_retry_que
     events = [signed_up() for _ in range(10)]
     flaky = events[3].volunteer_id
 
-    def handler(event: Any, ctx: Context) -> None:
+    def handler(event: Any, uow: UnitOfWork) -> None:
         calls[event.volunteer_id] += 1
         if event.volunteer_id == flaky and calls[flaky] <= 2:
             raise RuntimeError("the database blinked")
-        on_volunteer_signed_up(event, ctx)
+        on_volunteer_signed_up(event, uow)
 
     retried_before = messages_counted("retried")
     publish_messages(matching.config.amqp_url, events)
@@ -158,15 +159,15 @@ def test_a_racing_worker_committing_first_makes_the_batch_skip_only_that_message
     first, raced = signed_up(), signed_up()
     ids = ["0b4f6f4e-0000-4000-8000-0000000000a1", "0b4f6f4e-0000-4000-8000-0000000000a2"]
 
-    def handler(event: Any, ctx: Context) -> None:
+    def handler(event: Any, uow: UnitOfWork) -> None:
         if event.volunteer_id == first.volunteer_id and not calls:  # the race, once
             with matching.sessions.begin() as session:
-                on_volunteer_signed_up(raced, Context(session, ids[1], "c", Outbox))
+                on_volunteer_signed_up(raced, UnitOfWork(session, ids[1], "c", Outbox))
                 session.add(
                     Inbox(message_id=ids[1], type=SIGNED_UP, processed_at=datetime.now(UTC))
                 )
         calls[event.volunteer_id] += 1
-        on_volunteer_signed_up(event, ctx)
+        on_volunteer_signed_up(event, uow)
 
     duplicates_before = messages_counted("duplicate")
     publish_messages(matching.config.amqp_url, [first, raced], message_ids=ids)

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from matching.adapters.models import Inbox, Outbox, Volunteer
 from matching.bootstrap import bootstrap
-from matching.handlers import on_volunteer_signed_up
-from matching.models import Inbox, Outbox, Volunteer
+from matching.service_layer.handlers import on_volunteer_signed_up
 from sanctuary import parking
-from sanctuary.consumer import Context
 from sanctuary.runtime import Service
 from sanctuary.testing import publish_message, publish_raw, running_worker, signed_up, wait_until
+from sanctuary.unit_of_work import UnitOfWork
 from sqlalchemy import func, select
 
 pytestmark = pytest.mark.integration
@@ -95,11 +95,11 @@ def test_a_handler_failing_transiently_twice_applies_on_the_third_try_after_dela
     """Retries go through the delay queues (200 ms, then 400 ms here) and come back."""
     calls: list[float] = []
 
-    def flaky(event: Any, ctx: Context) -> None:
+    def flaky(event: Any, uow: UnitOfWork) -> None:
         calls.append(time.monotonic())
         if len(calls) <= 2:
             raise ConnectionError("the database blinked")
-        on_volunteer_signed_up(event, ctx)
+        on_volunteer_signed_up(event, uow)
 
     event = signed_up()
     publish_message(matching.config.amqp_url, event)
@@ -115,7 +115,7 @@ def test_a_message_failing_every_try_is_parked_with_the_reason(matching: Service
     """Three delays configured: four tries, then the parking lot says why."""
     calls: list[int] = []
 
-    def broken(event: Any, ctx: Context) -> None:
+    def broken(event: Any, uow: UnitOfWork) -> None:
         calls.append(1)
         raise RuntimeError("the handler has a bug")
 
@@ -176,10 +176,10 @@ def test_a_replayed_parked_message_is_applied_once_the_cause_is_fixed(matching: 
     bug = threading.Event()
     bug.set()
 
-    def handler(event: Any, ctx: Context) -> None:
+    def handler(event: Any, uow: UnitOfWork) -> None:
         if bug.is_set():
             raise RuntimeError("bug")
-        on_volunteer_signed_up(event, ctx)
+        on_volunteer_signed_up(event, uow)
 
     event = signed_up()
     message_id = publish_message(matching.config.amqp_url, event)
@@ -201,10 +201,10 @@ def test_a_stopping_worker_finishes_the_message_in_hand(matching: Service) -> No
     """Stop is only looked at between messages: the one being handled commits and is acked."""
     started, release = threading.Event(), threading.Event()
 
-    def slow(event: Any, ctx: Context) -> None:
+    def slow(event: Any, uow: UnitOfWork) -> None:
         started.set()
         release.wait(5)
-        on_volunteer_signed_up(event, ctx)
+        on_volunteer_signed_up(event, uow)
 
     event = signed_up()
     publish_message(matching.config.amqp_url, event)
@@ -227,8 +227,6 @@ def test_relays_and_workers_carry_on_after_the_broker_drops_every_connection(
 
     from gateway.bootstrap import bootstrap as gateway_bootstrap
     from gateway.config import GatewayConfig
-    from gateway.models import Outbox as GatewayOutbox
-    from sanctuary.outbox import enqueue
     from sanctuary.testing import running_relay
 
     gateway = make_service(gateway_bootstrap, "gateway", GatewayConfig)
@@ -236,18 +234,18 @@ def test_relays_and_workers_carry_on_after_the_broker_drops_every_connection(
     vhost = unquote(urlsplit(matching.config.amqp_url).path[1:])
     failures: list[str] = []
 
-    def fails_once_each(event: Any, ctx: Context) -> None:
+    def fails_once_each(event: Any, uow: UnitOfWork) -> None:
         # Each first try fails, so the worker republishes to a delay queue: before the drop
         # on its publishing connection, after it on a fresh one.
         if event.name not in failures:
             failures.append(event.name)
             raise ConnectionError("blip")
-        on_volunteer_signed_up(event, ctx)
+        on_volunteer_signed_up(event, uow)
 
     before, after = signed_up(name="Before"), signed_up(name="After")
     with running_relay(gateway), running_worker(matching, {SIGNED_UP: fails_once_each}):
-        with gateway.sessions.begin() as session:
-            enqueue(session, GatewayOutbox, before, correlation_id="c-before")
+        with gateway.unit_of_work("c-before") as uow:
+            uow.publish(before)
         wait_until(lambda: has_volunteer(matching, before.volunteer_id))
         subprocess.run(
             [
@@ -262,8 +260,8 @@ def test_relays_and_workers_carry_on_after_the_broker_drops_every_connection(
             ],
             check=True,
         )
-        with gateway.sessions.begin() as session:
-            enqueue(session, GatewayOutbox, after, correlation_id="c-after")
+        with gateway.unit_of_work("c-after") as uow:
+            uow.publish(after)
         wait_until(lambda: has_volunteer(matching, after.volunteer_id), timeout=30)
     assert failures == ["Before", "After"]
     assert count(matching, Volunteer) == 2
@@ -276,7 +274,6 @@ def test_the_status_command_shows_where_messages_wait(matching: Service) -> None
     import subprocess
     import sys
 
-    from sanctuary.outbox import enqueue
     from sanctuary.testing import registered
 
     publish_message(matching.config.amqp_url, signed_up())
@@ -289,8 +286,8 @@ def test_the_status_command_shows_where_messages_wait(matching: Service) -> None
         message_id="p-1",
         type=SIGNED_UP,
     )
-    with matching.sessions.begin() as session:
-        enqueue(session, Outbox, registered(), correlation_id="c")
+    with matching.unit_of_work("c") as uow:
+        uow.publish(registered())
     env = {
         **os.environ,
         "MATCHING_DATABASE_URL": matching.config.database_url,

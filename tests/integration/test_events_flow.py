@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from events.app import create_app as create_events
+from events.adapters.models import Outbox, Registration
 from events.bootstrap import bootstrap as events_bootstrap
-from events.models import Outbox, Registration
+from events.entrypoints.web import create_app as create_events
 from flask.testing import FlaskClient
 from sanctuary.links import cancel_token
 from sanctuary.runtime import Service
@@ -230,7 +230,7 @@ def test_a_thousand_registrations_for_a_hundred_places_with_four_workers_never_o
             .where(Registration.status == "waitlisted")
             .order_by(Registration.queued_at, Registration.id)
         ).all()
-        from events.registrations import waitlist_position
+        from events.service_layer.registrations import waitlist_position
 
         positions = [waitlist_position(session, r) for r in waiting[:5] + waiting[-5:]]
     assert confirmed == 100

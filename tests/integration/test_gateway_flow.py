@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from flask.testing import FlaskClient
-from gateway.app import create_app as create_gateway
 from gateway.bootstrap import bootstrap as gateway_bootstrap
 from gateway.config import GatewayConfig
-from matching.app import create_app as create_matching
+from gateway.entrypoints.web import create_app as create_gateway
 from matching.bootstrap import bootstrap as matching_bootstrap
+from matching.entrypoints.web import create_app as create_matching
 from sanctuary.runtime import Service
 from sanctuary.testing import running_relay, running_worker, serving, wait_until
 

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from events.app import create_app as create_events
 from events.bootstrap import bootstrap as events_bootstrap
+from events.entrypoints.web import create_app as create_events
 from flask import Flask
-from matching.app import create_app as create_matching
 from matching.bootstrap import bootstrap as matching_bootstrap
-from notifications.app import create_app as create_notifications
+from matching.entrypoints.web import create_app as create_matching
 from notifications.bootstrap import bootstrap as notifications_bootstrap
+from notifications.entrypoints.web import create_app as create_notifications
 from sanctuary.runtime import Service
 from werkzeug.routing import AnyConverter, Rule, UUIDConverter
 

@@ -28,14 +28,13 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 from notifications import domain, samples
-from notifications import mailer as mailer_module
+from notifications.adapters.models import Delivery, Inbox, Person, Unsubscribe
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
-from notifications.handlers.planning import plan
-from notifications.mailer import Mailer
-from notifications.models import Delivery, Inbox, Person, Unsubscribe
+from notifications.entrypoints import mailer as mailer_module
+from notifications.entrypoints.mailer import Mailer
+from notifications.service_layer.handlers.planning import plan
 from sanctuary import links, mailsink
-from sanctuary.consumer import Context
 from sanctuary.contracts import VolunteerReadinessChanged
 from sanctuary.runtime import Service
 from sanctuary.testing import (
@@ -47,6 +46,7 @@ from sanctuary.testing import (
     stop_processes,
     wait_until,
 )
+from sanctuary.unit_of_work import UnitOfWork
 from sqlalchemy import func, select, update
 
 pytestmark = pytest.mark.integration
@@ -85,8 +85,8 @@ def planned(service: Service, *emails: domain.PlannedEmail) -> None:
     """Deliveries planned the way the handlers plan them."""
     with service.sessions.begin() as session:
         for planned_email in emails:
-            ctx = Context(session, str(uuid.uuid4()), str(uuid.uuid4()), service.outbox_model)
-            plan(ctx, planned_email)
+            uow = UnitOfWork(session, str(uuid.uuid4()), str(uuid.uuid4()), service.outbox_model)
+            plan(uow, planned_email)
 
 
 def welcome(n: int) -> domain.PlannedEmail:
@@ -595,7 +595,7 @@ def gateway(
     notifications: Service, gateway_client: Callable[..., Any]
 ) -> Iterator[tuple[Any, str]]:
     """The gateway's app, and the notifications internal API it calls, served over TCP."""
-    from notifications.app import create_app
+    from notifications.entrypoints.web import create_app
 
     config = replace(notifications.config, internal_token="s3cret")
     with serving(create_app(config)) as url:

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from matching import coordination
-from matching.app import create_app as create_matching
+from matching.adapters.models import Match, Outbox, Volunteer
 from matching.bootstrap import bootstrap as matching_bootstrap
-from matching.models import Match, Outbox, Volunteer
+from matching.entrypoints.web import create_app as create_matching
+from matching.service_layer import coordination
 from sanctuary.runtime import Service
 from sanctuary.testing import (
     publish_message,
@@ -242,8 +242,8 @@ def test_check_ins_fall_due_two_weeks_and_three_months_after_approval(
     with matching.sessions.begin() as session:
         session.execute(update(Match).values(approved_at=datetime.now(UTC) - timedelta(days=15)))
     for _ in range(2):
-        with matching.sessions.begin() as session:
-            coordination.announce_due_checkins(session, datetime.now(UTC), "c")
+        with matching.unit_of_work() as uow:
+            coordination.announce_due_checkins(uow, datetime.now(UTC))
     assert published(matching).count("match.checkin_due") == 1
 
 
@@ -276,7 +276,7 @@ def test_training_is_credited_only_to_the_volunteer_who_attended(
     gateway: FlaskClient, matching: Service
 ) -> None:
     """Someone else registering with a volunteer's id does not complete their training."""
-    from matching.models import Inbox
+    from matching.adapters.models import Inbox
     from sanctuary.contracts import TrainingCompleted
     from sqlalchemy import func
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from notifications.adapters.models import Delivery, Inbox
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
-from notifications.mailer import Mailer
-from notifications.models import Delivery, Inbox
+from notifications.entrypoints.mailer import Mailer
 from sanctuary import mailsink
 from sanctuary.runtime import Service
 from sanctuary.testing import publish_message, registered, requested, running_worker, wait_until
@@ -92,7 +92,7 @@ def test_an_email_that_cannot_be_rendered_parks_its_message_with_the_reason(
     """A template bug is found when the message arrives: parked, nothing planned; the next
     message is still applied, and the parked one replays once the template is fixed."""
     from jinja2 import ChoiceLoader, DictLoader
-    from notifications import mail
+    from notifications.adapters import mail
     from sanctuary import parking
     from sanctuary.envelope import connect
 

@@ -22,11 +22,12 @@ from typing import Any
 
 import pytest
 from icalendar import Calendar
-from notifications import domain, mail
+from notifications import domain
+from notifications.adapters import mail
+from notifications.adapters.models import Delivery
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
-from notifications.mailer import Mailer
-from notifications.models import Delivery
+from notifications.entrypoints.mailer import Mailer
 from sanctuary import contracts as c
 from sanctuary import mailsink
 from sanctuary.migrations import upgrade
@@ -336,19 +337,17 @@ def test_the_language_on_the_form_reaches_the_readiness_and_registration_emails(
     transaction); registration.requested in Ukrainian -> events -> confirmation; a later
     promotion, whose fact says no language, still in the language kept."""
     from events.bootstrap import bootstrap as events_bootstrap
-    from events.models import Outbox as EventsOutbox
-    from events.scheduling import schedule
-    from matching import coordination
+    from events.service_layer.scheduling import schedule
     from matching.bootstrap import bootstrap as matching_bootstrap
-    from sanctuary.outbox import enqueue
+    from matching.service_layer import coordination
 
     url = notifications.config.amqp_url
     matching = make_service(matching_bootstrap, "matching")
     events = make_service(events_bootstrap, "events")
     volunteer = signed_up(name="Amina", email="amina@example.org", locale="ar")
-    with events.sessions.begin() as session:
+    with events.unit_of_work() as uow:
         event = schedule(
-            session,
+            uow,
             {
                 "title": "Safeguarding",
                 "description": "",
@@ -362,7 +361,6 @@ def test_the_language_on_the_form_reaches_the_readiness_and_registration_emails(
                 "location": None,
                 "registration_closes_at": None,
             },
-            lambda m: enqueue(session, EventsOutbox, m, correlation_id="t"),
         )
         event_id = event.id
     first, second = uuid.uuid4(), uuid.uuid4()
@@ -391,18 +389,15 @@ def test_the_language_on_the_form_reaches_the_readiness_and_registration_emails(
             {"references": "verified"},
             {"screening": "passed", "training": "completed"},
         ):
-            with matching.sessions.begin() as session:
-                coordination.record_checks(session, volunteer.volunteer_id, checks, "t")
-        with events.sessions.begin() as session:
-            from events.registrations import cancel
+            with matching.unit_of_work() as uow:
+                coordination.record_checks(uow, volunteer.volunteer_id, checks)
+        with events.unit_of_work() as uow:
+            from events.service_layer.registrations import cancel
             from sanctuary.links import cancel_token
 
             secret = events.config.link_secret
             token = cancel_token(secret, first)
-            cancel(
-                session, first, token, secret,
-                lambda m: enqueue(session, EventsOutbox, m, correlation_id="t"),
-            )  # fmt: skip
+            cancel(uow, first, token, secret)
         # + readiness twice, + Olena's cancellation, + Sami's promotion
         wait_until(lambda: deliveries(notifications) == 7, timeout=20)
     assert isinstance(notifications.config, NotificationsConfig)

@@ -18,20 +18,18 @@ from typing import Any
 
 import pytest
 import requests
-from events.app import create_app as create_events
 from events.bootstrap import bootstrap as events_bootstrap
-from gateway.app import create_app as create_gateway
+from events.entrypoints.web import create_app as create_events
 from gateway.bootstrap import bootstrap as gateway_bootstrap
 from gateway.config import GatewayConfig
-from gateway.models import Outbox as GatewayOutbox
-from matching.app import create_app as create_matching
+from gateway.entrypoints.web import create_app as create_gateway
 from matching.bootstrap import bootstrap as matching_bootstrap
-from notifications.app import create_app as create_notifications
+from matching.entrypoints.web import create_app as create_matching
 from notifications.bootstrap import bootstrap as notifications_bootstrap
 from notifications.config import NotificationsConfig
+from notifications.entrypoints.web import create_app as create_notifications
 from sanctuary.config import ServiceConfig
 from sanctuary.mailsink import free_port
-from sanctuary.outbox import enqueue
 from sanctuary.runtime import Service
 from sanctuary.testing import http_status, signed_up, wait_until, web_process
 
@@ -169,7 +167,6 @@ def test_a_relay_keeps_reporting_its_lag_while_the_broker_is_away(
 ) -> None:
     """The outbox lag is what the 'relay not publishing' alert reads: it must keep moving
     while the relay cannot publish, not freeze at its last value."""
-    import uuid
 
     from sanctuary.testing import private_vhost
 
@@ -184,9 +181,9 @@ def test_a_relay_keeps_reporting_its_lag_while_the_broker_is_away(
         wait_until(lambda: scrape(port, 'sanctuary_outbox_unsent{service="gateway"} 0.0'), 20)
     # The vhost is gone: the relay's connection is closed and it cannot reconnect.
     try:
-        with gateway.sessions.begin() as session:
+        with gateway.unit_of_work() as uow:
             for _ in range(3):
-                enqueue(session, GatewayOutbox, signed_up(), correlation_id=str(uuid.uuid4()))
+                uow.publish(signed_up())
         assert wait_until(
             lambda: scrape(port, 'sanctuary_outbox_unsent{service="gateway"} 3.0'), timeout=30
         )
@@ -205,7 +202,10 @@ def test_one_scrape_of_a_two_worker_web_process_counts_the_requests_of_both(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     web = web_process(
-        matching, "matching.app:create_app()", port, PROMETHEUS_MULTIPROC_DIR=str(tmp_path)
+        matching,
+        "matching.entrypoints.web:create_app()",
+        port,
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
     )
     try:
         wait_until(lambda: http_status(f"{base}/healthz") == 200, timeout=30, interval=0.2)

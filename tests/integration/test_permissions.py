@@ -16,19 +16,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from events.app import create_app as create_events
 from events.bootstrap import bootstrap as events_bootstrap
+from events.entrypoints.web import create_app as create_events
 from flask import Flask
 from flask.testing import FlaskClient
-from gateway import accounts, staff
-from gateway.dashboard import AUDITED_VIEWS
-from gateway.models import AuditRecord
-from matching.app import create_app as create_matching
+from gateway.adapters.models import AuditRecord
+from gateway.domain import accounts
+from gateway.entrypoints.coordinators.dashboard import AUDITED_VIEWS
+from gateway.service_layer import staff
 from matching.bootstrap import bootstrap as matching_bootstrap
-from notifications.app import create_app as create_notifications
+from matching.entrypoints.web import create_app as create_matching
+from notifications.adapters.models import Delivery
 from notifications.bootstrap import bootstrap as notifications_bootstrap
 from notifications.config import NotificationsConfig
-from notifications.models import Delivery
+from notifications.entrypoints.web import create_app as create_notifications
 from sanctuary.runtime import Service
 from sanctuary.testing import running_worker, schedule_cafe, serving, wait_until
 from sqlalchemy import select

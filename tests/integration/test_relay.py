@@ -17,11 +17,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from gateway.adapters.models import Outbox
 from gateway.bootstrap import bootstrap
 from gateway.config import GatewayConfig
-from gateway.models import Outbox
 from sanctuary import topology
-from sanctuary.outbox import enqueue
 from sanctuary.runtime import Service
 from sanctuary.testing import queue_messages, signed_up, wait_until
 from sqlalchemy import func, select
@@ -61,10 +60,11 @@ def relay_process(
 
 
 def add_to_outbox(service: Service, how_many: int) -> list[str]:
-    with service.sessions.begin() as session:
-        return [
-            enqueue(session, Outbox, signed_up(), correlation_id=f"c-{i}") for i in range(how_many)
-        ]
+    ids = []
+    for i in range(how_many):
+        with service.unit_of_work(f"c-{i}") as uow:
+            ids.append(uow.publish(signed_up()))
+    return ids
 
 
 def unsent(service: Service) -> int:

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from events.adapters.models import Event, Outbox, Registration
 from events.bootstrap import bootstrap
-from events.clock import Clock
-from events.models import Event, Outbox, Registration
+from events.entrypoints.clock import Clock
 from sanctuary.runtime import Service
 from sqlalchemy import select, update
 
@@ -84,7 +84,7 @@ def test_two_clocks_ticking_at_once_send_each_reminder_exactly_once(events: Serv
     """Both race through the same due reminders; every person gets one."""
     now = datetime.now(UTC)
     an_event(events, now + timedelta(hours=23))
-    clocks = [Clock(events.sessions), Clock(events.sessions)]
+    clocks = [Clock(events), Clock(events)]
     barrier = threading.Barrier(2)
 
     def tick(clock: Clock) -> None:
@@ -96,7 +96,7 @@ def test_two_clocks_ticking_at_once_send_each_reminder_exactly_once(events: Serv
         t.start()
     for t in threads:
         t.join()
-    Clock(events.sessions).tick(now)  # and a restarted clock finds nothing left to send
+    Clock(events).tick(now)  # and a restarted clock finds nothing left to send
     sent = reminders(events)
     assert len(sent) == 3
     assert set(sent.values()) == {1}
@@ -111,15 +111,15 @@ def test_a_moved_event_reminds_at_its_new_time_and_a_cancelled_one_not_at_all(
     cancelled = an_event(events, now + timedelta(hours=20), registrants=1)
     with events.sessions.begin() as session:
         session.execute(update(Event).where(Event.id == cancelled).values(status="cancelled"))
-    Clock(events.sessions).tick(now)
+    Clock(events).tick(now)
     assert sum(reminders(events).values()) == 1
     with events.sessions.begin() as session:
         session.execute(
             update(Event).where(Event.id == moved).values(starts_at=now + timedelta(days=3))
         )
-    Clock(events.sessions).tick(now)
+    Clock(events).tick(now)
     assert sum(reminders(events).values()) == 1  # not due yet at the new time
-    Clock(events.sessions).tick(now + timedelta(days=2, hours=1))
+    Clock(events).tick(now + timedelta(days=2, hours=1))
     assert sum(reminders(events).values()) == 2
 
 
@@ -131,8 +131,8 @@ def test_reminders_across_the_change_to_summer_time_come_24_hours_before(
     starts = datetime(2027, 3, 28, 10, 0, tzinfo=ZoneInfo("Europe/London"))
     an_event(events, starts.astimezone(UTC), registrants=1)
     just_before = starts.astimezone(UTC) - timedelta(hours=24, seconds=1)
-    Clock(events.sessions).tick(just_before)
+    Clock(events).tick(just_before)
     assert sum(reminders(events).values()) == 0
     for minutes in range(0, 180, 30):
-        Clock(events.sessions).tick(just_before + timedelta(seconds=1, minutes=minutes))
+        Clock(events).tick(just_before + timedelta(seconds=1, minutes=minutes))
     assert sum(reminders(events).values()) == 1

@@ -22,8 +22,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 import requests
+from matching.adapters.models import Volunteer
 from matching.bootstrap import bootstrap as matching_bootstrap
-from matching.models import Volunteer
 from notifications.bootstrap import bootstrap as notifications_bootstrap
 from sanctuary.config import ServiceConfig
 from sanctuary.mailsink import free_port
@@ -223,7 +223,7 @@ def test_a_web_process_started_before_its_database_is_alive_and_not_ready_until_
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     service = matching_bootstrap(ServiceConfig(service="matching", database_url=database_url))
-    web = web_process(service, "matching.app:create_app()", port)
+    web = web_process(service, "matching.entrypoints.web:create_app()", port)
     try:
         wait_until(lambda: http_status(f"{base}/healthz") == 200, timeout=30, interval=0.2)
         not_ready = requests.get(f"{base}/readyz", timeout=5)

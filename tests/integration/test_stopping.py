@@ -26,22 +26,20 @@ from typing import Any
 import pytest
 import requests
 from aiosmtpd.controller import Controller
+from events.adapters.models import Outbox as EventsOutbox
+from events.adapters.models import ReminderSent
 from events.bootstrap import bootstrap as events_bootstrap
-from events.models import Outbox as EventsOutbox
-from events.models import ReminderSent
+from gateway.adapters.models import Outbox as GatewayOutbox
+from gateway.adapters.models import Submission
 from gateway.bootstrap import bootstrap as gateway_bootstrap
 from gateway.config import GatewayConfig
-from gateway.models import Outbox as GatewayOutbox
-from gateway.models import Submission
+from matching.adapters.models import Inbox, Outbox, Volunteer
 from matching.bootstrap import bootstrap as matching_bootstrap
-from matching.models import Inbox, Outbox, Volunteer
+from notifications.adapters.models import Delivery
 from notifications.bootstrap import bootstrap as notifications_bootstrap
 from notifications.config import NotificationsConfig
-from notifications.models import Delivery
 from sanctuary import topology
-from sanctuary.consumer import Context
 from sanctuary.mailsink import SaveToFolder, free_port
-from sanctuary.outbox import enqueue
 from sanctuary.runtime import Service
 from sanctuary.testing import (
     http_status,
@@ -54,6 +52,7 @@ from sanctuary.testing import (
     web_process,
     worker_processes,
 )
+from sanctuary.unit_of_work import UnitOfWork
 from sqlalchemy import func, select, text
 
 from tests.integration.test_reminders import an_event  # the reminders' own event factory
@@ -72,10 +71,8 @@ def test_a_relay_stopped_mid_stream_publishes_every_row_exactly_once(
     """SIGTERM while 1,500 rows go out: the batch in hand is finished and marked; the next
     relay sends the rest; the broker holds each message once."""
     gateway = make_service(gateway_bootstrap, "gateway", GatewayConfig)
-    with gateway.sessions.begin() as session:
-        expected = [
-            enqueue(session, GatewayOutbox, signed_up(), correlation_id="c") for _ in range(1500)
-        ]
+    with gateway.unit_of_work("c") as uow:
+        expected = [uow.publish(signed_up()) for _ in range(1500)]
     env = {
         **os.environ,
         "GATEWAY_DATABASE_URL": gateway.config.database_url,
@@ -166,7 +163,7 @@ def test_a_web_process_stopped_answers_every_request_in_flight(
     gateway = make_service(gateway_bootstrap, "gateway", GatewayConfig)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    web = web_process(gateway, "gateway.app:create_app()", port, PUBLIC_RATE_LIMIT="")
+    web = web_process(gateway, "gateway.entrypoints.web:create_app()", port, PUBLIC_RATE_LIMIT="")
     try:
         wait_until(lambda: http_status(f"{base}/readyz") == 200, timeout=30, interval=0.2)
         with gateway.engine.connect() as locker, ThreadPoolExecutor(4) as pool:
@@ -249,7 +246,7 @@ def plan_welcomes(notifications: Service, how_many: int) -> None:
     with notifications.sessions.begin() as session:
         for n in range(how_many):
             message = registered(email=f"v{n}@example.org")
-            handle(message, Context(session, str(uuid.uuid4()), "c", notifications.outbox_model))
+            handle(message, UnitOfWork(session, str(uuid.uuid4()), "c", notifications.outbox_model))
 
 
 def test_a_mailer_stopped_finishes_the_email_in_hand_and_none_is_lost_or_doubled(

@@ -8,10 +8,10 @@ from sanctuary.cli import run_background
 from sanctuary.config import ServiceConfig
 from sanctuary.runtime import Service, build_service
 
-from events.clock import Clock
+from events.adapters.models import Base, Inbox, Outbox
 from events.config import from_env
-from events.handlers import HANDLERS
-from events.models import Base, Inbox, Outbox
+from events.entrypoints.clock import Clock
+from events.service_layer.handlers import HANDLERS
 
 
 def bootstrap(config: ServiceConfig | None = None) -> Service:
@@ -23,5 +23,5 @@ def bootstrap(config: ServiceConfig | None = None) -> Service:
         outbox_model=Outbox,
         inbox_model=Inbox,
         handlers=HANDLERS,
-        commands={"clock": lambda service: lambda: run_background(Clock(service.sessions).run)},
+        commands={"clock": lambda service: lambda: run_background(Clock(service).run)},
     )

@@ -4,8 +4,8 @@ import sys
 
 from sanctuary.cli import main
 
-from gateway import admin
 from gateway.bootstrap import bootstrap
+from gateway.entrypoints import admin
 
 if sys.argv[1:2] and sys.argv[1] in admin.COMMANDS:
     raise SystemExit(admin.main(bootstrap, sys.argv[1:]))

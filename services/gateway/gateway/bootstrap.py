@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sanctuary.runtime import Service, build_service
 
+from gateway.adapters.models import Base, Outbox
 from gateway.config import GatewayConfig, from_env
-from gateway.models import Base, Outbox
 
 
 def bootstrap(config: GatewayConfig | None = None) -> Service:

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway.app import create_app
 from gateway.config import GatewayConfig
+from gateway.entrypoints.web import create_app
 from sanctuary.migrations import upgrade
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from gateway.app import create_app
+from gateway.adapters.models import Outbox
 from gateway.config import GatewayConfig
-from gateway.models import Outbox
+from gateway.entrypoints.web import create_app
 from sanctuary.migrations import upgrade
 from sqlalchemy import select
 

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from gateway import accounts, staff
-from gateway.accounts import Access, Holder
-from gateway.models import ApiToken, AuditRecord, Coordinator
+from gateway.adapters.models import ApiToken, AuditRecord, Coordinator
+from gateway.domain import accounts
+from gateway.domain.accounts import Access, Holder
+from gateway.service_layer import staff
 from sqlalchemy import select
 
 PASSWORD = "correct horse battery"

@@ -19,14 +19,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from events import registrations
-from events.app import create_app as create_events
-from events.models import Registration
+from events.adapters.models import Registration
+from events.entrypoints.web import create_app as create_events
+from events.service_layer import registrations
 from flask import session
 from flask.testing import FlaskClient
 from flask_babel import gettext
 from flask_wtf.csrf import generate_csrf
-from gateway.models import Outbox
+from gateway.adapters.models import Outbox
 from markupsafe import escape
 from sanctuary import contracts
 from sanctuary.config import ServiceConfig
@@ -72,9 +72,9 @@ class Events:
                 .order_by(Outbox.created_at)
             ).all()
             requests = [contracts.load(r.type, json.loads(r.body)) for r in rows]
-        with self.app.extensions["service"].sessions.begin() as session:
+        with self.app.extensions["service"].unit_of_work() as uow:
             for request in requests:
-                registrations.decide(session, request, lambda _message: None)
+                registrations.decide(uow, request)
 
     def registration(self, registration_id: str) -> Registration:
         with self.app.extensions["service"].sessions() as session:

@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 from gateway import domain
-from gateway.schemas import NewcomerRequestSchema, RegistrationRequestSchema, VolunteerSignUpSchema
+from gateway.entrypoints.schemas import (
+    NewcomerRequestSchema,
+    RegistrationRequestSchema,
+    VolunteerSignUpSchema,
+)
 from marshmallow import Schema, ValidationError
 from sanctuary import contracts
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from gateway.app import create_app
+from gateway.adapters.models import Outbox
 from gateway.config import GatewayConfig
-from gateway.models import Outbox
-from gateway.site import LANGUAGES
+from gateway.entrypoints.site import LANGUAGES
+from gateway.entrypoints.web import create_app
 from sqlalchemy import select
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}
@@ -443,8 +443,8 @@ def test_an_arabic_referral_reaches_matching_through_the_broker(
 ) -> None:
     """Real: the gateway on PostgreSQL, its relay to RabbitMQ, the matching worker."""
     from gateway.bootstrap import bootstrap as gateway_bootstrap
+    from matching.adapters.models import Newcomer
     from matching.bootstrap import bootstrap as matching_bootstrap
-    from matching.models import Newcomer
     from sanctuary.testing import running_relay, running_worker, wait_until
 
     gateway = make_service(gateway_bootstrap, "gateway", GatewayConfig, public_rate_limit="")

@@ -12,7 +12,7 @@ import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from gateway.config import from_env
-from gateway.site import LANGUAGES
+from gateway.entrypoints.site import LANGUAGES
 from sanctuary.config import ConfigError
 
 TRANSLATIONS = Path(__file__).parents[1] / "gateway" / "translations"

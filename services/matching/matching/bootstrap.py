@@ -10,10 +10,10 @@ from sanctuary.cli import run_background
 from sanctuary.config import ServiceConfig, env_value
 from sanctuary.runtime import Service, build_service
 
-from matching.clock import Clock
+from matching.adapters.models import Base, Inbox, Outbox
 from matching.config import from_env
-from matching.handlers import HANDLERS
-from matching.models import Base, Inbox, Outbox
+from matching.entrypoints.clock import Clock
+from matching.service_layer.handlers import HANDLERS
 
 
 def bootstrap(config: ServiceConfig | None = None) -> Service:
@@ -31,4 +31,4 @@ def bootstrap(config: ServiceConfig | None = None) -> Service:
 
 def _clock(service: Service) -> Callable[[], None]:
     run_at = time.fromisoformat(env_value("MATCHING_RUN_AT", "06:00"))
-    return lambda: run_background(Clock(service.sessions, run_at).run)
+    return lambda: run_background(Clock(service, run_at).run)

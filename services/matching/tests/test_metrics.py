@@ -7,7 +7,7 @@ def test_every_web_process_counts_its_requests_by_route_not_by_path(tmp_path: ob
     """/metrics shows the route's pattern (ids would explode the labels) and the status."""
     from pathlib import Path
 
-    from matching.app import create_app
+    from matching.entrypoints.web import create_app
     from sanctuary.config import ServiceConfig
 
     assert isinstance(tmp_path, Path)

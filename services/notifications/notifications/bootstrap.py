@@ -8,10 +8,10 @@ from pathlib import Path
 from sanctuary.cli import run_background
 from sanctuary.runtime import Service, build_service
 
+from notifications.adapters.models import Base, Inbox, Outbox
 from notifications.config import NotificationsConfig, from_env
-from notifications.handlers import handlers_for
-from notifications.mailer import Mailer
-from notifications.models import Base, Inbox, Outbox
+from notifications.entrypoints.mailer import Mailer
+from notifications.service_layer.handlers import handlers_for
 
 
 def _mailer(service: Service) -> Callable[[], None]:

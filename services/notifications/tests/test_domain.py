@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from notifications import domain
-from notifications.mail import render
+from notifications.adapters.mail import render
 from sanctuary.testing import registered
 
 

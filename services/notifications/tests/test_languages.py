@@ -21,13 +21,14 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from jinja2 import Environment
-from notifications import domain, mail
+from notifications import domain
+from notifications.adapters import mail
 from notifications.samples import samples
 
 LOCALES = ("en", "ar", "uk")
 SAMPLES = [s.name for s in samples()]
 SENDER = "Sanctuary network <hello@sanctuary.example>"
-TEMPLATES = Path(mail.__file__).parent / "templates"
+TEMPLATES = Path(mail.__file__).parents[1] / "templates"
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 
 

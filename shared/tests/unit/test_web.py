@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sanctuary.consumer import describe
+from sanctuary.failures import describe
 from sanctuary.web import field_errors
 
 

@@ -1,0 +1,220 @@
+"""The events service's internal HTTP API, for the gateway only (needs the service credential)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sanctuary.db import as_utc
+from sanctuary.web import current_service, load_body, problem, require_service_token, unit_of_work
+from sqlalchemy import func, select
+from werkzeug.exceptions import NotFound
+
+from events import domain
+from events.adapters.models import Event, Registration
+from events.entrypoints.schemas import (
+    AttendanceSchema,
+    CancelSchema,
+    EventChangesSchema,
+    NewEventSchema,
+)
+from events.service_layer import registrations, scheduling
+
+blueprint = Blueprint("events_internal", __name__, url_prefix="/internal/v1")
+require_service_token(blueprint)
+
+
+@blueprint.errorhandler(registrations.NotFound)
+def _not_found(exc: Exception) -> Response:
+    return problem(404, "Not Found", str(exc))
+
+
+@blueprint.errorhandler(scheduling.CapacityBelowConfirmed)
+@blueprint.errorhandler(domain.EventCancelled)
+def _conflict(exc: Exception) -> Response:
+    return problem(409, "Conflict", str(exc))
+
+
+@blueprint.errorhandler(scheduling.InvalidChange)
+def _invalid_change(exc: scheduling.InvalidChange) -> Response:
+    return problem(
+        422,
+        "Unprocessable Entity",
+        str(exc),
+        errors=[{"field": exc.field, "pointer": f"#/{exc.field}", "detail": str(exc)}],
+    )
+
+
+@blueprint.errorhandler(scheduling.NotAttendable)
+def _not_attendable(exc: scheduling.NotAttendable) -> Response:
+    return problem(
+        422,
+        "Unprocessable Entity",
+        str(exc),
+        errors=[{"field": "registration_ids", "pointer": "#/registration_ids", "detail": str(exc)}],
+    )
+
+
+@blueprint.errorhandler(registrations.WrongToken)
+def _forbidden(exc: Exception) -> Response:
+    return problem(403, "Forbidden", str(exc))
+
+
+def public_view(event: Event, confirmed: int) -> dict[str, Any]:
+    """What anyone may see of an event: never the webinar link."""
+    return {
+        "id": str(event.id),
+        "title": event.title,
+        "description": event.description,
+        "kind": event.kind,
+        "topic": event.topic,
+        "starts_at": as_utc(event.starts_at).isoformat(),
+        "ends_at": as_utc(event.ends_at).isoformat(),
+        "timezone": event.timezone,
+        "location": event.location,
+        "status": event.status,
+        "capacity": event.capacity,
+        "places_left": max(event.capacity - confirmed, 0),
+    }
+
+
+def _confirmed_counts(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = session.execute(
+        select(Registration.event_id, func.count())
+        .where(
+            Registration.event_id.in_(ids),
+            Registration.status == "confirmed",
+        )
+        .group_by(Registration.event_id)
+    )
+    return {event_id: n for event_id, n in rows}
+
+
+@blueprint.post("/events")
+def create_event() -> tuple[Response, int]:
+    """A coordinator schedules an event; 201 with it (link included, for the coordinator)."""
+    data = load_body(NewEventSchema())
+    with unit_of_work() as uow:
+        event = scheduling.schedule(uow, data)
+    return jsonify({**public_view(event, 0), "online_url": event.online_url}), 201
+
+
+@blueprint.get("/events")
+def upcoming() -> Response:
+    """Published events that have not started, soonest first."""
+    with current_service().sessions() as session:
+        events = session.scalars(
+            select(Event)
+            .where(
+                Event.status == "published",
+                Event.starts_at > datetime.now(UTC),
+            )
+            .order_by(Event.starts_at, Event.id)
+        ).all()
+        counts = _confirmed_counts(session, [e.id for e in events])
+        return jsonify([public_view(e, counts.get(e.id, 0)) for e in events])
+
+
+@blueprint.get("/events/<uuid:event_id>")
+def event_detail(event_id: uuid.UUID) -> Response:
+    """One event, as anyone may see it."""
+    with current_service().sessions() as session:
+        event = session.get(Event, event_id)
+        if event is None:
+            raise NotFound("No event with this id.")
+        return jsonify(public_view(event, _confirmed_counts(session, [event_id]).get(event_id, 0)))
+
+
+def registration_view(session: Any, registration: Registration) -> dict[str, Any]:
+    """A registration's status, with its queue position while waiting; nothing personal."""
+    view: dict[str, Any] = {
+        "id": str(registration.id),
+        "event_id": str(registration.event_id),
+        "status": registration.status,
+    }
+    position = registrations.waitlist_position(session, registration)
+    if position is not None:
+        view["waitlist_position"] = position
+    if registration.reason:
+        view["reason"] = registration.reason
+    if registration.existing_registration_id:
+        view["existing_registration_id"] = str(registration.existing_registration_id)
+    return view
+
+
+@blueprint.get("/registrations/<uuid:registration_id>")
+def registration_status(registration_id: uuid.UUID) -> Response:
+    """Where a registration stands."""
+    with current_service().sessions() as session:
+        registration = session.get(Registration, registration_id)
+        if registration is None:
+            raise NotFound("No registration with this id.")
+        return jsonify(registration_view(session, registration))
+
+
+@blueprint.post("/registrations/<uuid:registration_id>/cancel")
+def cancel(registration_id: uuid.UUID) -> Response:
+    """Cancel with the email link's token; the first person waiting gets the place."""
+    token = load_body(CancelSchema())["token"]
+    with unit_of_work() as uow:
+        secret = current_service().config.link_secret
+        registration = registrations.cancel(uow, registration_id, token, secret)
+        return jsonify(registration_view(uow.session, registration))
+
+
+@blueprint.patch("/events/<uuid:event_id>")
+def change_event(event_id: uuid.UUID) -> Response:
+    """Change time, place, capacity or text; raising the capacity promotes people at once."""
+    changes = load_body(EventChangesSchema())
+    with unit_of_work() as uow:
+        event = scheduling.update_event(uow, event_id, changes)
+    with current_service().sessions() as session:
+        confirmed = registrations.confirmed_count(session, event.id)
+    return jsonify({**public_view(event, confirmed), "online_url": event.online_url})
+
+
+@blueprint.post("/events/<uuid:event_id>/cancel")
+def cancel_event(event_id: uuid.UUID) -> Response:
+    """Cancel the event; everyone registered is told (event.cancelled)."""
+    with unit_of_work() as uow:
+        event = scheduling.cancel_event(uow, event_id)
+    return jsonify(public_view(event, 0))
+
+
+@blueprint.post("/events/<uuid:event_id>/attendance")
+def attendance(event_id: uuid.UUID) -> Response:
+    """Mark who attended; at training events this completes their training."""
+    ids = load_body(AttendanceSchema())["registration_ids"]
+    with unit_of_work() as uow:
+        marked = scheduling.record_attendance(uow, event_id, ids)
+    return jsonify(marked=marked)
+
+
+@blueprint.get("/events/<uuid:event_id>/registrations")
+def event_registrations(event_id: uuid.UUID) -> Response:
+    """Every registration of the event, for its coordinator; ?format=csv to download."""
+    with current_service().sessions() as session:
+        rows = scheduling.registrations_of(session, event_id)
+    if request.args.get("format") != "csv":
+        return jsonify(rows)
+    out = io.StringIO()
+    columns = ["id", "name", "email", "status", "waitlist_position", "attended"]
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    # A cell starting with = + - @ would run as a formula in a spreadsheet: quote it.
+    writer.writerows({k: _safe_cell(v) for k, v in row.items()} for row in rows)
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="registrations-{event_id}.csv"'},
+    )
+
+
+def _safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -1,0 +1,185 @@
+"""Deciding registrations: places, the waiting list, cancellations and promotions.
+
+Every decision about an event happens under a lock on its row (SELECT ... FOR UPDATE on
+PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers), so however many workers decide at
+once, the confirmed count never passes the capacity.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sanctuary import contracts as c
+from sanctuary.db import as_utc
+from sanctuary.links import is_cancel_token
+from sanctuary.unit_of_work import UnitOfWork
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from events import domain
+from events.adapters.models import Event, Registration
+
+
+class NotFound(LookupError):
+    """No such registration or event."""
+
+
+class WrongToken(PermissionError):
+    """The cancel link's token does not belong to this registration."""
+
+
+def _locked_event(session: Session, event_id: uuid.UUID) -> Event | None:
+    return session.get(Event, event_id, with_for_update=True)
+
+
+def confirmed_count(session: Session, event_id: uuid.UUID) -> int:
+    """How many people hold a place at the event."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Registration)
+            .where(Registration.event_id == event_id, Registration.status == "confirmed")
+        )
+        or 0
+    )
+
+
+def _fact(kind: type, registration: Registration, **extra: Any) -> Any:
+    return kind(
+        registration_id=registration.id,
+        event_id=registration.event_id,
+        name=registration.name,
+        email=registration.email,
+        **extra,
+    )
+
+
+def decide(uow: UnitOfWork, request: c.RegistrationRequested) -> None:
+    """Confirm, waitlist or reject one registration request, and announce it."""
+    session = uow.session
+    if session.get(Registration, request.registration_id) is not None:
+        return  # the same request under another message id
+    event = _locked_event(session, request.event_id)
+    now = datetime.now(UTC)  # read under the lock: the queue's order is the order of decisions
+    state = (
+        None
+        if event is None
+        else domain.EventState(
+            status=event.status,
+            capacity=event.capacity,
+            confirmed=confirmed_count(session, event.id),
+            registration_closes_at=event.registration_closes_at
+            and as_utc(event.registration_closes_at),
+        )
+    )
+    email = request.email.lower()
+    existing = (
+        None
+        if event is None
+        else session.scalar(
+            select(Registration.id).where(
+                Registration.event_id == event.id,
+                Registration.email == email,
+                Registration.status.in_(domain.OPEN),
+            )
+        )
+    )
+    decision = domain.decide(state, existing, now)
+    registration = Registration(
+        id=request.registration_id,
+        event_id=request.event_id,
+        name=request.name,
+        email=email,
+        volunteer_id=request.volunteer_id,
+        newcomer_id=request.newcomer_id,
+        status=decision.status,
+        reason=decision.reason,
+        existing_registration_id=decision.existing_registration_id,
+        queued_at=now,
+        decided_at=now,
+    )
+    session.add(registration)
+    session.flush()
+    # The answer carries the person's language; notifications keeps it for later emails.
+    locale = request.locale
+    if decision.status == "confirmed":
+        uow.publish(_fact(c.RegistrationConfirmed, registration, locale=locale))
+    elif decision.status == "waitlisted":
+        uow.publish(
+            _fact(
+                c.RegistrationWaitlisted,
+                registration,
+                locale=locale,
+                position=waitlist_position(session, registration),
+            )
+        )
+    else:
+        uow.publish(
+            _fact(
+                c.RegistrationRejected,
+                registration,
+                locale=locale,
+                reason=decision.reason,
+                existing_registration_id=decision.existing_registration_id,
+            )
+        )
+
+
+def waitlist_position(session: Session, registration: Registration) -> int | None:
+    """1 for the first person waiting; None for anyone not waiting."""
+    if registration.status != "waitlisted":
+        return None
+    ahead = session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.event_id == registration.event_id,
+            Registration.status == "waitlisted",
+            tuple_(Registration.queued_at, Registration.id)
+            < tuple_(registration.queued_at, registration.id),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def promote(uow: UnitOfWork, event: Event) -> int:
+    """Give every free place to the first people waiting; returns how many moved up."""
+    session = uow.session
+    free = domain.free_places(event.capacity, confirmed_count(session, event.id))
+    if free == 0:
+        return 0
+    waiting = session.scalars(
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == "waitlisted",
+        )
+        .order_by(Registration.queued_at, Registration.id)
+        .limit(free)
+    ).all()
+    for registration in waiting:
+        registration.status, registration.decided_at = "confirmed", datetime.now(UTC)
+        uow.publish(_fact(c.RegistrationPromoted, registration))
+    return len(waiting)
+
+
+def cancel(uow: UnitOfWork, registration_id: uuid.UUID, token: str, secret: str) -> Registration:
+    """Cancel through the email's secret link; a freed place goes to the first waiting."""
+    session = uow.session
+    registration = session.get(Registration, registration_id)
+    if registration is None:
+        raise NotFound(f"no registration {registration_id}")
+    if not is_cancel_token(secret, registration_id, token):
+        raise WrongToken("This cancel link is not valid for this registration.")
+    event = _locked_event(session, registration.event_id)
+    assert event is not None
+    session.refresh(registration)  # read again under the event's lock
+    if registration.status not in domain.OPEN:
+        return registration  # cancelling twice changes nothing
+    registration.status, registration.decided_at = "cancelled", datetime.now(UTC)
+    uow.publish(_fact(c.RegistrationCancelled, registration))
+    session.flush()
+    promote(uow, event)
+    return registration

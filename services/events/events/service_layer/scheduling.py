@@ -1,0 +1,193 @@
+"""What coordinators do to events once scheduled: change, cancel, mark attendance."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sanctuary import contracts as c
+from sanctuary.db import as_utc
+from sanctuary.unit_of_work import UnitOfWork
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from events import domain
+from events.adapters.models import Event, Registration
+from events.service_layer import registrations
+
+
+class CapacityBelowConfirmed(Exception):
+    """Lowering the capacity below the places already given is refused."""
+
+
+class InvalidChange(ValueError):
+    """The change would leave the event inconsistent."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+
+
+class NotAttendable(ValueError):
+    """Some registrations named are not confirmed places at this event."""
+
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__("not confirmed at this event: " + ", ".join(ids))
+        self.ids = ids
+
+
+def _locked(session: Session, event_id: uuid.UUID) -> Event:
+    event = session.get(Event, event_id, with_for_update=True)
+    if event is None:
+        raise registrations.NotFound(f"no event {event_id}")
+    return event
+
+
+def update_event(uow: UnitOfWork, event_id: uuid.UUID, changes: dict[str, Any]) -> Event:
+    """Change time, place, capacity or text; a raised capacity promotes people at once."""
+    session = uow.session
+    event = _locked(session, event_id)
+    if event.status == "cancelled":
+        raise domain.EventCancelled("a cancelled event cannot be changed")
+    if "capacity" in changes:
+        confirmed = registrations.confirmed_count(session, event.id)
+        if changes["capacity"] < confirmed:
+            raise CapacityBelowConfirmed(
+                f"{confirmed} people already have a place; the capacity cannot go below that"
+            )
+    starts = as_utc(changes.get("starts_at", event.starts_at))
+    if as_utc(changes.get("ends_at", event.ends_at)) <= starts:
+        raise InvalidChange("ends_at", "The event must end after it starts.")
+    if event.kind == "webinar" and "online_url" in changes and not changes["online_url"]:
+        raise InvalidChange("online_url", "A webinar needs its https link.")
+    if event.kind != "webinar" and "location" in changes and not changes["location"]:
+        raise InvalidChange("location", "Say where it takes place.")
+    changed = sorted(k for k, v in changes.items() if _stored(getattr(event, k)) != v)
+    for key in changed:
+        setattr(event, key, changes[key])
+    if not changed:
+        return event
+    event.sequence += 1
+    session.flush()
+    registrations.promote(uow, event)
+    uow.publish(c.EventUpdated(**details(event), changed=tuple(changed)))
+    return event
+
+
+def cancel_event(uow: UnitOfWork, event_id: uuid.UUID) -> Event:
+    """Cancel the event and every open registration; one event.cancelled tells them all."""
+    session = uow.session
+    event = _locked(session, event_id)
+    if event.status == "cancelled":
+        return event
+    event.status, event.sequence = "cancelled", event.sequence + 1
+    session.execute(
+        update(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status.in_(domain.OPEN),
+        )
+        .values(status="cancelled", decided_at=datetime.now(UTC))
+    )
+    uow.publish(
+        c.EventCancelled(
+            event_id=event.id, title=event.title, starts_at=event.starts_at, sequence=event.sequence
+        )
+    )
+    return event
+
+
+def record_attendance(uow: UnitOfWork, event_id: uuid.UUID, ids: list[uuid.UUID]) -> int:
+    """Mark who came; at a training event, each attendance is a training.completed fact."""
+    session = uow.session
+    event = _locked(session, event_id)
+    found = {
+        r.id: r
+        for r in session.scalars(
+            select(Registration).where(
+                Registration.id.in_(ids),
+                Registration.event_id == event.id,
+                Registration.status == "confirmed",
+            )
+        )
+    }
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise NotAttendable(missing)
+    now, marked = datetime.now(UTC), 0
+    for registration in found.values():
+        if registration.attended_at is not None:
+            continue  # marked before: nothing new to announce
+        registration.attended_at = now
+        marked += 1
+        if event.kind == "training":
+            uow.publish(
+                c.TrainingCompleted(
+                    event_id=event.id,
+                    registration_id=registration.id,
+                    topic=event.topic,
+                    completed_at=now,
+                    volunteer_id=registration.volunteer_id,
+                    email=registration.email,
+                )
+            )
+    return marked
+
+
+def registrations_of(session: Session, event_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every registration of an event, for its coordinator: places first, then the queue."""
+    if session.get(Event, event_id) is None:
+        raise registrations.NotFound(f"no event {event_id}")
+    order = {"confirmed": 0, "waitlisted": 1, "cancelled": 2, "rejected": 3}
+    rows = session.scalars(
+        select(Registration)
+        .where(Registration.event_id == event_id)
+        .order_by(Registration.queued_at, Registration.id)
+    ).all()
+    position = 0
+    listed = []
+    for r in sorted(rows, key=lambda r: order.get(r.status, 9)):
+        position = position + 1 if r.status == "waitlisted" else position
+        listed.append(
+            {
+                "id": str(r.id),
+                "name": r.name,
+                "email": r.email,
+                "status": r.status,
+                "waitlist_position": position if r.status == "waitlisted" else None,
+                "attended": r.attended_at is not None,
+                "volunteer_id": r.volunteer_id and str(r.volunteer_id),
+            }
+        )
+    return listed
+
+
+def _stored(value: Any) -> Any:
+    # SQLite hands times back without their zone; compare them as the UTC they were stored as.
+    return as_utc(value) if isinstance(value, datetime) else value
+
+
+def details(event: Event) -> dict[str, Any]:
+    """The event as the event.scheduled and event.updated facts carry it."""
+    return {
+        "event_id": event.id,
+        "title": event.title,
+        "kind": event.kind,
+        "starts_at": as_utc(event.starts_at),
+        "ends_at": as_utc(event.ends_at),
+        "timezone": event.timezone,
+        "sequence": event.sequence,
+        "online_url": event.online_url,
+        "location": event.location,
+    }
+
+
+def schedule(uow: UnitOfWork, data: dict[str, Any]) -> Event:
+    """A new published event, announced as event.scheduled."""
+    event = Event(
+        id=uuid.uuid4(), status="published", sequence=0, created_at=datetime.now(UTC), **data
+    )
+    uow.session.add(event)
+    uow.publish(c.EventScheduled(**details(event)))
+    return event

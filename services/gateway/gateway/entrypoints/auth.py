@@ -1,0 +1,56 @@
+"""Who is calling the coordinators' JSON API, and an audit record for what they did."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Response, current_app, g, request
+from sanctuary.web import current_service
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+from gateway.domain import accounts
+from gateway.domain.accounts import Access
+from gateway.service_layer.staff import Principal, bearer_access, record
+
+
+def require_bearer() -> None:
+    """Before every coordinator API call: a personal token or the bootstrap ADMIN_TOKEN;
+    401 (with WWW-Authenticate: Bearer) for none, a wrong or a revoked one, 403 for a
+    switched-off account."""
+    header = request.headers.get("Authorization", "")
+    given = header[len("Bearer ") :].strip() if header.startswith("Bearer ") else ""
+    access, principal = bearer_access(
+        current_service().sessions, given, current_app.config["ADMIN_TOKEN"]
+    )
+    if access is Access.DEACTIVATED:
+        raise Forbidden("This coordinator account is switched off.")
+    if principal is None:
+        raise Unauthorized(
+            "Coordinators only: send Authorization: Bearer <token>.",
+            www_authenticate=WWWAuthenticate("Bearer"),
+        )
+    g.principal = principal
+
+
+def audit_request(via: str, wanted: Callable[[], bool] = lambda: True) -> Callable[..., Response]:
+    """An after-request hook writing an audit record for each call a known principal made
+    (and `wanted()` selects)."""
+
+    def _audit(response: Response) -> Response:
+        principal: Principal | None = g.get("principal")
+        if principal is None or request.url_rule is None or not wanted():
+            return response
+        arguments = dict(request.view_args or {})
+        record(
+            current_service().sessions,
+            principal,
+            via=via,
+            action=accounts.audit_action(request.endpoint or "", arguments),
+            route=f"{request.method} {request.url_rule.rule}",
+            target=accounts.audit_target(arguments),
+            status=response.status_code,
+        )
+        return response
+
+    return _audit

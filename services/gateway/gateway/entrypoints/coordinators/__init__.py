@@ -1,0 +1,1 @@
+"""What coordinators use: their JSON API and their dashboard pages."""

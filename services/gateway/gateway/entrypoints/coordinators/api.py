@@ -1,0 +1,235 @@
+"""Coordinators' calls under /api/v1, with `Authorization: Bearer <personal token>` (or the
+bootstrap ADMIN_TOKEN), routed to the internal API that validates and decides; each call is
+audited."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from gateway.entrypoints import auth, routing
+from gateway.entrypoints.public_api import openapi
+
+blp = Blueprint(
+    "coordinators",
+    __name__,
+    url_prefix="/api/v1",
+    description="Coordinators: checks, matching runs and decisions (bearer token).",
+)
+BEARER = {"BearerAuth": []}
+
+
+# A personal token or the bootstrap ADMIN_TOKEN before every call; an audit record after.
+blp.before_request(auth.require_bearer)
+blp.after_request(auth.audit_request("api"))
+
+
+def forward(method: str, path: str, *, with_body: bool = False) -> Response:
+    """Coordinators' calls go to the matching service."""
+    return routing.forward("matching", method, path, with_body=with_body)
+
+
+def _doc(summary: str, *codes: int, **doc: Any) -> Any:
+    """Documented as a bearer-token call that may answer 401, 403 and the other `codes`."""
+    return openapi.documented(blp, 401, 403, *codes, summary=summary, security=[BEARER], **doc)
+
+
+@blp.route("/volunteers", methods=["GET"])
+@_doc(
+    "Volunteers, optionally ?status=applied|ready|inactive",
+    400,
+    503,
+    parameters=[openapi.query("status", ("applied", "ready", "inactive"), "Only these")],
+    responses=openapi.ok(openapi.VolunteerRecordSchema(many=True)),
+)
+def list_volunteers() -> Response:
+    return forward("GET", "/internal/v1/volunteers")
+
+
+@blp.route("/volunteers/<uuid:volunteer_id>/checks", methods=["POST"])
+@_doc(
+    "Record references, screening, dbs or training; the status follows",
+    400,
+    404,
+    422,
+    503,
+    requestBody=openapi.body(openapi.ChecksSchema, required=True),
+    responses=openapi.ok(openapi.VolunteerRecordSchema),
+)
+def record_checks(volunteer_id: uuid.UUID) -> Response:
+    return forward("POST", f"/internal/v1/volunteers/{volunteer_id}/checks", with_body=True)
+
+
+@blp.route("/matches", methods=["GET"])
+@_doc(
+    "Matches with score and explanation, optionally ?status=",
+    400,
+    503,
+    parameters=[openapi.query("status", openapi.MATCH_STATUSES, "Only these")],
+    responses=openapi.ok(openapi.MatchSchema(many=True)),
+)
+def list_matches() -> Response:
+    return forward("GET", "/internal/v1/matches")
+
+
+@blp.route(
+    "/matches/<uuid:match_id>/<any(approve, reject, activate, end):action>", methods=["POST"]
+)
+@_doc(
+    "approve | reject {reason} | activate | end {reason, newcomer_wants_another}",
+    400,
+    404,
+    409,
+    422,
+    503,
+    requestBody=openapi.body(openapi.DecisionSchema),
+    responses=openapi.ok(openapi.MatchSchema),
+)
+def decide(match_id: uuid.UUID, action: str) -> Response:
+    return forward("POST", f"/internal/v1/matches/{match_id}/{action}", with_body=True)
+
+
+@blp.route("/matching/runs", methods=["POST"])
+@_doc(
+    "Run the matcher now ({dry_run: true|false}): proposals, total, unmatched and why",
+    400,
+    409,
+    422,
+    503,
+    requestBody=openapi.body(openapi.RunSchema),
+    responses=openapi.ok(openapi.RunResultSchema),
+)
+def start_run() -> Response:
+    return forward("POST", "/internal/v1/runs", with_body=True)
+
+
+@blp.route("/events", methods=["POST"])
+@_doc(
+    "Schedule an event (title, kind, starts_at, ends_at, capacity, online_url or location)",
+    400,
+    422,
+    503,
+    requestBody=openapi.body(openapi.NewEventSchema, required=True),
+    responses=openapi.ok(openapi.CoordinatorEventSchema, 201, "Scheduled"),
+)
+def create_event() -> Response:
+    return routing.forward("events", "POST", "/internal/v1/events", with_body=True)
+
+
+@blp.route("/events/<uuid:event_id>", methods=["PATCH"])
+@_doc(
+    "Change time, place, capacity or text; 409 if the capacity would fall below the places given",
+    400,
+    404,
+    409,
+    422,
+    503,
+    requestBody=openapi.body(openapi.EventChangesSchema, required=True),
+    responses=openapi.ok(openapi.CoordinatorEventSchema),
+)
+def change_event(event_id: uuid.UUID) -> Response:
+    return routing.forward("events", "PATCH", f"/internal/v1/events/{event_id}", with_body=True)
+
+
+@blp.route("/events/<uuid:event_id>/cancel", methods=["POST"])
+@_doc(
+    "Cancel the event; everyone registered is told",
+    404,
+    409,
+    503,
+    responses=openapi.ok(openapi.EventSchema),
+)
+def cancel_event(event_id: uuid.UUID) -> Response:
+    return routing.forward("events", "POST", f"/internal/v1/events/{event_id}/cancel")
+
+
+@blp.route("/events/<uuid:event_id>/registrations", methods=["GET"])
+@_doc(
+    "The event's registrations; ?format=csv downloads them",
+    404,
+    503,
+    parameters=[openapi.query("format", ("json", "csv"), "csv: a spreadsheet download")],
+    responses=openapi.REGISTRATION_LIST,
+)
+def event_registrations(event_id: uuid.UUID) -> Response:
+    return routing.forward("events", "GET", f"/internal/v1/events/{event_id}/registrations")
+
+
+@blp.route("/events/<uuid:event_id>/attendance", methods=["POST"])
+@_doc(
+    "Mark attendance ({registration_ids}); training attendance completes training",
+    400,
+    404,
+    409,
+    422,
+    503,
+    requestBody=openapi.body(openapi.AttendanceSchema, required=True),
+    responses=openapi.ok(openapi.MarkedSchema),
+)
+def attendance(event_id: uuid.UUID) -> Response:
+    return routing.forward(
+        "events", "POST", f"/internal/v1/events/{event_id}/attendance", with_body=True
+    )
+
+
+@blp.route("/newcomers/<uuid:newcomer_id>/suggestions", methods=["GET"])
+@_doc(
+    "The five best ready volunteers for one waiting newcomer",
+    404,
+    503,
+    responses=openapi.ok(openapi.SuggestionSchema(many=True)),
+)
+def suggestions(newcomer_id: uuid.UUID) -> Response:
+    return forward("GET", f"/internal/v1/newcomers/{newcomer_id}/suggestions")
+
+
+DELIVERY_STATUSES = ("pending", "sending", "retrying", "sent", "failed", "suppressed")
+
+
+class DeliverySchema(Schema):
+    """One email as the delivery log keeps it."""
+
+    id = fields.UUID(required=True)
+    template = fields.String(required=True)
+    recipient = fields.Email(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(DELIVERY_STATUSES))
+    attempts = fields.Integer(required=True)
+    last_reply = fields.String(
+        required=True, allow_none=True, metadata={"description": "The last SMTP reply"}
+    )
+    created_at = fields.DateTime(required=True)
+    sent_at = fields.DateTime(required=True, allow_none=True)
+
+
+def _parameter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "in": "query",
+        "name": name,
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+@blp.route("/deliveries", methods=["GET"])
+@_doc(
+    "Emails sent, retrying (with the last SMTP reply) or failed; failures first",
+    400,
+    422,
+    503,
+    parameters=[
+        _parameter("recipient", {"type": "string", "format": "email"}, "Only to this address"),
+        openapi.query("status", DELIVERY_STATUSES, "Only these"),
+        _parameter("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "At most (50)"),
+        _parameter(
+            "offset", {"type": "integer", "minimum": 0, "maximum": 1_000_000}, "Skip this many"
+        ),
+    ],
+    responses=openapi.ok(DeliverySchema(many=True)),
+)
+def list_deliveries() -> Response:
+    return routing.forward("notifications", "GET", "/internal/v1/deliveries")

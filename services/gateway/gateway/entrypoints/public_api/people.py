@@ -1,0 +1,92 @@
+"""The public JSON API under /api/v1: thin views that validate, record and answer."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sanctuary.web import current_service
+from werkzeug.exceptions import NotFound, UnsupportedMediaType
+
+from gateway import domain
+from gateway.entrypoints import routing
+from gateway.entrypoints.public_api.openapi import documented
+from gateway.entrypoints.schemas import (
+    AcceptedSchema,
+    NewcomerRequestSchema,
+    StatusSchema,
+    VolunteerSignUpSchema,
+)
+from gateway.entrypoints.submissions import accepted
+from gateway.service_layer import intake
+
+blp = Blueprint(
+    "people", __name__, url_prefix="/api/v1", description="Volunteer sign-ups and newcomer requests"
+)
+
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": intake.KEY_MAX},
+    "description": "Repeat a POST with the same key to get the first answer; it is recorded once.",
+}
+
+
+@blp.before_request
+def _json_bodies_only() -> None:
+    if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
+        raise UnsupportedMediaType("Send the body as JSON, with Content-Type: application/json.")
+
+
+def status_of(kind: str, submission_id: uuid.UUID, owner: str) -> dict[str, Any]:
+    """`received` while only the gateway has it, then the owning service's status."""
+    if not intake.submission_exists(current_service().sessions, kind, submission_id):
+        raise NotFound(f"No {kind} with this id.")
+    answer = routing.upstream(owner).get_json(
+        f"/internal/v1/{kind}s/{submission_id}", g.correlation_id
+    )
+    return {"id": submission_id, "status": domain.public_status(answer and answer["status"])}
+
+
+@blp.route("/volunteers")
+class Volunteers(MethodView):
+    @blp.arguments(VolunteerSignUpSchema)
+    @blp.response(202, AcceptedSchema, headers={"Location": {"schema": {"type": "string"}}})
+    @documented(blp, 400, 413, 415, 429)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
+    def post(self, form: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+        """Sign up to befriend: accepted at once, then taken in by the matching service."""
+        return accepted("volunteer", lambda i, now: domain.volunteer_signed_up(i, form, now))
+
+
+@blp.route("/volunteers/<uuid:volunteer_id>")
+class VolunteerStatus(MethodView):
+    @blp.response(200, StatusSchema)
+    @documented(blp, 404, 503)
+    def get(self, volunteer_id: uuid.UUID) -> dict[str, Any]:
+        """Where a sign-up stands: `received`, then applied, ready or inactive."""
+        return status_of("volunteer", volunteer_id, "matching")
+
+
+@blp.route("/newcomers")
+class Newcomers(MethodView):
+    @blp.arguments(NewcomerRequestSchema)
+    @blp.response(202, AcceptedSchema, headers={"Location": {"schema": {"type": "string"}}})
+    @documented(blp, 400, 413, 415, 429)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
+    def post(self, form: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+        """Ask for a befriender (a newcomer, or a support worker referring them)."""
+        return accepted("newcomer", lambda i, now: domain.newcomer_requested(i, form, now))
+
+
+@blp.route("/newcomers/<uuid:newcomer_id>")
+class NewcomerStatus(MethodView):
+    @blp.response(200, StatusSchema)
+    @documented(blp, 404, 503)
+    def get(self, newcomer_id: uuid.UUID) -> dict[str, Any]:
+        """Where a request stands: `received`, then waiting, proposed, matched or closed."""
+        return status_of("newcomer", newcomer_id, "matching")

@@ -1,0 +1,42 @@
+"""Recording a public submission from a request: the one path of the JSON API and the pages."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import request
+from sanctuary.web import unit_of_work
+from werkzeug.exceptions import BadRequest
+
+from gateway.service_layer import intake
+
+
+def idempotency_from_header() -> intake.Idempotency | None:
+    """The request's Idempotency-Key, scoped to its route and bound to its body; a 400 when
+    it is empty or too long."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 0 < len(key) <= intake.KEY_MAX:
+        raise BadRequest(f"Idempotency-Key must be 1 to {intake.KEY_MAX} characters.")
+    return intake.Idempotency.of(f"{request.method} {request.path}", key, request.get_json())
+
+
+def record(
+    kind: str,
+    announce: Callable[[uuid.UUID, datetime], Any],
+    idempotency: intake.Idempotency | None = None,
+) -> dict[str, str]:
+    """Record a public submission with its outbox message: the one path of the API and pages."""
+    return intake.accept(unit_of_work, kind, announce, idempotency=idempotency)
+
+
+def accepted(
+    kind: str, announce: Callable[[uuid.UUID, datetime], Any]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Record a public submission with its outbox message; 202 with where to follow it."""
+    body = record(kind, announce, idempotency_from_header())
+    return body, {"Location": body["status_url"]}

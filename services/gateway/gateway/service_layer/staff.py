@@ -1,0 +1,197 @@
+"""Coordinator accounts in the gateway's database: sign-in, personal tokens, who is asking,
+and the audit log. The decisions themselves are in `gateway.domain.accounts`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sanctuary.db import SessionFactory, as_utc
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.adapters.models import ApiToken, AuditRecord, Coordinator
+from gateway.domain import accounts
+from gateway.domain.accounts import Access, Holder
+
+
+class AlreadyExists(ValueError):
+    """A coordinator with this email exists already."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: a coordinator, or the bootstrap credential (coordinator_id None)."""
+
+    coordinator_id: uuid.UUID | None
+    display_name: str
+
+    @property
+    def actor(self) -> str:
+        return "coordinator" if self.coordinator_id else accounts.BOOTSTRAP
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def holder(coordinator: Coordinator | None) -> Holder | None:
+    """What the permission rules need to know of a coordinator."""
+    if coordinator is None:
+        return None
+    valid_after = coordinator.sessions_valid_after
+    return Holder(coordinator.active, as_utc(valid_after) if valid_after else None)
+
+
+def create_coordinator(
+    sessions: SessionFactory, email: str, display_name: str, password: str
+) -> uuid.UUID:
+    """A new active coordinator; raises WeakPassword or AlreadyExists."""
+    coordinator = Coordinator(
+        id=uuid.uuid4(),
+        email=accounts.normalise_email(email),
+        display_name=display_name.strip(),
+        password_hash=accounts.hash_password(password),
+        active=True,
+        created_at=now(),
+    )
+    try:
+        with sessions.begin() as session:
+            session.add(coordinator)
+    except IntegrityError:
+        raise AlreadyExists("A coordinator with this email exists already.") from None
+    return coordinator.id
+
+
+def find_by_email(session: Session, email: str) -> Coordinator | None:
+    return session.scalar(
+        select(Coordinator).where(Coordinator.email == accounts.normalise_email(email))
+    )
+
+
+def set_active(sessions: SessionFactory, email: str, active: bool) -> bool:
+    """Switch an account on or off; False when there is no such account."""
+    with sessions.begin() as session:
+        coordinator = find_by_email(session, email)
+        if coordinator is None:
+            return False
+        if active and not coordinator.active:
+            # Switched back on, it starts afresh: no session from before comes back (while
+            # it is off, every session and token gets 403).
+            coordinator.sessions_valid_after = now()
+        coordinator.active = active
+        return True
+
+
+def sign_in(sessions: SessionFactory, email: str, password: str) -> Coordinator | None:
+    """The active coordinator with this email and password, else None: the same time and the
+    same answer for an unknown email, a wrong password and a switched-off account."""
+    with sessions.begin() as session:
+        coordinator = find_by_email(session, email)
+        stored = coordinator.password_hash if coordinator else None
+        if not accounts.password_matches(stored, password) or coordinator is None:
+            return None
+        if accounts.needs_rehash(coordinator.password_hash):
+            coordinator.password_hash = accounts.HASHER.hash(password)
+        return coordinator if coordinator.active else None
+
+
+def end_sessions(sessions: SessionFactory, coordinator_id: uuid.UUID) -> None:
+    """Logout: every session of this coordinator signed in until now ends."""
+    with sessions.begin() as session:
+        coordinator = session.get(Coordinator, coordinator_id)
+        if coordinator is not None:
+            coordinator.sessions_valid_after = now()
+
+
+def issue_token(sessions: SessionFactory, coordinator_id: uuid.UUID, name: str) -> str:
+    """A new personal token for the coordinator: returned once, stored only as its hash."""
+    token = accounts.new_token()
+    with sessions.begin() as session:
+        session.add(
+            ApiToken(
+                id=uuid.uuid4(),
+                coordinator_id=coordinator_id,
+                name=name.strip()[:100] or "token",
+                digest=accounts.token_digest(token),
+                created_at=now(),
+            )
+        )
+    return token
+
+
+def tokens_of(sessions: SessionFactory, coordinator_id: uuid.UUID) -> list[ApiToken]:
+    with sessions() as session:
+        query = select(ApiToken).where(ApiToken.coordinator_id == coordinator_id)
+        return list(session.scalars(query.order_by(ApiToken.created_at.desc())))
+
+
+def revoke_token(sessions: SessionFactory, coordinator_id: uuid.UUID, token_id: uuid.UUID) -> bool:
+    """Revoke one of the coordinator's own tokens; False if it is not theirs."""
+    with sessions.begin() as session:
+        token = session.get(ApiToken, token_id)
+        if token is None or token.coordinator_id != coordinator_id:
+            return False
+        token.revoked_at = token.revoked_at or now()
+        return True
+
+
+def bearer_access(
+    sessions: SessionFactory, given: str, admin_token: str
+) -> tuple[Access, Principal | None]:
+    """Who a bearer token belongs to: the bootstrap credential, or a coordinator's own."""
+    if not given:
+        return Access.UNKNOWN, None
+    if admin_token and accounts.same_secret(given, admin_token):
+        return Access.ALLOWED, Principal(None, accounts.BOOTSTRAP)
+    with sessions.begin() as session:
+        token = session.scalar(
+            select(ApiToken).where(ApiToken.digest == accounts.token_digest(given))
+        )
+        coordinator = session.get(Coordinator, token.coordinator_id) if token else None
+        access = accounts.token_access(holder(coordinator), token.revoked_at if token else None)
+        if access is not Access.ALLOWED or token is None or coordinator is None:
+            return access, None
+        token.last_used_at = now()
+        return access, Principal(coordinator.id, coordinator.display_name)
+
+
+def record(
+    sessions: SessionFactory,
+    principal: Principal,
+    *,
+    via: str,
+    action: str,
+    route: str,
+    target: tuple[str | None, str | None] = (None, None),
+    status: int | None = None,
+) -> None:
+    """Write one audit record in its own transaction."""
+    with sessions.begin() as session:
+        session.add(
+            AuditRecord(
+                at=now(),
+                coordinator_id=principal.coordinator_id,
+                actor=principal.actor,
+                via=via,
+                action=action[:60],
+                target_type=target[0],
+                target_id=target[1],
+                route=route[:200],
+                status=status,
+            )
+        )
+
+
+def recent(sessions: SessionFactory, limit: int = 200) -> list[tuple[AuditRecord, str]]:
+    """The newest audit records, each with the acting coordinator's display name."""
+    with sessions() as session:
+        rows = session.execute(
+            select(AuditRecord, Coordinator.display_name)
+            .outerjoin(Coordinator, AuditRecord.coordinator_id == Coordinator.id)
+            .order_by(AuditRecord.id.desc())
+            .limit(limit)
+        )
+        return [(r, name or accounts.BOOTSTRAP) for r, name in rows]

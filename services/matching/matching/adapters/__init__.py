@@ -1,0 +1,1 @@
+"""The outside world: tables, HTTP clients, SMTP."""

@@ -1,0 +1,1 @@
+"""The ways in: web routes, message handlers' worker, clock, mailer, CLI."""

@@ -1,0 +1,190 @@
+"""Matching's internal HTTP API, for the gateway only (it needs the service credential)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sanctuary.db import as_utc
+from sanctuary.web import (
+    current_service,
+    invalid,
+    load_body,
+    problem,
+    require_service_token,
+    unit_of_work,
+)
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import BadRequest, NotFound
+
+from matching.adapters.models import Match, Newcomer, Volunteer
+from matching.domain import lifecycle
+from matching.entrypoints.schemas import STATUS_FILTER, ChecksSchema, DecisionSchema, RunSchema
+from matching.service_layer import coordination
+
+blueprint = Blueprint("matching_internal", __name__, url_prefix="/internal/v1")
+require_service_token(blueprint)
+
+
+@blueprint.errorhandler(coordination.NotFound)
+def _not_found(exc: Exception) -> Response:
+    return problem(404, "Not Found", str(exc))
+
+
+@blueprint.errorhandler(lifecycle.IllegalTransition)
+@blueprint.errorhandler(lifecycle.OverCapacity)
+def _conflict(exc: Exception) -> Response:
+    return problem(409, "Conflict", str(exc))
+
+
+@blueprint.errorhandler(IntegrityError)
+def _raced(exc: Exception) -> Response:
+    # The unique open-match index refused a second befriender for someone: another run or
+    # decision got there first.
+    return problem(
+        409,
+        "Conflict",
+        "Someone else changed these matches at the same moment; look again and retry.",
+    )
+
+
+def status_filter(kind: str) -> str | None:
+    status = request.args.get("status")
+    if status is not None and status not in STATUS_FILTER[kind]:
+        raise BadRequest(f"status must be one of {', '.join(STATUS_FILTER[kind])}")
+    return status
+
+
+@blueprint.get("/volunteers/<uuid:volunteer_id>")
+def volunteer_status(volunteer_id: uuid.UUID) -> Response:
+    """A volunteer's status, and nothing personal."""
+    with current_service().sessions() as session:
+        volunteer = session.get(Volunteer, volunteer_id)
+        if volunteer is None:
+            raise NotFound("No volunteer with this id.")
+        return jsonify(id=str(volunteer.id), status=volunteer.status)
+
+
+@blueprint.get("/newcomers/<uuid:newcomer_id>")
+def newcomer_status(newcomer_id: uuid.UUID) -> Response:
+    """A newcomer's status, and nothing personal."""
+    with current_service().sessions() as session:
+        newcomer = session.get(Newcomer, newcomer_id)
+        if newcomer is None:
+            raise NotFound("No newcomer with this id.")
+        return jsonify(id=str(newcomer.id), status=newcomer.status)
+
+
+def volunteer_view(v: Volunteer) -> dict[str, Any]:
+    """What a coordinator sees of a volunteer."""
+    return {
+        "id": str(v.id),
+        "name": v.name,
+        "email": v.email,
+        "district": v.district,
+        "status": v.status,
+        "max_matches": v.max_matches,
+        "checks": {k: getattr(v, k) for k in lifecycle.CHECK_VALUES},
+    }
+
+
+@blueprint.get("/volunteers")
+def list_volunteers() -> Response:
+    """Volunteers, oldest first, optionally by status."""
+    status = status_filter("volunteers")
+    with current_service().sessions() as session:
+        query = select(Volunteer).order_by(Volunteer.registered_at, Volunteer.id)
+        if status:
+            query = query.where(Volunteer.status == status)
+        return jsonify([volunteer_view(v) for v in session.scalars(query)])
+
+
+@blueprint.post("/volunteers/<uuid:volunteer_id>/checks")
+def record_checks(volunteer_id: uuid.UUID) -> Response:
+    """Record references, screening, DBS or training; the status follows."""
+    changes = load_body(ChecksSchema())
+    with unit_of_work() as uow:
+        volunteer = coordination.record_checks(uow, volunteer_id, changes)
+    return jsonify(volunteer_view(volunteer))
+
+
+def match_view(m: Match) -> dict[str, Any]:
+    """A match as coordinators see it, with its explanation."""
+    return {
+        "id": str(m.id),
+        "volunteer_id": str(m.volunteer_id),
+        "newcomer_id": str(m.newcomer_id),
+        "status": m.status,
+        "score": m.score,
+        "explanation": m.explanation,
+        "reason": m.reason,
+        "approved_at": m.approved_at and as_utc(m.approved_at).isoformat(),
+        # The two check-ins, so a coordinator sees which are due and which have gone.
+        "checkins": [
+            {**c, "due_at": c["due_at"].isoformat()}
+            for c in lifecycle.checkin_schedule(as_utc(m.approved_at), m.checkins_sent)
+        ]
+        if m.approved_at
+        else [],
+    }
+
+
+@blueprint.get("/matches")
+def list_matches() -> Response:
+    """Matches, newest first, optionally by status."""
+    status = status_filter("matches")
+    with current_service().sessions() as session:
+        query = select(Match).order_by(Match.proposed_at.desc(), Match.id)
+        if status:
+            query = query.where(Match.status == status)
+        return jsonify([match_view(m) for m in session.scalars(query)])
+
+
+@blueprint.post("/matches/<uuid:match_id>/<any(approve, reject, activate, end):action>")
+def decide(match_id: uuid.UUID, action: str) -> Response:
+    """approve, reject (with a reason), activate (the pair have met) or end (with a reason)."""
+    decision = load_body(DecisionSchema())
+    if action in ("approve", "activate") and decision.get("reason"):
+        raise invalid({"reason": [f"A reason is not taken to {action} a match."]})
+    if action in ("reject", "end") and not decision.get("reason"):
+        raise invalid({"reason": [f"A reason is needed to {action} a match."]})
+    with unit_of_work() as uow:
+        match = coordination.decide(
+            uow,
+            match_id,
+            action,
+            reason=decision.get("reason"),
+            newcomer_wants_another=decision["newcomer_wants_another"],
+        )
+    return jsonify(match_view(match))
+
+
+@blueprint.post("/runs")
+def start_run() -> Response:
+    """Run the matcher now: proposals with explanations, the total, and who stays unmatched."""
+    options = load_body(RunSchema())
+    with unit_of_work() as uow:
+        result = coordination.start_run(uow, dry_run=options["dry_run"])
+    return jsonify(
+        dry_run=options["dry_run"],
+        total_score=result.total_score,
+        proposals=[
+            {
+                "volunteer_id": str(p.volunteer_id),
+                "newcomer_id": str(p.newcomer_id),
+                "score": p.score,
+                "explanation": p.explanation(),
+            }
+            for p in result.proposals
+        ],
+        unmatched=[{"newcomer_id": str(n), "why": why} for n, why in result.unmatched.items()],
+    )
+
+
+@blueprint.get("/newcomers/<uuid:newcomer_id>/suggestions")
+def suggestions(newcomer_id: uuid.UUID) -> Response:
+    """The five best ready volunteers for one waiting newcomer."""
+    with current_service().sessions() as session:
+        return jsonify(coordination.suggest(session, newcomer_id))

@@ -1,0 +1,59 @@
+"""The clock process (one replica): a matching run each day, and check-ins as they fall due.
+
+Daily runs halve the wait compared with runs every ten days (DOMAIN.md). A run proposes only
+for newcomers still waiting, so a restart that runs twice in a day proposes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, date, datetime, time
+
+from sanctuary.failures import describe
+from sanctuary.runtime import Service
+from sanctuary.unit_of_work import new_correlation_id
+from sqlalchemy.exc import SQLAlchemyError
+
+from matching.service_layer import coordination
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 60.0
+
+
+class Clock:
+    """Runs the matcher daily at `run_at` (UTC) and announces due check-ins every tick."""
+
+    def __init__(self, service: Service, run_at: time) -> None:
+        self.service = service
+        self.run_at = run_at
+        self.last_run: date | None = None
+
+    def tick(self, now: datetime) -> None:
+        """One round of timed work."""
+        correlation_id = new_correlation_id()
+        with self.service.unit_of_work(correlation_id) as uow:
+            due = coordination.announce_due_checkins(uow, now)
+        if due:
+            log.info("announced %d check-ins", due, extra={"correlation_id": correlation_id})
+        if self.last_run != now.date() and now.time() >= self.run_at:
+            with self.service.unit_of_work(correlation_id) as uow:
+                result = coordination.start_run(uow, dry_run=False)
+            self.last_run = now.date()
+            log.info(
+                "daily run proposed %d matches, %d still waiting",
+                len(result.proposals),
+                len(result.unmatched),
+                extra={"correlation_id": correlation_id},
+            )
+
+    def run(self, stopping: threading.Event) -> None:
+        """Tick until `stopping` is set."""
+        log.info("clock started; daily run at %s UTC", self.run_at.isoformat("minutes"))
+        while not stopping.is_set():
+            try:
+                self.tick(datetime.now(UTC))
+            except SQLAlchemyError as exc:
+                log.warning("clock cannot reach its database: %s", describe(exc))
+            stopping.wait(TICK_SECONDS)
+        log.info("clock stopped")

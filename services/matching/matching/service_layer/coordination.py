@@ -1,0 +1,244 @@
+"""What coordinators (and the clock) do to volunteers and matches: each function one
+transaction's worth of work on an open session, announcing every change through the outbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from sanctuary import contracts as c
+from sanctuary.db import as_utc
+from sanctuary.unit_of_work import UnitOfWork
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matching.adapters.models import Match, Newcomer, Volunteer
+from matching.domain import lifecycle
+from matching.domain.profiles import Newcomer as NewcomerProfile
+from matching.domain.profiles import Population
+from matching.domain.profiles import Volunteer as VolunteerProfile
+from matching.domain.run import RunResult, run, suggestions
+
+
+class NotFound(LookupError):
+    """No such volunteer, newcomer or match."""
+
+
+def _volunteer_for_update(session: Session, volunteer_id: uuid.UUID) -> Volunteer:
+    # Row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers): two
+    # coordinators deciding about one volunteer take turns.
+    volunteer = session.get(Volunteer, volunteer_id, with_for_update=True)
+    if volunteer is None:
+        raise NotFound(f"no volunteer {volunteer_id}")
+    return volunteer
+
+
+def record_checks(uow: UnitOfWork, volunteer_id: uuid.UUID, changes: dict[str, str]) -> Volunteer:
+    """Apply a coordinator's (or training's) checks; the status follows from them."""
+    volunteer = _volunteer_for_update(uow.session, volunteer_id)
+    before = lifecycle.readiness(_checks(volunteer), volunteer.status)
+    for check, value in changes.items():
+        setattr(volunteer, check, value)
+    checks = _checks(volunteer)
+    previous = volunteer.status
+    volunteer.status = lifecycle.volunteer_status(checks, previous)
+    uow.publish(
+        c.VolunteerChecksRecorded(
+            volunteer_id=volunteer.id, status=volunteer.status, previous_status=previous, **checks
+        )
+    )
+    after = lifecycle.readiness(checks, volunteer.status)
+    if after is not None and after != before:
+        # The volunteer hears what changed: ready to be matched, or what is still missing.
+        status, missing = after
+        uow.publish(
+            c.VolunteerReadinessChanged(volunteer_id=volunteer.id, status=status, missing=missing)
+        )
+    return volunteer
+
+
+def _checks(volunteer: Volunteer) -> dict[str, str]:
+    return {k: getattr(volunteer, k) for k in lifecycle.CHECK_VALUES}
+
+
+def _open_matches(session: Session, statuses: tuple[str, ...]) -> Counter[uuid.UUID]:
+    rows = session.execute(
+        select(Match.volunteer_id, func.count())
+        .where(Match.status.in_(statuses))
+        .group_by(Match.volunteer_id)
+    )
+    return Counter({volunteer_id: n for volunteer_id, n in rows})
+
+
+def population(session: Session, now: datetime) -> Population:
+    """Ready volunteers with their free places, waiting newcomers, and the pairs never to
+    repeat: the input of a run."""
+    held = _open_matches(session, lifecycle.OPEN)
+    volunteers = tuple(
+        VolunteerProfile(
+            id=v.id,
+            district=v.district,
+            languages=frozenset(v.languages),
+            availability=frozenset(tuple(s) for s in v.availability),  # type: ignore[misc]
+            interests=frozenset(v.interests),
+            gender=v.gender,
+            same_gender_only=v.same_gender_only,
+            has_dbs=v.dbs == "held",
+            capacity_left=max(v.max_matches - held[v.id], 0),
+        )
+        for v in session.scalars(
+            select(Volunteer)
+            .where(Volunteer.status == "ready")
+            .order_by(Volunteer.registered_at, Volunteer.id)
+        )
+    )
+    newcomers = tuple(
+        NewcomerProfile(
+            id=n.id,
+            district=n.district,
+            languages=frozenset(n.languages),
+            wants_english_practice=n.wants_english_practice,
+            needs=frozenset(n.needs),
+            interests=frozenset(n.interests),
+            availability=frozenset(tuple(s) for s in n.availability),  # type: ignore[misc]
+            gender=n.gender,
+            same_gender_only=n.same_gender_only,
+            needs_dbs=n.needs_dbs,
+            waiting_days=max((now - as_utc(n.registered_at)).days, 0),
+        )
+        for n in session.scalars(
+            select(Newcomer)
+            .where(Newcomer.status == "waiting")
+            .order_by(Newcomer.registered_at, Newcomer.id)
+        )
+    )
+    excluded = frozenset(
+        (volunteer_id, newcomer_id)
+        for volunteer_id, newcomer_id in session.execute(
+            select(Match.volunteer_id, Match.newcomer_id).where(
+                Match.status.in_(("rejected", "ended"))
+            )
+        )
+    )
+    return Population(volunteers=volunteers, newcomers=newcomers, excluded=excluded)
+
+
+def start_run(uow: UnitOfWork, *, dry_run: bool) -> RunResult:
+    """Run the matcher; unless a dry run, record each proposal and announce it."""
+    session = uow.session
+    now = datetime.now(UTC)
+    result = run(population(session, now))
+    if dry_run:
+        return result
+    for proposal in result.proposals:
+        match = Match(
+            id=uuid.uuid4(),
+            volunteer_id=proposal.volunteer_id,
+            newcomer_id=proposal.newcomer_id,
+            status="proposed",
+            score=proposal.score,
+            explanation=proposal.explanation(),
+            reason=None,
+            checkins_sent=[],
+            proposed_at=now,
+            approved_at=None,
+            decided_at=None,
+        )
+        session.add(match)
+        newcomer = session.get(Newcomer, proposal.newcomer_id)
+        assert newcomer is not None
+        newcomer.status = "proposed"
+        uow.publish(
+            c.MatchProposed(
+                match_id=match.id,
+                volunteer_id=match.volunteer_id,
+                newcomer_id=match.newcomer_id,
+                score=match.score,
+            )
+        )
+    return result
+
+
+# The fact each action announces, and the newcomer's status after it.
+_FACTS: dict[str, tuple[type, str | None]] = {
+    "approve": (c.MatchApproved, "matched"),
+    "reject": (c.MatchRejected, "waiting"),
+    "activate": (c.MatchActivated, None),
+    "end": (c.MatchEnded, None),
+}
+
+
+def decide(
+    uow: UnitOfWork,
+    match_id: uuid.UUID,
+    action: str,
+    *,
+    reason: str | None = None,
+    newcomer_wants_another: bool = False,
+) -> Match:
+    """A coordinator's decision on a match: approve, reject (reason), activate or end (reason)."""
+    session = uow.session
+    match = session.get(Match, match_id, with_for_update=True)
+    if match is None:
+        raise NotFound(f"no match {match_id}")
+    new_status = lifecycle.next_status(match.status, action)
+    volunteer = _volunteer_for_update(session, match.volunteer_id)
+    if action == "approve":
+        holding = _open_matches(session, lifecycle.HOLDS_CAPACITY)[volunteer.id]
+        lifecycle.check_capacity(holding, volunteer.max_matches)
+        match.approved_at = datetime.now(UTC)
+    match.status, match.decided_at = new_status, datetime.now(UTC)
+    if reason:
+        match.reason = reason
+    fact, newcomer_status = _FACTS[action]
+    if action == "end":
+        newcomer_status = "waiting" if newcomer_wants_another else "closed"
+    if newcomer_status:
+        newcomer = session.get(Newcomer, match.newcomer_id)
+        assert newcomer is not None
+        newcomer.status = newcomer_status
+    ids = {
+        "match_id": match.id,
+        "volunteer_id": match.volunteer_id,
+        "newcomer_id": match.newcomer_id,
+    }
+    uow.publish(fact(**ids, **({"reason": reason} if reason else {})))
+    return match
+
+
+def announce_due_checkins(uow: UnitOfWork, now: datetime) -> int:
+    """Publish each check-in that has come due (two weeks, three months after approval)."""
+    session = uow.session
+    published = 0
+    for match in session.scalars(
+        select(Match).where(Match.status.in_(lifecycle.HOLDS_CAPACITY)).with_for_update()
+    ):
+        assert match.approved_at is not None
+        for due in lifecycle.checkins_due(as_utc(match.approved_at), match.checkins_sent, now):
+            match.checkins_sent = [*match.checkins_sent, due.name]
+            uow.publish(
+                c.MatchCheckinDue(
+                    match_id=match.id,
+                    volunteer_id=match.volunteer_id,
+                    newcomer_id=match.newcomer_id,
+                    checkin=due.name,
+                )
+            )
+            published += 1
+    return published
+
+
+def suggest(session: Session, newcomer_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The five best ready volunteers for a newcomer, with explanations."""
+    if session.get(Newcomer, newcomer_id) is None:
+        raise NotFound(f"no newcomer {newcomer_id}")
+    pop = population(session, datetime.now(UTC))
+    if all(n.id != newcomer_id for n in pop.newcomers):
+        return []  # not waiting: proposed, matched or closed
+    return [
+        {"volunteer_id": str(p.volunteer_id), "score": p.score, "factors": p.factors}
+        for p in suggestions(pop, newcomer_id)
+    ]

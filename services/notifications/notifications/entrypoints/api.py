@@ -1,0 +1,119 @@
+"""The notifications service's internal HTTP API (it needs the service credential)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from marshmallow import Schema, ValidationError, fields, validate
+from sanctuary.web import current_service, invalid, problem, require_service_token
+from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from notifications import domain
+from notifications.adapters.models import Delivery, Unsubscribe
+from notifications.config import NotificationsConfig
+
+blueprint = Blueprint("notifications_internal", __name__, url_prefix="/internal/v1")
+require_service_token(blueprint)
+
+
+@blueprint.get("/deliveries/summary")
+def deliveries_summary() -> Response:
+    """How many emails are pending, sent and failed: what an operator checks first."""
+    with current_service().sessions() as session:
+        rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+        counts = {"pending": 0, "sent": 0, "failed": 0} | {status: n for status, n in rows}
+    return jsonify(counts)
+
+
+class DeliveryQuery(Schema):
+    """?recipient=&status=&limit=&offset= of the coordinators' delivery view."""
+
+    recipient = fields.Email(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(domain.DELIVERY_STATUSES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+def _status_is(status: str) -> Any:
+    """The rows a shown status stands for (`retrying` and `pending` are both pending rows)."""
+    waiting = Delivery.status.in_((domain.PENDING, domain.SENDING))
+    if status == domain.RETRYING:
+        return and_(waiting, Delivery.attempts > 0)
+    if status in (domain.PENDING, domain.SENDING):
+        return and_(Delivery.status == status, Delivery.attempts == 0)
+    return Delivery.status == status
+
+
+@blueprint.get("/deliveries")
+def list_deliveries() -> Response:
+    """Deliveries, failures first, then the newest; by recipient and shown status."""
+    try:
+        query: dict[str, Any] = DeliveryQuery().load(request.args.to_dict())
+    except ValidationError as exc:
+        raise invalid(exc.messages, "The query has invalid parameters.") from None
+    statement = select(Delivery)
+    if query["recipient"]:
+        statement = statement.where(Delivery.to_address == query["recipient"])
+    if query["status"]:
+        statement = statement.where(_status_is(query["status"]))
+    failures_first = case((Delivery.status == domain.FAILED, 0), else_=1)
+    statement = (
+        statement.order_by(failures_first, Delivery.created_at.desc(), Delivery.id)
+        .limit(query["limit"])
+        .offset(query["offset"])
+    )
+    with current_service().sessions() as session:
+        return jsonify([_delivery_view(d) for d in session.scalars(statement)])
+
+
+def _delivery_view(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": str(delivery.id),
+        "template": delivery.template,
+        "recipient": delivery.to_address,
+        "status": domain.shown_status(delivery.status, delivery.attempts),
+        "attempts": delivery.attempts,
+        "last_reply": delivery.last_error,
+        "created_at": delivery.created_at.isoformat(),
+        "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
+    }
+
+
+def _secret() -> str:
+    config = current_service().config
+    assert isinstance(config, NotificationsConfig)
+    return config.link_secret
+
+
+@blueprint.post("/unsubscribes/<token>")
+def unsubscribe(token: str) -> Response:
+    """Record a one-click unsubscribe (RFC 8058); the same click twice changes nothing."""
+    found = domain.unsubscribe_request(_secret(), token)
+    if found is None:
+        return problem(404, "Not Found", "This unsubscribe link is not one of ours.")
+    hashed, category = found
+    service = current_service()
+    values = {"address_hash": hashed, "category": category, "created_at": datetime.now(UTC)}
+    insert = postgresql.insert if service.engine.dialect.name == "postgresql" else sqlite.insert
+    with service.sessions.begin() as session:
+        session.execute(insert(Unsubscribe).values(values).on_conflict_do_nothing())
+    return jsonify({"category": category, "unsubscribed": True})
+
+
+@blueprint.delete("/unsubscribes")
+def forget_address() -> Response:
+    """Erase what the unsubscribe list holds for ?address= (its hash, every category)."""
+    try:
+        address = fields.Email().deserialize(request.args.get("address"))
+    except ValidationError as exc:
+        raise invalid({"address": exc.messages}, "The query has invalid parameters.") from None
+    with current_service().sessions.begin() as session:
+        gone = session.execute(
+            delete(Unsubscribe).where(
+                Unsubscribe.address_hash == domain.address_hash(_secret(), address)
+            )
+        ).rowcount
+    return jsonify({"erased": gone})

@@ -1,0 +1,55 @@
+"""One handler per message type notifications consumes, routed by HANDLERS at the bottom.
+
+Handlers only plan emails (a pending Delivery, in the inbox transaction); the mailer sends
+them. So a failing SMTP server never makes a message fail, and a message never sends twice.
+"""
+
+from __future__ import annotations
+
+from sanctuary.contracts import (
+    EventCancelled,
+    EventReminderDue,
+    EventScheduled,
+    EventUpdated,
+    NewcomerRequested,
+    VolunteerReadinessChanged,
+    VolunteerRegistered,
+)
+from sanctuary.unit_of_work import Handler
+
+from notifications import domain
+from notifications.config import NotificationsConfig
+from notifications.service_layer.handlers.events import (
+    on_event_cancelled,
+    on_event_scheduled,
+    on_event_updated,
+    on_registration_changed,
+    on_reminder_due,
+)
+from notifications.service_layer.handlers.people import (
+    MATCH_EMAILS,
+    on_match_changed,
+    on_newcomer_requested,
+    on_readiness_changed,
+    on_volunteer_registered,
+)
+from notifications.service_layer.handlers.planning import plan
+
+__all__ = ["HANDLERS", "handlers_for", "plan"]
+
+
+def handlers_for(config: NotificationsConfig) -> dict[str, Handler]:
+    """Every handler, routed by message type; match emails need the coordinator's address."""
+    return {**HANDLERS, **{t: on_match_changed(t, config.coordinator_email) for t in MATCH_EMAILS}}
+
+
+HANDLERS: dict[str, Handler] = {
+    VolunteerRegistered.TYPE: on_volunteer_registered,
+    VolunteerReadinessChanged.TYPE: on_readiness_changed,
+    NewcomerRequested.TYPE: on_newcomer_requested,
+    EventScheduled.TYPE: on_event_scheduled,
+    EventUpdated.TYPE: on_event_updated,
+    EventCancelled.TYPE: on_event_cancelled,
+    EventReminderDue.TYPE: on_reminder_due,
+    **{t: on_registration_changed(t) for t in domain.REGISTRATION_EMAILS},
+}

@@ -1,0 +1,191 @@
+"""Events and registrations: a copy of each event, its registrants, and their emails."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sanctuary.contracts import (
+    EventCancelled,
+    EventReminderDue,
+    EventScheduled,
+    EventUpdated,
+    RegistrationChanged,
+)
+from sanctuary.db import as_utc
+from sanctuary.unit_of_work import Handler, UnitOfWork
+from sqlalchemy import select
+
+from notifications import domain
+from notifications.adapters.models import EventCopy, Registrant
+from notifications.service_layer.handlers.planning import plan
+
+
+def on_event_scheduled(event: EventScheduled, uow: UnitOfWork) -> None:
+    """Keep the event's details (and any later change) for the emails about it."""
+    copy = uow.session.get(EventCopy, event.event_id)
+    if copy is not None and copy.sequence > event.sequence:
+        return  # an older version arriving late: keep the newer one
+    fields = {
+        "title": event.title,
+        "kind": event.kind,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "timezone": event.timezone,
+        "online_url": event.online_url,
+        "location": event.location,
+        "sequence": event.sequence,
+    }
+    if copy is None:
+        uow.session.add(EventCopy(id=event.event_id, **fields))
+    else:
+        for key, value in fields.items():
+            setattr(copy, key, value)
+
+
+def _event(copy: EventCopy) -> dict[str, Any]:
+    """An event as the email templates and invites take it."""
+    return {
+        "event_id": str(copy.id),
+        "title": copy.title,
+        "starts_at": as_utc(copy.starts_at).isoformat(),
+        "ends_at": as_utc(copy.ends_at).isoformat(),
+        "timezone": copy.timezone,
+        "online_url": copy.online_url,
+        "location": copy.location,
+        "sequence": copy.sequence,
+    }
+
+
+def _remember(uow: UnitOfWork, fact: RegistrationChanged, status: str) -> Registrant:
+    """Keep the registrant's status, and their language from the first fact that says it."""
+    registrant: Registrant | None = uow.session.get(Registrant, fact.registration_id)
+    if registrant is None:
+        registrant = Registrant(
+            registration_id=fact.registration_id,
+            event_id=fact.event_id,
+            name=fact.name,
+            email=fact.email,
+            status=status,
+            locale=fact.locale or domain.DEFAULT_LOCALE,
+        )
+        uow.session.add(registrant)
+    else:
+        registrant.status = status
+        registrant.locale = fact.locale or registrant.locale
+    return registrant
+
+
+def _locale(uow: UnitOfWork, registration_id: uuid.UUID) -> str:
+    registrant = uow.session.get(Registrant, registration_id)
+    return registrant.locale if registrant is not None else domain.DEFAULT_LOCALE
+
+
+def _registrants(
+    uow: UnitOfWork, event_id: uuid.UUID, statuses: tuple[str, ...]
+) -> list[Registrant]:
+    return list(
+        uow.session.scalars(
+            select(Registrant).where(
+                Registrant.event_id == event_id, Registrant.status.in_(statuses)
+            )
+        )
+    )
+
+
+def on_event_updated(event: EventUpdated, uow: UnitOfWork) -> None:
+    """Keep the new details, and send everyone with a place the change and a new invite."""
+    on_event_scheduled(event, uow)
+    copy = uow.session.get(EventCopy, event.event_id)
+    assert copy is not None
+    if copy.sequence != event.sequence:
+        return  # a newer change already arrived and was announced
+    now = datetime.now(UTC)
+    for r in _registrants(uow, event.event_id, ("confirmed",)):
+        _tell(uow, r, "event_updated", "REQUEST", copy, now)
+
+
+def _tell(
+    uow: UnitOfWork,
+    registrant: Registrant,
+    template: str,
+    method: str | None,
+    copy: EventCopy,
+    now: datetime,
+) -> None:
+    """Plan one registrant's email about the event, in their language."""
+    plan(
+        uow,
+        domain.event_email(
+            template,
+            method,
+            registrant.registration_id,
+            registrant.name,
+            registrant.email,
+            _event(copy),
+            now,
+            locale=registrant.locale,
+        ),
+    )
+
+
+def on_event_cancelled(event: EventCancelled, uow: UnitOfWork) -> None:
+    """Tell everyone with a place or waiting; confirmed people get the invite withdrawn."""
+    copy = uow.session.get(EventCopy, event.event_id)
+    if copy is None:
+        raise EventNotYetKnown(str(event.event_id))
+    copy.sequence = max(copy.sequence, event.sequence)
+    now = datetime.now(UTC)
+    for r in _registrants(uow, event.event_id, ("confirmed", "waitlisted")):
+        _tell(uow, r, "event_cancelled", "CANCEL" if r.status == "confirmed" else None, copy, now)
+        r.status = "cancelled"
+
+
+def on_reminder_due(reminder: EventReminderDue, uow: UnitOfWork) -> None:
+    """A day or an hour before: when, where, and the link for an online event."""
+    copy = uow.session.get(EventCopy, reminder.event_id)
+    if copy is None:
+        raise EventNotYetKnown(str(reminder.event_id))
+    details = {**_event(copy), "starts_at": (reminder.starts_at or copy.starts_at).isoformat()}
+    plan(
+        uow,
+        domain.event_email(
+            "event_reminder",
+            None,
+            reminder.registration_id,
+            reminder.name,
+            reminder.email,
+            details,
+            datetime.now(UTC),
+            key=f"{reminder.reminder}:{details['starts_at']}",
+            locale=reminder.locale or _locale(uow, reminder.registration_id),
+        ),
+    )
+
+
+class EventNotYetKnown(Exception):
+    """A registration fact came before its event's details: retried until they land."""
+
+
+def on_registration_changed(message_type: str) -> Handler:
+    """The handler of one registration fact: plan the email it calls for."""
+
+    def handle(fact: RegistrationChanged, uow: UnitOfWork) -> None:
+        copy = uow.session.get(EventCopy, fact.event_id)
+        if copy is None:
+            raise EventNotYetKnown(str(fact.event_id))  # transient: the delay queues defer it
+        registrant = _remember(uow, fact, domain.REGISTRANT_STATUS[message_type])
+        plan(
+            uow,
+            domain.registration_email(
+                message_type,
+                fact,
+                _event(copy),
+                datetime.now(UTC),
+                position=getattr(fact, "position", None),
+                locale=registrant.locale,
+            ),
+        )
+
+    return handle

@@ -1,0 +1,130 @@
+"""Volunteers, newcomers and their matches: welcomes, acknowledgements, introductions."""
+
+from __future__ import annotations
+
+import uuid
+
+from sanctuary.contracts import (
+    MatchChanged,
+    NewcomerRequested,
+    VolunteerReadinessChanged,
+    VolunteerRegistered,
+)
+from sanctuary.unit_of_work import Handler, UnitOfWork
+
+from notifications import domain
+from notifications.adapters.models import Person
+from notifications.service_layer.handlers.planning import plan
+
+
+def on_volunteer_registered(event: VolunteerRegistered, uow: UnitOfWork) -> None:
+    """Welcome a newly registered volunteer (and keep where to write about their match)."""
+    _keep_person(uow, event.volunteer_id, "volunteer", event.name, event.email, None, event.locale)
+    plan(uow, domain.welcome(event))
+
+
+def on_newcomer_requested(event: NewcomerRequested, uow: UnitOfWork) -> None:
+    """Confirm to the newcomer, or to their referrer, that the request has arrived."""
+    _keep_person(
+        uow,
+        event.newcomer_id,
+        "newcomer",
+        event.name,
+        event.email,
+        event.referrer_email,
+        event.locale,
+    )
+    plan(uow, domain.request_received(event))
+
+
+def on_readiness_changed(fact: VolunteerReadinessChanged, uow: UnitOfWork) -> None:
+    """Tell a volunteer they are ready to be matched, or what is still missing."""
+    volunteer = _contact(uow, fact.volunteer_id)
+    plan(uow, domain.readiness(fact, volunteer.name, volunteer.address, volunteer.locale))
+
+
+def _keep_person(
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    kind: str,
+    name: str,
+    email: str | None,
+    referrer_email: str | None,
+    locale: str,
+) -> None:
+    # Skipped in a batch, and without flushing: see planning._planned_already.
+    if uow.batched:
+        known = False
+    else:
+        with uow.session.no_autoflush:
+            known = uow.session.get(Person, person_id) is not None
+    if not known:
+        uow.insert(
+            Person,
+            id=person_id,
+            kind=kind,
+            name=name,
+            email=email,
+            referrer_email=referrer_email,
+            locale=locale,
+        )
+
+
+class PersonNotYetKnown(Exception):
+    """A match fact came before the person's own: retried until it lands."""
+
+
+def _contact(uow: UnitOfWork, person_id: uuid.UUID) -> domain.Contact:
+    person = uow.session.get(Person, person_id)
+    if person is None:
+        raise PersonNotYetKnown(str(person_id))  # transient: the delay queues defer it
+    address = person.email or person.referrer_email
+    assert address is not None
+    return domain.Contact(
+        id=person.id,
+        kind=person.kind,
+        name=person.name,
+        address=address,
+        referred=person.email is None,
+        locale=person.locale,
+    )
+
+
+def _coordinator(uow: UnitOfWork, address: str) -> domain.Contact:
+    return domain.Contact(
+        id=uuid.UUID(int=0), kind="coordinator", name="Coordinator", address=address, referred=False
+    )
+
+
+# match fact -> (template, whether the pair hear of it, whether the coordinator does)
+MATCH_EMAILS = {
+    "match.proposed": ("match_proposed", False, True),
+    "match.approved": ("match_introduction", True, False),
+    "match.checkin_due": ("match_checkin", True, True),
+    "match.ended": ("match_ended", True, False),
+}
+
+
+def on_match_changed(message_type: str, coordinator: str) -> Handler:
+    """The handler of one match fact: plan its emails to the pair and to the coordinator
+    (COORDINATOR_EMAIL; none when it is unset)."""
+    template, to_pair, to_coordinator = MATCH_EMAILS[message_type]
+
+    def handle(fact: MatchChanged, uow: UnitOfWork) -> None:
+        volunteer, newcomer = _contact(uow, fact.volunteer_id), _contact(uow, fact.newcomer_id)
+        key = getattr(fact, "checkin", "")
+        if to_pair:
+            for person, other in ((volunteer, newcomer), (newcomer, volunteer)):
+                plan(
+                    uow,
+                    domain.match_email(template, fact.match_id, person, other, coordinator, key),
+                )
+        if to_coordinator and coordinator:
+            plan(
+                uow,
+                domain.match_email(
+                    template, fact.match_id, _coordinator(uow, coordinator), None, coordinator, key
+                ),
+            )
+
+    return handle
