@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e shared -e services/gateway -e services/matching -e services/events -e services/notifications
+PACKAGES := -e shared -e devtools -e services/gateway -e services/matching -e services/events -e services/notifications
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml
+$(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml devtools/pyproject.toml services/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt $(PACKAGES) -r requirements-dev.txt

@@ -18,7 +18,7 @@ import pytest
 from sanctuary.config import DEFAULT_AMQP_URL, ServiceConfig
 from sanctuary.migrations import upgrade
 from sanctuary.runtime import Service
-from sanctuary.testing import (
+from sanctuary_dev.servers import (
     DEFAULT_TEST_POSTGRES_URL,
     TEST_RETRY_DELAYS_MS,
     VhostPool,
@@ -124,7 +124,7 @@ def gateway_client(make_service: Callable[..., Service]) -> Iterator[Callable[..
     from gateway.bootstrap import bootstrap
     from gateway.config import GatewayConfig
     from gateway.entrypoints.web import create_app
-    from sanctuary.testing import running_relay
+    from sanctuary_dev.processes import running_relay
 
     with ExitStack() as stack:
 

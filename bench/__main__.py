@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
-from sanctuary import mailsink
 from sanctuary.config import DEFAULT_AMQP_URL
-from sanctuary.testing import private_vhost, running_system, wait_until
+from sanctuary_dev import mailsink
+from sanctuary_dev.processes import running_system, wait_until
+from sanctuary_dev.servers import private_vhost
 
 from bench.baselines import bare_flask, broker_round_trips, smtp_sends, timed
 

@@ -17,8 +17,8 @@ from urllib.parse import unquote, urlsplit
 
 import pika
 import requests
-from sanctuary.mailsink import free_port
-from sanctuary.testing import wait_until
+from sanctuary_dev.mailsink import free_port
+from sanctuary_dev.processes import wait_until
 
 
 def timed(action: Callable[[], object], times: int) -> list[float]:

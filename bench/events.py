@@ -21,13 +21,13 @@ from events.bootstrap import bootstrap
 from sanctuary import contracts
 from sanctuary.config import DEFAULT_AMQP_URL, ServiceConfig
 from sanctuary.migrations import upgrade
-from sanctuary.testing import (
+from sanctuary_dev.messages import publish_messages
+from sanctuary_dev.processes import wait_until
+from sanctuary_dev.servers import (
     DEFAULT_TEST_POSTGRES_URL,
     TEST_RETRY_DELAYS_MS,
     private_database,
     private_vhost,
-    publish_messages,
-    wait_until,
 )
 from sqlalchemy import delete, func, select
 

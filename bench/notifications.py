@@ -35,16 +35,15 @@ from notifications.adapters.models import Delivery
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from sanctuary.config import DEFAULT_AMQP_URL
-from sanctuary.mailsink import free_port
 from sanctuary.migrations import upgrade
-from sanctuary.testing import (
+from sanctuary_dev.mailsink import free_port
+from sanctuary_dev.messages import publish_messages, registered
+from sanctuary_dev.processes import wait_until
+from sanctuary_dev.servers import (
     DEFAULT_TEST_POSTGRES_URL,
     TEST_RETRY_DELAYS_MS,
     private_database,
     private_vhost,
-    publish_messages,
-    registered,
-    wait_until,
 )
 from sqlalchemy import func, select
 
@@ -79,7 +78,7 @@ class Run:
 
 
 class Sink:
-    """The aiosmtpd sink in its own process (`python -m sanctuary.mailsink`, as `make run`
+    """The aiosmtpd sink in its own process (`python -m sanctuary_dev.mailsink`, as `make run`
     starts it), writing .eml files into a folder of its own: each run gets a fresh one, so
     counting what arrived stays cheap (a scan of thousands of files costs milliseconds, and
     would take CPU from what is measured)."""
@@ -92,7 +91,7 @@ class Sink:
             [
                 sys.executable,
                 "-m",
-                "sanctuary.mailsink",
+                "sanctuary_dev.mailsink",
                 *("--dir", str(self.folder), "--port", str(self.port)),
             ],
             stdout=subprocess.DEVNULL,
@@ -385,7 +384,7 @@ def write_section(rounds: list[list[Run]]) -> None:
             f"(`WORKER_BATCH={WORKER_BATCH}`) plan and render them, and `python -m notifications "
             "mailer` processes (`MAIL_POLL_SECONDS=0.05`) send them (PostgreSQL) to the "
             "aiosmtpd sink "
-            "(`python -m sanctuary.mailsink`, its own process, writing .eml files, to "
+            "(`python -m sanctuary_dev.mailsink`, its own process, writing .eml files, to "
             f"{SCRATCH or 'a temporary folder'}); timed from "
             "the first email planned to the last one in the sink. Baseline in the same run: one "
             "smtplib connection sending the same welcome email, composed once, as bytes, back to "

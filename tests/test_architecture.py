@@ -36,7 +36,7 @@ WEB = {"flask", "flask_smorest", "flask_babel", "flask_limiter", "flask_talisman
 WEB |= {"werkzeug", "sanctuary.web"}
 BROKER = {"kombu", "amqp", "pika", "sanctuary.consumer", "sanctuary.envelope", "sanctuary.cli"}
 IO = {"sqlalchemy", "alembic", "requests", "smtplib", "jinja2", "sanctuary.db"}
-IO |= {"sanctuary.outbox", "sanctuary.runtime", "sanctuary.unit_of_work", "sanctuary.mailsink"}
+IO |= {"sanctuary.outbox", "sanctuary.runtime", "sanctuary.unit_of_work", "sanctuary_dev.mailsink"}
 # What a layer must not import from outside the service.
 FORBIDDEN = {
     "domain": WEB | BROKER | IO,

@@ -24,66 +24,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, cast
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from kombu import Connection, Producer
+from kombu import Connection
 from kombu.message import Message
 from kombu.mixins import ConsumerMixin
 from marshmallow import ValidationError
-from sqlalchemy import Table, insert, select
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
 from sanctuary import contracts, envelope, metrics, topology
+from sanctuary.batching import Delivery, apply_together, inbox_values
 from sanctuary.db import SessionFactory
 from sanctuary.failures import PermanentError, describe
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
+from sanctuary.redelivery import Redelivery
 from sanctuary.unit_of_work import Handler, UnitOfWork
 
 log = logging.getLogger(__name__)
-
-RETRIES_HEADER = "x-retries"
-REASON_HEADER = "x-parked-reason"
-# Broker bookkeeping that must not follow a message when we republish it.
-_DROPPED_HEADERS = (
-    "x-death",
-    "x-first-death-exchange",
-    "x-first-death-queue",
-    "x-first-death-reason",
-    "x-last-death-exchange",
-    "x-last-death-queue",
-    "x-last-death-reason",
-    "x-delivery-count",
-)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A received message that passed its checks: its envelope, event and handler."""
-
-    message: Message
-    env: envelope.Envelope
-    event: Any
-    handler: Handler
-
-    @property
-    def log_extra(self) -> dict[str, str]:
-        """The ids every log line about this message carries."""
-        return {"message_id": self.env.message_id, "correlation_id": self.env.correlation_id}
-
-
-def _in_foreign_key_order(models: Iterable[type[Any]]) -> list[type[Any]]:
-    """`models` in the order their tables can be inserted into (referenced tables first)."""
-    tables = {cast(Table, sa_inspect(model).local_table): model for model in models}
-    if not tables:
-        return []
-    ordered = [tables[t] for t in next(iter(tables)).metadata.sorted_tables if t in tables]
-    if len(ordered) != len(tables):  # models of another MetaData would be left out
-        raise ValueError("held rows of tables outside the service's metadata")
-    return ordered
 
 
 class Worker(ConsumerMixin):  # type: ignore[misc]
@@ -114,9 +72,6 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self.connection = connection
-        # Retries and parking publish on a connection of their own: waiting for a confirm on the
-        # consuming connection could dispatch the next delivery in the middle of this one.
-        self.producer_connection = connection.clone()
         self.service = service
         self.handlers = dict(handlers)
         self.sessions = sessions
@@ -124,6 +79,7 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
         self.outbox_model = outbox_model
         self.retry_delays_ms = retry_delays_ms
         self.queues = topology.service_queues(service, retry_delays_ms)
+        self.redelivery = Redelivery(connection, service, self.queues)
         # A smaller prefetch than the batch would never let the broker send a full batch.
         self.prefetch = max(prefetch, batch_size)
         self.batch_size = batch_size
@@ -162,10 +118,10 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
                 raise PermanentError(f"unknown message type {env.type!r}")
             event = contracts.load(env.type, env.json())
         except (envelope.BadEnvelope, PermanentError) as exc:
-            self._park(message, str(exc))
+            self.redelivery.park(message, str(exc))
             return None
         except ValidationError as exc:
-            self._park(message, f"schema violation: {exc.messages}")
+            self.redelivery.park(message, f"schema violation: {exc.messages}")
             return None
         return Delivery(message, env, event, handler)
 
@@ -175,7 +131,7 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
         try:
             applied = self._apply(delivery.env, delivery.event, delivery.handler)
         except PermanentError as exc:
-            self._park(delivery.message, str(exc))
+            self.redelivery.park(delivery.message, str(exc))
             return
         except envelope.BROKER_ERRORS:
             raise  # the connection is gone: the message will be redelivered
@@ -183,7 +139,7 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
             log.warning(
                 "handler failed: %s", describe(exc), extra=delivery.log_extra, exc_info=True
             )
-            self._retry_or_park(delivery.message, exc)
+            self.redelivery.retry_or_park(delivery.message, exc)
             return
         self._acked(delivery, applied, time.perf_counter() - started)
 
@@ -211,7 +167,7 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
                 )
                 handler(event, uow)
                 uow.write_outbox()
-                session.add(self._inbox_row(env))
+                session.add(self.inbox_model(**inbox_values(env)))
         except IntegrityError:
             # Another worker applied a copy of this message and committed first.
             with self.sessions() as session:
@@ -269,7 +225,7 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
             return
         started = time.perf_counter()
         try:
-            applied = self._apply_together(batch)
+            applied = apply_together(self.sessions, self.inbox_model, self.outbox_model, batch)
         except Exception as exc:  # whatever it was, the single-message path classifies it
             log.warning(
                 "batch of %d rolled back (%s): applying it one message at a time",
@@ -285,116 +241,3 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
             # One ack per message, never multiple=True: parked messages between these tags
             # were acked already, and acking a tag twice closes the channel.
             self._acked(delivery, was_applied, share)
-
-    def _apply_together(self, batch: list[Delivery]) -> list[bool]:
-        """Handle each new delivery and record its inbox row, all in one transaction; for each
-        delivery, whether it was applied (False: in the inbox already, or earlier in the batch)."""
-        inbox = self.inbox_model
-        with self.sessions.begin() as session:
-            done = set(
-                session.scalars(
-                    select(inbox.message_id).where(
-                        inbox.message_id.in_({d.env.message_id for d in batch})
-                    )
-                )
-            )
-            applied = []
-            rows: dict[type[Any], list[dict[str, Any]]] = {}
-            for delivery in batch:
-                env = delivery.env
-                is_new = env.message_id not in done
-                if is_new:
-                    done.add(env.message_id)
-                    uow = UnitOfWork(
-                        session,
-                        env.correlation_id,
-                        self.outbox_model,
-                        message_id=env.message_id,
-                        batch_rows=rows,
-                    )
-                    delivery.handler(delivery.event, uow)
-                    uow.write_outbox()
-                    rows.setdefault(inbox, []).append(self._inbox_values(env))
-                applied.append(is_new)
-            # The objects handlers added to the session first (as any statement would flush
-            # them), then the held rows: one INSERT a table, in the order of their foreign keys.
-            session.flush()
-            for model in _in_foreign_key_order(rows):
-                session.execute(insert(model), rows[model])
-        return applied
-
-    def _inbox_row(self, env: envelope.Envelope) -> InboxMixin:
-        """The inbox row that marks `env` as applied."""
-        return self.inbox_model(**self._inbox_values(env))
-
-    @staticmethod
-    def _inbox_values(env: envelope.Envelope) -> dict[str, Any]:
-        return {"message_id": env.message_id, "type": env.type, "processed_at": datetime.now(UTC)}
-
-    def _retry_or_park(self, message: Message, exc: Exception) -> None:
-        retries = int((message.headers or {}).get(RETRIES_HEADER, 0))
-        if retries >= self.queues.max_retries:
-            self._park(message, f"gave up after {retries + 1} tries: {describe(exc)}")
-            return
-        queue = self.queues.retry_queue(retries)
-        metrics.MESSAGES.labels(
-            self.service, message.properties.get("type") or "-", "retried"
-        ).inc()
-        self._republish(
-            message, queue.name, {RETRIES_HEADER: retries + 1, "x-last-error": describe(exc)}
-        )
-        message.ack()
-
-    def _park(self, message: Message, reason: str) -> None:
-        props = message.properties
-        metrics.MESSAGES.labels(self.service, props.get("type") or "-", "parked").inc()
-        log.error(
-            "parked message: %s",
-            reason,
-            extra={
-                "message_id": props.get("message_id"),
-                "correlation_id": props.get("correlation_id"),
-            },
-        )
-        self._republish(
-            message,
-            self.queues.parked.name,
-            {
-                REASON_HEADER: reason[:1000],
-                "x-parked-at": datetime.now(UTC).isoformat(),
-                "x-parked-by": self.service,
-            },
-        )
-        message.ack()
-
-    def _republish(self, message: Message, queue_name: str, headers: dict[str, Any]) -> None:
-        """Publish a copy of `message` to `queue_name` through the default exchange, confirmed."""
-        republish(Producer(self.producer_connection), message, queue_name, headers)
-
-
-def republish(
-    producer: Producer, message: Message, queue_name: str, headers: Mapping[str, Any]
-) -> None:
-    """Copy `message` (body, envelope, headers) to `queue_name`, waiting for the confirm.
-
-    `headers` are added to the message's own; a header given as None is removed.
-    """
-    props = message.properties
-    merged = {**(message.headers or {}), **headers}
-    kept = {k: v for k, v in merged.items() if k not in _DROPPED_HEADERS and v is not None}
-    envelope_props = {
-        k: props[k]
-        for k in ("message_id", "type", "correlation_id", "app_id", "timestamp")
-        if props.get(k) is not None
-    }
-    producer.publish(
-        message.body,
-        exchange="",
-        routing_key=queue_name,
-        content_type=message.content_type or "application/octet-stream",
-        content_encoding=message.content_encoding or "binary",
-        delivery_mode=2,
-        headers=kept,
-        retry=False,
-        **envelope_props,
-    )

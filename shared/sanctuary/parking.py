@@ -11,7 +11,7 @@ from kombu import Connection, Producer
 from kombu.message import Message
 
 from sanctuary import topology
-from sanctuary.consumer import REASON_HEADER, RETRIES_HEADER, republish
+from sanctuary.redelivery import REASON_HEADER, RETRIES_HEADER, republish
 
 
 @dataclass(frozen=True)

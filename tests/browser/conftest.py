@@ -22,8 +22,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sanctuary import mailsink
-from sanctuary.testing import private_vhost, running_system, wait_until
+from sanctuary_dev import mailsink
+from sanctuary_dev.processes import running_system, wait_until
+from sanctuary_dev.servers import private_vhost
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 from playwright.sync_api import expect
-from sanctuary.testing import wait_until
+from sanctuary_dev.processes import wait_until
 
 PASSWORD = "a long enough passphrase"
 SLOT = [{"day": "sat", "part": "morning"}]

@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 import requests
-from sanctuary import mailsink
-from sanctuary.testing import publish_raw, running_system, wait_until
+from sanctuary_dev import mailsink
+from sanctuary_dev.messages import publish_raw
+from sanctuary_dev.processes import running_system, wait_until
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

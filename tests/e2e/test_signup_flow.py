@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from sanctuary import mailsink
-from sanctuary.testing import VhostPool, running_system, wait_until
+from sanctuary_dev import mailsink
+from sanctuary_dev.processes import running_system, wait_until
+from sanctuary_dev.servers import VhostPool
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

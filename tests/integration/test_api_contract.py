@@ -33,7 +33,7 @@ from notifications.bootstrap import bootstrap as notifications_bootstrap
 from notifications.entrypoints.web import create_app as create_notifications
 from openapi_spec_validator import validate
 from sanctuary.runtime import Service
-from sanctuary.testing import schedule_cafe, serving
+from sanctuary_dev.processes import schedule_cafe, serving
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig

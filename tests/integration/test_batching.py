@@ -26,15 +26,9 @@ from sanctuary import envelope
 from sanctuary.cli import queue_depths
 from sanctuary.failures import PermanentError
 from sanctuary.runtime import Service
-from sanctuary.testing import (
-    publish_messages,
-    running_worker,
-    signed_up,
-    stop_processes,
-    wait_until,
-    worker_processes,
-)
 from sanctuary.unit_of_work import UnitOfWork
+from sanctuary_dev.messages import publish_messages, signed_up
+from sanctuary_dev.processes import running_worker, stop_processes, wait_until, worker_processes
 from sqlalchemy import event as sqlalchemy_event
 
 from tests.integration.test_delivery_rules import count, has_volunteer, messages_counted, parked
@@ -161,9 +155,9 @@ def test_a_racing_worker_committing_first_makes_the_batch_skip_only_that_message
 
     def handler(event: Any, uow: UnitOfWork) -> None:
         if event.volunteer_id == first.volunteer_id and not calls:  # the race, once
-            with matching.sessions.begin() as session:
-                on_volunteer_signed_up(raced, UnitOfWork(session, ids[1], "c", Outbox))
-                session.add(
+            with matching.unit_of_work("c") as race:
+                on_volunteer_signed_up(raced, race)
+                race.session.add(
                     Inbox(message_id=ids[1], type=SIGNED_UP, processed_at=datetime.now(UTC))
                 )
         calls[event.volunteer_id] += 1

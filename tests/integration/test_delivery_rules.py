@@ -18,8 +18,9 @@ from matching.bootstrap import bootstrap
 from matching.service_layer.handlers import on_volunteer_signed_up
 from sanctuary import parking
 from sanctuary.runtime import Service
-from sanctuary.testing import publish_message, publish_raw, running_worker, signed_up, wait_until
 from sanctuary.unit_of_work import UnitOfWork
+from sanctuary_dev.messages import publish_message, publish_raw, signed_up
+from sanctuary_dev.processes import running_worker, wait_until
 from sqlalchemy import func, select
 
 pytestmark = pytest.mark.integration
@@ -227,7 +228,7 @@ def test_relays_and_workers_carry_on_after_the_broker_drops_every_connection(
 
     from gateway.bootstrap import bootstrap as gateway_bootstrap
     from gateway.config import GatewayConfig
-    from sanctuary.testing import running_relay
+    from sanctuary_dev.processes import running_relay
 
     gateway = make_service(gateway_bootstrap, "gateway", GatewayConfig)
     matching = make_service(bootstrap, "matching")
@@ -274,7 +275,7 @@ def test_the_status_command_shows_where_messages_wait(matching: Service) -> None
     import subprocess
     import sys
 
-    from sanctuary.testing import registered
+    from sanctuary_dev.messages import registered
 
     publish_message(matching.config.amqp_url, signed_up())
     publish_message(matching.config.amqp_url, signed_up())

@@ -19,7 +19,7 @@ from events.entrypoints.web import create_app as create_events
 from flask.testing import FlaskClient
 from sanctuary.links import cancel_token
 from sanctuary.runtime import Service
-from sanctuary.testing import (
+from sanctuary_dev.processes import (
     running_worker,
     serving,
     stop_processes,

@@ -16,7 +16,7 @@ from gateway.entrypoints.web import create_app as create_gateway
 from matching.bootstrap import bootstrap as matching_bootstrap
 from matching.entrypoints.web import create_app as create_matching
 from sanctuary.runtime import Service
-from sanctuary.testing import running_relay, running_worker, serving, wait_until
+from sanctuary_dev.processes import running_relay, running_worker, serving, wait_until
 
 pytestmark = pytest.mark.integration
 SIGN_UP = {

@@ -24,29 +24,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import email_samples as samples
 import pytest
 import requests
 from aiosmtpd.controller import Controller
-from notifications import domain, samples
+from notifications import domain
+from notifications.adapters import deliveries as deliveries_module
+from notifications.adapters import smtp as smtp_module
 from notifications.adapters.models import Delivery, Inbox, Person, Unsubscribe
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
-from notifications.entrypoints import mailer as mailer_module
+from notifications.domain import links as email_links
 from notifications.entrypoints.mailer import Mailer
 from notifications.service_layer.handlers.planning import plan
-from sanctuary import links, mailsink
+from sanctuary import links
 from sanctuary.contracts import VolunteerReadinessChanged
 from sanctuary.runtime import Service
-from sanctuary.testing import (
-    publish_message,
-    publish_messages,
-    registered,
-    running_worker,
-    serving,
-    stop_processes,
-    wait_until,
-)
-from sanctuary.unit_of_work import UnitOfWork
+from sanctuary_dev import mailsink
+from sanctuary_dev.messages import publish_message, publish_messages, registered
+from sanctuary_dev.processes import running_worker, serving, stop_processes, wait_until
 from sqlalchemy import func, select, update
 
 pytestmark = pytest.mark.integration
@@ -78,14 +74,13 @@ def notifications(make_service: Callable[..., Service], sink: mailsink.Answering
 def mailer(service: Service, **overrides: Any) -> Mailer:
     config = service.config
     assert isinstance(config, NotificationsConfig)
-    return Mailer(service.sessions, replace(config, **overrides))
+    return Mailer(service.engine, replace(config, **overrides))
 
 
 def planned(service: Service, *emails: domain.PlannedEmail) -> None:
     """Deliveries planned the way the handlers plan them."""
-    with service.sessions.begin() as session:
+    with service.unit_of_work() as uow:
         for planned_email in emails:
-            uow = UnitOfWork(session, str(uuid.uuid4()), str(uuid.uuid4()), service.outbox_model)
             plan(uow, planned_email)
 
 
@@ -340,7 +335,7 @@ def test_the_worker_renders_once_and_stores_no_secret_link(
         stored = " ".join(row.rendered.values())
         assert "token=" not in stored
         assert "/unsubscribe/" not in stored
-        for mark in domain.link_marks(row.id, row.template, row.context).values():
+        for mark in email_links.link_marks(row.id, row.template, row.context).values():
             assert mark in row.rendered["text"]
             assert mark in row.rendered["html"]
     send_until_settled(notifications)
@@ -392,7 +387,7 @@ def test_one_smtp_session_carries_many_batches_while_there_is_work(
 ) -> None:
     """45 emails, three batches, one SMTP connection (connection reuse); then idle, the
     session is closed."""
-    monkeypatch.setattr(mailer_module, "BATCH", 20)
+    monkeypatch.setattr(deliveries_module, "BATCH", 20)
     planned(notifications, *(welcome(n) for n in range(45)))
     m = mailer(notifications)
     stopping = threading.Event()
@@ -400,7 +395,7 @@ def test_one_smtp_session_carries_many_batches_while_there_is_work(
     runner.start()
     try:
         wait_until(lambda: sink.accepted == 45)
-        wait_until(lambda: m._smtp is None)  # nothing due any more: closed
+        wait_until(lambda: m.smtp.session is None)  # nothing due any more: closed
     finally:
         stopping.set()
         runner.join(timeout=10)
@@ -489,12 +484,12 @@ def test_a_kept_session_the_server_ended_is_replaced_without_losing_a_try(
         m = mailer(notifications, smtp_port=idle.port)
         planned(notifications, welcome(1))
         assert m._send_batch(None) == 1
-        kept = m._smtp
+        kept = m.smtp.session
         assert kept is not None
         time.sleep(1.0)  # the server hangs up on the idle session
         planned(notifications, welcome(2))
         assert m._send_batch(None) == 1
-        assert m._smtp is not kept
+        assert m.smtp.session is not kept
         m.close()
     finally:
         idle.stop()
@@ -513,8 +508,8 @@ def test_a_marks_connection_that_died_between_batches_sends_no_email_twice(
     m = mailer(notifications, mail_claim_seconds=1.0)
     planned(notifications, welcome(1))
     assert m._send_batch(None) == 1
-    assert m._marks is not None
-    pid = m._marks.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    assert m.store.marks is not None
+    pid = m.store.marks.exec_driver_sql("SELECT pg_backend_pid()").scalar()
     with notifications.engine.connect() as admin:
         admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")  # type: ignore[arg-type]
     planned(notifications, welcome(2))
@@ -574,8 +569,8 @@ def test_a_kept_session_is_renewed_after_so_many_emails(
 ) -> None:
     """Servers end long sessions with a 421 an email would pay for: the mailer starts a new
     one first."""
-    monkeypatch.setattr(mailer_module, "SESSION_EMAILS", 2)
-    monkeypatch.setattr(mailer_module, "BATCH", 2)
+    monkeypatch.setattr(smtp_module, "SESSION_EMAILS", 2)
+    monkeypatch.setattr(deliveries_module, "BATCH", 2)
     planned(notifications, *(welcome(n) for n in range(6)))
     m = mailer(notifications)
     while m._send_batch(None):
@@ -652,7 +647,7 @@ def test_an_address_is_erased_from_the_unsubscribe_list(
     auth = {"Authorization": "Bearer s3cret"}
     secret = notifications.config.link_secret
     for category in ("reminders", "checkins"):
-        token = domain.unsubscribe_token(secret, "amina@example.org", category)
+        token = email_links.unsubscribe_token(secret, "amina@example.org", category)
         assert requests.post(f"{url}/internal/v1/unsubscribes/{token}", headers=auth, timeout=5).ok
     gone = requests.delete(
         f"{url}/internal/v1/unsubscribes",

@@ -20,12 +20,8 @@ from matching.bootstrap import bootstrap as matching_bootstrap
 from matching.entrypoints.web import create_app as create_matching
 from matching.service_layer import coordination
 from sanctuary.runtime import Service
-from sanctuary.testing import (
-    publish_message,
-    running_worker,
-    serving,
-    wait_until,
-)
+from sanctuary_dev.messages import publish_message
+from sanctuary_dev.processes import running_worker, serving, wait_until
 from sqlalchemy import select, update
 
 pytestmark = pytest.mark.integration

@@ -18,9 +18,10 @@ from notifications.adapters.models import Delivery, Inbox
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from notifications.entrypoints.mailer import Mailer
-from sanctuary import mailsink
 from sanctuary.runtime import Service
-from sanctuary.testing import publish_message, registered, requested, running_worker, wait_until
+from sanctuary_dev import mailsink
+from sanctuary_dev.messages import publish_message, registered, requested
+from sanctuary_dev.processes import running_worker, wait_until
 from sqlalchemy import func, select, update
 
 pytestmark = pytest.mark.integration
@@ -45,7 +46,7 @@ def notifications(make_service: Callable[..., Service], sink: tuple[int, Path]) 
 def mailer(service: Service, **overrides: Any) -> Mailer:
     config = service.config
     assert isinstance(config, NotificationsConfig)
-    return Mailer(service.sessions, replace(config, **overrides))
+    return Mailer(service.engine, replace(config, **overrides))
 
 
 def count(service: Service, model: Any, *where: Any) -> int:

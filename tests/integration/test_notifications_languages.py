@@ -29,19 +29,12 @@ from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from notifications.entrypoints.mailer import Mailer
 from sanctuary import contracts as c
-from sanctuary import mailsink
 from sanctuary.migrations import upgrade
 from sanctuary.runtime import Service
-from sanctuary.testing import (
-    TEST_RETRY_DELAYS_MS,
-    private_database,
-    private_vhost,
-    publish_message,
-    running_relay,
-    running_worker,
-    signed_up,
-    wait_until,
-)
+from sanctuary_dev import mailsink
+from sanctuary_dev.messages import publish_message, signed_up
+from sanctuary_dev.processes import running_relay, running_worker, wait_until
+from sanctuary_dev.servers import TEST_RETRY_DELAYS_MS, private_database, private_vhost
 from sqlalchemy import func, select
 
 pytestmark = pytest.mark.integration
@@ -220,7 +213,7 @@ def sent(
                             publish_message(amqp_url, fact)
                     expected = before + sum(_emails(fact) for facts in stage for fact in facts)
                     wait_until(lambda n=expected: deliveries(service) == n, timeout=20)
-            while Mailer(service.sessions, config).send_due():
+            while Mailer(service.engine, config).send_due():
                 pass
             with service.sessions() as session:
                 by_id = {str(d.id): d for d in session.scalars(select(Delivery))}
@@ -401,7 +394,7 @@ def test_the_language_on_the_form_reaches_the_readiness_and_registration_emails(
         # + readiness twice, + Olena's cancellation, + Sami's promotion
         wait_until(lambda: deliveries(notifications) == 7, timeout=20)
     assert isinstance(notifications.config, NotificationsConfig)
-    while Mailer(notifications.sessions, notifications.config).send_due():
+    while Mailer(notifications.engine, notifications.config).send_due():
         pass
     mails = {(str(m["To"]), str(m["Subject"])): m for m in read_back(tmp_path / "mail")}
     assert set(mails) == {

@@ -29,9 +29,10 @@ from notifications.bootstrap import bootstrap as notifications_bootstrap
 from notifications.config import NotificationsConfig
 from notifications.entrypoints.web import create_app as create_notifications
 from sanctuary.config import ServiceConfig
-from sanctuary.mailsink import free_port
 from sanctuary.runtime import Service
-from sanctuary.testing import http_status, signed_up, wait_until, web_process
+from sanctuary_dev.mailsink import free_port
+from sanctuary_dev.messages import signed_up
+from sanctuary_dev.processes import http_status, wait_until, web_process
 
 pytestmark = pytest.mark.integration
 
@@ -168,7 +169,7 @@ def test_a_relay_keeps_reporting_its_lag_while_the_broker_is_away(
     """The outbox lag is what the 'relay not publishing' alert reads: it must keep moving
     while the relay cannot publish, not freeze at its last value."""
 
-    from sanctuary.testing import private_vhost
+    from sanctuary_dev.servers import private_vhost
 
     gateway = make_service(gateway_bootstrap, "gateway", GatewayConfig)
     port = free_port()

@@ -31,7 +31,7 @@ from notifications.bootstrap import bootstrap as notifications_bootstrap
 from notifications.config import NotificationsConfig
 from notifications.entrypoints.web import create_app as create_notifications
 from sanctuary.runtime import Service
-from sanctuary.testing import running_worker, schedule_cafe, serving, wait_until
+from sanctuary_dev.processes import running_worker, schedule_cafe, serving, wait_until
 from sqlalchemy import select
 from werkzeug.routing import AnyConverter, UUIDConverter
 

@@ -22,7 +22,8 @@ from gateway.bootstrap import bootstrap
 from gateway.config import GatewayConfig
 from sanctuary import topology
 from sanctuary.runtime import Service
-from sanctuary.testing import queue_messages, signed_up, wait_until
+from sanctuary_dev.messages import queue_messages, signed_up
+from sanctuary_dev.processes import wait_until
 from sqlalchemy import func, select
 
 pytestmark = pytest.mark.integration
@@ -178,7 +179,7 @@ def test_published_rows_are_deleted_after_the_retention_and_unsent_ones_never(
 def test_a_relay_serves_its_outbox_lag_to_prometheus_on_metrics_port(gateway: Service) -> None:
     """METRICS_PORT: the relay reports how many rows wait and how old the oldest is."""
     import requests
-    from sanctuary.mailsink import free_port
+    from sanctuary_dev.mailsink import free_port
 
     port = free_port()
     with relay_process(gateway, METRICS_PORT=str(port)):

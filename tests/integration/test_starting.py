@@ -26,10 +26,11 @@ from matching.adapters.models import Volunteer
 from matching.bootstrap import bootstrap as matching_bootstrap
 from notifications.bootstrap import bootstrap as notifications_bootstrap
 from sanctuary.config import ServiceConfig
-from sanctuary.mailsink import free_port
 from sanctuary.migrations import upgrade
 from sanctuary.runtime import Service
-from sanctuary.testing import http_status, publish_message, signed_up, wait_until, web_process
+from sanctuary_dev.mailsink import free_port
+from sanctuary_dev.messages import publish_message, signed_up
+from sanctuary_dev.processes import http_status, wait_until, web_process
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 

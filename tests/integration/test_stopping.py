@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,20 +38,16 @@ from notifications.adapters.models import Delivery
 from notifications.bootstrap import bootstrap as notifications_bootstrap
 from notifications.config import NotificationsConfig
 from sanctuary import topology
-from sanctuary.mailsink import SaveToFolder, free_port
 from sanctuary.runtime import Service
-from sanctuary.testing import (
+from sanctuary_dev.mailsink import SaveToFolder, free_port
+from sanctuary_dev.messages import publish_message, queue_messages, registered, signed_up
+from sanctuary_dev.processes import (
     http_status,
-    publish_message,
-    queue_messages,
-    registered,
-    signed_up,
     stop_processes,
     wait_until,
     web_process,
     worker_processes,
 )
-from sanctuary.unit_of_work import UnitOfWork
 from sqlalchemy import func, select, text
 
 from tests.integration.test_reminders import an_event  # the reminders' own event factory
@@ -243,10 +238,9 @@ class SlowSink(SaveToFolder):
 def plan_welcomes(notifications: Service, how_many: int) -> None:
     """Welcome emails planned the way the worker plans them: volunteer.registered handled."""
     handle = notifications.handlers["volunteer.registered"]
-    with notifications.sessions.begin() as session:
+    with notifications.unit_of_work("c") as uow:
         for n in range(how_many):
-            message = registered(email=f"v{n}@example.org")
-            handle(message, UnitOfWork(session, str(uuid.uuid4()), "c", notifications.outbox_model))
+            handle(registered(email=f"v{n}@example.org"), uow)
 
 
 def test_a_mailer_stopped_finishes_the_email_in_hand_and_none_is_lost_or_doubled(

@@ -32,7 +32,7 @@ from sanctuary import contracts
 from sanctuary.config import ServiceConfig
 from sanctuary.links import cancel_token
 from sanctuary.migrations import upgrade
-from sanctuary.testing import serving
+from sanctuary_dev.processes import serving
 from sqlalchemy import select
 
 TOKEN = "s3cret"

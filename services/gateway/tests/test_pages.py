@@ -445,7 +445,7 @@ def test_an_arabic_referral_reaches_matching_through_the_broker(
     from gateway.bootstrap import bootstrap as gateway_bootstrap
     from matching.adapters.models import Newcomer
     from matching.bootstrap import bootstrap as matching_bootstrap
-    from sanctuary.testing import running_relay, running_worker, wait_until
+    from sanctuary_dev.processes import running_relay, running_worker, wait_until
 
     gateway = make_service(gateway_bootstrap, "gateway", GatewayConfig, public_rate_limit="")
     matching = make_service(matching_bootstrap, "matching")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from matching import domain
-from sanctuary.testing import signed_up
+from sanctuary_dev.messages import signed_up
 
 
 def test_a_new_volunteer_is_announced_as_applied() -> None:

@@ -17,7 +17,7 @@ from notifications.service_layer.handlers import handlers_for
 def _mailer(service: Service) -> Callable[[], None]:
     config = service.config
     assert isinstance(config, NotificationsConfig)
-    return lambda: run_background(Mailer(service.sessions, config).run)
+    return lambda: run_background(Mailer(service.engine, config).run)
 
 
 def bootstrap(config: NotificationsConfig | None = None) -> Service:

@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from notifications import domain
+from notifications.domain import links
 
 SECRET = "test-link-secret"
 
 
 def test_an_unsubscribe_token_names_the_category_and_no_address() -> None:
-    token = domain.unsubscribe_token(SECRET, "Amina@Example.org", "reminders")
+    token = links.unsubscribe_token(SECRET, "Amina@Example.org", "reminders")
     assert "amina" not in token.lower()
-    hashed, category = domain.unsubscribe_request(SECRET, token) or ("", "")
+    hashed, category = links.unsubscribe_request(SECRET, token) or ("", "")
     assert category == "reminders"
-    assert hashed == domain.address_hash(SECRET, "amina@example.org")  # case does not matter
+    assert hashed == links.address_hash(SECRET, "amina@example.org")  # case does not matter
 
 
 def test_tokens_we_did_not_sign_are_refused() -> None:
-    token = domain.unsubscribe_token(SECRET, "amina@example.org", "reminders")
+    token = links.unsubscribe_token(SECRET, "amina@example.org", "reminders")
     body, _, signature = token.rpartition(".")
     category, _, hashed = body.partition(".")
-    assert domain.unsubscribe_request("another-secret", token) is None
-    assert domain.unsubscribe_request(SECRET, f"checkins.{hashed}.{signature}") is None
-    assert domain.unsubscribe_request(SECRET, f"{category}.{'0' * 64}.{signature}") is None
-    assert domain.unsubscribe_request(SECRET, "") is None
-    assert domain.unsubscribe_request(SECRET, "a.b.c.d") is None
+    assert links.unsubscribe_request("another-secret", token) is None
+    assert links.unsubscribe_request(SECRET, f"checkins.{hashed}.{signature}") is None
+    assert links.unsubscribe_request(SECRET, f"{category}.{'0' * 64}.{signature}") is None
+    assert links.unsubscribe_request(SECRET, "") is None
+    assert links.unsubscribe_request(SECRET, "a.b.c.d") is None
 
 
 def test_only_reminders_and_check_ins_are_optional() -> None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from notifications import domain
 from notifications.adapters.mail import render
-from sanctuary.testing import registered
+from sanctuary_dev.messages import registered
 
 
 def test_a_registration_plans_one_welcome_per_volunteer() -> None:
@@ -64,7 +64,7 @@ def test_times_are_shown_as_people_there_read_them() -> None:
 def test_a_referred_request_is_acknowledged_to_the_referrer() -> None:
     """No email of their own: the support worker hears, addressed as the referrer."""
 
-    from sanctuary.testing import requested
+    from sanctuary_dev.messages import requested
 
     request = requested()
     email = domain.request_received(request)

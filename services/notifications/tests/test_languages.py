@@ -1,8 +1,8 @@
 """Every email in English, Arabic and Ukrainian: catalogues complete, English when in doubt,
 names escaped, headers never injected, CSS inlined, right to left for Arabic.
 
-Rendered by the real templates from samples planned by the real rules (notifications.samples),
-and parsed back from bytes with the standard library's email parser.
+Rendered by the real templates from samples planned by the real rules (email_samples.py
+beside this file), and parsed back from bytes with the standard library's email parser.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from email_samples import samples
 from jinja2 import Environment
 from notifications import domain
 from notifications.adapters import mail
-from notifications.samples import samples
 
 LOCALES = ("en", "ar", "uk")
 SAMPLES = [s.name for s in samples()]

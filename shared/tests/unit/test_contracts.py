@@ -8,7 +8,7 @@ import uuid
 import pytest
 from marshmallow import ValidationError
 from sanctuary import contracts, topology
-from sanctuary.testing import registered, signed_up
+from sanctuary_dev.messages import registered, signed_up
 
 
 def test_a_message_survives_the_round_trip_through_json() -> None:

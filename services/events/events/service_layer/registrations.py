@@ -63,30 +63,12 @@ def decide(uow: UnitOfWork, request: c.RegistrationRequested) -> None:
         return  # the same request under another message id
     event = _locked_event(session, request.event_id)
     now = datetime.now(UTC)  # read under the lock: the queue's order is the order of decisions
-    state = (
-        None
-        if event is None
-        else domain.EventState(
-            status=event.status,
-            capacity=event.capacity,
-            confirmed=confirmed_count(session, event.id),
-            registration_closes_at=event.registration_closes_at
-            and as_utc(event.registration_closes_at),
-        )
-    )
     email = request.email.lower()
-    existing = (
-        None
-        if event is None
-        else session.scalar(
-            select(Registration.id).where(
-                Registration.event_id == event.id,
-                Registration.email == email,
-                Registration.status.in_(domain.OPEN),
-            )
-        )
+    decision = domain.decide(
+        None if event is None else _state(session, event),
+        None if event is None else _open_registration(session, event.id, email),
+        now,
     )
-    decision = domain.decide(state, existing, now)
     registration = Registration(
         id=request.registration_id,
         event_id=request.event_id,
@@ -102,29 +84,48 @@ def decide(uow: UnitOfWork, request: c.RegistrationRequested) -> None:
     )
     session.add(registration)
     session.flush()
-    # The answer carries the person's language; notifications keeps it for later emails.
-    locale = request.locale
+    uow.publish(_answer(session, registration, decision, request.locale))
+
+
+def _state(session: Session, event: Event) -> domain.EventState:
+    """What the decision needs to know of the (locked) event."""
+    closes_at = event.registration_closes_at
+    return domain.EventState(
+        status=event.status,
+        capacity=event.capacity,
+        confirmed=confirmed_count(session, event.id),
+        registration_closes_at=closes_at and as_utc(closes_at),
+    )
+
+
+def _open_registration(session: Session, event_id: uuid.UUID, email: str) -> uuid.UUID | None:
+    """The registration this email holds at the event (a place or a queue position), if any."""
+    return session.scalar(
+        select(Registration.id).where(
+            Registration.event_id == event_id,
+            Registration.email == email,
+            Registration.status.in_(domain.OPEN),
+        )
+    )
+
+
+def _answer(
+    session: Session, registration: Registration, decision: domain.Decision, locale: str | None
+) -> Any:
+    """The fact that announces a decision. It carries the person's language; notifications
+    keeps it for later emails."""
     if decision.status == "confirmed":
-        uow.publish(_fact(c.RegistrationConfirmed, registration, locale=locale))
-    elif decision.status == "waitlisted":
-        uow.publish(
-            _fact(
-                c.RegistrationWaitlisted,
-                registration,
-                locale=locale,
-                position=waitlist_position(session, registration),
-            )
-        )
-    else:
-        uow.publish(
-            _fact(
-                c.RegistrationRejected,
-                registration,
-                locale=locale,
-                reason=decision.reason,
-                existing_registration_id=decision.existing_registration_id,
-            )
-        )
+        return _fact(c.RegistrationConfirmed, registration, locale=locale)
+    if decision.status == "waitlisted":
+        position = waitlist_position(session, registration)
+        return _fact(c.RegistrationWaitlisted, registration, locale=locale, position=position)
+    return _fact(
+        c.RegistrationRejected,
+        registration,
+        locale=locale,
+        reason=decision.reason,
+        existing_registration_id=decision.existing_registration_id,
+    )
 
 
 def waitlist_position(session: Session, registration: Registration) -> int | None:

@@ -70,7 +70,7 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
     app.register_blueprint(people_pages.blp)
     app.register_blueprint(event_pages.blp)
     app.register_blueprint(apidocs.blp)
-    app.register_blueprint(dashboard.blp)
+    app.register_blueprint(dashboard.blueprint())
     app.register_blueprint(unsubscribe.blp)
     # flask-smorest installs its own HTTP error handler; ours (problem+json) must win.
     install_error_handlers(app)

@@ -78,17 +78,7 @@ def population(session: Session, now: datetime) -> Population:
     repeat: the input of a run."""
     held = _open_matches(session, lifecycle.OPEN)
     volunteers = tuple(
-        VolunteerProfile(
-            id=v.id,
-            district=v.district,
-            languages=frozenset(v.languages),
-            availability=frozenset(tuple(s) for s in v.availability),  # type: ignore[misc]
-            interests=frozenset(v.interests),
-            gender=v.gender,
-            same_gender_only=v.same_gender_only,
-            has_dbs=v.dbs == "held",
-            capacity_left=max(v.max_matches - held[v.id], 0),
-        )
+        _volunteer_profile(v, held[v.id])
         for v in session.scalars(
             select(Volunteer)
             .where(Volunteer.status == "ready")
@@ -96,19 +86,7 @@ def population(session: Session, now: datetime) -> Population:
         )
     )
     newcomers = tuple(
-        NewcomerProfile(
-            id=n.id,
-            district=n.district,
-            languages=frozenset(n.languages),
-            wants_english_practice=n.wants_english_practice,
-            needs=frozenset(n.needs),
-            interests=frozenset(n.interests),
-            availability=frozenset(tuple(s) for s in n.availability),  # type: ignore[misc]
-            gender=n.gender,
-            same_gender_only=n.same_gender_only,
-            needs_dbs=n.needs_dbs,
-            waiting_days=max((now - as_utc(n.registered_at)).days, 0),
-        )
+        _newcomer_profile(n, now)
         for n in session.scalars(
             select(Newcomer)
             .where(Newcomer.status == "waiting")
@@ -124,6 +102,38 @@ def population(session: Session, now: datetime) -> Population:
         )
     )
     return Population(volunteers=volunteers, newcomers=newcomers, excluded=excluded)
+
+
+def _volunteer_profile(v: Volunteer, matches_held: int) -> VolunteerProfile:
+    """What the matcher knows of a ready volunteer: no name, no contact."""
+    return VolunteerProfile(
+        id=v.id,
+        district=v.district,
+        languages=frozenset(v.languages),
+        availability=frozenset(tuple(s) for s in v.availability),  # type: ignore[misc]
+        interests=frozenset(v.interests),
+        gender=v.gender,
+        same_gender_only=v.same_gender_only,
+        has_dbs=v.dbs == "held",
+        capacity_left=max(v.max_matches - matches_held, 0),
+    )
+
+
+def _newcomer_profile(n: Newcomer, now: datetime) -> NewcomerProfile:
+    """What the matcher knows of a waiting newcomer: no name, no contact."""
+    return NewcomerProfile(
+        id=n.id,
+        district=n.district,
+        languages=frozenset(n.languages),
+        wants_english_practice=n.wants_english_practice,
+        needs=frozenset(n.needs),
+        interests=frozenset(n.interests),
+        availability=frozenset(tuple(s) for s in n.availability),  # type: ignore[misc]
+        gender=n.gender,
+        same_gender_only=n.same_gender_only,
+        needs_dbs=n.needs_dbs,
+        waiting_days=max((now - as_utc(n.registered_at)).days, 0),
+    )
 
 
 def start_run(uow: UnitOfWork, *, dry_run: bool) -> RunResult:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import email.policy
 import functools
-import smtplib
 import time
 import uuid
 from collections.abc import Callable
@@ -39,7 +38,6 @@ from jinja2 import (
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
-from notifications.config import NotificationsConfig
 from notifications.domain import invites
 
 TRANSLATIONS = Path(__file__).parents[1] / "translations"
@@ -276,19 +274,3 @@ def render(
     parsed = BytesParser(policy=email.policy.default).parsebytes(wire.replace(b"\r\n", b"\n"))
     assert isinstance(parsed, EmailMessage)  # the default policy's class
     return parsed
-
-
-class SmtpTransport:
-    """One SMTP session for a batch of messages."""
-
-    def __init__(self, config: NotificationsConfig) -> None:
-        self.config = config
-
-    def open(self) -> smtplib.SMTP:
-        """Connect, upgrade to TLS and log in as configured."""
-        smtp = smtplib.SMTP(self.config.smtp_host, self.config.smtp_port, timeout=10)
-        if self.config.smtp_starttls:
-            smtp.starttls()
-        if self.config.smtp_username:
-            smtp.login(self.config.smtp_username, self.config.smtp_password)
-        return smtp

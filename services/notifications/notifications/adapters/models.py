@@ -98,7 +98,7 @@ class Person(Base):
 
 class Unsubscribe(Base):
     """An address that asked for no more emails of one optional category (RFC 8058). The
-    address is kept as a keyed hash (`domain.address_hash`), never in the clear."""
+    address is kept as a keyed hash (`links.address_hash`), never in the clear."""
 
     __tablename__ = "unsubscribes"
 

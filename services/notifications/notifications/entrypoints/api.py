@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from notifications import domain
 from notifications.adapters.models import Delivery, Unsubscribe
 from notifications.config import NotificationsConfig
+from notifications.domain import links
 
 blueprint = Blueprint("notifications_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
@@ -91,7 +92,7 @@ def _secret() -> str:
 @blueprint.post("/unsubscribes/<token>")
 def unsubscribe(token: str) -> Response:
     """Record a one-click unsubscribe (RFC 8058); the same click twice changes nothing."""
-    found = domain.unsubscribe_request(_secret(), token)
+    found = links.unsubscribe_request(_secret(), token)
     if found is None:
         return problem(404, "Not Found", "This unsubscribe link is not one of ours.")
     hashed, category = found
@@ -113,7 +114,7 @@ def forget_address() -> Response:
     with current_service().sessions.begin() as session:
         gone = session.execute(
             delete(Unsubscribe).where(
-                Unsubscribe.address_hash == domain.address_hash(_secret(), address)
+                Unsubscribe.address_hash == links.address_hash(_secret(), address)
             )
         ).rowcount
     return jsonify({"erased": gone})

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from gateway.entrypoints import auth, routing
-from gateway.entrypoints.public_api import openapi
+from gateway.entrypoints.public_api import openapi, passed_on
 
 blp = Blueprint(
     "coordinators",
@@ -44,7 +44,7 @@ def _doc(summary: str, *codes: int, **doc: Any) -> Any:
     400,
     503,
     parameters=[openapi.query("status", ("applied", "ready", "inactive"), "Only these")],
-    responses=openapi.ok(openapi.VolunteerRecordSchema(many=True)),
+    responses=openapi.ok(passed_on.VolunteerRecordSchema(many=True)),
 )
 def list_volunteers() -> Response:
     return forward("GET", "/internal/v1/volunteers")
@@ -57,8 +57,8 @@ def list_volunteers() -> Response:
     404,
     422,
     503,
-    requestBody=openapi.body(openapi.ChecksSchema, required=True),
-    responses=openapi.ok(openapi.VolunteerRecordSchema),
+    requestBody=openapi.body(passed_on.ChecksSchema, required=True),
+    responses=openapi.ok(passed_on.VolunteerRecordSchema),
 )
 def record_checks(volunteer_id: uuid.UUID) -> Response:
     return forward("POST", f"/internal/v1/volunteers/{volunteer_id}/checks", with_body=True)
@@ -69,8 +69,8 @@ def record_checks(volunteer_id: uuid.UUID) -> Response:
     "Matches with score and explanation, optionally ?status=",
     400,
     503,
-    parameters=[openapi.query("status", openapi.MATCH_STATUSES, "Only these")],
-    responses=openapi.ok(openapi.MatchSchema(many=True)),
+    parameters=[openapi.query("status", passed_on.MATCH_STATUSES, "Only these")],
+    responses=openapi.ok(passed_on.MatchSchema(many=True)),
 )
 def list_matches() -> Response:
     return forward("GET", "/internal/v1/matches")
@@ -86,8 +86,8 @@ def list_matches() -> Response:
     409,
     422,
     503,
-    requestBody=openapi.body(openapi.DecisionSchema),
-    responses=openapi.ok(openapi.MatchSchema),
+    requestBody=openapi.body(passed_on.DecisionSchema),
+    responses=openapi.ok(passed_on.MatchSchema),
 )
 def decide(match_id: uuid.UUID, action: str) -> Response:
     return forward("POST", f"/internal/v1/matches/{match_id}/{action}", with_body=True)
@@ -100,8 +100,8 @@ def decide(match_id: uuid.UUID, action: str) -> Response:
     409,
     422,
     503,
-    requestBody=openapi.body(openapi.RunSchema),
-    responses=openapi.ok(openapi.RunResultSchema),
+    requestBody=openapi.body(passed_on.RunSchema),
+    responses=openapi.ok(passed_on.RunResultSchema),
 )
 def start_run() -> Response:
     return forward("POST", "/internal/v1/runs", with_body=True)
@@ -113,8 +113,8 @@ def start_run() -> Response:
     400,
     422,
     503,
-    requestBody=openapi.body(openapi.NewEventSchema, required=True),
-    responses=openapi.ok(openapi.CoordinatorEventSchema, 201, "Scheduled"),
+    requestBody=openapi.body(passed_on.NewEventSchema, required=True),
+    responses=openapi.ok(passed_on.CoordinatorEventSchema, 201, "Scheduled"),
 )
 def create_event() -> Response:
     return routing.forward("events", "POST", "/internal/v1/events", with_body=True)
@@ -128,8 +128,8 @@ def create_event() -> Response:
     409,
     422,
     503,
-    requestBody=openapi.body(openapi.EventChangesSchema, required=True),
-    responses=openapi.ok(openapi.CoordinatorEventSchema),
+    requestBody=openapi.body(passed_on.EventChangesSchema, required=True),
+    responses=openapi.ok(passed_on.CoordinatorEventSchema),
 )
 def change_event(event_id: uuid.UUID) -> Response:
     return routing.forward("events", "PATCH", f"/internal/v1/events/{event_id}", with_body=True)
@@ -141,7 +141,7 @@ def change_event(event_id: uuid.UUID) -> Response:
     404,
     409,
     503,
-    responses=openapi.ok(openapi.EventSchema),
+    responses=openapi.ok(passed_on.EventSchema),
 )
 def cancel_event(event_id: uuid.UUID) -> Response:
     return routing.forward("events", "POST", f"/internal/v1/events/{event_id}/cancel")
@@ -153,7 +153,7 @@ def cancel_event(event_id: uuid.UUID) -> Response:
     404,
     503,
     parameters=[openapi.query("format", ("json", "csv"), "csv: a spreadsheet download")],
-    responses=openapi.REGISTRATION_LIST,
+    responses=passed_on.REGISTRATION_LIST,
 )
 def event_registrations(event_id: uuid.UUID) -> Response:
     return routing.forward("events", "GET", f"/internal/v1/events/{event_id}/registrations")
@@ -167,8 +167,8 @@ def event_registrations(event_id: uuid.UUID) -> Response:
     409,
     422,
     503,
-    requestBody=openapi.body(openapi.AttendanceSchema, required=True),
-    responses=openapi.ok(openapi.MarkedSchema),
+    requestBody=openapi.body(passed_on.AttendanceSchema, required=True),
+    responses=openapi.ok(passed_on.MarkedSchema),
 )
 def attendance(event_id: uuid.UUID) -> Response:
     return routing.forward(
@@ -181,7 +181,7 @@ def attendance(event_id: uuid.UUID) -> Response:
     "The five best ready volunteers for one waiting newcomer",
     404,
     503,
-    responses=openapi.ok(openapi.SuggestionSchema(many=True)),
+    responses=openapi.ok(passed_on.SuggestionSchema(many=True)),
 )
 def suggestions(newcomer_id: uuid.UUID) -> Response:
     return forward("GET", f"/internal/v1/newcomers/{newcomer_id}/suggestions")

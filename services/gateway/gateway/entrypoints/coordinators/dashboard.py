@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from flask import (
@@ -32,7 +31,6 @@ from flask_limiter.util import get_remote_address
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
-from sanctuary.contracts import CHECKS
 from sanctuary.web import current_service
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
@@ -127,12 +125,12 @@ def _at(timestamp: float) -> datetime:
 # Calling the services behind the gateway.
 
 
-def _call(service: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+def call(service: str, method: str, path: str, **kwargs: Any) -> requests.Response:
     return routing.upstream(service).forward(method, path, g.correlation_id, **kwargs)
 
 
-def _fetch(service: str, path: str, **params: str) -> Any:
-    answer = _call(service, "GET", path, params=params or None)
+def fetch(service: str, path: str, **params: str) -> Any:
+    answer = call(service, "GET", path, params=params or None)
     if answer.status_code == 404:
         raise NotFound()
     if answer.status_code != 200:
@@ -151,9 +149,9 @@ def _problem_text(answer: requests.Response) -> str:
     return " ".join(parts)
 
 
-def _act(service: str, method: str, path: str, done: str, back: str, **kwargs: Any) -> Redirect:
+def act(service: str, method: str, path: str, done: str, back: str, **kwargs: Any) -> Redirect:
     """Do one action upstream; flash what happened and go back (POST-redirect-GET)."""
-    answer = _call(service, method, path, **kwargs)
+    answer = call(service, method, path, **kwargs)
     if answer.ok:
         flash(done, "ok")
     else:
@@ -230,15 +228,15 @@ def logout() -> Redirect:
 
 @blp.get("/")
 def index() -> str:
-    approved = _fetch("matching", "/internal/v1/matches", status="approved")
-    active = _fetch("matching", "/internal/v1/matches", status="active")
+    approved = fetch("matching", "/internal/v1/matches", status="approved")
+    active = fetch("matching", "/internal/v1/matches", status="active")
     counts = {
-        "waiting for checks": len(_fetch("matching", "/internal/v1/volunteers", status="applied")),
-        "proposed matches": len(_fetch("matching", "/internal/v1/matches", status="proposed")),
+        "waiting for checks": len(fetch("matching", "/internal/v1/volunteers", status="applied")),
+        "proposed matches": len(fetch("matching", "/internal/v1/matches", status="proposed")),
         "approved matches": len(approved),
         "active matches": len(active),
-        "check-ins due": sum(_checkins_due(m) for m in approved + active),
-        "upcoming events": len(_fetch("events", "/internal/v1/events")),
+        "check-ins due": sum(checkins_due(m) for m in approved + active),
+        "upcoming events": len(fetch("events", "/internal/v1/events")),
     }
     return render_template("coordinator/index.html", counts=counts)
 
@@ -246,54 +244,7 @@ def index() -> str:
 # Volunteers and their checks.
 
 
-@blp.get("/volunteers")
-def volunteers() -> str:
-    waiting = _fetch("matching", "/internal/v1/volunteers", status="applied")
-    return render_template("coordinator/volunteers.html", volunteers=waiting, checks=CHECKS)
-
-
-@blp.post("/volunteers/<uuid:volunteer_id>/checks")
-def record_checks(volunteer_id: uuid.UUID) -> Redirect:
-    changes = {k: v for k in CHECKS if (v := request.form.get(k, "").strip())}
-    if not changes:
-        flash("Choose at least one check to record.", "error")
-        return redirect(url_for(".volunteers"), code=303)
-    return _act(
-        "matching",
-        "POST",
-        f"/internal/v1/volunteers/{volunteer_id}/checks",
-        "Checks recorded.",
-        url_for(".volunteers"),
-        json=changes,
-    )
-
-
-@blp.post("/volunteers/<uuid:volunteer_id>/contact")
-def volunteer_contact(volunteer_id: uuid.UUID) -> str:
-    """Show contact details: a deliberate, audited action; the page is not cached."""
-    everyone = _fetch("matching", "/internal/v1/volunteers")
-    found = next((v for v in everyone if v["id"] == str(volunteer_id)), None)
-    if found is None:
-        raise NotFound()
-    return render_template("coordinator/contact.html", person=found)
-
-
-# Matches.
-
-
-@blp.get("/matches")
-def matches() -> str:
-    lists = {
-        status: _fetch("matching", "/internal/v1/matches", status=status)
-        for status in ("proposed", "approved", "active")
-    }
-    # Volunteers by name (newcomers stay ids: matching lists no newcomers).
-    names = {v["id"]: v["name"] for v in _fetch("matching", "/internal/v1/volunteers")}
-    now = datetime.now(UTC).isoformat()
-    return render_template("coordinator/matches.html", names=names, now=now, **lists)
-
-
-def _checkins_due(match: dict[str, Any]) -> int:
+def checkins_due(match: dict[str, Any]) -> int:
     """Check-ins of a match that have fallen due and not gone yet (the clock sends them)."""
     now = datetime.now(UTC)
     return sum(
@@ -303,197 +254,13 @@ def _checkins_due(match: dict[str, Any]) -> int:
     )
 
 
-@blp.post("/matches/<uuid:match_id>/<any(approve, reject, activate, end):action>")
-def decide(match_id: uuid.UUID, action: str) -> Redirect:
-    body: dict[str, Any] = {}
-    if action in ("reject", "end") and request.form.get("reason", "").strip():
-        body["reason"] = request.form["reason"].strip()  # none: matching says it is needed
-    if action == "end":
-        body["newcomer_wants_another"] = request.form.get("newcomer_wants_another") == "yes"
-    done = {
-        "approve": "Approved: both are being introduced by email.",
-        "reject": "Rejected.",
-        "activate": "Marked as met.",
-        "end": "Ended.",
-    }[action]
-    return _act(
-        "matching",
-        "POST",
-        f"/internal/v1/matches/{match_id}/{action}",
-        done,
-        url_for(".matches"),
-        json=body,
+def blueprint() -> Blueprint:
+    """The dashboard, with the routes of every page module added to it."""
+    # Imported for their routes: each module adds its pages to `blp`.
+    from gateway.entrypoints.coordinators import (  # noqa: F401
+        account_pages,
+        event_pages,
+        people_pages,
     )
 
-
-@blp.post("/matching/runs")
-def start_run() -> Redirect:
-    return _act(
-        "matching",
-        "POST",
-        "/internal/v1/runs",
-        "The matcher ran; its proposals are below.",
-        url_for(".matches"),
-        json={"dry_run": False},
-    )
-
-
-# Events.
-
-
-def _when(form: dict[str, str], name: str) -> str:
-    """A datetime-local field in the event's time zone, as an aware ISO 8601 string."""
-    try:
-        zone = ZoneInfo(form.get("timezone") or "Europe/London")
-        return datetime.fromisoformat(form[name]).replace(tzinfo=zone).isoformat()
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "Europe", a folder
-        raise ValueError(f"{name}: give a date and time.") from exc
-
-
-def event_body(form: dict[str, str], *, changes: bool) -> dict[str, Any]:
-    """The events API body from the form's filled fields; raises ValueError naming a field."""
-    body: dict[str, Any] = {
-        k: form[k].strip()
-        for k in ("title", "description", "kind", "timezone", "location", "online_url")
-        if form.get(k, "").strip()
-    }
-    if changes:
-        body.pop("kind", None)  # an event's kind is fixed once scheduled
-    for name in ("starts_at", "ends_at"):
-        if form.get(name):
-            body[name] = _when(form, name)
-    if form.get("capacity"):
-        if not form["capacity"].isdigit():
-            raise ValueError("capacity: give a whole number.")
-        body["capacity"] = int(form["capacity"])
-    return body
-
-
-@blp.get("/events")
-def events() -> str:
-    upcoming = _fetch("events", "/internal/v1/events")
-    return render_template("coordinator/events.html", events=upcoming, kinds=EVENT_KINDS)
-
-
-@blp.post("/events")
-def create_event() -> Redirect:
-    try:
-        body = event_body(request.form.to_dict(), changes=False)
-    except ValueError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".events"), code=303)
-    return _act(
-        "events", "POST", "/internal/v1/events", "Event scheduled.", url_for(".events"), json=body
-    )
-
-
-@blp.get("/events/<uuid:event_id>")
-@audited
-def event(event_id: uuid.UUID) -> str:
-    """One event, its registrations (names and emails: audited) and its forms."""
-    shown = _fetch("events", f"/internal/v1/events/{event_id}")
-    registered = _fetch("events", f"/internal/v1/events/{event_id}/registrations")
-    return render_template("coordinator/event.html", event=shown, registrations=registered)
-
-
-@blp.post("/events/<uuid:event_id>/edit")
-def change_event(event_id: uuid.UUID) -> Redirect:
-    back = url_for(".event", event_id=event_id)
-    try:
-        body = event_body(request.form.to_dict(), changes=True)
-    except ValueError as exc:
-        flash(str(exc), "error")
-        return redirect(back, code=303)
-    return _act("events", "PATCH", f"/internal/v1/events/{event_id}", "Saved.", back, json=body)
-
-
-@blp.post("/events/<uuid:event_id>/cancel")
-def cancel_event(event_id: uuid.UUID) -> Redirect:
-    return _act(
-        "events",
-        "POST",
-        f"/internal/v1/events/{event_id}/cancel",
-        "Cancelled: everyone registered is being told.",
-        url_for(".event", event_id=event_id),
-    )
-
-
-@blp.post("/events/<uuid:event_id>/attendance")
-def attendance(event_id: uuid.UUID) -> Redirect:
-    return _act(
-        "events",
-        "POST",
-        f"/internal/v1/events/{event_id}/attendance",
-        "Attendance recorded.",
-        url_for(".event", event_id=event_id),
-        json={"registration_ids": request.form.getlist("registration_ids")},
-    )
-
-
-@blp.get("/events/<uuid:event_id>/registrations.csv")
-@audited
-def registrations_csv(event_id: uuid.UUID) -> Response:
-    answer = _call(
-        "events",
-        "GET",
-        f"/internal/v1/events/{event_id}/registrations",
-        params={"format": "csv"},
-    )
-    if answer.status_code != 200:
-        raise NotFound()
-    return Response(
-        answer.content,
-        mimetype="text/csv",
-        headers={"Content-Disposition": answer.headers.get("Content-Disposition", "attachment")},
-    )
-
-
-# Email deliveries.
-
-DELIVERY_STATUSES = ("failed", "retrying", "pending", "sending", "sent", "suppressed")
-
-
-@blp.get("/deliveries")
-@audited
-def deliveries() -> str:
-    """Emails, failures first (recipients' addresses shown: audited); ?status= filters."""
-    status = request.args.get("status", "")
-    query = {"status": status} if status in DELIVERY_STATUSES else {}
-    return render_template(
-        "coordinator/deliveries.html",
-        summary=_fetch("notifications", "/internal/v1/deliveries/summary"),
-        deliveries=_fetch("notifications", "/internal/v1/deliveries", limit="200", **query),
-        statuses=DELIVERY_STATUSES,
-        status=query.get("status", ""),
-    )
-
-
-# Personal API tokens and the audit log.
-
-
-@blp.get("/tokens")
-def tokens() -> str:
-    mine = staff.tokens_of(_sessions(), g.principal.coordinator_id)
-    return render_template("coordinator/tokens.html", tokens=mine)
-
-
-@blp.post("/tokens")
-def create_token() -> str:
-    """A new personal token, shown on this one answer only."""
-    name = request.form.get("name", "").strip() or "token"
-    token = staff.issue_token(_sessions(), g.principal.coordinator_id, name)
-    mine = staff.tokens_of(_sessions(), g.principal.coordinator_id)
-    return render_template("coordinator/tokens.html", tokens=mine, new_token=token, name=name)
-
-
-@blp.post("/tokens/<uuid:token_id>/revoke")
-def revoke_token(token_id: uuid.UUID) -> Redirect:
-    if not staff.revoke_token(_sessions(), g.principal.coordinator_id, token_id):
-        raise NotFound()
-    flash("Token revoked: it no longer opens the API.", "ok")
-    return redirect(url_for(".tokens"), code=303)
-
-
-@blp.get("/audit")
-def audit() -> str:
-    return render_template("coordinator/audit.html", records=staff.recent(_sessions()))
+    return blp

@@ -13,13 +13,11 @@ from werkzeug.exceptions import NotFound
 
 from gateway import domain
 from gateway.entrypoints import routing
-from gateway.entrypoints.public_api.openapi import (
+from gateway.entrypoints.public_api.openapi import body, documented, ok
+from gateway.entrypoints.public_api.passed_on import (
     CancelSchema,
     EventSchema,
     RegistrationStatusSchema,
-    body,
-    documented,
-    ok,
 )
 from gateway.entrypoints.public_api.people import IDEMPOTENCY_KEY
 from gateway.entrypoints.schemas import AcceptedSchema, RegistrationRequestSchema

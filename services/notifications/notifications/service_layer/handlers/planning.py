@@ -12,7 +12,7 @@ from sqlalchemy import select
 from notifications import domain
 from notifications.adapters import mail
 from notifications.adapters.models import Delivery
-from notifications.domain import invites
+from notifications.domain import invites, links
 
 
 def plan(uow: UnitOfWork, email: domain.PlannedEmail) -> None:
@@ -25,7 +25,7 @@ def plan(uow: UnitOfWork, email: domain.PlannedEmail) -> None:
         # Rendered once, here: an email that can never be rendered parks its message with the
         # reason (to be replayed after the fix) instead of failing in the mailer, and the mailer
         # only puts the words into MIME. The secret links are marks until then.
-        marks = domain.link_marks(delivery_id, email.template, context)
+        marks = links.link_marks(delivery_id, email.template, context)
         rendered = mail.render_parts(email.template, {**context, **marks})
         if context.get("calendar_method"):
             invites.invite(context["event"], method=context["calendar_method"], organiser="check")

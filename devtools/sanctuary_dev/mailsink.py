@@ -17,7 +17,6 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-
 from sanctuary.signals import on_stop_signals
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from notifications import domain
 from sanctuary.contracts import (
     NewcomerRequested,
     RegistrationCancelled,
@@ -19,8 +20,6 @@ from sanctuary.contracts import (
     VolunteerReadinessChanged,
     VolunteerRegistered,
 )
-
-from notifications import domain
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 STARTS = datetime(2026, 12, 5, 10, 30, tzinfo=UTC)

@@ -1,0 +1,74 @@
+"""The dashboard's emails sent, personal tokens and audit log."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import (
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sanctuary.web import current_service
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response as Redirect
+
+from gateway.entrypoints.coordinators.dashboard import (
+    audited,
+    blp,
+    fetch,
+)
+from gateway.service_layer import staff
+
+DELIVERY_STATUSES = ("failed", "retrying", "pending", "sending", "sent", "suppressed")
+
+
+@blp.get("/deliveries")
+@audited
+def deliveries() -> str:
+    """Emails, failures first (recipients' addresses shown: audited); ?status= filters."""
+    status = request.args.get("status", "")
+    query = {"status": status} if status in DELIVERY_STATUSES else {}
+    return render_template(
+        "coordinator/deliveries.html",
+        summary=fetch("notifications", "/internal/v1/deliveries/summary"),
+        deliveries=fetch("notifications", "/internal/v1/deliveries", limit="200", **query),
+        statuses=DELIVERY_STATUSES,
+        status=query.get("status", ""),
+    )
+
+
+# Personal API tokens and the audit log.
+
+
+@blp.get("/tokens")
+def tokens() -> str:
+    mine = staff.tokens_of(current_service().sessions, g.principal.coordinator_id)
+    return render_template("coordinator/tokens.html", tokens=mine)
+
+
+@blp.post("/tokens")
+def create_token() -> str:
+    """A new personal token, shown on this one answer only."""
+    name = request.form.get("name", "").strip() or "token"
+    token = staff.issue_token(current_service().sessions, g.principal.coordinator_id, name)
+    mine = staff.tokens_of(current_service().sessions, g.principal.coordinator_id)
+    return render_template("coordinator/tokens.html", tokens=mine, new_token=token, name=name)
+
+
+@blp.post("/tokens/<uuid:token_id>/revoke")
+def revoke_token(token_id: uuid.UUID) -> Redirect:
+    if not staff.revoke_token(current_service().sessions, g.principal.coordinator_id, token_id):
+        raise NotFound()
+    flash("Token revoked: it no longer opens the API.", "ok")
+    return redirect(url_for(".tokens"), code=303)
+
+
+@blp.get("/audit")
+def audit() -> str:
+    return render_template(
+        "coordinator/audit.html", records=staff.recent(current_service().sessions)
+    )

@@ -1,0 +1,138 @@
+"""The dashboard's events: schedule, change, cancel, mark attendance, download the list."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import (
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response as Redirect
+
+from gateway.entrypoints.coordinators.dashboard import (
+    EVENT_KINDS,
+    act,
+    audited,
+    blp,
+    call,
+    fetch,
+)
+
+
+def _when(form: dict[str, str], name: str) -> str:
+    """A datetime-local field in the event's time zone, as an aware ISO 8601 string."""
+    try:
+        zone = ZoneInfo(form.get("timezone") or "Europe/London")
+        return datetime.fromisoformat(form[name]).replace(tzinfo=zone).isoformat()
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "Europe", a folder
+        raise ValueError(f"{name}: give a date and time.") from exc
+
+
+def event_body(form: dict[str, str], *, changes: bool) -> dict[str, Any]:
+    """The events API body from the form's filled fields; raises ValueError naming a field."""
+    body: dict[str, Any] = {
+        k: form[k].strip()
+        for k in ("title", "description", "kind", "timezone", "location", "online_url")
+        if form.get(k, "").strip()
+    }
+    if changes:
+        body.pop("kind", None)  # an event's kind is fixed once scheduled
+    for name in ("starts_at", "ends_at"):
+        if form.get(name):
+            body[name] = _when(form, name)
+    if form.get("capacity"):
+        if not form["capacity"].isdigit():
+            raise ValueError("capacity: give a whole number.")
+        body["capacity"] = int(form["capacity"])
+    return body
+
+
+@blp.get("/events")
+def events() -> str:
+    upcoming = fetch("events", "/internal/v1/events")
+    return render_template("coordinator/events.html", events=upcoming, kinds=EVENT_KINDS)
+
+
+@blp.post("/events")
+def create_event() -> Redirect:
+    try:
+        body = event_body(request.form.to_dict(), changes=False)
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".events"), code=303)
+    return act(
+        "events", "POST", "/internal/v1/events", "Event scheduled.", url_for(".events"), json=body
+    )
+
+
+@blp.get("/events/<uuid:event_id>")
+@audited
+def event(event_id: uuid.UUID) -> str:
+    """One event, its registrations (names and emails: audited) and its forms."""
+    shown = fetch("events", f"/internal/v1/events/{event_id}")
+    registered = fetch("events", f"/internal/v1/events/{event_id}/registrations")
+    return render_template("coordinator/event.html", event=shown, registrations=registered)
+
+
+@blp.post("/events/<uuid:event_id>/edit")
+def change_event(event_id: uuid.UUID) -> Redirect:
+    back = url_for(".event", event_id=event_id)
+    try:
+        body = event_body(request.form.to_dict(), changes=True)
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(back, code=303)
+    return act("events", "PATCH", f"/internal/v1/events/{event_id}", "Saved.", back, json=body)
+
+
+@blp.post("/events/<uuid:event_id>/cancel")
+def cancel_event(event_id: uuid.UUID) -> Redirect:
+    return act(
+        "events",
+        "POST",
+        f"/internal/v1/events/{event_id}/cancel",
+        "Cancelled: everyone registered is being told.",
+        url_for(".event", event_id=event_id),
+    )
+
+
+@blp.post("/events/<uuid:event_id>/attendance")
+def attendance(event_id: uuid.UUID) -> Redirect:
+    return act(
+        "events",
+        "POST",
+        f"/internal/v1/events/{event_id}/attendance",
+        "Attendance recorded.",
+        url_for(".event", event_id=event_id),
+        json={"registration_ids": request.form.getlist("registration_ids")},
+    )
+
+
+@blp.get("/events/<uuid:event_id>/registrations.csv")
+@audited
+def registrations_csv(event_id: uuid.UUID) -> Response:
+    answer = call(
+        "events",
+        "GET",
+        f"/internal/v1/events/{event_id}/registrations",
+        params={"format": "csv"},
+    )
+    if answer.status_code != 200:
+        raise NotFound()
+    return Response(
+        answer.content,
+        mimetype="text/csv",
+        headers={"Content-Disposition": answer.headers.get("Content-Disposition", "attachment")},
+    )
+
+
+# Email deliveries.

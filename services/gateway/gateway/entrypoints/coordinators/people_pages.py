@@ -1,0 +1,109 @@
+"""The dashboard's volunteers and matches: checks, contact details, decisions, matching runs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import (
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sanctuary.contracts import CHECKS
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response as Redirect
+
+from gateway.entrypoints.coordinators.dashboard import (
+    act,
+    blp,
+    fetch,
+)
+
+
+@blp.get("/volunteers")
+def volunteers() -> str:
+    waiting = fetch("matching", "/internal/v1/volunteers", status="applied")
+    return render_template("coordinator/volunteers.html", volunteers=waiting, checks=CHECKS)
+
+
+@blp.post("/volunteers/<uuid:volunteer_id>/checks")
+def record_checks(volunteer_id: uuid.UUID) -> Redirect:
+    changes = {k: v for k in CHECKS if (v := request.form.get(k, "").strip())}
+    if not changes:
+        flash("Choose at least one check to record.", "error")
+        return redirect(url_for(".volunteers"), code=303)
+    return act(
+        "matching",
+        "POST",
+        f"/internal/v1/volunteers/{volunteer_id}/checks",
+        "Checks recorded.",
+        url_for(".volunteers"),
+        json=changes,
+    )
+
+
+@blp.post("/volunteers/<uuid:volunteer_id>/contact")
+def volunteer_contact(volunteer_id: uuid.UUID) -> str:
+    """Show contact details: a deliberate, audited action; the page is not cached."""
+    everyone = fetch("matching", "/internal/v1/volunteers")
+    found = next((v for v in everyone if v["id"] == str(volunteer_id)), None)
+    if found is None:
+        raise NotFound()
+    return render_template("coordinator/contact.html", person=found)
+
+
+# Matches.
+
+
+@blp.get("/matches")
+def matches() -> str:
+    lists = {
+        status: fetch("matching", "/internal/v1/matches", status=status)
+        for status in ("proposed", "approved", "active")
+    }
+    # Volunteers by name (newcomers stay ids: matching lists no newcomers).
+    names = {v["id"]: v["name"] for v in fetch("matching", "/internal/v1/volunteers")}
+    now = datetime.now(UTC).isoformat()
+    return render_template("coordinator/matches.html", names=names, now=now, **lists)
+
+
+@blp.post("/matches/<uuid:match_id>/<any(approve, reject, activate, end):action>")
+def decide(match_id: uuid.UUID, action: str) -> Redirect:
+    body: dict[str, Any] = {}
+    if action in ("reject", "end") and request.form.get("reason", "").strip():
+        body["reason"] = request.form["reason"].strip()  # none: matching says it is needed
+    if action == "end":
+        body["newcomer_wants_another"] = request.form.get("newcomer_wants_another") == "yes"
+    done = {
+        "approve": "Approved: both are being introduced by email.",
+        "reject": "Rejected.",
+        "activate": "Marked as met.",
+        "end": "Ended.",
+    }[action]
+    return act(
+        "matching",
+        "POST",
+        f"/internal/v1/matches/{match_id}/{action}",
+        done,
+        url_for(".matches"),
+        json=body,
+    )
+
+
+@blp.post("/matching/runs")
+def start_run() -> Redirect:
+    return act(
+        "matching",
+        "POST",
+        "/internal/v1/runs",
+        "The matcher ran; its proposals are below.",
+        url_for(".matches"),
+        json={"dry_run": False},
+    )
+
+
+# Events.
