@@ -62,7 +62,7 @@ def running_worker(
         worker.should_stop = True
         thread.join(timeout=10)
         assert not thread.is_alive(), "the worker did not stop"
-        worker.producer_connection.release()
+        worker.redelivery.close()
         worker.connection.release()
 
 

@@ -48,7 +48,7 @@ def run_worker(service: Service) -> None:
     try:
         worker.run()
     finally:
-        worker.producer_connection.release()
+        worker.redelivery.close()
         connection.release()
 
 

@@ -1,4 +1,5 @@
-"""The consumer base: every delivery rule is decided here, once, for every service.
+"""The consumer base: every delivery rule is decided here and in the two modules beside it
+(`batching`, `redelivery`), once, for every service.
 
 - A message is applied and its id recorded in the inbox in one transaction; the ack comes
   after the commit, so a crash before it redelivers, and the inbox makes the redelivery a no-op.

@@ -42,6 +42,10 @@ class Redelivery:
         self.service = service
         self.queues = queues
 
+    def close(self) -> None:
+        """Give back the publishing connection."""
+        self.producer_connection.release()
+
     def retry_or_park(self, message: Message, exc: Exception) -> None:
         """Send `message` to the next delay queue, or park it once out of tries."""
         retries = int((message.headers or {}).get(RETRIES_HEADER, 0))

@@ -31,7 +31,7 @@ class Volunteer(Base):
     gender: Mapped[str | None] = mapped_column(String(20))
     same_gender_only: Mapped[bool] = mapped_column(default=False)
     max_matches: Mapped[int] = mapped_column(default=1)
-    # The coordinator's checks (DOMAIN.md): all three must pass before a first match.
+    # The coordinator's checks (docs/matching.md): all three must pass before a first match.
     references: Mapped[str] = mapped_column(String(10), default="pending")
     screening: Mapped[str] = mapped_column(String(10), default="pending")
     training: Mapped[str] = mapped_column(String(10), default="pending")

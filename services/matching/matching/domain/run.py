@@ -18,7 +18,7 @@ from matching.domain.candidates import Candidates, generate
 from matching.domain.profiles import Population
 
 # Each newcomer keeps their best few hundred candidates: the optimum over that graph is
-# what the run guarantees (DOMAIN.md: a few hundred keeps the solve well under a second).
+# what the run guarantees (docs/matching.md: a few hundred keeps the solve well under a second).
 TOP_K = 200
 ALTERNATIVES_SHOWN = 2
 DIAGNOSED = 12  # volunteers checked to say why nobody in the area fits a newcomer

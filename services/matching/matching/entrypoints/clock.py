@@ -1,6 +1,6 @@
 """The clock process (one replica): a matching run each day, and check-ins as they fall due.
 
-Daily runs halve the wait compared with runs every ten days (DOMAIN.md). A run proposes only
+Daily runs halve the wait compared with runs every ten days (docs/matching.md). A run proposes only
 for newcomers still waiting, so a restart that runs twice in a day proposes nothing twice.
 """
 
