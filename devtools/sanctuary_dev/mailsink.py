@@ -60,17 +60,6 @@ class Answering(SaveToFolder):
         return reply
 
 
-class Counting:
-    """A sink that only counts what it accepts (for benchmarks: no disk in the way)."""
-
-    def __init__(self) -> None:
-        self.accepted = 0
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.accepted += 1
-        return "250 Message accepted for delivery"
-
-
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nobody uses right now, for a server a test starts (aiosmtpd cannot bind
     port 0 itself).

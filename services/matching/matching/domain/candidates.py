@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.domain import scoring as s
+from matching.domain import scoring
 from matching.domain.profiles import DAYS, ENGLISH, PARTS, Population
 
 SLOT_BITS = {(day, part): i for i, (day, part) in enumerate((d, p) for d in DAYS for p in PARTS)}
@@ -73,12 +73,12 @@ class _Encoded:
         self.n_needs = _bitsets([n.needs for n in ns], tags)
         self.v_gender = np.array([genders.get(v.gender, -1) if v.gender else -1 for v in vs])
         self.n_gender = np.array([genders.get(n.gender, -1) if n.gender else -1 for n in ns])
-        self.v_sgo = np.array([v.same_gender_only for v in vs], dtype=bool)
-        self.n_sgo = np.array([n.same_gender_only for n in ns], dtype=bool)
+        self.v_same_gender_only = np.array([v.same_gender_only for v in vs], dtype=bool)
+        self.n_same_gender_only = np.array([n.same_gender_only for n in ns], dtype=bool)
         self.v_dbs = np.array([v.has_dbs for v in vs], dtype=bool)
         self.n_needs_dbs = np.array([n.needs_dbs for n in ns], dtype=bool)
         self.n_wants_english = np.array([n.wants_english_practice for n in ns], dtype=bool)
-        self.n_weeks = np.array([min(n.waiting_days // 7, s.MAX_WEEKS_WAITING) for n in ns])
+        self.n_weeks = np.array([min(n.waiting_days // 7, scoring.MAX_WEEKS_WAITING) for n in ns])
         self.v_district = [v.district for v in vs]
         self.n_district = [n.district for n in ns]
         districts = _vocabulary([self.v_district, self.n_district])
@@ -146,8 +146,8 @@ def _block(
     )
     ok = (shared_langs > 0) | english_pair
     ok &= slots > 0
-    ok &= ~enc.n_sgo[rows][:, None] | same_gender
-    ok &= ~enc.v_sgo[cols][None, :] | same_gender
+    ok &= ~enc.n_same_gender_only[rows][:, None] | same_gender
+    ok &= ~enc.v_same_gender_only[cols][None, :] | same_gender
     ok &= ~enc.n_needs_dbs[rows][:, None] | enc.v_dbs[cols][None, :]
     if excluded:
         row_at = {int(r): i for i, r in enumerate(rows)}
@@ -158,17 +158,18 @@ def _block(
     # Shared languages beyond English: the same count with the English bit masked out.
     shared_beyond = _common(enc.n_lang[rows] & enc.not_english, enc.v_lang[cols])
     score = (
-        s.ELIGIBLE
-        + s.PER_SHARED_LANGUAGE * np.minimum(shared_beyond, s.MAX_SHARED_LANGUAGES)
-        + s.ENGLISH_PRACTICE * english_pair
-        + s.PER_COMMON_SLOT * np.minimum(slots, s.MAX_COMMON_SLOTS)
-        + s.PER_SHARED_INTEREST
-        * np.minimum(_common(enc.n_interests[rows], enc.v_tags[cols]), s.MAX_SHARED_INTERESTS)
-        + s.PER_NEED_FIT * np.minimum(_common(enc.n_needs[rows], enc.v_tags[cols]), s.MAX_NEEDS_FIT)
-        + s.PER_WEEK_WAITING * enc.n_weeks[rows][:, None]
+        scoring.ELIGIBLE
+        + scoring.PER_SHARED_LANGUAGE * np.minimum(shared_beyond, scoring.MAX_SHARED_LANGUAGES)
+        + scoring.ENGLISH_PRACTICE * english_pair
+        + scoring.PER_COMMON_SLOT * np.minimum(slots, scoring.MAX_COMMON_SLOTS)
+        + scoring.PER_SHARED_INTEREST
+        * np.minimum(_common(enc.n_interests[rows], enc.v_tags[cols]), scoring.MAX_SHARED_INTERESTS)
+        + scoring.PER_NEED_FIT
+        * np.minimum(_common(enc.n_needs[rows], enc.v_tags[cols]), scoring.MAX_NEEDS_FIT)
+        + scoring.PER_WEEK_WAITING * enc.n_weeks[rows][:, None]
     )
     same_district = enc.v_district_code[cols][None, :] == enc.n_district_code[rows][:, None]
-    score = score + s.SAME_DISTRICT * same_district
+    score = score + scoring.SAME_DISTRICT * same_district
     r_idx, c_idx = np.nonzero(ok)
     scores = score[r_idx, c_idx].astype(np.int64)
     if top_k is not None and r_idx.size:

@@ -178,7 +178,7 @@ class DeliveryStore:
             "sent_at": datetime.now(UTC),
         }
         if self.marks is None:
-            self.marks = self.marks_connection()
+            self.marks = self._marks_connection()
         try:
             self._mark(self.marks, values)
             return
@@ -186,7 +186,7 @@ class DeliveryStore:
             self.close()
             log.warning("the marks connection failed: marking again on a new one")
         # Through SQLAlchemy this time: an error that stands is one the mailer's loop knows.
-        self.marks = self.marks_connection()
+        self.marks = self._marks_connection()
         self.marks.execute(MARK_SENT, values)
         self.marks.commit()
 

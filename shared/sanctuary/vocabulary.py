@@ -1,0 +1,140 @@
+"""Every word the services share, defined once: statuses, kinds, checks, reasons, languages.
+
+Each vocabulary is a `StrEnum`, so a member is its own value wherever a string goes (a
+column, a JSON body, a template, a query parameter) and `tests/test_architecture.py` fails on
+a vocabulary's value written as a bare string anywhere else in the code. The order of the
+members is the order people see them in.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Locale(StrEnum):
+    """The languages the pages and emails are written in."""
+
+    EN = "en"
+    AR = "ar"
+    UK = "uk"
+
+
+DEFAULT_LOCALE = Locale.EN
+RIGHT_TO_LEFT = frozenset({Locale.AR})
+
+
+class VolunteerStatus(StrEnum):
+    """A volunteer's standing: checks under way, ready to be matched, or not to be matched."""
+
+    APPLIED = "applied"
+    READY = "ready"
+    INACTIVE = "inactive"
+
+
+class NewcomerStatus(StrEnum):
+    """Where a newcomer's request stands."""
+
+    WAITING = "waiting"
+    PROPOSED = "proposed"
+    MATCHED = "matched"
+    CLOSED = "closed"
+
+
+class Check(StrEnum):
+    """What a coordinator checks about a volunteer."""
+
+    REFERENCES = "references"
+    SCREENING = "screening"
+    DBS = "dbs"
+    TRAINING = "training"
+
+
+class CheckOutcome(StrEnum):
+    """What a check can show (each check takes some of them: `CHECK_OUTCOMES`)."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    PASSED = "passed"
+    FAILED = "failed"
+    NONE = "none"
+    HELD = "held"
+    COMPLETED = "completed"
+
+
+CHECK_OUTCOMES: dict[Check, tuple[CheckOutcome, ...]] = {
+    Check.REFERENCES: (CheckOutcome.PENDING, CheckOutcome.VERIFIED),
+    Check.SCREENING: (CheckOutcome.PENDING, CheckOutcome.PASSED, CheckOutcome.FAILED),
+    Check.DBS: (CheckOutcome.NONE, CheckOutcome.HELD),
+    Check.TRAINING: (CheckOutcome.PENDING, CheckOutcome.COMPLETED),
+}
+# What each check must show before a volunteer can be matched, in the order the emails list
+# them (DBS is asked for by some newcomers only, so it is not one of them).
+READY_WHEN: dict[Check, CheckOutcome] = {
+    Check.REFERENCES: CheckOutcome.VERIFIED,
+    Check.SCREENING: CheckOutcome.PASSED,
+    Check.TRAINING: CheckOutcome.COMPLETED,
+}
+
+
+class MatchStatus(StrEnum):
+    """A match's life: proposed by the matcher, decided by a coordinator."""
+
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    ENDED = "ended"
+
+
+class EventKind(StrEnum):
+    """What a coordinator schedules."""
+
+    SOCIAL = "social"
+    TRAINING = "training"
+    WEBINAR = "webinar"
+
+
+class EventStatus(StrEnum):
+    """Whether an event still takes place."""
+
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class RegistrationStatus(StrEnum):
+    """Where a request for a place stands; `received` only while the gateway alone has it."""
+
+    RECEIVED = "received"
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+class RejectionReason(StrEnum):
+    """Why a request for a place was refused."""
+
+    ALREADY_REGISTERED = "already_registered"
+    REGISTRATION_CLOSED = "registration_closed"
+    EVENT_CANCELLED = "event_cancelled"
+    UNKNOWN_EVENT = "unknown_event"
+
+
+class DeliveryStatus(StrEnum):
+    """An email's state, in the order a coordinator reads them: what needs a look first."""
+
+    FAILED = "failed"
+    RETRYING = "retrying"
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    SUPPRESSED = "suppressed"
+
+
+class MessageOutcome(StrEnum):
+    """What became of a message a worker received (the `outcome` label of its metric)."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    RETRIED = "retried"
+    PARKED = "parked"
