@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 
 import pytest
+from sanctuary import vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("gateway", "matching", "events", "notifications")
@@ -44,6 +46,23 @@ FORBIDDEN = {
     "service_layer": WEB | BROKER,
     "entrypoints": set(),
 }
+# The vocabularies whose words must never be written as bare strings. Left out, and why:
+# Locale (two-letter codes are also the spoken languages people tick), Reminder ("day" is
+# also a slot's field), Check (its names are also columns and form fields), RejectionReason
+# (its words are also email templates' names) and MessageOutcome (words of logs and commands).
+GUARDED = (
+    vocabulary.VolunteerStatus,
+    vocabulary.NewcomerStatus,
+    vocabulary.CheckOutcome,
+    vocabulary.MatchStatus,
+    vocabulary.MatchAction,
+    vocabulary.Checkin,
+    vocabulary.EventKind,
+    vocabulary.EventStatus,
+    vocabulary.SubmissionStatus,
+    vocabulary.RegistrationStatus,
+    vocabulary.DeliveryStatus,
+)
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 50
 
@@ -144,9 +163,42 @@ def test_every_module_and_function_is_small(path: Path) -> None:
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
 
 
+def bare_vocabulary(source: str, words: set[str]) -> list[tuple[int, str]]:
+    """The vocabulary words written as bare strings in `source`, with their lines; not in
+    docstrings, dict keys or subscripts (a column or a JSON field named like a word)."""
+    tree = ast.parse(source)
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            skipped.add(id(body[0].value))  # a docstring
+        if isinstance(node, ast.Dict):
+            skipped |= {id(key) for key in node.keys if key is not None}
+        if isinstance(node, ast.Subscript):
+            skipped.add(id(node.slice))
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value in words
+        and id(node) not in skipped
+    ]
+
+
+@pytest.mark.parametrize("path", list(production_files()), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_word_of_a_vocabulary_comes_from_its_enum(path: Path) -> None:
+    """Statuses, kinds and actions are defined once (`sanctuary.vocabulary`); a bare
+    "waitlisted" elsewhere is a second definition that can drift."""
+    if path.name == "vocabulary.py":
+        return
+    words = {member.value for enum in GUARDED for member in enum}
+    assert not bare_vocabulary(path.read_text(), words)
+
+
 def test_the_rules_catch_what_they_are_for(tmp_path: Path) -> None:
     """The checks above can fail: a domain module importing SQLAlchemy, a use case importing
-    an entrypoint, a stray root module."""
+    an entrypoint, a status written as a bare string."""
     domain = tmp_path / "svc" / "domain" / "rules.py"
     domain.parent.mkdir(parents=True)
     domain.write_text("from sqlalchemy import select\nfrom svc.entrypoints import web\n")
@@ -157,3 +209,6 @@ def test_the_rules_catch_what_they_are_for(tmp_path: Path) -> None:
     }
     own = {n.split(".")[1] for n in names if n.startswith("svc.")}
     assert not own <= MAY_IMPORT["service_layer"]
+    source = 'if status == "waitlisted":\n    row["waitlisted"] = {"confirmed": 1}\n'
+    assert bare_vocabulary(source, {"waitlisted", "confirmed"}) == [(1, "waitlisted")]
+    assert all(issubclass(enum, StrEnum) for enum in GUARDED)

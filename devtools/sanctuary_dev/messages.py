@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from kombu import Connection, Producer
+from sanctuary.vocabulary import VolunteerStatus
 
 from sanctuary_dev.servers import TEST_RETRY_DELAYS_MS
 
@@ -67,7 +68,7 @@ def registered(**overrides: Any) -> Any:
         "volunteer_id": uuid.uuid4(),
         "name": "Test Volunteer",
         "email": "volunteer@example.org",
-        "status": "applied",
+        "status": VolunteerStatus.APPLIED,
     }
     return VolunteerRegistered(**{**fields, **overrides})
 

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sanctuary.vocabulary import EventKind
+
 T = TypeVar("T")
 
 
@@ -104,7 +106,7 @@ def schedule_cafe(client: Any, headers: dict[str, str]) -> str:
         headers=headers,
         json={
             "title": "Conversation café",
-            "kind": "social",
+            "kind": EventKind.SOCIAL,
             "starts_at": starts.isoformat(),
             "ends_at": (starts + timedelta(hours=2)).isoformat(),
             "capacity": 2,

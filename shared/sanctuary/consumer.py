@@ -41,6 +41,7 @@ from sanctuary.failures import PermanentError, describe
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
 from sanctuary.redelivery import Redelivery
 from sanctuary.unit_of_work import Handler, UnitOfWork
+from sanctuary.vocabulary import MessageOutcome
 
 log = logging.getLogger(__name__)
 
@@ -148,13 +149,9 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
         """Count, log and ack a delivery whose transaction has committed."""
         env = delivery.env
         metrics.HANDLER_SECONDS.labels(self.service, env.type).observe(seconds)
-        metrics.MESSAGES.labels(self.service, env.type, "applied" if applied else "duplicate").inc()
-        log.info(
-            "%s %s",
-            "applied" if applied else "skipped duplicate",
-            env.type,
-            extra=delivery.log_extra,
-        )
+        outcome = MessageOutcome.APPLIED if applied else MessageOutcome.DUPLICATE
+        metrics.MESSAGES.labels(self.service, env.type, outcome).inc()
+        log.info("%s %s", outcome, env.type, extra=delivery.log_extra)
         delivery.message.ack()
 
     def _apply(self, env: envelope.Envelope, event: Any, handler: Handler) -> bool:

@@ -14,6 +14,7 @@ from kombu.message import Message
 
 from sanctuary import metrics, topology
 from sanctuary.failures import describe
+from sanctuary.vocabulary import MessageOutcome
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class Redelivery:
             return
         queue = self.queues.retry_queue(retries)
         metrics.MESSAGES.labels(
-            self.service, message.properties.get("type") or "-", "retried"
+            self.service, message.properties.get("type") or "-", MessageOutcome.RETRIED
         ).inc()
         self._republish(
             message, queue.name, {RETRIES_HEADER: retries + 1, "x-last-error": describe(exc)}
@@ -64,7 +65,7 @@ class Redelivery:
     def park(self, message: Message, reason: str) -> None:
         """Move `message` to the parking lot with the reason in its headers."""
         props = message.properties
-        metrics.MESSAGES.labels(self.service, props.get("type") or "-", "parked").inc()
+        metrics.MESSAGES.labels(self.service, props.get("type") or "-", MessageOutcome.PARKED).inc()
         log.error(
             "parked message: %s",
             reason,

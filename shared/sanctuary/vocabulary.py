@@ -86,6 +86,15 @@ class MatchStatus(StrEnum):
     ENDED = "ended"
 
 
+class MatchAction(StrEnum):
+    """What a coordinator decides about a match."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    ACTIVATE = "activate"
+    END = "end"
+
+
 class EventKind(StrEnum):
     """What a coordinator schedules."""
 
@@ -101,10 +110,16 @@ class EventStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class RegistrationStatus(StrEnum):
-    """Where a request for a place stands; `received` only while the gateway alone has it."""
+class SubmissionStatus(StrEnum):
+    """What a person sees of their sign-up, request or registration while only the gateway
+    has it; the owning service's status after."""
 
     RECEIVED = "received"
+
+
+class RegistrationStatus(StrEnum):
+    """Where a request for a place stands once the events service has it."""
+
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
@@ -121,7 +136,10 @@ class RejectionReason(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
-    """An email's state, in the order a coordinator reads them: what needs a look first."""
+    """An email's state, in the order a coordinator reads them: what needs a look first.
+    `sending`: claimed by a mailer that may be mid-conversation, taken again once the claim
+    runs out; `suppressed`: not sent, the address unsubscribed from the email's category;
+    `retrying` is only what coordinators see of a pending email that failed before."""
 
     FAILED = "failed"
     RETRYING = "retrying"
@@ -138,3 +156,25 @@ class MessageOutcome(StrEnum):
     DUPLICATE = "duplicate"
     RETRIED = "retried"
     PARKED = "parked"
+
+
+class Reminder(StrEnum):
+    """When a registrant is reminded of an event: a day before, and an hour before."""
+
+    DAY = "day"
+    HOUR = "hour"
+
+
+class Checkin(StrEnum):
+    """When a coordinator checks in with a pair after the approval."""
+
+    TWO_WEEKS = "two_weeks"
+    THREE_MONTHS = "three_months"
+
+
+class Readiness(StrEnum):
+    """What a web process's /readyz answers of itself, and of the broker beside it."""
+
+    READY = "ready"
+    OK = "ok"
+    UNREACHABLE = "unreachable"

@@ -22,6 +22,7 @@ from sanctuary.db import ping
 from sanctuary.preflight import check_broker, short_reason
 from sanctuary.runtime import Service
 from sanctuary.unit_of_work import UnitOfWork
+from sanctuary.vocabulary import Readiness
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -139,7 +140,8 @@ def health_blueprint(engine_of: Callable[[], Engine]) -> Blueprint:
             )
             return problem(503, "Service Unavailable", "The database does not answer.")
         broker = check_broker(current_app.config["AMQP_URL"], timeout=1)
-        return jsonify(status="ready", broker="ok" if broker is None else "unreachable")
+        reached = Readiness.OK if broker is None else Readiness.UNREACHABLE
+        return jsonify(status=Readiness.READY, broker=reached)
 
     return blueprint
 

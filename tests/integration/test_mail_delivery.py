@@ -239,7 +239,7 @@ def test_news_about_a_person_whose_registration_is_in_the_same_batch_is_planned_
     batch: the readiness handler does not find her yet, the batch is applied one message at a
     time, and she gets her welcome and her readiness email, once each."""
     amina = registered(email="amina@example.org")
-    ready = VolunteerReadinessChanged(amina.volunteer_id, "ready", ())
+    ready = VolunteerReadinessChanged(volunteer_id=amina.volunteer_id, status="ready", missing=())
     publish_messages(notifications.config.amqp_url, [amina, ready])
     batched_worker_until(notifications, inbox_rows=2)
     assert sorted(d.template for d in deliveries(notifications)) == [

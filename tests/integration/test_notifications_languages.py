@@ -128,8 +128,9 @@ class Scenario:
         return [
             [
                 c.VolunteerRegistered(
-                    self.volunteer, "Amina Khalid", f"volunteer.{self.locale}@example.org",
-                    "applied", self.locale,
+                    volunteer_id=self.volunteer, name="Amina Khalid",
+                    email=f"volunteer.{self.locale}@example.org", status="applied",
+                    locale=self.locale,
                 ),
                 c.NewcomerRequested(
                     newcomer_id=self.newcomer, name="Yonas Tesfaye",
@@ -142,8 +143,13 @@ class Scenario:
                 self.event,
             ],
             [
-                c.VolunteerReadinessChanged(self.volunteer, "applied", ("references", "training")),
-                c.VolunteerReadinessChanged(self.volunteer, "ready", ()),
+                c.VolunteerReadinessChanged(
+                    volunteer_id=self.volunteer, status="applied",
+                    missing=("references", "training"),
+                ),
+                c.VolunteerReadinessChanged(
+                    volunteer_id=self.volunteer, status="ready", missing=()
+                ),
                 c.MatchProposed(**ids, score=30),
                 c.MatchApproved(**ids),
                 c.MatchCheckinDue(**ids, checkin="two_weeks"),

@@ -66,7 +66,7 @@ def test_reminders_fall_due_a_day_and_an_hour_before_and_never_after_the_start()
 
 def test_a_time_zone_folder_or_an_overlong_name_is_refused_not_a_crash() -> None:
     """ZoneInfo('Europe') raises IsADirectoryError where tzdata is installed: a 422, not a 500."""
-    from events.entrypoints.schemas import NewEventSchema
+    from sanctuary.bodies.events import NewEventSchema
 
     for zone in ("Europe", "x" * 300):
         errors = NewEventSchema().validate({"timezone": zone})

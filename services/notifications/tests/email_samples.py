@@ -20,6 +20,7 @@ from sanctuary.contracts import (
     VolunteerReadinessChanged,
     VolunteerRegistered,
 )
+from sanctuary.vocabulary import DEFAULT_LOCALE, Check, VolunteerStatus
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 STARTS = datetime(2026, 12, 5, 10, 30, tzinfo=UTC)
@@ -63,7 +64,7 @@ def _people(locale: str) -> tuple[domain.Contact, domain.Contact, domain.Contact
     )
 
 
-def samples(locale: str = domain.DEFAULT_LOCALE) -> list[Sample]:
+def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
     """Every email, with the reader's language `locale` (coordinators read English)."""
     volunteer, newcomer, coordinator = _people(locale)
     person = {"registration_id": REGISTRATION, "event_id": uuid.UUID(EVENT["event_id"])}
@@ -90,14 +91,22 @@ def samples(locale: str = domain.DEFAULT_LOCALE) -> list[Sample]:
             "volunteer_welcome",
             domain.welcome(
                 VolunteerRegistered(
-                    VOLUNTEER, "Amina Khalid", "amina@example.org", "applied", locale
+                    volunteer_id=VOLUNTEER,
+                    name="Amina Khalid",
+                    email="amina@example.org",
+                    status=VolunteerStatus.APPLIED,
+                    locale=locale,
                 )
             ),
         ),
         Sample(
             "volunteer_readiness (missing)",
             domain.readiness(
-                VolunteerReadinessChanged(VOLUNTEER, "applied", ("references", "training")),
+                VolunteerReadinessChanged(
+                    volunteer_id=VOLUNTEER,
+                    status=VolunteerStatus.APPLIED,
+                    missing=(Check.REFERENCES, Check.TRAINING),
+                ),
                 "Amina Khalid",
                 "amina@example.org",
                 locale,
@@ -106,7 +115,9 @@ def samples(locale: str = domain.DEFAULT_LOCALE) -> list[Sample]:
         Sample(
             "volunteer_readiness (ready)",
             domain.readiness(
-                VolunteerReadinessChanged(VOLUNTEER, "ready", ()),
+                VolunteerReadinessChanged(
+                    volunteer_id=VOLUNTEER, status=VolunteerStatus.READY, missing=()
+                ),
                 "Amina Khalid",
                 "amina@example.org",
                 locale,

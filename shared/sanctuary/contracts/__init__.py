@@ -1,5 +1,5 @@
-"""Every message the services exchange, defined once: a frozen dataclass and its marshmallow
-schema, grouped by topic in the modules beside this one.
+"""Every message the services exchange, defined once: a frozen dataclass (its schema derived
+from it, `base.contract`), grouped by topic in the modules beside this one.
 
 Bodies are checked against these schemas when published (the outbox refuses a bad body) and
 when consumed (a body that does not load is parked with the reason). Consumers tolerate
@@ -14,70 +14,13 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from sanctuary.contracts.base import DEFAULT_LOCALE as DEFAULT_LOCALE
-from sanctuary.contracts.base import LOCALES as LOCALES
+from sanctuary.contracts.base import SCHEMAS as SCHEMAS
 from sanctuary.contracts.base import ContractSchema
 from sanctuary.contracts.events import *  # noqa: F403
-from sanctuary.contracts.events import (
-    EventCancelledSchema,
-    EventReminderDueSchema,
-    EventScheduledSchema,
-    EventUpdatedSchema,
-    RegistrationCancelledSchema,
-    RegistrationConfirmedSchema,
-    RegistrationPromotedSchema,
-    RegistrationRejectedSchema,
-    RegistrationRequestedSchema,
-    RegistrationWaitlistedSchema,
-)
 from sanctuary.contracts.matches import *  # noqa: F403
-from sanctuary.contracts.matches import (
-    MatchActivatedSchema,
-    MatchApprovedSchema,
-    MatchCheckinDueSchema,
-    MatchEndedSchema,
-    MatchProposedSchema,
-    MatchRejectedSchema,
-    TrainingCompletedSchema,
-)
 from sanctuary.contracts.people import *  # noqa: F403
-from sanctuary.contracts.people import (
-    NewcomerRequestedSchema,
-    VolunteerChecksRecordedSchema,
-    VolunteerReadinessChangedSchema,
-    VolunteerRegisteredSchema,
-    VolunteerSignedUpSchema,
-)
 
-# --- the registry ----------------------------------------------------------------------------
-
-SCHEMAS: dict[str, type[ContractSchema]] = {
-    schema.message_class.TYPE: schema
-    for schema in (
-        VolunteerSignedUpSchema,
-        VolunteerRegisteredSchema,
-        NewcomerRequestedSchema,
-        VolunteerChecksRecordedSchema,
-        VolunteerReadinessChangedSchema,
-        TrainingCompletedSchema,
-        MatchProposedSchema,
-        MatchApprovedSchema,
-        MatchActivatedSchema,
-        MatchRejectedSchema,
-        MatchEndedSchema,
-        MatchCheckinDueSchema,
-        RegistrationRequestedSchema,
-        RegistrationConfirmedSchema,
-        RegistrationWaitlistedSchema,
-        RegistrationPromotedSchema,
-        RegistrationCancelledSchema,
-        RegistrationRejectedSchema,
-        EventScheduledSchema,
-        EventUpdatedSchema,
-        EventCancelledSchema,
-        EventReminderDueSchema,
-    )
-}
+# Every message registered itself (`@contract`) when its module was imported above.
 MESSAGE_TYPES: tuple[str, ...] = tuple(SCHEMAS)
 
 

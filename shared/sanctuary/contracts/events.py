@@ -5,24 +5,24 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from marshmallow import fields, validate
 
 from sanctuary import fields as f
-from sanctuary.contracts.base import DEFAULT_LOCALE, ContractSchema, locale_field
+from sanctuary.contracts.base import contract
+from sanctuary.vocabulary import DEFAULT_LOCALE, EventKind, Locale, RejectionReason, Reminder
+
+Name = Annotated[str, f.name]
+Email = Annotated[str, f.email]
+Title = Annotated[str, lambda: fields.String(required=True, validate=validate.Length(1, 200))]
+Sequence = Annotated[int, lambda: fields.Integer(required=True, validate=validate.Range(min=0))]
 
 # --- registration.*: a place at an event ------------------------------------------------------
 
-REJECTION_REASONS = (
-    "already_registered",
-    "registration_closed",
-    "event_cancelled",
-    "unknown_event",
-)
 
-
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class RegistrationRequested:
     """Someone asked for a place at an event (the gateway accepted the form)."""
 
@@ -31,49 +31,29 @@ class RegistrationRequested:
 
     registration_id: uuid.UUID
     event_id: uuid.UUID
-    name: str
-    email: str
+    name: Name
+    email: Email
     requested_at: datetime
     volunteer_id: uuid.UUID | None = None
     newcomer_id: uuid.UUID | None = None
-    locale: str = DEFAULT_LOCALE
+    locale: Locale = DEFAULT_LOCALE
 
 
-class RegistrationRequestedSchema(ContractSchema):
-    message_class = RegistrationRequested
-
-    registration_id = fields.UUID(required=True)
-    event_id = fields.UUID(required=True)
-    name = f.name()
-    email = f.email()
-    requested_at = fields.AwareDateTime(required=True)
-    volunteer_id = fields.UUID(load_default=None, allow_none=True)
-    newcomer_id = fields.UUID(load_default=None, allow_none=True)
-    locale = locale_field()
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RegistrationChanged:
     """Base of the registration facts: whose place at which event, and where to write."""
 
     registration_id: uuid.UUID
     event_id: uuid.UUID
-    name: str
-    email: str
+    name: Name
+    email: Email
     # The registrant's language, on the facts that answer a request (confirmed, waitlisted,
     # rejected); None on later ones, whose emails use the language notifications kept.
-    locale: str | None = None
+    locale: Locale | None = None
 
 
-class RegistrationChangedSchema(ContractSchema):
-    registration_id = fields.UUID(required=True)
-    event_id = fields.UUID(required=True)
-    name = f.name()
-    email = f.email()
-    locale = locale_field(known=False)
-
-
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class RegistrationConfirmed(RegistrationChanged):
     """The person has a place."""
 
@@ -81,25 +61,18 @@ class RegistrationConfirmed(RegistrationChanged):
     VERSION: ClassVar[int] = 1
 
 
-class RegistrationConfirmedSchema(RegistrationChangedSchema):
-    message_class = RegistrationConfirmed
-
-
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class RegistrationWaitlisted(RegistrationChanged):
     """The event is full: the person waits, at this position."""
 
     TYPE: ClassVar[str] = "registration.waitlisted"
     VERSION: ClassVar[int] = 1
-    position: int = 0
+    position: Annotated[int, lambda: fields.Integer(required=True, validate=validate.Range(min=1))]
 
 
-class RegistrationWaitlistedSchema(RegistrationChangedSchema):
-    message_class = RegistrationWaitlisted
-    position = fields.Integer(required=True, validate=validate.Range(min=1))
-
-
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class RegistrationPromoted(RegistrationChanged):
     """A place freed up and went to this person, the first waiting."""
 
@@ -107,11 +80,8 @@ class RegistrationPromoted(RegistrationChanged):
     VERSION: ClassVar[int] = 1
 
 
-class RegistrationPromotedSchema(RegistrationChangedSchema):
-    message_class = RegistrationPromoted
-
-
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class RegistrationCancelled(RegistrationChanged):
     """The person cancelled (or the place was otherwise given up)."""
 
@@ -119,30 +89,22 @@ class RegistrationCancelled(RegistrationChanged):
     VERSION: ClassVar[int] = 1
 
 
-class RegistrationCancelledSchema(RegistrationChangedSchema):
-    message_class = RegistrationCancelled
-
-
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class RegistrationRejected(RegistrationChanged):
     """The request could not be given a place or a queue position, and why."""
 
     TYPE: ClassVar[str] = "registration.rejected"
     VERSION: ClassVar[int] = 1
-    reason: str = ""
+    reason: RejectionReason
     existing_registration_id: uuid.UUID | None = None
-
-
-class RegistrationRejectedSchema(RegistrationChangedSchema):
-    message_class = RegistrationRejected
-    reason = fields.String(required=True, validate=validate.OneOf(REJECTION_REASONS))
-    existing_registration_id = fields.UUID(load_default=None, allow_none=True)
 
 
 # --- event.*: what happened to an event ------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class EventScheduled:
     """A coordinator scheduled an event. The webinar link is here for the confirmation emails
     only: the notifications service keeps it, no public page shows it."""
@@ -151,46 +113,29 @@ class EventScheduled:
     VERSION: ClassVar[int] = 1
 
     event_id: uuid.UUID
-    title: str
-    kind: str
+    title: Title
+    kind: EventKind
     starts_at: datetime
     ends_at: datetime
     timezone: str
-    sequence: int
+    sequence: Sequence
     online_url: str | None = None
     location: str | None = None
 
 
-class EventScheduledSchema(ContractSchema):
-    message_class = EventScheduled
-
-    event_id = fields.UUID(required=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    kind = fields.String(required=True, validate=validate.OneOf(("webinar", "training", "social")))
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
-    timezone = fields.String(required=True)
-    sequence = fields.Integer(required=True, validate=validate.Range(min=0))
-    online_url = fields.String(load_default=None, allow_none=True)
-    location = fields.String(load_default=None, allow_none=True)
-
-
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class EventUpdated(EventScheduled):
     """A coordinator changed an event: its details now, and the names of what changed.
     Registrants are in the notifications service's own copy, not in this message."""
 
     TYPE: ClassVar[str] = "event.updated"
     VERSION: ClassVar[int] = 1
-    changed: tuple[str, ...] = ()
+    changed: tuple[str, ...]
 
 
-class EventUpdatedSchema(EventScheduledSchema):
-    message_class = EventUpdated
-    changed = fields.List(fields.String(), required=True)
-
-
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class EventCancelled:
     """A coordinator cancelled an event: everyone registered is to be told."""
 
@@ -198,31 +143,17 @@ class EventCancelled:
     VERSION: ClassVar[int] = 1
 
     event_id: uuid.UUID
-    title: str
+    title: Title
     starts_at: datetime
-    sequence: int
+    sequence: Sequence
 
 
-class EventCancelledSchema(ContractSchema):
-    message_class = EventCancelled
-
-    event_id = fields.UUID(required=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    starts_at = fields.AwareDateTime(required=True)
-    sequence = fields.Integer(required=True, validate=validate.Range(min=0))
-
-
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class EventReminderDue(RegistrationChanged):
     """A confirmed registrant's reminder: a day (24 h) or an hour before the start."""
 
     TYPE: ClassVar[str] = "event.reminder_due"
     VERSION: ClassVar[int] = 1
-    reminder: str = ""
-    starts_at: datetime | None = None
-
-
-class EventReminderDueSchema(RegistrationChangedSchema):
-    message_class = EventReminderDue
-    reminder = fields.String(required=True, validate=validate.OneOf(("day", "hour")))
-    starts_at = fields.AwareDateTime(required=True)
+    reminder: Reminder
+    starts_at: datetime

@@ -3,22 +3,43 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate
 
 from sanctuary import fields as f
-from sanctuary.contracts.base import DEFAULT_LOCALE, ContractSchema, locale_field
+from sanctuary.contracts.base import Word, contract
+from sanctuary.vocabulary import (
+    CHECK_OUTCOMES,
+    DEFAULT_LOCALE,
+    READY_WHEN,
+    Check,
+    CheckOutcome,
+    Locale,
+    VolunteerStatus,
+)
+
+Slot = tuple[str, str]  # ("sat", "morning")
+Name = Annotated[str, f.name]
+Email = Annotated[str, f.email]
+Postcode = Annotated[str, lambda: f.Postcode(required=True)]
+Languages = Annotated[tuple[str, ...], f.languages]
+Tags = Annotated[tuple[str, ...], f.tags]
+Gender = Annotated[str | None, f.gender]
+
+
+def _optional_email() -> fields.Email:
+    return fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+
 
 # --- volunteer.signed_up: the gateway accepted a volunteer's sign-up --------------------------
 
 
-Slot = tuple[str, str]  # ("sat", "morning")
-
-
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class VolunteerSignedUp:
     """A person signed up online to volunteer as a befriender: what matching needs, no more."""
 
@@ -26,42 +47,27 @@ class VolunteerSignedUp:
     VERSION: ClassVar[int] = 2  # 2 added the matching fields; version 1 bodies load with defaults
 
     volunteer_id: uuid.UUID
-    name: str
-    email: str
-    postcode: str
-    languages: tuple[str, ...]
+    name: Name
+    email: Email
+    postcode: Postcode
+    languages: Languages
     consented_at: datetime
-    availability: tuple[Slot, ...] = ()
-    interests: tuple[str, ...] = ()
-    gender: str | None = None
+    availability: Annotated[tuple[Slot, ...], lambda: f.availability(required=False)] = ()
+    interests: Tags = ()
+    gender: Gender = None
     same_gender_only: bool = False
-    max_matches: int = 1
+    max_matches: Annotated[
+        int, lambda: fields.Integer(load_default=1, validate=validate.Range(1, 3))
+    ] = 1
     has_dbs: bool = False
-    locale: str = DEFAULT_LOCALE
-
-
-class VolunteerSignedUpSchema(ContractSchema):
-    message_class = VolunteerSignedUp
-
-    volunteer_id = fields.UUID(required=True)
-    name = f.name()
-    email = f.email()
-    postcode = f.Postcode(required=True)
-    languages = f.languages()
-    consented_at = fields.AwareDateTime(required=True)
-    availability = f.availability(required=False)
-    interests = f.tags()
-    gender = f.gender()
-    same_gender_only = fields.Boolean(load_default=False)
-    max_matches = fields.Integer(load_default=1, validate=validate.Range(1, 3))
-    has_dbs = fields.Boolean(load_default=False)
-    locale = locale_field()
+    locale: Locale = DEFAULT_LOCALE
 
 
 # --- newcomer.requested: someone asked for a befriender ---------------------------------------
 
 
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class NewcomerRequested:
     """A newcomer (or a support worker for them) asked for a befriender."""
 
@@ -69,55 +75,31 @@ class NewcomerRequested:
     VERSION: ClassVar[int] = 1
 
     newcomer_id: uuid.UUID
-    name: str
-    email: str | None
-    referrer_email: str | None
-    postcode: str
-    languages: tuple[str, ...]
-    wants_english_practice: bool
-    needs: tuple[str, ...]
-    interests: tuple[str, ...]
-    availability: tuple[Slot, ...]
-    gender: str | None
-    same_gender_only: bool
-    needs_dbs: bool
+    name: Name
+    email: Annotated[str | None, _optional_email] = None
+    referrer_email: Annotated[str | None, _optional_email] = None
+    postcode: Postcode
+    languages: Languages
+    wants_english_practice: bool = False
+    needs: Tags = ()
+    interests: Tags = ()
+    availability: Annotated[tuple[Slot, ...], f.availability]
+    gender: Gender = None
+    same_gender_only: bool = False
+    needs_dbs: bool = False
     consented_at: datetime
-    locale: str = DEFAULT_LOCALE
+    locale: Locale = DEFAULT_LOCALE
 
-
-class NewcomerRequestedSchema(ContractSchema):
-    message_class = NewcomerRequested
-
-    newcomer_id = fields.UUID(required=True)
-    name = f.name()
-    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
-    referrer_email = fields.Email(
-        load_default=None, allow_none=True, validate=validate.Length(max=254)
-    )
-    postcode = f.Postcode(required=True)
-    languages = f.languages()
-    wants_english_practice = fields.Boolean(load_default=False)
-    needs = f.tags()
-    interests = f.tags()
-    availability = f.availability()
-    gender = f.gender()
-    same_gender_only = fields.Boolean(load_default=False)
-    needs_dbs = fields.Boolean(load_default=False)
-    consented_at = fields.AwareDateTime(required=True)
-    locale = locale_field()
-
-    @validates_schema
-    def _someone_to_write_to(self, data: dict[str, Any], **_: Any) -> None:
-        if not data.get("email") and not data.get("referrer_email"):
+    def __post_init__(self) -> None:
+        if not self.email and not self.referrer_email:
             raise ValidationError("Give an email or a referrer_email.", "email")
 
 
 # --- volunteer.registered: matching now holds the volunteer ----------------------------------
 
-VOLUNTEER_STATUSES = ("applied", "ready", "inactive")
 
-
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class VolunteerRegistered:
     """The matching service recorded a volunteer. Name and email are here for the welcome email."""
 
@@ -125,33 +107,25 @@ class VolunteerRegistered:
     VERSION: ClassVar[int] = 1
 
     volunteer_id: uuid.UUID
-    name: str
-    email: str
-    status: str
-    locale: str = DEFAULT_LOCALE
-
-
-class VolunteerRegisteredSchema(ContractSchema):
-    message_class = VolunteerRegistered
-
-    volunteer_id = fields.UUID(required=True)
-    name = f.name()
-    email = f.email()
-    status = fields.String(required=True, validate=validate.OneOf(VOLUNTEER_STATUSES))
-    locale = locale_field()
+    name: Name
+    email: Email
+    status: VolunteerStatus
+    locale: Locale = DEFAULT_LOCALE
 
 
 # --- volunteer.checks_recorded: a coordinator (or training) changed a volunteer's checks -----
 
-CHECKS = {
-    "references": ("pending", "verified"),
-    "screening": ("pending", "passed", "failed"),
-    "dbs": ("none", "held"),
-    "training": ("pending", "completed"),
-}
+
+def _outcome(check: Check) -> Callable[[], fields.Field[Any]]:
+    """The outcomes `check` can show."""
+    allowed = CHECK_OUTCOMES[check]
+    return lambda: Word(
+        CheckOutcome, by_value=True, required=True, validate=validate.OneOf(allowed)
+    )
 
 
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class VolunteerChecksRecorded:
     """A volunteer's checks now stand like this, and so does their status."""
 
@@ -159,33 +133,19 @@ class VolunteerChecksRecorded:
     VERSION: ClassVar[int] = 1
 
     volunteer_id: uuid.UUID
-    references: str
-    screening: str
-    dbs: str
-    training: str
-    status: str
-    previous_status: str
-
-
-class VolunteerChecksRecordedSchema(ContractSchema):
-    message_class = VolunteerChecksRecorded
-
-    volunteer_id = fields.UUID(required=True)
-    references = fields.String(required=True, validate=validate.OneOf(CHECKS["references"]))
-    screening = fields.String(required=True, validate=validate.OneOf(CHECKS["screening"]))
-    dbs = fields.String(required=True, validate=validate.OneOf(CHECKS["dbs"]))
-    training = fields.String(required=True, validate=validate.OneOf(CHECKS["training"]))
-    status = fields.String(required=True, validate=validate.OneOf(VOLUNTEER_STATUSES))
-    previous_status = fields.String(required=True, validate=validate.OneOf(VOLUNTEER_STATUSES))
+    references: Annotated[CheckOutcome, _outcome(Check.REFERENCES)]
+    screening: Annotated[CheckOutcome, _outcome(Check.SCREENING)]
+    dbs: Annotated[CheckOutcome, _outcome(Check.DBS)]
+    training: Annotated[CheckOutcome, _outcome(Check.TRAINING)]
+    status: VolunteerStatus
+    previous_status: VolunteerStatus
 
 
 # --- volunteer.readiness_changed: what a volunteer still needs before matching ---------------
 
-# The checks a volunteer must clear to be matched, in the order the emails list them.
-READINESS_CHECKS = ("references", "screening", "training")
 
-
-@dataclass(frozen=True)
+@contract
+@dataclass(frozen=True, kw_only=True)
 class VolunteerReadinessChanged:
     """A volunteer's readiness moved: now ready to be matched, or still missing these checks.
     Ids and check names only: notifications knows where to write."""
@@ -194,13 +154,19 @@ class VolunteerReadinessChanged:
     VERSION: ClassVar[int] = 1
 
     volunteer_id: uuid.UUID
-    status: str
-    missing: tuple[str, ...]
-
-
-class VolunteerReadinessChangedSchema(ContractSchema):
-    message_class = VolunteerReadinessChanged
-
-    volunteer_id = fields.UUID(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(("applied", "ready")))
-    missing = fields.List(fields.String(validate=validate.OneOf(READINESS_CHECKS)), required=True)
+    status: Annotated[
+        VolunteerStatus,
+        lambda: Word(
+            VolunteerStatus,
+            by_value=True,
+            required=True,
+            validate=validate.OneOf((VolunteerStatus.APPLIED, VolunteerStatus.READY)),
+        ),
+    ]
+    missing: Annotated[
+        tuple[Check, ...],
+        lambda: fields.List(
+            Word(Check, by_value=True, validate=validate.OneOf(tuple(READY_WHEN))),
+            required=True,
+        ),
+    ]

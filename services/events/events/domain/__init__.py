@@ -6,7 +6,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-OPEN = ("confirmed", "waitlisted")  # registrations that hold a place or a queue position
+from sanctuary.vocabulary import EventStatus, RegistrationStatus, RejectionReason, Reminder
+
+# Registrations that hold a place or a queue position.
+OPEN = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 
 
 class EventCancelled(Exception):
@@ -17,8 +20,8 @@ class EventCancelled(Exception):
 class Decision:
     """What becomes of a registration request."""
 
-    status: str  # confirmed, waitlisted or rejected
-    reason: str | None = None
+    status: RegistrationStatus  # confirmed, waitlisted or rejected
+    reason: RejectionReason | None = None
     existing_registration_id: uuid.UUID | None = None
 
 
@@ -35,14 +38,18 @@ class EventState:
 def decide(event: EventState | None, existing: uuid.UUID | None, now: datetime) -> Decision:
     """confirmed while places remain, else waitlisted; rejected with the reason otherwise."""
     if event is None:
-        return Decision("rejected", "unknown_event")
-    if event.status == "cancelled":
-        return Decision("rejected", "event_cancelled")
+        return Decision(RegistrationStatus.REJECTED, RejectionReason.UNKNOWN_EVENT)
+    if event.status == EventStatus.CANCELLED:
+        return Decision(RegistrationStatus.REJECTED, RejectionReason.EVENT_CANCELLED)
     if existing is not None:
-        return Decision("rejected", "already_registered", existing)
+        return Decision(RegistrationStatus.REJECTED, RejectionReason.ALREADY_REGISTERED, existing)
     if event.registration_closes_at is not None and now > event.registration_closes_at:
-        return Decision("rejected", "registration_closed")
-    return Decision("confirmed" if event.confirmed < event.capacity else "waitlisted")
+        return Decision(RegistrationStatus.REJECTED, RejectionReason.REGISTRATION_CLOSED)
+    return Decision(
+        RegistrationStatus.CONFIRMED
+        if event.confirmed < event.capacity
+        else RegistrationStatus.WAITLISTED
+    )
 
 
 def free_places(capacity: int, confirmed: int) -> int:
@@ -50,10 +57,10 @@ def free_places(capacity: int, confirmed: int) -> int:
     return max(capacity - confirmed, 0)
 
 
-REMINDERS = (("day", timedelta(hours=24)), ("hour", timedelta(hours=1)))
+REMINDERS = ((Reminder.DAY, timedelta(hours=24)), (Reminder.HOUR, timedelta(hours=1)))
 
 
-def reminders_due(starts_at: datetime, now: datetime) -> list[str]:
+def reminders_due(starts_at: datetime, now: datetime) -> list[Reminder]:
     """The reminders due by `now` for an event starting at `starts_at` (both aware): none once
     it has started. Times are compared in UTC, so a change to or from summer time between
     now and the start moves nothing."""

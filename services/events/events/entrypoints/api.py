@@ -9,19 +9,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sanctuary.bodies.events import (
+    AttendanceSchema,
+    CancelSchema,
+    EventChangesSchema,
+    NewEventSchema,
+)
 from sanctuary.db import as_utc
+from sanctuary.vocabulary import EventStatus, RegistrationStatus
 from sanctuary.web import current_service, load_body, problem, require_service_token, unit_of_work
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
 from events import domain
 from events.adapters.models import Event, Registration
-from events.entrypoints.schemas import (
-    AttendanceSchema,
-    CancelSchema,
-    EventChangesSchema,
-    NewEventSchema,
-)
 from events.service_layer import registrations, scheduling
 
 blueprint = Blueprint("events_internal", __name__, url_prefix="/internal/v1")
@@ -87,7 +88,7 @@ def _confirmed_counts(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, int
         select(Registration.event_id, func.count())
         .where(
             Registration.event_id.in_(ids),
-            Registration.status == "confirmed",
+            Registration.status == RegistrationStatus.CONFIRMED,
         )
         .group_by(Registration.event_id)
     )
@@ -110,7 +111,7 @@ def upcoming() -> Response:
         events = session.scalars(
             select(Event)
             .where(
-                Event.status == "published",
+                Event.status == EventStatus.PUBLISHED,
                 Event.starts_at > datetime.now(UTC),
             )
             .order_by(Event.starts_at, Event.id)

@@ -15,6 +15,7 @@ from sanctuary import contracts as c
 from sanctuary.db import as_utc
 from sanctuary.links import is_cancel_token
 from sanctuary.unit_of_work import UnitOfWork
+from sanctuary.vocabulary import RegistrationStatus
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -40,7 +41,10 @@ def confirmed_count(session: Session, event_id: uuid.UUID) -> int:
         session.scalar(
             select(func.count())
             .select_from(Registration)
-            .where(Registration.event_id == event_id, Registration.status == "confirmed")
+            .where(
+                Registration.event_id == event_id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
         )
         or 0
     )
@@ -114,9 +118,9 @@ def _answer(
 ) -> Any:
     """The fact that announces a decision. It carries the person's language; notifications
     keeps it for later emails."""
-    if decision.status == "confirmed":
+    if decision.status == RegistrationStatus.CONFIRMED:
         return _fact(c.RegistrationConfirmed, registration, locale=locale)
-    if decision.status == "waitlisted":
+    if decision.status == RegistrationStatus.WAITLISTED:
         position = waitlist_position(session, registration)
         return _fact(c.RegistrationWaitlisted, registration, locale=locale, position=position)
     return _fact(
@@ -130,14 +134,14 @@ def _answer(
 
 def waitlist_position(session: Session, registration: Registration) -> int | None:
     """1 for the first person waiting; None for anyone not waiting."""
-    if registration.status != "waitlisted":
+    if registration.status != RegistrationStatus.WAITLISTED:
         return None
     ahead = session.scalar(
         select(func.count())
         .select_from(Registration)
         .where(
             Registration.event_id == registration.event_id,
-            Registration.status == "waitlisted",
+            Registration.status == RegistrationStatus.WAITLISTED,
             tuple_(Registration.queued_at, Registration.id)
             < tuple_(registration.queued_at, registration.id),
         )
@@ -155,13 +159,16 @@ def promote(uow: UnitOfWork, event: Event) -> int:
         select(Registration)
         .where(
             Registration.event_id == event.id,
-            Registration.status == "waitlisted",
+            Registration.status == RegistrationStatus.WAITLISTED,
         )
         .order_by(Registration.queued_at, Registration.id)
         .limit(free)
     ).all()
     for registration in waiting:
-        registration.status, registration.decided_at = "confirmed", datetime.now(UTC)
+        registration.status, registration.decided_at = (
+            RegistrationStatus.CONFIRMED,
+            datetime.now(UTC),
+        )
         uow.publish(_fact(c.RegistrationPromoted, registration))
     return len(waiting)
 
@@ -179,7 +186,7 @@ def cancel(uow: UnitOfWork, registration_id: uuid.UUID, token: str, secret: str)
     session.refresh(registration)  # read again under the event's lock
     if registration.status not in domain.OPEN:
         return registration  # cancelling twice changes nothing
-    registration.status, registration.decided_at = "cancelled", datetime.now(UTC)
+    registration.status, registration.decided_at = RegistrationStatus.CANCELLED, datetime.now(UTC)
     uow.publish(_fact(c.RegistrationCancelled, registration))
     session.flush()
     promote(uow, event)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sanctuary import contracts as c
 from sanctuary.db import as_utc
 from sanctuary.unit_of_work import UnitOfWork
+from sanctuary.vocabulary import EventStatus, RegistrationStatus
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,7 +31,7 @@ def events_starting_soon(session: Session, now: datetime) -> list[uuid.UUID]:
     return list(
         session.scalars(
             select(Event.id).where(
-                Event.status == "published",
+                Event.status == EventStatus.PUBLISHED,
                 Event.starts_at > now,
                 Event.starts_at <= now + HORIZON,
             )
@@ -42,7 +43,7 @@ def announce_due(uow: UnitOfWork, event_id: uuid.UUID, now: datetime) -> int:
     """Announce the event's reminders due by `now` and not yet announced; returns how many."""
     session = uow.session
     event = session.get(Event, event_id, with_for_update=True)
-    if event is None or event.status != "published":
+    if event is None or event.status != EventStatus.PUBLISHED:
         return 0
     starts_at = as_utc(event.starts_at)
     due = domain.reminders_due(starts_at, now)
@@ -59,7 +60,7 @@ def announce_due(uow: UnitOfWork, event_id: uuid.UUID, now: datetime) -> int:
     count = 0
     for registration in session.scalars(
         select(Registration).where(
-            Registration.event_id == event.id, Registration.status == "confirmed"
+            Registration.event_id == event.id, Registration.status == RegistrationStatus.CONFIRMED
         )
     ):
         for reminder in due:

@@ -9,6 +9,7 @@ from typing import Any
 from sanctuary import contracts as c
 from sanctuary.db import as_utc
 from sanctuary.unit_of_work import UnitOfWork
+from sanctuary.vocabulary import EventKind, EventStatus, RegistrationStatus
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -48,7 +49,7 @@ def update_event(uow: UnitOfWork, event_id: uuid.UUID, changes: dict[str, Any]) 
     """Change time, place, capacity or text; a raised capacity promotes people at once."""
     session = uow.session
     event = _locked(session, event_id)
-    if event.status == "cancelled":
+    if event.status == EventStatus.CANCELLED:
         raise domain.EventCancelled("a cancelled event cannot be changed")
     if "capacity" in changes:
         confirmed = registrations.confirmed_count(session, event.id)
@@ -59,9 +60,9 @@ def update_event(uow: UnitOfWork, event_id: uuid.UUID, changes: dict[str, Any]) 
     starts = as_utc(changes.get("starts_at", event.starts_at))
     if as_utc(changes.get("ends_at", event.ends_at)) <= starts:
         raise InvalidChange("ends_at", "The event must end after it starts.")
-    if event.kind == "webinar" and "online_url" in changes and not changes["online_url"]:
+    if event.kind == EventKind.WEBINAR and "online_url" in changes and not changes["online_url"]:
         raise InvalidChange("online_url", "A webinar needs its https link.")
-    if event.kind != "webinar" and "location" in changes and not changes["location"]:
+    if event.kind != EventKind.WEBINAR and "location" in changes and not changes["location"]:
         raise InvalidChange("location", "Say where it takes place.")
     changed = sorted(k for k, v in changes.items() if _stored(getattr(event, k)) != v)
     for key in changed:
@@ -79,16 +80,16 @@ def cancel_event(uow: UnitOfWork, event_id: uuid.UUID) -> Event:
     """Cancel the event and every open registration; one event.cancelled tells them all."""
     session = uow.session
     event = _locked(session, event_id)
-    if event.status == "cancelled":
+    if event.status == EventStatus.CANCELLED:
         return event
-    event.status, event.sequence = "cancelled", event.sequence + 1
+    event.status, event.sequence = EventStatus.CANCELLED, event.sequence + 1
     session.execute(
         update(Registration)
         .where(
             Registration.event_id == event.id,
             Registration.status.in_(domain.OPEN),
         )
-        .values(status="cancelled", decided_at=datetime.now(UTC))
+        .values(status=RegistrationStatus.CANCELLED, decided_at=datetime.now(UTC))
     )
     uow.publish(
         c.EventCancelled(
@@ -108,7 +109,7 @@ def record_attendance(uow: UnitOfWork, event_id: uuid.UUID, ids: list[uuid.UUID]
             select(Registration).where(
                 Registration.id.in_(ids),
                 Registration.event_id == event.id,
-                Registration.status == "confirmed",
+                Registration.status == RegistrationStatus.CONFIRMED,
             )
         )
     }
@@ -121,7 +122,7 @@ def record_attendance(uow: UnitOfWork, event_id: uuid.UUID, ids: list[uuid.UUID]
             continue  # marked before: nothing new to announce
         registration.attended_at = now
         marked += 1
-        if event.kind == "training":
+        if event.kind == EventKind.TRAINING:
             uow.publish(
                 c.TrainingCompleted(
                     event_id=event.id,
@@ -139,7 +140,12 @@ def registrations_of(session: Session, event_id: uuid.UUID) -> list[dict[str, An
     """Every registration of an event, for its coordinator: places first, then the queue."""
     if session.get(Event, event_id) is None:
         raise registrations.NotFound(f"no event {event_id}")
-    order = {"confirmed": 0, "waitlisted": 1, "cancelled": 2, "rejected": 3}
+    order = {
+        RegistrationStatus.CONFIRMED: 0,
+        RegistrationStatus.WAITLISTED: 1,
+        RegistrationStatus.CANCELLED: 2,
+        RegistrationStatus.REJECTED: 3,
+    }
     rows = session.scalars(
         select(Registration)
         .where(Registration.event_id == event_id)
@@ -148,14 +154,16 @@ def registrations_of(session: Session, event_id: uuid.UUID) -> list[dict[str, An
     position = 0
     listed = []
     for r in sorted(rows, key=lambda r: order.get(r.status, 9)):
-        position = position + 1 if r.status == "waitlisted" else position
+        position = position + 1 if r.status == RegistrationStatus.WAITLISTED else position
         listed.append(
             {
                 "id": str(r.id),
                 "name": r.name,
                 "email": r.email,
                 "status": r.status,
-                "waitlist_position": position if r.status == "waitlisted" else None,
+                "waitlist_position": position
+                if r.status == RegistrationStatus.WAITLISTED
+                else None,
                 "attended": r.attended_at is not None,
                 "volunteer_id": r.volunteer_id and str(r.volunteer_id),
             }
@@ -186,7 +194,11 @@ def details(event: Event) -> dict[str, Any]:
 def schedule(uow: UnitOfWork, data: dict[str, Any]) -> Event:
     """A new published event, announced as event.scheduled."""
     event = Event(
-        id=uuid.uuid4(), status="published", sequence=0, created_at=datetime.now(UTC), **data
+        id=uuid.uuid4(),
+        status=EventStatus.PUBLISHED,
+        sequence=0,
+        created_at=datetime.now(UTC),
+        **data,
     )
     uow.session.add(event)
     uow.publish(c.EventScheduled(**details(event)))

@@ -7,14 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from sanctuary.contracts import (
-    DEFAULT_LOCALE,
     NewcomerRequested,
     RegistrationRequested,
     VolunteerSignedUp,
 )
+from sanctuary.vocabulary import DEFAULT_LOCALE, SubmissionStatus
 
 # What a person sees until the owning service has taken their submission in.
-RECEIVED = "received"
+RECEIVED = SubmissionStatus.RECEIVED
 
 
 def volunteer_signed_up(

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from sanctuary import fields as f
-from sanctuary.contracts import DEFAULT_LOCALE, LOCALES
+from sanctuary.vocabulary import DEFAULT_LOCALE, Locale
 
 
 class RequestSchema(Schema):
@@ -27,7 +27,7 @@ def preferred_language() -> fields.String:
     """The language the person's emails are written in: optional, English unless given."""
     return fields.String(
         load_default=DEFAULT_LOCALE,
-        validate=validate.OneOf(LOCALES),
+        validate=validate.OneOf(tuple(Locale)),
         metadata={"description": "Emails in English (en), Arabic (ar) or Ukrainian (uk)."},
     )
 

@@ -29,6 +29,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
+from sanctuary.vocabulary import DEFAULT_LOCALE, RIGHT_TO_LEFT, Locale
 from sanctuary.web import http_problem, unexpected_problem
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -36,12 +37,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from gateway.config import GatewayConfig
 
 # Each language the pages and emails are written in: its own name, and its direction.
-LANGUAGES: dict[str, tuple[str, str]] = {
-    "en": ("English", "ltr"),
-    "ar": ("العربية", "rtl"),
-    "uk": ("Українська", "ltr"),
+LANGUAGES: dict[Locale, tuple[str, str]] = {
+    locale: (name, "rtl" if locale in RIGHT_TO_LEFT else "ltr")
+    for locale, name in ((Locale.EN, "English"), (Locale.AR, "العربية"), (Locale.UK, "Українська"))
 }
-DEFAULT_LANGUAGE = "en"
+DEFAULT_LANGUAGE = DEFAULT_LOCALE
 LANGUAGE_COOKIE = "lang"
 YEAR = 365 * 24 * 3600
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
+from sanctuary.vocabulary import CheckOutcome
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -32,11 +33,11 @@ class Volunteer(Base):
     same_gender_only: Mapped[bool] = mapped_column(default=False)
     max_matches: Mapped[int] = mapped_column(default=1)
     # The coordinator's checks (docs/matching.md): all three must pass before a first match.
-    references: Mapped[str] = mapped_column(String(10), default="pending")
-    screening: Mapped[str] = mapped_column(String(10), default="pending")
-    training: Mapped[str] = mapped_column(String(10), default="pending")
+    references: Mapped[str] = mapped_column(String(10), default=CheckOutcome.PENDING)
+    screening: Mapped[str] = mapped_column(String(10), default=CheckOutcome.PENDING)
+    training: Mapped[str] = mapped_column(String(10), default=CheckOutcome.PENDING)
     # Criminal-offence data: the outcome only, never the certificate.
-    dbs: Mapped[str] = mapped_column(String(10), default="none")
+    dbs: Mapped[str] = mapped_column(String(10), default=CheckOutcome.NONE)
     status: Mapped[str] = mapped_column(String(20), index=True)
     consented_at: Mapped[datetime]
     registered_at: Mapped[datetime]

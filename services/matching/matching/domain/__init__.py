@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from sanctuary.contracts import VolunteerRegistered, VolunteerSignedUp
+from sanctuary.vocabulary import NewcomerStatus, VolunteerStatus
 
 # Every volunteer starts here; checks by coordinators (references, screening, training) move
 # them to "ready" (the matching issue) or "inactive".
-INITIAL_STATUS = "applied"
+INITIAL_STATUS = VolunteerStatus.APPLIED
 # A newcomer waits until a run proposes a volunteer, a coordinator approves (matched), or
 # the request is closed.
-NEWCOMER_WAITING = "waiting"
+NEWCOMER_WAITING = NewcomerStatus.WAITING
 
 
 def registration(signup: VolunteerSignedUp) -> VolunteerRegistered:

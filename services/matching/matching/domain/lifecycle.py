@@ -6,22 +6,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-CHECK_VALUES = {
-    "references": ("pending", "verified"),
-    "screening": ("pending", "passed", "failed"),
-    "dbs": ("none", "held"),
-    "training": ("pending", "completed"),
-}
-OPEN = ("proposed", "approved", "active")  # a match that holds a place
-HOLDS_CAPACITY = ("approved", "active")  # counted when a coordinator approves
-CHECKINS = (("two_weeks", timedelta(days=14)), ("three_months", timedelta(days=91)))
+from sanctuary.vocabulary import (
+    READY_WHEN,
+    Check,
+    Checkin,
+    CheckOutcome,
+    MatchAction,
+    MatchStatus,
+    VolunteerStatus,
+)
+
+# A match that holds a place, and the ones counted when a coordinator approves.
+OPEN = (MatchStatus.PROPOSED, MatchStatus.APPROVED, MatchStatus.ACTIVE)
+HOLDS_CAPACITY = (MatchStatus.APPROVED, MatchStatus.ACTIVE)
+CHECKINS = ((Checkin.TWO_WEEKS, timedelta(days=14)), (Checkin.THREE_MONTHS, timedelta(days=91)))
 
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS = {
-    "approve": (("proposed",), "approved"),
-    "reject": (("proposed",), "rejected"),
-    "activate": (("approved",), "active"),
-    "end": (("approved", "active"), "ended"),
+    MatchAction.APPROVE: ((MatchStatus.PROPOSED,), MatchStatus.APPROVED),
+    MatchAction.REJECT: ((MatchStatus.PROPOSED,), MatchStatus.REJECTED),
+    MatchAction.ACTIVATE: ((MatchStatus.APPROVED,), MatchStatus.ACTIVE),
+    MatchAction.END: ((MatchStatus.APPROVED, MatchStatus.ACTIVE), MatchStatus.ENDED),
 }
 
 
@@ -33,40 +38,32 @@ class OverCapacity(Exception):
     """Approving would give the volunteer more matches than they offered."""
 
 
-# What each check must show before a volunteer can be matched (DBS is asked for by some
-# newcomers only, so it is not one of them).
-READY_WHEN = {"references": "verified", "screening": "passed", "training": "completed"}
-
-
-def missing_checks(checks: dict[str, str]) -> tuple[str, ...]:
+def missing_checks(checks: dict[Check, str]) -> tuple[Check, ...]:
     """The checks a volunteer has still to clear, in a fixed order."""
     return tuple(check for check, cleared in READY_WHEN.items() if checks[check] != cleared)
 
 
-def readiness(checks: dict[str, str], status: str) -> tuple[str, tuple[str, ...]] | None:
+def readiness(
+    checks: dict[Check, str], status: str
+) -> tuple[VolunteerStatus, tuple[Check, ...]] | None:
     """What the volunteer is told about their readiness: (status, missing checks), or None
     once inactive (a coordinator speaks to them, no automatic email)."""
-    if status == "inactive":
+    if status == VolunteerStatus.INACTIVE:
         return None
-    return status, missing_checks(checks)
+    return VolunteerStatus(status), missing_checks(checks)
 
 
-def volunteer_status(checks: dict[str, str], current: str) -> str:
+def volunteer_status(checks: dict[Check, str], current: str) -> VolunteerStatus:
     """ready only with references verified, screening passed and training completed;
     inactive after a failed screening (or once inactive); applied otherwise."""
-    if current == "inactive" or checks["screening"] == "failed":
-        return "inactive"
-    ready = (checks["references"], checks["screening"], checks["training"]) == (
-        "verified",
-        "passed",
-        "completed",
-    )
-    return "ready" if ready else "applied"
+    if current == VolunteerStatus.INACTIVE or checks[Check.SCREENING] == CheckOutcome.FAILED:
+        return VolunteerStatus.INACTIVE
+    return VolunteerStatus.READY if not missing_checks(checks) else VolunteerStatus.APPLIED
 
 
-def next_status(current: str, action: str) -> str:
+def next_status(current: str, action: str) -> MatchStatus:
     """Where `action` takes a match in `current`; IllegalTransition with the reason if nowhere."""
-    allowed_from, to = TRANSITIONS[action]
+    allowed_from, to = TRANSITIONS[MatchAction(action)]
     if current not in allowed_from:
         raise IllegalTransition(
             f"cannot {action} a match that is {current}; only one that is "
@@ -87,7 +84,7 @@ def check_capacity(holding: int, max_matches: int) -> None:
 class CheckinDue:
     """A check-in that has come due for a match."""
 
-    name: str
+    name: Checkin
     due_at: datetime
 
 

@@ -6,7 +6,9 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sanctuary.bodies.matching import STATUS_FILTER, ChecksSchema, DecisionSchema, RunSchema
 from sanctuary.db import as_utc
+from sanctuary.vocabulary import CHECK_OUTCOMES, MatchAction
 from sanctuary.web import (
     current_service,
     invalid,
@@ -21,7 +23,6 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from matching.adapters.models import Match, Newcomer, Volunteer
 from matching.domain import lifecycle
-from matching.entrypoints.schemas import STATUS_FILTER, ChecksSchema, DecisionSchema, RunSchema
 from matching.service_layer import coordination
 
 blueprint = Blueprint("matching_internal", __name__, url_prefix="/internal/v1")
@@ -86,7 +87,7 @@ def volunteer_view(v: Volunteer) -> dict[str, Any]:
         "district": v.district,
         "status": v.status,
         "max_matches": v.max_matches,
-        "checks": {k: getattr(v, k) for k in lifecycle.CHECK_VALUES},
+        "checks": {k: getattr(v, k) for k in CHECK_OUTCOMES},
     }
 
 
@@ -146,9 +147,9 @@ def list_matches() -> Response:
 def decide(match_id: uuid.UUID, action: str) -> Response:
     """approve, reject (with a reason), activate (the pair have met) or end (with a reason)."""
     decision = load_body(DecisionSchema())
-    if action in ("approve", "activate") and decision.get("reason"):
+    if action in (MatchAction.APPROVE, MatchAction.ACTIVATE) and decision.get("reason"):
         raise invalid({"reason": [f"A reason is not taken to {action} a match."]})
-    if action in ("reject", "end") and not decision.get("reason"):
+    if action in (MatchAction.REJECT, MatchAction.END) and not decision.get("reason"):
         raise invalid({"reason": [f"A reason is needed to {action} a match."]})
     with unit_of_work() as uow:
         match = coordination.decide(

@@ -12,6 +12,14 @@ from typing import Any
 from sanctuary import contracts as c
 from sanctuary.db import as_utc
 from sanctuary.unit_of_work import UnitOfWork
+from sanctuary.vocabulary import (
+    CHECK_OUTCOMES,
+    CheckOutcome,
+    MatchAction,
+    MatchStatus,
+    NewcomerStatus,
+    VolunteerStatus,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -61,7 +69,7 @@ def record_checks(uow: UnitOfWork, volunteer_id: uuid.UUID, changes: dict[str, s
 
 
 def _checks(volunteer: Volunteer) -> dict[str, str]:
-    return {k: getattr(volunteer, k) for k in lifecycle.CHECK_VALUES}
+    return {k: getattr(volunteer, k) for k in CHECK_OUTCOMES}
 
 
 def _open_matches(session: Session, statuses: tuple[str, ...]) -> Counter[uuid.UUID]:
@@ -81,7 +89,7 @@ def population(session: Session, now: datetime) -> Population:
         _volunteer_profile(v, held[v.id])
         for v in session.scalars(
             select(Volunteer)
-            .where(Volunteer.status == "ready")
+            .where(Volunteer.status == VolunteerStatus.READY)
             .order_by(Volunteer.registered_at, Volunteer.id)
         )
     )
@@ -89,7 +97,7 @@ def population(session: Session, now: datetime) -> Population:
         _newcomer_profile(n, now)
         for n in session.scalars(
             select(Newcomer)
-            .where(Newcomer.status == "waiting")
+            .where(Newcomer.status == NewcomerStatus.WAITING)
             .order_by(Newcomer.registered_at, Newcomer.id)
         )
     )
@@ -97,7 +105,7 @@ def population(session: Session, now: datetime) -> Population:
         (volunteer_id, newcomer_id)
         for volunteer_id, newcomer_id in session.execute(
             select(Match.volunteer_id, Match.newcomer_id).where(
-                Match.status.in_(("rejected", "ended"))
+                Match.status.in_((MatchStatus.REJECTED, MatchStatus.ENDED))
             )
         )
     )
@@ -114,7 +122,7 @@ def _volunteer_profile(v: Volunteer, matches_held: int) -> VolunteerProfile:
         interests=frozenset(v.interests),
         gender=v.gender,
         same_gender_only=v.same_gender_only,
-        has_dbs=v.dbs == "held",
+        has_dbs=v.dbs == CheckOutcome.HELD,
         capacity_left=max(v.max_matches - matches_held, 0),
     )
 
@@ -148,7 +156,7 @@ def start_run(uow: UnitOfWork, *, dry_run: bool) -> RunResult:
             id=uuid.uuid4(),
             volunteer_id=proposal.volunteer_id,
             newcomer_id=proposal.newcomer_id,
-            status="proposed",
+            status=MatchStatus.PROPOSED,
             score=proposal.score,
             explanation=proposal.explanation(),
             reason=None,
@@ -160,7 +168,7 @@ def start_run(uow: UnitOfWork, *, dry_run: bool) -> RunResult:
         session.add(match)
         newcomer = session.get(Newcomer, proposal.newcomer_id)
         assert newcomer is not None
-        newcomer.status = "proposed"
+        newcomer.status = NewcomerStatus.PROPOSED
         uow.publish(
             c.MatchProposed(
                 match_id=match.id,
@@ -174,10 +182,10 @@ def start_run(uow: UnitOfWork, *, dry_run: bool) -> RunResult:
 
 # The fact each action announces, and the newcomer's status after it.
 _FACTS: dict[str, tuple[type, str | None]] = {
-    "approve": (c.MatchApproved, "matched"),
-    "reject": (c.MatchRejected, "waiting"),
-    "activate": (c.MatchActivated, None),
-    "end": (c.MatchEnded, None),
+    MatchAction.APPROVE: (c.MatchApproved, NewcomerStatus.MATCHED),
+    MatchAction.REJECT: (c.MatchRejected, NewcomerStatus.WAITING),
+    MatchAction.ACTIVATE: (c.MatchActivated, None),
+    MatchAction.END: (c.MatchEnded, None),
 }
 
 
@@ -196,7 +204,7 @@ def decide(
         raise NotFound(f"no match {match_id}")
     new_status = lifecycle.next_status(match.status, action)
     volunteer = _volunteer_for_update(session, match.volunteer_id)
-    if action == "approve":
+    if action == MatchAction.APPROVE:
         holding = _open_matches(session, lifecycle.HOLDS_CAPACITY)[volunteer.id]
         lifecycle.check_capacity(holding, volunteer.max_matches)
         match.approved_at = datetime.now(UTC)
@@ -204,8 +212,10 @@ def decide(
     if reason:
         match.reason = reason
     fact, newcomer_status = _FACTS[action]
-    if action == "end":
-        newcomer_status = "waiting" if newcomer_wants_another else "closed"
+    if action == MatchAction.END:
+        newcomer_status = (
+            NewcomerStatus.WAITING if newcomer_wants_another else NewcomerStatus.CLOSED
+        )
     if newcomer_status:
         newcomer = session.get(Newcomer, match.newcomer_id)
         assert newcomer is not None

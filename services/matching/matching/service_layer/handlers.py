@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sanctuary.contracts import NewcomerRequested, TrainingCompleted, VolunteerSignedUp
 from sanctuary.fields import postcode_district
 from sanctuary.unit_of_work import Handler, UnitOfWork
+from sanctuary.vocabulary import Check, CheckOutcome
 
 from matching import domain
 from matching.adapters.models import Newcomer, Volunteer
@@ -31,7 +32,7 @@ def on_volunteer_signed_up(event: VolunteerSignedUp, uow: UnitOfWork) -> None:
             gender=event.gender,
             same_gender_only=event.same_gender_only,
             max_matches=event.max_matches,
-            dbs="held" if event.has_dbs else "none",
+            dbs=CheckOutcome.HELD if event.has_dbs else CheckOutcome.NONE,
             status=domain.INITIAL_STATUS,
             consented_at=event.consented_at,
             registered_at=datetime.now(UTC),
@@ -87,8 +88,8 @@ def on_training_completed(event: TrainingCompleted, uow: UnitOfWork) -> None:
             extra={"volunteer_id": str(volunteer.id), "message_id": uow.message_id},
         )
         return
-    if volunteer.training != "completed":
-        coordination.record_checks(uow, volunteer.id, {"training": "completed"})
+    if volunteer.training != CheckOutcome.COMPLETED:
+        coordination.record_checks(uow, volunteer.id, {Check.TRAINING: CheckOutcome.COMPLETED})
 
 
 HANDLERS: dict[str, Handler] = {

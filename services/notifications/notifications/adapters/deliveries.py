@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sanctuary import metrics
+from sanctuary.vocabulary import DeliveryStatus
 from sqlalchemy import Connection, Engine, Integer, bindparam, null, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -44,7 +45,7 @@ CLAIM = (
         Delivery.id.in_(
             select(Delivery.id)
             .where(
-                Delivery.status.in_((domain.PENDING, domain.SENDING)),
+                Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
                 Delivery.next_attempt_at <= bindparam("now"),
             )
             .order_by(Delivery.next_attempt_at)
@@ -52,7 +53,7 @@ CLAIM = (
             .with_for_update(skip_locked=True)
         )
     )
-    .values(status=domain.SENDING, next_attempt_at=bindparam("until"))
+    .values(status=DeliveryStatus.SENDING, next_attempt_at=bindparam("until"))
     .returning(
         Delivery.id,
         Delivery.template,
@@ -111,9 +112,11 @@ class DeliveryStore:
                 connection.execute(
                     update(Delivery)
                     .where(Delivery.id.in_(suppressed))
-                    .values(status=domain.SUPPRESSED, rendered=null())
+                    .values(status=DeliveryStatus.SUPPRESSED, rendered=null())
                 )
-                metrics.EMAILS.labels("notifications", "suppressed").inc(len(suppressed))
+                metrics.EMAILS.labels("notifications", DeliveryStatus.SUPPRESSED).inc(
+                    len(suppressed)
+                )
         return [claimed for claimed in batch if claimed.id not in suppressed]
 
     def _unsubscribed(self, connection: Connection, batch: list[Claimed]) -> set[uuid.UUID]:
@@ -144,8 +147,11 @@ class DeliveryStore:
         with self.engine.begin() as connection:
             connection.execute(
                 update(Delivery)
-                .where(Delivery.id.in_([c.id for c in claimed]), Delivery.status == domain.SENDING)
-                .values(status=domain.PENDING, next_attempt_at=datetime.now(UTC))
+                .where(
+                    Delivery.id.in_([c.id for c in claimed]),
+                    Delivery.status == DeliveryStatus.SENDING,
+                )
+                .values(status=DeliveryStatus.PENDING, next_attempt_at=datetime.now(UTC))
             )
 
     def record_failure(self, delivery_id: uuid.UUID, values: dict[str, Any]) -> None:
@@ -173,7 +179,7 @@ class DeliveryStore:
         error stands (and the email stays `sending`, to go again when its claim runs out)."""
         values = {
             "delivery_id": claimed.id,
-            "status": domain.SENT,
+            "status": DeliveryStatus.SENT,
             "attempts": claimed.attempts + 1,
             "sent_at": datetime.now(UTC),
         }

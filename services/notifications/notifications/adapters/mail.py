@@ -37,13 +37,11 @@ from jinja2 import (
 )
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
+from sanctuary.vocabulary import DEFAULT_LOCALE, RIGHT_TO_LEFT, Locale
 
 from notifications.domain import invites
 
 TRANSLATIONS = Path(__file__).parents[1] / "translations"
-LOCALES = ("en", "ar", "uk")
-DEFAULT_LOCALE = "en"
-RIGHT_TO_LEFT = frozenset({"ar"})
 CRLF = "\r\n"
 CRLF_BYTES = b"\r\n"
 SHORT_SUBJECT = 78 - len("Subject: ")  # fits on the header's first line: nothing to fold
@@ -68,7 +66,7 @@ def catalogue(locale: str) -> NullTranslations:
 @functools.cache
 def templates(locale: str) -> Environment:
     """The template environment of one language; an unknown language gets English's."""
-    if locale not in LOCALES:
+    if locale not in tuple(Locale):
         return templates(DEFAULT_LOCALE)
     environment = Environment(
         loader=PackageLoader("notifications", "templates"),

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
+from sanctuary.vocabulary import DEFAULT_LOCALE
 from sqlalchemy import JSON, DateTime, Index, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -78,7 +79,9 @@ class Registrant(Base):
     email: Mapped[str] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(12))  # confirmed, waitlisted, cancelled
     # The language of their emails (en, ar, uk), from the first fact that says it.
-    locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
+    locale: Mapped[str] = mapped_column(
+        String(10), default=DEFAULT_LOCALE, server_default=DEFAULT_LOCALE
+    )
 
 
 class Person(Base):
@@ -93,7 +96,9 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     referrer_email: Mapped[str | None] = mapped_column(String(254))
     # The language of their emails (en, ar, uk), as they chose it on the form.
-    locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
+    locale: Mapped[str] = mapped_column(
+        String(10), default=DEFAULT_LOCALE, server_default=DEFAULT_LOCALE
+    )
 
 
 class Unsubscribe(Base):

@@ -15,15 +15,13 @@ from sanctuary.contracts import (
     VolunteerReadinessChanged,
     VolunteerRegistered,
 )
-
-PENDING, SENT, FAILED = "pending", "sent", "failed"
-# Claimed by a mailer that may be mid-conversation; taken again once `next_attempt_at` passes.
-SENDING = "sending"
-# Not sent because the address unsubscribed from the email's category.
-SUPPRESSED = "suppressed"
-# What coordinators see: a pending delivery that failed before is `retrying`.
-RETRYING = "retrying"
-DELIVERY_STATUSES = (PENDING, SENDING, RETRYING, SENT, FAILED, SUPPRESSED)
+from sanctuary.vocabulary import (
+    DEFAULT_LOCALE,
+    DeliveryStatus,
+    Locale,
+    RegistrationStatus,
+    VolunteerStatus,
+)
 
 # Optional emails, by template, and the category one unsubscribes from (RFC 8058). Every
 # other email (confirmations, cancellations, introductions) is always sent.
@@ -32,11 +30,11 @@ OPTIONAL_CATEGORIES = {"event_reminder": "reminders", "match_checkin": "checkins
 
 def shown_status(status: str, attempts: int) -> str:
     """A delivery's status as coordinators read it: `retrying` once a try has failed."""
-    return RETRYING if status in (PENDING, SENDING) and attempts > 0 else status
+    pending = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+    return DeliveryStatus.RETRYING if status in pending and attempts > 0 else status
 
 
 WELCOME = "volunteer_welcome"
-DEFAULT_LOCALE = "en"
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ def readiness(fact: VolunteerReadinessChanged, name: str, to: str, locale: str) 
         locale=locale,
         context={
             "name": name,
-            "ready": fact.status == "ready",
+            "ready": fact.status == VolunteerStatus.READY,
             "missing": list(fact.missing),
         },
     )
@@ -111,10 +109,10 @@ def is_permanent_smtp_code(code: int) -> bool:
 # registration fact -> (template, calendar method to attach, or None)
 # registration fact -> the registrant's status in our copy afterwards
 REGISTRANT_STATUS = {
-    "registration.confirmed": "confirmed",
-    "registration.waitlisted": "waitlisted",
-    "registration.promoted": "confirmed",
-    "registration.cancelled": "cancelled",
+    "registration.confirmed": RegistrationStatus.CONFIRMED,
+    "registration.waitlisted": RegistrationStatus.WAITLISTED,
+    "registration.promoted": RegistrationStatus.CONFIRMED,
+    "registration.cancelled": RegistrationStatus.CANCELLED,
 }
 
 REGISTRATION_EMAILS = {
@@ -128,9 +126,9 @@ REGISTRATION_EMAILS = {
 # How a time reads in each language (Babel patterns): the day, the date, the time of day in
 # the event's own timezone, and the zone's name as that language says it.
 _WHEN: dict[str, tuple[str, str, Literal["short", "long"]]] = {
-    "en": ("en_GB", "EEEE d MMMM y, HH:mm", "short"),
-    "ar": ("ar", "EEEE d MMMM y، HH:mm", "long"),
-    "uk": ("uk", "EEEE, d MMMM y, HH:mm", "long"),
+    Locale.EN: ("en_GB", "EEEE d MMMM y, HH:mm", "short"),
+    Locale.AR: ("ar", "EEEE d MMMM y، HH:mm", "long"),
+    Locale.UK: ("uk", "EEEE, d MMMM y, HH:mm", "long"),
 }
 
 

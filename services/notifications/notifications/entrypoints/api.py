@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
+from sanctuary.vocabulary import DeliveryStatus
 from sanctuary.web import current_service, invalid, problem, require_service_token
 from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,7 +26,9 @@ def deliveries_summary() -> Response:
     """How many emails are pending, sent and failed: what an operator checks first."""
     with current_service().sessions() as session:
         rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
-        counts = {"pending": 0, "sent": 0, "failed": 0} | {status: n for status, n in rows}
+        counts = {DeliveryStatus.PENDING: 0, DeliveryStatus.SENT: 0, DeliveryStatus.FAILED: 0} | {
+            status: n for status, n in rows
+        }
     return jsonify(counts)
 
 
@@ -33,17 +36,17 @@ class DeliveryQuery(Schema):
     """?recipient=&status=&limit=&offset= of the coordinators' delivery view."""
 
     recipient = fields.Email(load_default=None)
-    status = fields.String(load_default=None, validate=validate.OneOf(domain.DELIVERY_STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(tuple(DeliveryStatus)))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 def _status_is(status: str) -> Any:
     """The rows a shown status stands for (`retrying` and `pending` are both pending rows)."""
-    waiting = Delivery.status.in_((domain.PENDING, domain.SENDING))
-    if status == domain.RETRYING:
+    waiting = Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING))
+    if status == DeliveryStatus.RETRYING:
         return and_(waiting, Delivery.attempts > 0)
-    if status in (domain.PENDING, domain.SENDING):
+    if status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING):
         return and_(Delivery.status == status, Delivery.attempts == 0)
     return Delivery.status == status
 
@@ -60,7 +63,7 @@ def list_deliveries() -> Response:
         statement = statement.where(Delivery.to_address == query["recipient"])
     if query["status"]:
         statement = statement.where(_status_is(query["status"]))
-    failures_first = case((Delivery.status == domain.FAILED, 0), else_=1)
+    failures_first = case((Delivery.status == DeliveryStatus.FAILED, 0), else_=1)
     statement = (
         statement.order_by(failures_first, Delivery.created_at.desc(), Delivery.id)
         .limit(query["limit"])

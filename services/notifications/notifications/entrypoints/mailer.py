@@ -20,6 +20,7 @@ from typing import Any
 
 from sanctuary import metrics, redact
 from sanctuary.failures import describe
+from sanctuary.vocabulary import DeliveryStatus
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -118,7 +119,7 @@ class Mailer:
             raise ConnectionLost from exc
         # The window: the server has the email; until this commit, a crash sends it again.
         self.store.mark_sent(claimed)
-        metrics.EMAILS.labels("notifications", "sent").inc()
+        metrics.EMAILS.labels("notifications", DeliveryStatus.SENT).inc()
         log.info(
             "sent %s",
             claimed.template,
@@ -170,14 +171,17 @@ class Mailer:
         last_error = redact.emails(reply or describe(exc))[:300]
         values: dict[str, Any] = {"attempts": attempts, "last_error": last_error}
         if permanent or attempts >= self.config.mail_max_attempts:
-            values.update(status=domain.FAILED, next_attempt_at=datetime.now(UTC), rendered=None)
+            values.update(
+                status=DeliveryStatus.FAILED, next_attempt_at=datetime.now(UTC), rendered=None
+            )
         else:
             delay = domain.retry_delay(attempts, self.config.retry_delays_ms)
-            values.update(status=domain.PENDING, next_attempt_at=datetime.now(UTC) + delay)
+            values.update(status=DeliveryStatus.PENDING, next_attempt_at=datetime.now(UTC) + delay)
         status = values["status"]
         self.store.record_failure(claimed.id, values)
         metrics.EMAILS.labels(
-            "notifications", "failed" if status == domain.FAILED else "retrying"
+            "notifications",
+            DeliveryStatus.FAILED if status == DeliveryStatus.FAILED else DeliveryStatus.RETRYING,
         ).inc()
         log.warning(
             "could not send %s (attempt %d, now %s): %s",

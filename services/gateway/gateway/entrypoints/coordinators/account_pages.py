@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from sanctuary.vocabulary import DeliveryStatus
 from sanctuary.web import current_service
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
@@ -23,20 +24,18 @@ from gateway.entrypoints.coordinators.dashboard import (
 )
 from gateway.service_layer import staff
 
-DELIVERY_STATUSES = ("failed", "retrying", "pending", "sending", "sent", "suppressed")
-
 
 @blp.get("/deliveries")
 @audited
 def deliveries() -> str:
     """Emails, failures first (recipients' addresses shown: audited); ?status= filters."""
     status = request.args.get("status", "")
-    query = {"status": status} if status in DELIVERY_STATUSES else {}
+    query = {"status": status} if status in tuple(DeliveryStatus) else {}
     return render_template(
         "coordinator/deliveries.html",
         summary=fetch("notifications", "/internal/v1/deliveries/summary"),
         deliveries=fetch("notifications", "/internal/v1/deliveries", limit="200", **query),
-        statuses=DELIVERY_STATUSES,
+        statuses=tuple(DeliveryStatus),
         status=query.get("status", ""),
     )
 

@@ -10,6 +10,9 @@ from typing import Any
 from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sanctuary.bodies import events as event_bodies
+from sanctuary.bodies import matching as matching_bodies
+from sanctuary.vocabulary import DeliveryStatus, MatchStatus, VolunteerStatus
 
 from gateway.entrypoints import auth, routing
 from gateway.entrypoints.public_api import openapi, passed_on
@@ -43,7 +46,7 @@ def _doc(summary: str, *codes: int, **doc: Any) -> Any:
     "Volunteers, optionally ?status=applied|ready|inactive",
     400,
     503,
-    parameters=[openapi.query("status", ("applied", "ready", "inactive"), "Only these")],
+    parameters=[openapi.query("status", tuple(VolunteerStatus), "Only these")],
     responses=openapi.ok(passed_on.VolunteerRecordSchema(many=True)),
 )
 def list_volunteers() -> Response:
@@ -57,7 +60,7 @@ def list_volunteers() -> Response:
     404,
     422,
     503,
-    requestBody=openapi.body(passed_on.ChecksSchema, required=True),
+    requestBody=openapi.body(matching_bodies.ChecksSchema, required=True),
     responses=openapi.ok(passed_on.VolunteerRecordSchema),
 )
 def record_checks(volunteer_id: uuid.UUID) -> Response:
@@ -69,7 +72,7 @@ def record_checks(volunteer_id: uuid.UUID) -> Response:
     "Matches with score and explanation, optionally ?status=",
     400,
     503,
-    parameters=[openapi.query("status", passed_on.MATCH_STATUSES, "Only these")],
+    parameters=[openapi.query("status", tuple(MatchStatus), "Only these")],
     responses=openapi.ok(passed_on.MatchSchema(many=True)),
 )
 def list_matches() -> Response:
@@ -86,7 +89,7 @@ def list_matches() -> Response:
     409,
     422,
     503,
-    requestBody=openapi.body(passed_on.DecisionSchema),
+    requestBody=openapi.body(matching_bodies.DecisionSchema),
     responses=openapi.ok(passed_on.MatchSchema),
 )
 def decide(match_id: uuid.UUID, action: str) -> Response:
@@ -100,7 +103,7 @@ def decide(match_id: uuid.UUID, action: str) -> Response:
     409,
     422,
     503,
-    requestBody=openapi.body(passed_on.RunSchema),
+    requestBody=openapi.body(matching_bodies.RunSchema),
     responses=openapi.ok(passed_on.RunResultSchema),
 )
 def start_run() -> Response:
@@ -113,7 +116,7 @@ def start_run() -> Response:
     400,
     422,
     503,
-    requestBody=openapi.body(passed_on.NewEventSchema, required=True),
+    requestBody=openapi.body(event_bodies.NewEventSchema, required=True),
     responses=openapi.ok(passed_on.CoordinatorEventSchema, 201, "Scheduled"),
 )
 def create_event() -> Response:
@@ -128,7 +131,7 @@ def create_event() -> Response:
     409,
     422,
     503,
-    requestBody=openapi.body(passed_on.EventChangesSchema, required=True),
+    requestBody=openapi.body(event_bodies.EventChangesSchema, required=True),
     responses=openapi.ok(passed_on.CoordinatorEventSchema),
 )
 def change_event(event_id: uuid.UUID) -> Response:
@@ -167,7 +170,7 @@ def event_registrations(event_id: uuid.UUID) -> Response:
     409,
     422,
     503,
-    requestBody=openapi.body(passed_on.AttendanceSchema, required=True),
+    requestBody=openapi.body(event_bodies.AttendanceSchema, required=True),
     responses=openapi.ok(passed_on.MarkedSchema),
 )
 def attendance(event_id: uuid.UUID) -> Response:
@@ -187,16 +190,13 @@ def suggestions(newcomer_id: uuid.UUID) -> Response:
     return forward("GET", f"/internal/v1/newcomers/{newcomer_id}/suggestions")
 
 
-DELIVERY_STATUSES = ("pending", "sending", "retrying", "sent", "failed", "suppressed")
-
-
 class DeliverySchema(Schema):
     """One email as the delivery log keeps it."""
 
     id = fields.UUID(required=True)
     template = fields.String(required=True)
     recipient = fields.Email(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(DELIVERY_STATUSES))
+    status = fields.String(required=True, validate=validate.OneOf(tuple(DeliveryStatus)))
     attempts = fields.Integer(required=True)
     last_reply = fields.String(
         required=True, allow_none=True, metadata={"description": "The last SMTP reply"}
@@ -223,7 +223,7 @@ def _parameter(name: str, schema: dict[str, Any], description: str) -> dict[str,
     503,
     parameters=[
         _parameter("recipient", {"type": "string", "format": "email"}, "Only to this address"),
-        openapi.query("status", DELIVERY_STATUSES, "Only these"),
+        openapi.query("status", tuple(DeliveryStatus), "Only these"),
         _parameter("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "At most (50)"),
         _parameter(
             "offset", {"type": "integer", "minimum": 0, "maximum": 1_000_000}, "Skip this many"

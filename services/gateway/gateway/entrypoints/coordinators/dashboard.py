@@ -31,6 +31,7 @@ from flask_limiter.util import get_remote_address
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
+from sanctuary.vocabulary import MatchStatus, VolunteerStatus
 from sanctuary.web import current_service
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
@@ -51,8 +52,6 @@ log = logging.getLogger(__name__)
 LOGIN_PER_ADDRESS = parse("20 per 15 minutes")
 ATTEMPTS_PER_ACCOUNT = parse("10 per 15 minutes")
 WRONG = "The email or the password is not right."
-
-EVENT_KINDS = ("social", "training", "webinar")
 
 OPEN_VIEWS = {"dashboard.login"}  # reachable without a session
 AUDITED_VIEWS: set[str] = set()  # GET pages that show contact details
@@ -228,11 +227,15 @@ def logout() -> Redirect:
 
 @blp.get("/")
 def index() -> str:
-    approved = fetch("matching", "/internal/v1/matches", status="approved")
-    active = fetch("matching", "/internal/v1/matches", status="active")
+    approved = fetch("matching", "/internal/v1/matches", status=MatchStatus.APPROVED)
+    active = fetch("matching", "/internal/v1/matches", status=MatchStatus.ACTIVE)
     counts = {
-        "waiting for checks": len(fetch("matching", "/internal/v1/volunteers", status="applied")),
-        "proposed matches": len(fetch("matching", "/internal/v1/matches", status="proposed")),
+        "waiting for checks": len(
+            fetch("matching", "/internal/v1/volunteers", status=VolunteerStatus.APPLIED)
+        ),
+        "proposed matches": len(
+            fetch("matching", "/internal/v1/matches", status=MatchStatus.PROPOSED)
+        ),
         "approved matches": len(approved),
         "active matches": len(active),
         "check-ins due": sum(checkins_due(m) for m in approved + active),

@@ -15,11 +15,11 @@ from flask import (
     request,
     url_for,
 )
+from sanctuary.vocabulary import EventKind
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
 from gateway.entrypoints.coordinators.dashboard import (
-    EVENT_KINDS,
     act,
     audited,
     blp,
@@ -59,7 +59,7 @@ def event_body(form: dict[str, str], *, changes: bool) -> dict[str, Any]:
 @blp.get("/events")
 def events() -> str:
     upcoming = fetch("events", "/internal/v1/events")
-    return render_template("coordinator/events.html", events=upcoming, kinds=EVENT_KINDS)
+    return render_template("coordinator/events.html", events=upcoming, kinds=tuple(EventKind))
 
 
 @blp.post("/events")

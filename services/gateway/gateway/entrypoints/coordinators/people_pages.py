@@ -13,7 +13,7 @@ from flask import (
     request,
     url_for,
 )
-from sanctuary.contracts import CHECKS
+from sanctuary.vocabulary import CHECK_OUTCOMES, MatchAction, MatchStatus, VolunteerStatus
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
@@ -26,13 +26,13 @@ from gateway.entrypoints.coordinators.dashboard import (
 
 @blp.get("/volunteers")
 def volunteers() -> str:
-    waiting = fetch("matching", "/internal/v1/volunteers", status="applied")
-    return render_template("coordinator/volunteers.html", volunteers=waiting, checks=CHECKS)
+    waiting = fetch("matching", "/internal/v1/volunteers", status=VolunteerStatus.APPLIED)
+    return render_template("coordinator/volunteers.html", volunteers=waiting, checks=CHECK_OUTCOMES)
 
 
 @blp.post("/volunteers/<uuid:volunteer_id>/checks")
 def record_checks(volunteer_id: uuid.UUID) -> Redirect:
-    changes = {k: v for k in CHECKS if (v := request.form.get(k, "").strip())}
+    changes = {k: v for k in CHECK_OUTCOMES if (v := request.form.get(k, "").strip())}
     if not changes:
         flash("Choose at least one check to record.", "error")
         return redirect(url_for(".volunteers"), code=303)
@@ -63,7 +63,7 @@ def volunteer_contact(volunteer_id: uuid.UUID) -> str:
 def matches() -> str:
     lists = {
         status: fetch("matching", "/internal/v1/matches", status=status)
-        for status in ("proposed", "approved", "active")
+        for status in (MatchStatus.PROPOSED, MatchStatus.APPROVED, MatchStatus.ACTIVE)
     }
     # Volunteers by name (newcomers stay ids: matching lists no newcomers).
     names = {v["id"]: v["name"] for v in fetch("matching", "/internal/v1/volunteers")}
@@ -74,15 +74,15 @@ def matches() -> str:
 @blp.post("/matches/<uuid:match_id>/<any(approve, reject, activate, end):action>")
 def decide(match_id: uuid.UUID, action: str) -> Redirect:
     body: dict[str, Any] = {}
-    if action in ("reject", "end") and request.form.get("reason", "").strip():
+    if action in (MatchAction.REJECT, MatchAction.END) and request.form.get("reason", "").strip():
         body["reason"] = request.form["reason"].strip()  # none: matching says it is needed
-    if action == "end":
+    if action == MatchAction.END:
         body["newcomer_wants_another"] = request.form.get("newcomer_wants_another") == "yes"
     done = {
-        "approve": "Approved: both are being introduced by email.",
-        "reject": "Rejected.",
-        "activate": "Marked as met.",
-        "end": "Ended.",
+        MatchAction.APPROVE: "Approved: both are being introduced by email.",
+        MatchAction.REJECT: "Rejected.",
+        MatchAction.ACTIVATE: "Marked as met.",
+        MatchAction.END: "Ended.",
     }[action]
     return act(
         "matching",

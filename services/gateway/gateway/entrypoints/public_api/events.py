@@ -8,17 +8,14 @@ from typing import Any
 from flask import Response, g, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sanctuary.bodies.events import CancelSchema
 from sanctuary.web import current_service
 from werkzeug.exceptions import NotFound
 
 from gateway import domain
 from gateway.entrypoints import routing
 from gateway.entrypoints.public_api.openapi import body, documented, ok
-from gateway.entrypoints.public_api.passed_on import (
-    CancelSchema,
-    EventSchema,
-    RegistrationStatusSchema,
-)
+from gateway.entrypoints.public_api.passed_on import EventSchema, RegistrationStatusSchema
 from gateway.entrypoints.public_api.people import IDEMPOTENCY_KEY
 from gateway.entrypoints.schemas import AcceptedSchema, RegistrationRequestSchema
 from gateway.entrypoints.submissions import accepted

@@ -1,10 +1,18 @@
-"""The shapes of what the gateway passes on from the internal APIs, which validate those
-bodies themselves: documentation only, no view loads these schemas."""
+"""The shapes of the answers the gateway passes on from the internal APIs: documentation only,
+no view loads these schemas. The request bodies it passes on are described by the schemas the
+services validate them with (`sanctuary.bodies`)."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
-from sanctuary.contracts import CHECKS
+from sanctuary.vocabulary import (
+    Checkin,
+    EventKind,
+    EventStatus,
+    RegistrationStatus,
+    SubmissionStatus,
+    VolunteerStatus,
+)
 
 # Answers passed on from the events service.
 
@@ -15,13 +23,13 @@ class EventSchema(Schema):
     id = fields.UUID(required=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(("webinar", "training", "social")))
+    kind = fields.String(required=True, validate=validate.OneOf(tuple(EventKind)))
     topic = fields.String(required=True, allow_none=True)
     starts_at = fields.DateTime(required=True)
     ends_at = fields.DateTime(required=True)
     timezone = fields.String(required=True)
     location = fields.String(required=True, allow_none=True)
-    status = fields.String(required=True, metadata={"description": "published or cancelled"})
+    status = fields.String(required=True, validate=validate.OneOf(tuple(EventStatus)))
     capacity = fields.Integer(required=True)
     places_left = fields.Integer(required=True)
 
@@ -39,7 +47,7 @@ class RegistrationStatusSchema(Schema):
     event_id = fields.UUID(metadata={"description": "Absent while only the gateway has it"})
     status = fields.String(
         required=True,
-        validate=validate.OneOf(("received", "confirmed", "waitlisted", "cancelled", "rejected")),
+        validate=validate.OneOf((SubmissionStatus.RECEIVED, *RegistrationStatus)),
     )
     waitlist_position = fields.Integer(metadata={"description": "While waitlisted: 1 is next"})
     reason = fields.String(metadata={"description": "Why it was rejected"})
@@ -71,64 +79,11 @@ REGISTRATION_LIST = {
 }
 
 
-class CancelSchema(Schema):
-    """The token from the email's cancel link."""
-
-    token = fields.String(required=True, validate=validate.Length(min=1, max=100))
-
-
-class NewEventSchema(Schema):
-    """A coordinator's new event: a webinar needs its https link, the others a location."""
-
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(validate=validate.Length(max=5000))
-    kind = fields.String(required=True, validate=validate.OneOf(("webinar", "training", "social")))
-    topic = fields.String(allow_none=True, validate=validate.Length(max=60))
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
-    timezone = fields.String(metadata={"description": "IANA name; Europe/London if not given"})
-    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    online_url = fields.Url(allow_none=True, schemes={"https"})
-    location = fields.String(allow_none=True, validate=validate.Length(max=300))
-    registration_closes_at = fields.AwareDateTime(allow_none=True)
-
-
-class EventChangesSchema(Schema):
-    """Any of time, place, capacity or text: at least one."""
-
-    title = fields.String(validate=validate.Length(min=1, max=200))
-    description = fields.String(validate=validate.Length(max=5000))
-    starts_at = fields.AwareDateTime()
-    ends_at = fields.AwareDateTime()
-    timezone = fields.String()
-    capacity = fields.Integer(strict=True, validate=validate.Range(min=1))
-    online_url = fields.Url(allow_none=True, schemes={"https"})
-    location = fields.String(allow_none=True, validate=validate.Length(max=300))
-    registration_closes_at = fields.AwareDateTime(allow_none=True)
-
-
-class AttendanceSchema(Schema):
-    """The confirmed registrations that attended."""
-
-    registration_ids = fields.List(
-        fields.UUID(), required=True, validate=validate.Length(min=1, max=1000)
-    )
-
-
 class MarkedSchema(Schema):
     marked = fields.Integer(required=True, metadata={"description": "Newly marked"})
 
 
 # Answers passed on from the matching service.
-
-
-class ChecksSchema(Schema):
-    """Any of the four checks; at least one."""
-
-    references = fields.String(validate=validate.OneOf(CHECKS["references"]))
-    screening = fields.String(validate=validate.OneOf(CHECKS["screening"]))
-    dbs = fields.String(validate=validate.OneOf(CHECKS["dbs"]))
-    training = fields.String(validate=validate.OneOf(CHECKS["training"]))
 
 
 class VolunteerRecordSchema(Schema):
@@ -138,19 +93,9 @@ class VolunteerRecordSchema(Schema):
     name = fields.String(required=True)
     email = fields.String(required=True)
     district = fields.String(required=True, metadata={"description": "Postcode district"})
-    status = fields.String(required=True, validate=validate.OneOf(("applied", "ready", "inactive")))
+    status = fields.String(required=True, validate=validate.OneOf(tuple(VolunteerStatus)))
     max_matches = fields.Integer(required=True)
     checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
-
-
-class DecisionSchema(Schema):
-    """approve and activate take nothing; reject and end need a reason."""
-
-    reason = fields.String(validate=validate.Length(min=1, max=300))
-    newcomer_wants_another = fields.Boolean()
-
-
-MATCH_STATUSES = ("proposed", "approved", "active", "rejected", "ended")
 
 
 class MatchSchema(Schema):
@@ -170,13 +115,9 @@ class MatchSchema(Schema):
 class CheckinSchema(Schema):
     """A check-in email of an approved match: two weeks, then three months after approval."""
 
-    name = fields.String(required=True, metadata={"enum": ["two_weeks", "three_months"]})
+    name = fields.String(required=True, metadata={"enum": list(Checkin)})
     due_at = fields.DateTime(required=True)
     sent = fields.Boolean(required=True)
-
-
-class RunSchema(Schema):
-    dry_run = fields.Boolean(metadata={"description": "true (the default) proposes nothing"})
 
 
 class ProposalSchema(Schema):

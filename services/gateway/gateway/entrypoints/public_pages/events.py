@@ -21,6 +21,7 @@ from babel.dates import format_date, format_interval, format_time, get_timezone_
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sanctuary.links import is_cancel_token
+from sanctuary.vocabulary import EventKind, Locale
 from sanctuary.web import current_service
 from werkzeug.wrappers import Response
 
@@ -36,7 +37,7 @@ from gateway.service_layer import intake
 blp = Blueprint("event_pages", __name__)
 
 # Dates and times in the reader's language; British conventions for English.
-BABEL_LOCALES = {"en": "en_GB", "ar": "ar", "uk": "uk"}
+BABEL_LOCALES = {Locale.EN: "en_GB", Locale.AR: "ar", Locale.UK: "uk"}
 # How long a "received" status page waits before it looks again by itself.
 REFRESH_SECONDS = 3
 # Hidden fields a link may carry, so a volunteer's training counts for them.
@@ -87,7 +88,7 @@ def shown(event: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
         "when": when,
         "city": get_timezone_location(zone, locale=locale, return_city=True),
         "started": starts <= (now or datetime.now(UTC)),
-        "online": event["kind"] == "webinar",
+        "online": event["kind"] == EventKind.WEBINAR,
     }
 
 

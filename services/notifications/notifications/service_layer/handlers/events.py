@@ -15,6 +15,7 @@ from sanctuary.contracts import (
 )
 from sanctuary.db import as_utc
 from sanctuary.unit_of_work import Handler, UnitOfWork
+from sanctuary.vocabulary import DEFAULT_LOCALE, RegistrationStatus
 from sqlalchemy import select
 
 from notifications import domain
@@ -68,7 +69,7 @@ def _remember(uow: UnitOfWork, fact: RegistrationChanged, status: str) -> Regist
             name=fact.name,
             email=fact.email,
             status=status,
-            locale=fact.locale or domain.DEFAULT_LOCALE,
+            locale=fact.locale or DEFAULT_LOCALE,
         )
         uow.session.add(registrant)
     else:
@@ -79,7 +80,7 @@ def _remember(uow: UnitOfWork, fact: RegistrationChanged, status: str) -> Regist
 
 def _locale(uow: UnitOfWork, registration_id: uuid.UUID) -> str:
     registrant = uow.session.get(Registrant, registration_id)
-    return registrant.locale if registrant is not None else domain.DEFAULT_LOCALE
+    return registrant.locale if registrant is not None else DEFAULT_LOCALE
 
 
 def _registrants(
@@ -102,7 +103,7 @@ def on_event_updated(event: EventUpdated, uow: UnitOfWork) -> None:
     if copy.sequence != event.sequence:
         return  # a newer change already arrived and was announced
     now = datetime.now(UTC)
-    for r in _registrants(uow, event.event_id, ("confirmed",)):
+    for r in _registrants(uow, event.event_id, (RegistrationStatus.CONFIRMED,)):
         _tell(uow, r, "event_updated", "REQUEST", copy, now)
 
 
@@ -137,9 +138,18 @@ def on_event_cancelled(event: EventCancelled, uow: UnitOfWork) -> None:
         raise EventNotYetKnown(str(event.event_id))
     copy.sequence = max(copy.sequence, event.sequence)
     now = datetime.now(UTC)
-    for r in _registrants(uow, event.event_id, ("confirmed", "waitlisted")):
-        _tell(uow, r, "event_cancelled", "CANCEL" if r.status == "confirmed" else None, copy, now)
-        r.status = "cancelled"
+    for r in _registrants(
+        uow, event.event_id, (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+    ):
+        _tell(
+            uow,
+            r,
+            "event_cancelled",
+            "CANCEL" if r.status == RegistrationStatus.CONFIRMED else None,
+            copy,
+            now,
+        )
+        r.status = RegistrationStatus.CANCELLED
 
 
 def on_reminder_due(reminder: EventReminderDue, uow: UnitOfWork) -> None:

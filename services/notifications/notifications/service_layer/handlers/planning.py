@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sanctuary.failures import PermanentError, describe
 from sanctuary.unit_of_work import UnitOfWork
+from sanctuary.vocabulary import DeliveryStatus
 from sqlalchemy import select
 
 from notifications import domain
@@ -42,7 +43,7 @@ def plan(uow: UnitOfWork, email: domain.PlannedEmail) -> None:
         # The language travels with the context too: rendering needs nothing else.
         context=context,
         rendered=rendered.as_json(),
-        status=domain.PENDING,
+        status=DeliveryStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
         last_error=None,

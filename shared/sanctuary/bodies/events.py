@@ -1,4 +1,4 @@
-"""Bodies of the events service's internal API: checked here, once, for every caller."""
+"""Bodies of the events service's internal API (coordinators' calls, passed on by the gateway)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from marshmallow import (
     validates_schema,
 )
 
-KINDS = ("webinar", "training", "social")
+from sanctuary.vocabulary import EventKind
 
 
 class Body(Schema):
@@ -31,15 +31,18 @@ class Body(Schema):
 
 
 class NewEventSchema(Body):
-    """A coordinator's new event."""
+    """A coordinator's new event: a webinar needs its https link, the others a location."""
 
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(tuple(EventKind)))
     topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
-    timezone = fields.String(load_default="Europe/London")
+    timezone = fields.String(
+        load_default="Europe/London",
+        metadata={"description": "IANA name; Europe/London if not given"},
+    )
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     online_url = fields.Url(load_default=None, allow_none=True, schemes={"https"})
     location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
@@ -56,9 +59,9 @@ class NewEventSchema(Body):
     def _coherent(self, data: dict[str, Any], **_: Any) -> None:
         if data["ends_at"] <= data["starts_at"]:
             raise ValidationError("The event must end after it starts.", "ends_at")
-        if data["kind"] == "webinar" and not data.get("online_url"):
+        if data["kind"] == EventKind.WEBINAR and not data.get("online_url"):
             raise ValidationError("A webinar needs its https link.", "online_url")
-        if data["kind"] != "webinar" and not data.get("location"):
+        if data["kind"] != EventKind.WEBINAR and not data.get("location"):
             raise ValidationError("Say where it takes place.", "location")
 
 

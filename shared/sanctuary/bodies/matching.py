@@ -1,12 +1,13 @@
-"""Bodies of matching's internal API: checked here, once, for every caller."""
+"""Bodies of matching's internal API (coordinators' calls, passed on by the gateway)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
-from sanctuary.contracts import CHECKS
+
 from sanctuary.fields import StrictBoolean
+from sanctuary.vocabulary import CHECK_OUTCOMES, Check, MatchStatus, VolunteerStatus
 
 
 class Body(Schema):
@@ -17,10 +18,10 @@ class Body(Schema):
 class ChecksSchema(Body):
     """Any of the four checks; at least one."""
 
-    references = fields.String(validate=validate.OneOf(CHECKS["references"]))
-    screening = fields.String(validate=validate.OneOf(CHECKS["screening"]))
-    dbs = fields.String(validate=validate.OneOf(CHECKS["dbs"]))
-    training = fields.String(validate=validate.OneOf(CHECKS["training"]))
+    references = fields.String(validate=validate.OneOf(CHECK_OUTCOMES[Check.REFERENCES]))
+    screening = fields.String(validate=validate.OneOf(CHECK_OUTCOMES[Check.SCREENING]))
+    dbs = fields.String(validate=validate.OneOf(CHECK_OUTCOMES[Check.DBS]))
+    training = fields.String(validate=validate.OneOf(CHECK_OUTCOMES[Check.TRAINING]))
 
     @validates_schema
     def _something(self, data: dict[str, Any], **_: Any) -> None:
@@ -29,7 +30,9 @@ class ChecksSchema(Body):
 
 
 class RunSchema(Body):
-    dry_run = StrictBoolean(load_default=True)
+    dry_run = StrictBoolean(
+        load_default=True, metadata={"description": "true (the default) proposes nothing"}
+    )
 
 
 class DecisionSchema(Body):
@@ -39,7 +42,4 @@ class DecisionSchema(Body):
     newcomer_wants_another = StrictBoolean(load_default=False)
 
 
-STATUS_FILTER = {
-    "volunteers": ("applied", "ready", "inactive"),
-    "matches": ("proposed", "approved", "active", "rejected", "ended"),
-}
+STATUS_FILTER = {"volunteers": tuple(VolunteerStatus), "matches": tuple(MatchStatus)}
