@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +24,7 @@ from sanctuary_dev.servers import (
     private_database,
 )
 
-ROOT = Path(__file__).parent
+INTERNAL_TOKEN = "s3cret"  # the service credential the tests' gateways and services share
 
 
 def _docker_reachable() -> bool:
@@ -118,6 +117,42 @@ def make_service(
 
 
 @pytest.fixture
+def matching(make_service: Callable[..., Service]) -> Service:
+    """Matching on its own PostgreSQL database and this test's vhost."""
+    from matching.bootstrap import bootstrap
+
+    return make_service(bootstrap, "matching", internal_token=INTERNAL_TOKEN)
+
+
+@pytest.fixture
+def events(make_service: Callable[..., Service]) -> Service:
+    """Events on its own PostgreSQL database and this test's vhost."""
+    from events.bootstrap import bootstrap
+
+    return make_service(bootstrap, "events", internal_token=INTERNAL_TOKEN, link_secret="l1nk")
+
+
+@pytest.fixture
+def matching_url(matching: Service) -> Iterator[str]:
+    """Matching's internal API on a real port, one thread per request."""
+    from matching.entrypoints.web import create_app
+    from sanctuary_dev.processes import serving
+
+    with serving(create_app(matching.config)) as url:
+        yield url
+
+
+@pytest.fixture
+def events_url(events: Service) -> Iterator[str]:
+    """The events internal API on a real port, one thread per request."""
+    from events.entrypoints.web import create_app
+    from sanctuary_dev.processes import serving
+
+    with serving(create_app(events.config)) as url:
+        yield url
+
+
+@pytest.fixture
 def gateway_client(make_service: Callable[..., Service]) -> Iterator[Callable[..., Any]]:
     """Make a client of the gateway on its own PostgreSQL database, routing to the given
     internal APIs (e.g. matching_url=...), its relay running until the test ends."""
@@ -133,7 +168,7 @@ def gateway_client(make_service: Callable[..., Service]) -> Iterator[Callable[..
                 bootstrap,
                 "gateway",
                 GatewayConfig,
-                internal_token="s3cret",
+                internal_token=INTERNAL_TOKEN,
                 admin_token="coordinator-token",
                 **upstreams,
             )

@@ -113,8 +113,28 @@ def main() -> None:
                 gateway_rate = throughput(lambda: sign_up(gateway, "bench@example.org"))
         finally:
             sink.stop()
+    rows = latency_rows(latency, gateway_post, bare_post, broker, smtp)
+    rates = [
+        (
+            f"POST /api/v1/volunteers, {CLIENTS} clients, 1 gunicorn worker",
+            gateway_rate,
+            f"{gateway_rate / bare_rate:.2f}x bare Flask",
+        ),
+        (f"bare Flask POST, {CLIENTS} clients, 1 gunicorn worker", bare_rate, ""),
+    ]
+    write_report(rows, rates)
+
+
+def latency_rows(
+    latency: list[float],
+    gateway_post: list[float],
+    bare_post: list[float],
+    broker: list[float],
+    smtp: list[float],
+) -> list[tuple[str, str, str, str]]:
+    """The latency table, each figure against its floor or baseline."""
     floor = [statistics.median(bare_post) + 2 * statistics.median(broker) + statistics.median(smtp)]
-    rows = [
+    return [
         (
             "sign-up 202 → welcome email in the SMTP sink (median of 20)",
             ms(latency),
@@ -137,15 +157,6 @@ def main() -> None:
         ),
         ("raw SMTP send, smtplib (median of 50)", ms(smtp), p95(smtp), ""),
     ]
-    rates = [
-        (
-            f"POST /api/v1/volunteers, {CLIENTS} clients, 1 gunicorn worker",
-            gateway_rate,
-            f"{gateway_rate / bare_rate:.2f}x bare Flask",
-        ),
-        (f"bare Flask POST, {CLIENTS} clients, 1 gunicorn worker", bare_rate, ""),
-    ]
-    write_report(rows, rates)
 
 
 def write_report(

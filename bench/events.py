@@ -21,6 +21,7 @@ from events.bootstrap import bootstrap
 from sanctuary import contracts
 from sanctuary.config import DEFAULT_AMQP_URL, ServiceConfig
 from sanctuary.migrations import upgrade
+from sanctuary.vocabulary import EventKind, EventStatus, RegistrationStatus
 from sanctuary_dev.messages import publish_messages
 from sanctuary_dev.processes import wait_until
 from sanctuary_dev.servers import (
@@ -52,7 +53,8 @@ def publish_requests(amqp_url: str, event_id: uuid.UUID) -> None:
     publish_messages(amqp_url, requests, app_id="bench")
 
 
-def decided_per_second(service, amqp_url: str, workers: int) -> float:  # type: ignore[no-untyped-def]
+def an_event(service) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    """A fresh event with places for a tenth of the requests; no registration left from before."""
     event_id = uuid.uuid4()
     with service.sessions.begin() as session:
         session.execute(delete(Registration))
@@ -62,7 +64,7 @@ def decided_per_second(service, amqp_url: str, workers: int) -> float:  # type: 
                 id=event_id,
                 title="Bench",
                 description="",
-                kind="social",
+                kind=EventKind.SOCIAL,
                 topic=None,
                 starts_at=starts,
                 ends_at=starts + timedelta(hours=1),
@@ -71,12 +73,17 @@ def decided_per_second(service, amqp_url: str, workers: int) -> float:  # type: 
                 online_url=None,
                 location="Hall",
                 registration_closes_at=None,
-                status="published",
+                status=EventStatus.PUBLISHED,
                 sequence=0,
                 created_at=datetime.now(UTC),
             )
         )
-    publish_requests(amqp_url, event_id)
+    return event_id
+
+
+def decided_per_second(service, amqp_url: str, workers: int) -> float:  # type: ignore[no-untyped-def]
+    """Requests decided per second by `workers` worker processes, from the first started."""
+    publish_requests(amqp_url, an_event(service))
     env = {
         **os.environ,
         "EVENTS_DATABASE_URL": service.config.database_url,
@@ -104,7 +111,9 @@ def decided_per_second(service, amqp_url: str, workers: int) -> float:  # type: 
             p.wait(timeout=30)
     with service.sessions() as session:
         confirmed = session.scalar(
-            select(func.count()).select_from(Registration).where(Registration.status == "confirmed")
+            select(func.count())
+            .select_from(Registration)
+            .where(Registration.status == RegistrationStatus.CONFIRMED)
         )
     assert confirmed == REQUESTS // 10, confirmed
     return REQUESTS / elapsed

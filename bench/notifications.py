@@ -14,7 +14,6 @@ configurations as workers x mailers ("1x1,1x2,2x2"), `BENCH_SINK_DIR` where the 
 from __future__ import annotations
 
 import os
-import platform
 import signal
 import smtplib
 import subprocess
@@ -23,11 +22,9 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from email.utils import parseaddr
 from pathlib import Path
-from statistics import median
 
 from notifications import domain
 from notifications.adapters.mail import compose, render_parts
@@ -36,7 +33,6 @@ from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from sanctuary.config import DEFAULT_AMQP_URL
 from sanctuary.migrations import upgrade
-from sanctuary_dev.mailsink import free_port
 from sanctuary_dev.messages import publish_messages, registered
 from sanctuary_dev.processes import wait_until
 from sanctuary_dev.servers import (
@@ -47,7 +43,8 @@ from sanctuary_dev.servers import (
 )
 from sqlalchemy import func, select
 
-from bench import report
+from bench.machine import Sink, busy_since, cpu_seconds, machine_busy, wait_for
+from bench.notifications_report import Run, Settings, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 EMAILS = int(os.environ.get("BENCH_EMAILS", "2000"))
@@ -61,72 +58,6 @@ SERVICES = [
     )
 ]
 SENDER = NotificationsConfig.mail_from
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-@dataclass(frozen=True)
-class Run:
-    """One configuration's figure, and the CPU each kind of process spent per email."""
-
-    label: str
-    rate: float
-    cpu_ms: dict[str, float]  # process kind -> CPU milliseconds per email
-    busy: float  # how busy the whole machine was, 0..1 (all cores)
-    # The raw loop's rate this is compared with: the mean of the raw loops run just before and
-    # just after it (the machine's pace drifts from minute to minute).
-    baseline: float = 0.0
-
-
-class Sink:
-    """The aiosmtpd sink in its own process (`python -m sanctuary_dev.mailsink`, as `make run`
-    starts it), writing .eml files into a folder of its own: each run gets a fresh one, so
-    counting what arrived stays cheap (a scan of thousands of files costs milliseconds, and
-    would take CPU from what is measured)."""
-
-    def __init__(self, scratch: Path) -> None:
-        self.folder = scratch / uuid.uuid4().hex
-        self.folder.mkdir()
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "sanctuary_dev.mailsink",
-                *("--dir", str(self.folder), "--port", str(self.port)),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_until(lambda: _listening(self.port), timeout=30)
-
-    def received(self) -> int:
-        return sum(1 for entry in os.scandir(self.folder) if entry.name.endswith(".eml"))
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.communicate(timeout=10)
-
-
-def wait_for(count: Callable[[], int], target: int) -> None:
-    """Until `count()` reaches `target`: looking every 0.2 s while far from it, every 5 ms
-    near the end, so the looking costs little and the end is timed closely."""
-    deadline = time.monotonic() + 600
-    while (seen := count()) < target:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{seen} of {target} after 600 s")
-        time.sleep(0.2 if target - seen > 150 else 0.005)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU of one process so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) jiffies of all cores so far, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
 
 
 def publish_registrations(amqp_url: str, how_many: int, tag: str) -> None:
@@ -153,7 +84,7 @@ def raw_rate(sink: Sink) -> Run:
         for _ in range(EMAILS):
             smtp.sendmail(sender, ["raw@example.org"], message)
     elapsed = time.perf_counter() - start
-    busy = _busy(machine_before)
+    busy = busy_since(machine_before)
     assert sink.received() == EMAILS
     cpu = {"sink": _per_email(cpu_seconds(sink.process.pid) - sink_before)}
     return Run("raw smtplib loop, one connection", EMAILS / elapsed, cpu, busy)
@@ -170,11 +101,6 @@ def raw_in_own_sink(scratch: Path) -> Run:
 
 def _per_email(seconds: float) -> float:
     return seconds * 1000 / EMAILS
-
-
-def _busy(before: tuple[float, float]) -> float:
-    busy, total = machine_busy()
-    return (busy - before[0]) / max(1.0, total - before[1])
 
 
 def _env(config: NotificationsConfig) -> dict[str, str]:
@@ -229,7 +155,7 @@ class Bench:
         start = time.perf_counter()
         wait_for(count, EMAILS)
         elapsed = time.perf_counter() - start
-        busy = _busy(machine_before)
+        busy = busy_since(machine_before)
         cpu = {
             kind: _per_email(sum(cpu_seconds(p) for p in group) - before[kind])
             for kind, group in pids.items()
@@ -337,76 +263,7 @@ def main() -> None:
                 rounds.append([*runs, replace(raw, baseline=raw.rate)])
         finally:
             bench.service.engine.dispose()
-    write_section(rounds)
-
-
-def _listening(port: int) -> bool:
-    try:
-        with smtplib.SMTP("127.0.0.1", port, timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def _cpu(run: Run) -> str:
-    return ", ".join(f"{kind} {ms:.2f}" for kind, ms in run.cpu_ms.items())
-
-
-def write_section(rounds: list[list[Run]]) -> None:
-    """One row per configuration: the median over the rounds, and each figure as a share of
-    the raw loops run just before and after it (the raw loop's row: each round's median)."""
-    rows, best = [], 0.0
-    for column in zip(*rounds, strict=True):
-        shares = sorted(run.rate / run.baseline for run in column)
-        rates = sorted(run.rate for run in column)
-        middle = column[sorted(range(len(column)), key=lambda i: column[i].rate)[len(column) // 2]]
-        if column[0].label.startswith("whole service"):
-            best = max(best, median(shares))
-        rows.append(
-            f"| {column[0].label} | {median(rates):.0f} ({rates[0]:.0f} to {rates[-1]:.0f}) | "
-            f"{median(shares):.0%} ({shares[0]:.0%} to {shares[-1]:.0%}) | {_cpu(middle)} | "
-            f"{middle.busy:.0%} |"
-        )
-    verdict = (
-        f"**The goal (80 % of the raw loop) is {'met' if best >= 0.8 else 'not met'}: "
-        f"{best:.0%} at best (median of the rounds).**"
-    )
-    section = "\n".join(
-        [
-            "## Notifications",
-            "",
-            "Made by `.venv/bin/python -m bench.notifications` (not part of `make test`; "
-            "`BENCH_EMAILS` sets the count), which rewrites this section. This machine: "
-            f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {EMAILS:,} `volunteer.registered` messages "
-            "wait in the notifications queue (published while no worker ran, so the publisher's "
-            "work is not in the figure); `python -m notifications worker` processes "
-            f"(`WORKER_BATCH={WORKER_BATCH}`) plan and render them, and `python -m notifications "
-            "mailer` processes (`MAIL_POLL_SECONDS=0.05`) send them (PostgreSQL) to the "
-            "aiosmtpd sink "
-            "(`python -m sanctuary_dev.mailsink`, its own process, writing .eml files, to "
-            f"{SCRATCH or 'a temporary folder'}); timed from "
-            "the first email planned to the last one in the sink. Baseline in the same run: one "
-            "smtplib connection sending the same welcome email, composed once, as bytes, back to "
-            "back to the same kind of sink: SMTP and the sink and nothing else. It runs before "
-            "and after each measurement, which is compared with the mean of the two. Everything "
-            "shares the machine's cores: the sink, PostgreSQL and RabbitMQ too.",
-            "",
-            f"Median of {ROUNDS} rounds (lowest to highest in brackets); the CPU and machine "
-            "columns are the median round's; the raw loop's row gives each round's median raw "
-            "loop.",
-            "",
-            "| what | emails/s | against the raw loop | CPU ms per email, by process | machine "
-            "busy |",
-            "|---|---:|---:|---|---:|",
-            *rows,
-            "",
-            verdict,
-            "",
-        ]
-    )
-    report.write_section(section)
-    print(section)
+    write_section(rounds, Settings(EMAILS, WORKER_BATCH, ROUNDS, SCRATCH))
 
 
 if __name__ == "__main__":

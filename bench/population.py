@@ -46,6 +46,42 @@ def _pick(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
+def _volunteer(rng: random.Random, names: list[str]) -> Volunteer:
+    return Volunteer(
+        id=uuid.UUID(int=rng.getrandbits(128)),
+        district=rng.choice(names),
+        languages=frozenset(
+            {"en"} | ({_pick(rng, VOLUNTEER_LANGUAGES)} if rng.random() < 0.2 else set())
+        ),
+        availability=frozenset(rng.sample(SLOTS, rng.randint(2, 5))),
+        interests=frozenset(
+            rng.sample(INTERESTS, rng.randint(1, 4)) + (["forms"] if rng.random() < 0.2 else [])
+        ),
+        gender=rng.choice(("female", "male")),
+        same_gender_only=rng.random() < 0.1,
+        has_dbs=rng.random() < 0.3,
+        capacity_left=rng.choices((1, 2, 3), weights=(70, 20, 10))[0],
+    )
+
+
+def _newcomer(rng: random.Random, names: list[str]) -> Newcomer:
+    return Newcomer(
+        id=uuid.UUID(int=rng.getrandbits(128)),
+        district=rng.choice(names),
+        languages=frozenset(
+            {_pick(rng, NEWCOMER_LANGUAGES)} | ({"en"} if rng.random() < 0.45 else set())
+        ),
+        wants_english_practice=rng.random() < 0.6,
+        needs=frozenset(rng.sample(NEEDS, rng.randint(1, 3))),
+        interests=frozenset(rng.sample(INTERESTS, rng.randint(0, 3))),
+        availability=frozenset(rng.sample(SLOTS, rng.randint(2, 6))),
+        gender=rng.choice(("female", "male")),
+        same_gender_only=rng.random() < 0.4,
+        needs_dbs=rng.random() < 0.1,
+        waiting_days=int(rng.expovariate(1 / 40)),
+    )
+
+
 def make(newcomers: int, volunteers: int, seed: int = 7) -> Population:
     """`newcomers` waiting and `volunteers` ready, spread over districts on a grid."""
     rng = random.Random(seed)
@@ -60,40 +96,6 @@ def make(newcomers: int, volunteers: int, seed: int = 7) -> Population:
         )
         for i in range(districts)
     }
-    vs = tuple(
-        Volunteer(
-            id=uuid.UUID(int=rng.getrandbits(128)),
-            district=rng.choice(names),
-            languages=frozenset(
-                {"en"} | ({_pick(rng, VOLUNTEER_LANGUAGES)} if rng.random() < 0.2 else set())
-            ),
-            availability=frozenset(rng.sample(SLOTS, rng.randint(2, 5))),
-            interests=frozenset(
-                rng.sample(INTERESTS, rng.randint(1, 4)) + (["forms"] if rng.random() < 0.2 else [])
-            ),
-            gender=rng.choice(("female", "male")),
-            same_gender_only=rng.random() < 0.1,
-            has_dbs=rng.random() < 0.3,
-            capacity_left=rng.choices((1, 2, 3), weights=(70, 20, 10))[0],
-        )
-        for _ in range(volunteers)
-    )
-    ns = tuple(
-        Newcomer(
-            id=uuid.UUID(int=rng.getrandbits(128)),
-            district=rng.choice(names),
-            languages=frozenset(
-                {_pick(rng, NEWCOMER_LANGUAGES)} | ({"en"} if rng.random() < 0.45 else set())
-            ),
-            wants_english_practice=rng.random() < 0.6,
-            needs=frozenset(rng.sample(NEEDS, rng.randint(1, 3))),
-            interests=frozenset(rng.sample(INTERESTS, rng.randint(0, 3))),
-            availability=frozenset(rng.sample(SLOTS, rng.randint(2, 6))),
-            gender=rng.choice(("female", "male")),
-            same_gender_only=rng.random() < 0.4,
-            needs_dbs=rng.random() < 0.1,
-            waiting_days=int(rng.expovariate(1 / 40)),
-        )
-        for _ in range(newcomers)
-    )
+    vs = tuple(_volunteer(rng, names) for _ in range(volunteers))
+    ns = tuple(_newcomer(rng, names) for _ in range(newcomers))
     return Population(volunteers=vs, newcomers=ns, neighbours=neighbours)

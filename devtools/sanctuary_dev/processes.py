@@ -117,26 +117,25 @@ def schedule_cafe(client: Any, headers: dict[str, str]) -> str:
     return str(scheduled.json["id"])
 
 
-@contextmanager
-def running_system(
-    root: Path, amqp_url: str, var_dir: Path, smtp_port: int, **env: str
-) -> Iterator[str]:
-    """The whole system as `make run` starts it (scripts/run), on free ports, mailing to
-    127.0.0.1:`smtp_port`; yields the gateway's base URL and stops it all with Ctrl-C (SIGINT)."""
-    import os
-    import signal
-    import sys
-
-    import requests
-
+def _web_ports(smtp_port: int) -> dict[str, str]:
+    """Four distinct free ports for the web processes, none the mail sink's."""
     from sanctuary_dev.mailsink import free_port
 
     chosen: set[int] = {smtp_port}
-    while len(chosen) < 5:  # four distinct web ports, none the mail sink's
+    while len(chosen) < 5:
         chosen.add(free_port())
     names = ("GATEWAY_PORT", "MATCHING_PORT", "EVENTS_PORT", "NOTIFICATIONS_PORT")
-    ports = dict(zip(names, map(str, sorted(chosen - {smtp_port})), strict=True))
-    full_env = {
+    return dict(zip(names, map(str, sorted(chosen - {smtp_port})), strict=True))
+
+
+def _system_env(
+    ports: dict[str, str], amqp_url: str, var_dir: Path, smtp_port: int, env: dict[str, str]
+) -> dict[str, str]:
+    """The environment `scripts/run` gets: this venv's commands first on the PATH."""
+    import os
+    import sys
+
+    return {
         **os.environ,
         **ports,
         "AMQP_URL": amqp_url,
@@ -146,6 +145,21 @@ def running_system(
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         **env,
     }
+
+
+@contextmanager
+def running_system(
+    root: Path, amqp_url: str, var_dir: Path, smtp_port: int, **env: str
+) -> Iterator[str]:
+    """The whole system as `make run` starts it (scripts/run), on free ports, mailing to
+    127.0.0.1:`smtp_port`; yields the gateway's base URL and stops it all with Ctrl-C (SIGINT)."""
+    import os
+    import signal
+
+    import requests
+
+    ports = _web_ports(smtp_port)
+    full_env = _system_env(ports, amqp_url, var_dir, smtp_port, env)
     var_dir.mkdir(parents=True, exist_ok=True)
     log = (var_dir / "run.log").open("wb")
     process = subprocess.Popen(

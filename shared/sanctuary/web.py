@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest, HTTPException, Unauthorized, UnprocessableEntity
+from werkzeug.http import HTTP_STATUS_CODES
 
 from sanctuary import logs, metrics
 from sanctuary.db import ping
@@ -91,6 +92,19 @@ def unexpected_problem(exc: Exception) -> Response:
     route = request.url_rule.rule if request.url_rule else "(unmatched)"
     log.exception("unhandled error on %s %s", request.method, route)
     return problem(500, "Internal Server Error", "Something went wrong on our side.")
+
+
+def answer_errors(blueprint: Blueprint, table: dict[type[Exception], int]) -> None:
+    """The one table from a service's own exceptions to HTTP answers: a problem with the
+    status and the exception's message; a 422 names the field when the exception has one."""
+    for exc_type, status in table.items():
+        blueprint.register_error_handler(exc_type, lambda exc, s=status: _answer(s, exc))
+
+
+def _answer(status: int, exc: Exception) -> Response:
+    field = getattr(exc, "field", None)
+    extra = {"errors": field_errors({field: [str(exc)]})} if status == 422 and field else {}
+    return problem(status, HTTP_STATUS_CODES[status], str(exc), **extra)
 
 
 def install_error_handlers(app: Flask) -> None:

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from events.bootstrap import bootstrap as events_bootstrap
 from events.entrypoints.web import create_app as create_events
 from flask import Flask
 from flask.testing import FlaskClient
@@ -24,7 +23,6 @@ from gateway.adapters.models import AuditRecord
 from gateway.domain import accounts
 from gateway.entrypoints.coordinators.dashboard import AUDITED_VIEWS
 from gateway.service_layer import staff
-from matching.bootstrap import bootstrap as matching_bootstrap
 from matching.entrypoints.web import create_app as create_matching
 from notifications.adapters.models import Delivery
 from notifications.bootstrap import bootstrap as notifications_bootstrap
@@ -71,16 +69,6 @@ def is_api(endpoint: str) -> bool:
 
 
 @pytest.fixture
-def matching(make_service: Callable[..., Service]) -> Service:
-    return make_service(matching_bootstrap, "matching", internal_token="s3cret")
-
-
-@pytest.fixture
-def events(make_service: Callable[..., Service]) -> Service:
-    return make_service(events_bootstrap, "events", internal_token="s3cret")
-
-
-@pytest.fixture
 def notifications(make_service: Callable[..., Service]) -> Service:
     return make_service(
         notifications_bootstrap, "notifications", NotificationsConfig, internal_token="s3cret"
@@ -111,7 +99,13 @@ def gateway(
 
 
 def sessions(client: FlaskClient) -> Any:
+    """The gateway's sessions, to look at its tables."""
     return client.application.extensions["service"].sessions
+
+
+def units(client: FlaskClient) -> Any:
+    """The gateway's units of work, as the staff use cases take them."""
+    return client.application.extensions["service"].unit_of_work
 
 
 def routes(client: FlaskClient) -> list[tuple[str, str, str]]:
@@ -188,10 +182,10 @@ def test_without_credentials_nothing_opens(gateway: FlaskClient) -> None:
 
 
 def test_wrong_revoked_and_expired_credentials_are_refused(gateway: FlaskClient) -> None:
-    coordinator_id = staff.create_coordinator(sessions(gateway), "r@example.org", "R", PASSWORD)
-    revoked = staff.issue_token(sessions(gateway), coordinator_id, "old")
-    (token_row,) = staff.tokens_of(sessions(gateway), coordinator_id)
-    assert staff.revoke_token(sessions(gateway), coordinator_id, token_row.id)
+    coordinator_id = staff.create_coordinator(units(gateway), "r@example.org", "R", PASSWORD)
+    revoked = staff.issue_token(units(gateway), coordinator_id, "old")
+    (token_row,) = staff.tokens_of(units(gateway), coordinator_id)
+    assert staff.revoke_token(units(gateway), coordinator_id, token_row.id)
     idle = signed_in(gateway, "r@example.org")
     token = csrf_token(idle, "/coordinator/tokens")
     with idle.session_transaction() as cookie:
@@ -211,11 +205,11 @@ def test_wrong_revoked_and_expired_credentials_are_refused(gateway: FlaskClient)
 
 
 def test_a_switched_off_coordinator_gets_403_everywhere(gateway: FlaskClient) -> None:
-    coordinator_id = staff.create_coordinator(sessions(gateway), "o@example.org", "O", PASSWORD)
-    bearer = staff.issue_token(sessions(gateway), coordinator_id, "script")
+    coordinator_id = staff.create_coordinator(units(gateway), "o@example.org", "O", PASSWORD)
+    bearer = staff.issue_token(units(gateway), coordinator_id, "script")
     browser = signed_in(gateway, "o@example.org")
     token = csrf_token(browser, "/coordinator/tokens")
-    assert staff.set_active(sessions(gateway), "o@example.org", False)
+    assert staff.set_active(units(gateway), "o@example.org", False)
     for method, path, endpoint in routes(gateway):
         if is_api(endpoint):
             answer = call(gateway, method, path, "", bearer=bearer)
@@ -227,8 +221,8 @@ def test_a_switched_off_coordinator_gets_403_everywhere(gateway: FlaskClient) ->
 def test_valid_credentials_open_every_route_and_each_call_is_audited(
     gateway: FlaskClient,
 ) -> None:
-    coordinator_id = staff.create_coordinator(sessions(gateway), "v@example.org", "V", PASSWORD)
-    bearer = staff.issue_token(sessions(gateway), coordinator_id, "script")
+    coordinator_id = staff.create_coordinator(units(gateway), "v@example.org", "V", PASSWORD)
+    bearer = staff.issue_token(units(gateway), coordinator_id, "script")
     browser = signed_in(gateway, "v@example.org")
     token = csrf_token(browser, "/coordinator/tokens")
     expected = set()
@@ -265,7 +259,7 @@ def test_valid_credentials_open_every_route_and_each_call_is_audited(
 def test_showing_contact_details_is_audited_and_the_audit_log_holds_ids_only(
     gateway: FlaskClient, matching: Service
 ) -> None:
-    coordinator_id = staff.create_coordinator(sessions(gateway), "c@example.org", "C", PASSWORD)
+    coordinator_id = staff.create_coordinator(units(gateway), "c@example.org", "C", PASSWORD)
     volunteer = gateway.post(
         "/api/v1/volunteers",
         json={
@@ -316,7 +310,7 @@ def flashed(browser: FlaskClient, answer: Any) -> str:
 def test_events_are_scheduled_changed_and_cancelled_from_the_dashboard(
     gateway: FlaskClient, events: Service
 ) -> None:
-    staff.create_coordinator(sessions(gateway), "e@example.org", "E", PASSWORD)
+    staff.create_coordinator(units(gateway), "e@example.org", "E", PASSWORD)
     browser = signed_in(gateway, "e@example.org")
     token = csrf_token(browser, "/coordinator/events")
     form = {
@@ -382,7 +376,7 @@ def test_events_are_scheduled_changed_and_cancelled_from_the_dashboard(
 def test_checks_and_decisions_from_the_dashboard_name_what_is_wrong(
     gateway: FlaskClient, matching: Service
 ) -> None:
-    staff.create_coordinator(sessions(gateway), "d@example.org", "D", PASSWORD)
+    staff.create_coordinator(units(gateway), "d@example.org", "D", PASSWORD)
     browser = signed_in(gateway, "d@example.org")
     token = csrf_token(browser, "/coordinator/tokens")
     volunteer = gateway.post(
@@ -415,7 +409,7 @@ def test_the_dashboard_answers_a_page_when_a_service_is_down(
     gateway_client: Callable[..., Any],
 ) -> None:
     client = gateway_client(matching_url="http://127.0.0.1:9", events_url="http://127.0.0.1:9")
-    staff.create_coordinator(sessions(client), "x@example.org", "X", PASSWORD)
+    staff.create_coordinator(units(client), "x@example.org", "X", PASSWORD)
     browser = signed_in(client, "x@example.org")
     for path in ("/coordinator/", "/coordinator/volunteers", "/coordinator/events"):
         answer = browser.get(path, headers={"Accept": "text/html"})
@@ -449,7 +443,7 @@ def test_email_deliveries_are_listed_failures_first_and_the_view_is_audited(
                     sent_at=now if status == "sent" else None,
                 )
             )
-    staff.create_coordinator(sessions(gateway), "m@example.org", "M", PASSWORD)
+    staff.create_coordinator(units(gateway), "m@example.org", "M", PASSWORD)
     browser = signed_in(gateway, "m@example.org")
     page = browser.get("/coordinator/deliveries").text
     assert "1 failed · 1 waiting · 1 sent" in page

@@ -34,7 +34,13 @@ def make_app(make_app: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def sessions(app: Any) -> Any:
+    """The gateway's sessions, to look at its tables."""
     return app.extensions["service"].sessions
+
+
+def units(app: Any) -> Any:
+    """The gateway's units of work, as the staff use cases take them."""
+    return app.extensions["service"].unit_of_work
 
 
 def csrf_token(client: Any, path: str = "/coordinator/login") -> str:
@@ -112,7 +118,7 @@ def test_sign_in_rotates_the_session_and_sets_safe_cookies(
     make_app: Callable[..., Any],
 ) -> None:
     app = make_app()
-    staff.create_coordinator(sessions(app), EMAIL.upper(), "Ali", PASSWORD)
+    staff.create_coordinator(units(app), EMAIL.upper(), "Ali", PASSWORD)
     client = app.test_client()
     assert client.get("/coordinator/tokens").status_code == 303
     before = csrf_token(client)
@@ -137,7 +143,7 @@ def test_a_sign_in_goes_back_to_the_page_asked_for_but_never_off_the_site(
     make_app: Callable[..., Any],
 ) -> None:
     app = make_app()
-    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
     client = app.test_client()
     asked = client.get("/coordinator/audit")
     assert asked.headers["Location"] == "/coordinator/login?next=/coordinator/audit"
@@ -155,9 +161,9 @@ def test_unknown_email_wrong_password_and_switched_off_get_the_same_answer(
     make_app: Callable[..., Any],
 ) -> None:
     app = make_app()
-    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
-    staff.create_coordinator(sessions(app), "off@example.org", "Off", PASSWORD)
-    staff.set_active(sessions(app), "off@example.org", False)
+    staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
+    staff.create_coordinator(units(app), "off@example.org", "Off", PASSWORD)
+    staff.set_active(units(app), "off@example.org", False)
     clients = [app.test_client() for _ in range(3)]
     answers = [
         sign_in(clients[0], "nobody@example.org", PASSWORD),
@@ -173,7 +179,7 @@ def test_unknown_email_wrong_password_and_switched_off_get_the_same_answer(
 
 def test_guessing_is_limited_per_account_and_per_address(make_app: Callable[..., Any]) -> None:
     app = make_app()
-    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
     client = app.test_client()
     statuses = [sign_in(client, EMAIL, f"guess number {n}").status_code for n in range(11)]
     assert statuses == [200] * 10 + [429]
@@ -187,7 +193,7 @@ def test_guessing_is_limited_per_account_and_per_address(make_app: Callable[...,
         sign_in(other, EMAIL, PASSWORD, environ_base={"REMOTE_ADDR": "192.0.2.9"}).status_code
         == 429
     )
-    staff.create_coordinator(sessions(app), "sam@example.org", "Sam", PASSWORD)
+    staff.create_coordinator(units(app), "sam@example.org", "Sam", PASSWORD)
     assert sign_in(client, "sam@example.org", PASSWORD).status_code == 303
     # One address trying many accounts is stopped too.
     spray = app.test_client()
@@ -202,7 +208,7 @@ def test_the_hash_is_upgraded_at_sign_in_when_the_parameters_changed(
     make_app: Callable[..., Any],
 ) -> None:
     app = make_app()
-    coordinator_id = staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    coordinator_id = staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
     weaker = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
     with sessions(app).begin() as db:
         db.get(Coordinator, coordinator_id).password_hash = weaker
@@ -215,7 +221,7 @@ def test_the_hash_is_upgraded_at_sign_in_when_the_parameters_changed(
 
 def test_an_idle_session_ends(make_app: Callable[..., Any]) -> None:
     app = make_app()
-    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
     client = app.test_client()
     sign_in(client)
     assert client.get("/coordinator/tokens").status_code == 200
@@ -226,7 +232,7 @@ def test_an_idle_session_ends(make_app: Callable[..., Any]) -> None:
 
 def test_logout_is_a_post_and_ends_even_a_copied_session(make_app: Callable[..., Any]) -> None:
     app = make_app()
-    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
     client = app.test_client()
     sign_in(client)
     copied = app.test_client()
@@ -251,7 +257,7 @@ def test_a_token_made_in_the_dashboard_is_shown_once_and_opens_the_api(
     make_app: Callable[..., Any],
 ) -> None:
     app = make_app()
-    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
     client = app.test_client()
     sign_in(client)
     made = client.post(
@@ -291,9 +297,9 @@ def test_the_api_refuses_a_switched_off_coordinator_with_403(
     make_app: Callable[..., Any],
 ) -> None:
     app = make_app(admin_token="bootstrap-secret")
-    coordinator_id = staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
-    token = staff.issue_token(sessions(app), coordinator_id, "script")
-    staff.set_active(sessions(app), EMAIL, False)
+    coordinator_id = staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
+    token = staff.issue_token(units(app), coordinator_id, "script")
+    staff.set_active(units(app), EMAIL, False)
     api = app.test_client()
     answer = api.get("/api/v1/matches", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 403
@@ -311,12 +317,12 @@ def test_switching_an_account_off_and_on_again_ends_its_old_sessions(
     make_app: Callable[..., Any],
 ) -> None:
     app = make_app()
-    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
     client = app.test_client()
     assert sign_in(client, EMAIL, PASSWORD).status_code == 303
     assert client.get("/coordinator/tokens").status_code == 200
-    staff.set_active(sessions(app), EMAIL, False)
-    staff.set_active(sessions(app), EMAIL, True)
+    staff.set_active(units(app), EMAIL, False)
+    staff.set_active(units(app), EMAIL, True)
     assert client.get("/coordinator/tokens").status_code == 303  # to the sign-in page
     assert sign_in(client, EMAIL, PASSWORD).status_code == 303
     assert client.get("/coordinator/tokens").status_code == 200
@@ -388,7 +394,7 @@ def test_with_redis_down_sign_in_works_and_guessing_is_still_limited(
     make_app: Callable[..., Any],
 ) -> None:
     app = make_app(redis_url="redis://127.0.0.1:9/0")  # nothing listens there
-    staff.create_coordinator(sessions(app), EMAIL, "Ali", PASSWORD)
+    staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
     assert sign_in(app.test_client()).status_code == 303  # every attempt counts: 1 of 10
     client = app.test_client()
     statuses = [sign_in(client, EMAIL, f"guess number {n}").status_code for n in range(10)]

@@ -17,7 +17,13 @@ from sanctuary.bodies.events import (
 )
 from sanctuary.db import as_utc
 from sanctuary.vocabulary import EventStatus, RegistrationStatus
-from sanctuary.web import current_service, load_body, problem, require_service_token, unit_of_work
+from sanctuary.web import (
+    answer_errors,
+    current_service,
+    load_body,
+    require_service_token,
+    unit_of_work,
+)
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
@@ -29,40 +35,17 @@ blueprint = Blueprint("events_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
 
 
-@blueprint.errorhandler(registrations.NotFound)
-def _not_found(exc: Exception) -> Response:
-    return problem(404, "Not Found", str(exc))
-
-
-@blueprint.errorhandler(scheduling.CapacityBelowConfirmed)
-@blueprint.errorhandler(domain.EventCancelled)
-def _conflict(exc: Exception) -> Response:
-    return problem(409, "Conflict", str(exc))
-
-
-@blueprint.errorhandler(scheduling.InvalidChange)
-def _invalid_change(exc: scheduling.InvalidChange) -> Response:
-    return problem(
-        422,
-        "Unprocessable Entity",
-        str(exc),
-        errors=[{"field": exc.field, "pointer": f"#/{exc.field}", "detail": str(exc)}],
-    )
-
-
-@blueprint.errorhandler(scheduling.NotAttendable)
-def _not_attendable(exc: scheduling.NotAttendable) -> Response:
-    return problem(
-        422,
-        "Unprocessable Entity",
-        str(exc),
-        errors=[{"field": "registration_ids", "pointer": "#/registration_ids", "detail": str(exc)}],
-    )
-
-
-@blueprint.errorhandler(registrations.WrongToken)
-def _forbidden(exc: Exception) -> Response:
-    return problem(403, "Forbidden", str(exc))
+answer_errors(
+    blueprint,
+    {
+        registrations.NotFound: 404,
+        registrations.WrongToken: 403,
+        scheduling.CapacityBelowConfirmed: 409,
+        domain.EventCancelled: 409,
+        scheduling.InvalidChange: 422,
+        scheduling.NotAttendable: 422,
+    },
+)
 
 
 def public_view(event: Event, confirmed: int) -> dict[str, Any]:

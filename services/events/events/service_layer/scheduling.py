@@ -33,6 +33,8 @@ class InvalidChange(ValueError):
 class NotAttendable(ValueError):
     """Some registrations named are not confirmed places at this event."""
 
+    field = "registration_ids"
+
     def __init__(self, ids: list[str]) -> None:
         super().__init__("not confirmed at this event: " + ", ".join(ids))
         self.ids = ids

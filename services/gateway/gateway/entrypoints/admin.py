@@ -51,15 +51,15 @@ def _password(from_stdin: bool) -> str:
 
 
 def _run(service: Service, args: argparse.Namespace) -> int:
-    sessions = service.sessions
-    with sessions() as session:
-        found = staff.find_by_email(session, args.email)
+    units = service.unit_of_work
+    with units() as uow:
+        found = staff.find_by_email(uow.session, args.email)
     if args.command == "create-coordinator":
         new_id = staff.create_coordinator(
-            sessions, args.email, args.name, _password(args.password_stdin)
+            units, args.email, args.name, _password(args.password_stdin)
         )
         staff.record(
-            sessions, CLI, via="cli", action="create_coordinator", route=args.command,
+            units, CLI, via="cli", action="create_coordinator", route=args.command,
             target=("coordinator", str(new_id)),
         )  # fmt: skip
         print(f"created coordinator {new_id}", file=sys.stderr)
@@ -68,12 +68,12 @@ def _run(service: Service, args: argparse.Namespace) -> int:
         print("no coordinator has this email", file=sys.stderr)
         return 1
     if args.command == "create-token":
-        print(staff.issue_token(sessions, found.id, args.name))
+        print(staff.issue_token(units, found.id, args.name))
         print("shown once: keep it in a password manager", file=sys.stderr)
     else:
-        staff.set_active(sessions, args.email, args.command == "reactivate-coordinator")
+        staff.set_active(units, args.email, args.command == "reactivate-coordinator")
     staff.record(
-        sessions, CLI, via="cli", action=args.command.replace("-", "_"), route=args.command,
+        units, CLI, via="cli", action=args.command.replace("-", "_"), route=args.command,
         target=("coordinator", str(found.id)),
     )  # fmt: skip
     return 0

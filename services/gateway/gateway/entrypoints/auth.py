@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Response, current_app, g, request
-from sanctuary.web import current_service
+from sanctuary.web import unit_of_work
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, Unauthorized
 
@@ -20,9 +20,7 @@ def require_bearer() -> None:
     switched-off account."""
     header = request.headers.get("Authorization", "")
     given = header[len("Bearer ") :].strip() if header.startswith("Bearer ") else ""
-    access, principal = bearer_access(
-        current_service().sessions, given, current_app.config["ADMIN_TOKEN"]
-    )
+    access, principal = bearer_access(unit_of_work, given, current_app.config["ADMIN_TOKEN"])
     if access is Access.DEACTIVATED:
         raise Forbidden("This coordinator account is switched off.")
     if principal is None:
@@ -43,7 +41,7 @@ def audit_request(via: str, wanted: Callable[[], bool] = lambda: True) -> Callab
             return response
         arguments = dict(request.view_args or {})
         record(
-            current_service().sessions,
+            unit_of_work,
             principal,
             via=via,
             action=accounts.audit_action(request.endpoint or "", arguments),

@@ -1,5 +1,6 @@
 """Coordinator accounts in the gateway's database: sign-in, personal tokens, who is asking,
-and the audit log. The decisions themselves are in `gateway.domain.accounts`."""
+and the audit log; each through a unit of work (none announces anything). The decisions
+themselves are in `gateway.domain.accounts`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sanctuary.db import SessionFactory, as_utc
+from sanctuary.db import as_utc
+from sanctuary.unit_of_work import UnitOfWorkFactory
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -46,7 +48,7 @@ def holder(coordinator: Coordinator | None) -> Holder | None:
 
 
 def create_coordinator(
-    sessions: SessionFactory, email: str, display_name: str, password: str
+    units: UnitOfWorkFactory, email: str, display_name: str, password: str
 ) -> uuid.UUID:
     """A new active coordinator; raises WeakPassword or AlreadyExists."""
     coordinator = Coordinator(
@@ -58,8 +60,8 @@ def create_coordinator(
         created_at=now(),
     )
     try:
-        with sessions.begin() as session:
-            session.add(coordinator)
+        with units() as uow:
+            uow.session.add(coordinator)
     except IntegrityError:
         raise AlreadyExists("A coordinator with this email exists already.") from None
     return coordinator.id
@@ -71,9 +73,10 @@ def find_by_email(session: Session, email: str) -> Coordinator | None:
     )
 
 
-def set_active(sessions: SessionFactory, email: str, active: bool) -> bool:
+def set_active(units: UnitOfWorkFactory, email: str, active: bool) -> bool:
     """Switch an account on or off; False when there is no such account."""
-    with sessions.begin() as session:
+    with units() as uow:
+        session = uow.session
         coordinator = find_by_email(session, email)
         if coordinator is None:
             return False
@@ -85,10 +88,11 @@ def set_active(sessions: SessionFactory, email: str, active: bool) -> bool:
         return True
 
 
-def sign_in(sessions: SessionFactory, email: str, password: str) -> Coordinator | None:
+def sign_in(units: UnitOfWorkFactory, email: str, password: str) -> Coordinator | None:
     """The active coordinator with this email and password, else None: the same time and the
     same answer for an unknown email, a wrong password and a switched-off account."""
-    with sessions.begin() as session:
+    with units() as uow:
+        session = uow.session
         coordinator = find_by_email(session, email)
         stored = coordinator.password_hash if coordinator else None
         if not accounts.password_matches(stored, password) or coordinator is None:
@@ -98,18 +102,20 @@ def sign_in(sessions: SessionFactory, email: str, password: str) -> Coordinator 
         return coordinator if coordinator.active else None
 
 
-def end_sessions(sessions: SessionFactory, coordinator_id: uuid.UUID) -> None:
+def end_sessions(units: UnitOfWorkFactory, coordinator_id: uuid.UUID) -> None:
     """Logout: every session of this coordinator signed in until now ends."""
-    with sessions.begin() as session:
+    with units() as uow:
+        session = uow.session
         coordinator = session.get(Coordinator, coordinator_id)
         if coordinator is not None:
             coordinator.sessions_valid_after = now()
 
 
-def issue_token(sessions: SessionFactory, coordinator_id: uuid.UUID, name: str) -> str:
+def issue_token(units: UnitOfWorkFactory, coordinator_id: uuid.UUID, name: str) -> str:
     """A new personal token for the coordinator: returned once, stored only as its hash."""
     token = accounts.new_token()
-    with sessions.begin() as session:
+    with units() as uow:
+        session = uow.session
         session.add(
             ApiToken(
                 id=uuid.uuid4(),
@@ -122,15 +128,17 @@ def issue_token(sessions: SessionFactory, coordinator_id: uuid.UUID, name: str) 
     return token
 
 
-def tokens_of(sessions: SessionFactory, coordinator_id: uuid.UUID) -> list[ApiToken]:
-    with sessions() as session:
+def tokens_of(units: UnitOfWorkFactory, coordinator_id: uuid.UUID) -> list[ApiToken]:
+    with units() as uow:
+        session = uow.session
         query = select(ApiToken).where(ApiToken.coordinator_id == coordinator_id)
         return list(session.scalars(query.order_by(ApiToken.created_at.desc())))
 
 
-def revoke_token(sessions: SessionFactory, coordinator_id: uuid.UUID, token_id: uuid.UUID) -> bool:
+def revoke_token(units: UnitOfWorkFactory, coordinator_id: uuid.UUID, token_id: uuid.UUID) -> bool:
     """Revoke one of the coordinator's own tokens; False if it is not theirs."""
-    with sessions.begin() as session:
+    with units() as uow:
+        session = uow.session
         token = session.get(ApiToken, token_id)
         if token is None or token.coordinator_id != coordinator_id:
             return False
@@ -139,14 +147,15 @@ def revoke_token(sessions: SessionFactory, coordinator_id: uuid.UUID, token_id: 
 
 
 def bearer_access(
-    sessions: SessionFactory, given: str, admin_token: str
+    units: UnitOfWorkFactory, given: str, admin_token: str
 ) -> tuple[Access, Principal | None]:
     """Who a bearer token belongs to: the bootstrap credential, or a coordinator's own."""
     if not given:
         return Access.UNKNOWN, None
     if admin_token and accounts.same_secret(given, admin_token):
         return Access.ALLOWED, Principal(None, accounts.BOOTSTRAP)
-    with sessions.begin() as session:
+    with units() as uow:
+        session = uow.session
         token = session.scalar(
             select(ApiToken).where(ApiToken.digest == accounts.token_digest(given))
         )
@@ -159,7 +168,7 @@ def bearer_access(
 
 
 def record(
-    sessions: SessionFactory,
+    units: UnitOfWorkFactory,
     principal: Principal,
     *,
     via: str,
@@ -169,7 +178,8 @@ def record(
     status: int | None = None,
 ) -> None:
     """Write one audit record in its own transaction."""
-    with sessions.begin() as session:
+    with units() as uow:
+        session = uow.session
         session.add(
             AuditRecord(
                 at=now(),
@@ -185,9 +195,10 @@ def record(
         )
 
 
-def recent(sessions: SessionFactory, limit: int = 200) -> list[tuple[AuditRecord, str]]:
+def recent(units: UnitOfWorkFactory, limit: int = 200) -> list[tuple[AuditRecord, str]]:
     """The newest audit records, each with the acting coordinator's display name."""
-    with sessions() as session:
+    with units() as uow:
+        session = uow.session
         rows = session.execute(
             select(AuditRecord, Coordinator.display_name)
             .outerjoin(Coordinator, AuditRecord.coordinator_id == Coordinator.id)

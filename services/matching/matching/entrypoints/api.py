@@ -10,6 +10,7 @@ from sanctuary.bodies.matching import STATUS_FILTER, ChecksSchema, DecisionSchem
 from sanctuary.db import as_utc
 from sanctuary.vocabulary import CHECK_OUTCOMES, MatchAction
 from sanctuary.web import (
+    answer_errors,
     current_service,
     invalid,
     load_body,
@@ -29,15 +30,10 @@ blueprint = Blueprint("matching_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
 
 
-@blueprint.errorhandler(coordination.NotFound)
-def _not_found(exc: Exception) -> Response:
-    return problem(404, "Not Found", str(exc))
-
-
-@blueprint.errorhandler(lifecycle.IllegalTransition)
-@blueprint.errorhandler(lifecycle.OverCapacity)
-def _conflict(exc: Exception) -> Response:
-    return problem(409, "Conflict", str(exc))
+answer_errors(
+    blueprint,
+    {coordination.NotFound: 404, lifecycle.IllegalTransition: 409, lifecycle.OverCapacity: 409},
+)
 
 
 @blueprint.errorhandler(IntegrityError)

@@ -33,3 +33,14 @@ def invite(details: dict[str, Any], *, method: str, organiser: str) -> bytes:
     event["organizer"] = vCalAddress(f"mailto:{organiser}")
     calendar.add_component(event)
     return bytes(calendar.to_ical())
+
+
+def check(details: dict[str, Any]) -> None:
+    """Raise if no invite can be made from `details` (a field missing, a time that does not
+    parse). Run when the email is planned, so a bad one parks its message with the reason
+    instead of failing at send time; the invite itself is made when the email is sent."""
+    for key in ("event_id", "sequence", "title"):
+        if details.get(key) is None:
+            raise KeyError(key)
+    for key in ("starts_at", "ends_at", "stamped_at"):
+        datetime.fromisoformat(details[key])

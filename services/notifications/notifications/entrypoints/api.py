@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 from sanctuary.vocabulary import DeliveryStatus
-from sanctuary.web import current_service, invalid, problem, require_service_token
-from sqlalchemy import and_, case, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sanctuary.web import current_service, invalid, problem, require_service_token, unit_of_work
+from sqlalchemy import and_, case, func, select
 
 from notifications import domain
-from notifications.adapters.models import Delivery, Unsubscribe
+from notifications.adapters.models import Delivery
 from notifications.config import NotificationsConfig
 from notifications.domain import links
+from notifications.service_layer import unsubscribes
 
 blueprint = Blueprint("notifications_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
@@ -99,11 +98,8 @@ def unsubscribe(token: str) -> Response:
     if found is None:
         return problem(404, "Not Found", "This unsubscribe link is not one of ours.")
     hashed, category = found
-    service = current_service()
-    values = {"address_hash": hashed, "category": category, "created_at": datetime.now(UTC)}
-    insert = postgresql.insert if service.engine.dialect.name == "postgresql" else sqlite.insert
-    with service.sessions.begin() as session:
-        session.execute(insert(Unsubscribe).values(values).on_conflict_do_nothing())
+    with unit_of_work() as uow:
+        unsubscribes.record(uow, hashed, category)
     return jsonify({"category": category, "unsubscribed": True})
 
 
@@ -114,10 +110,6 @@ def forget_address() -> Response:
         address = fields.Email().deserialize(request.args.get("address"))
     except ValidationError as exc:
         raise invalid({"address": exc.messages}, "The query has invalid parameters.") from None
-    with current_service().sessions.begin() as session:
-        gone = session.execute(
-            delete(Unsubscribe).where(
-                Unsubscribe.address_hash == links.address_hash(_secret(), address)
-            )
-        ).rowcount
+    with unit_of_work() as uow:
+        gone = unsubscribes.forget(uow, links.address_hash(_secret(), address))
     return jsonify({"erased": gone})

@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 from sanctuary.vocabulary import DeliveryStatus
-from sanctuary.web import current_service
+from sanctuary.web import unit_of_work
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
@@ -45,7 +45,7 @@ def deliveries() -> str:
 
 @blp.get("/tokens")
 def tokens() -> str:
-    mine = staff.tokens_of(current_service().sessions, g.principal.coordinator_id)
+    mine = staff.tokens_of(unit_of_work, g.principal.coordinator_id)
     return render_template("coordinator/tokens.html", tokens=mine)
 
 
@@ -53,14 +53,14 @@ def tokens() -> str:
 def create_token() -> str:
     """A new personal token, shown on this one answer only."""
     name = request.form.get("name", "").strip() or "token"
-    token = staff.issue_token(current_service().sessions, g.principal.coordinator_id, name)
-    mine = staff.tokens_of(current_service().sessions, g.principal.coordinator_id)
+    token = staff.issue_token(unit_of_work, g.principal.coordinator_id, name)
+    mine = staff.tokens_of(unit_of_work, g.principal.coordinator_id)
     return render_template("coordinator/tokens.html", tokens=mine, new_token=token, name=name)
 
 
 @blp.post("/tokens/<uuid:token_id>/revoke")
 def revoke_token(token_id: uuid.UUID) -> Redirect:
-    if not staff.revoke_token(current_service().sessions, g.principal.coordinator_id, token_id):
+    if not staff.revoke_token(unit_of_work, g.principal.coordinator_id, token_id):
         raise NotFound()
     flash("Token revoked: it no longer opens the API.", "ok")
     return redirect(url_for(".tokens"), code=303)
@@ -68,6 +68,4 @@ def revoke_token(token_id: uuid.UUID) -> Redirect:
 
 @blp.get("/audit")
 def audit() -> str:
-    return render_template(
-        "coordinator/audit.html", records=staff.recent(current_service().sessions)
-    )
+    return render_template("coordinator/audit.html", records=staff.recent(unit_of_work))

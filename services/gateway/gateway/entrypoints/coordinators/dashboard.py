@@ -32,7 +32,7 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from sanctuary.vocabulary import MatchStatus, VolunteerStatus
-from sanctuary.web import current_service
+from sanctuary.web import current_service, unit_of_work
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
@@ -202,7 +202,7 @@ def login() -> Redirect | str:
     # all pass the check before any of them is counted.
     if not _count("hit", ATTEMPTS_PER_ACCOUNT, *account_key):
         return _too_many(ATTEMPTS_PER_ACCOUNT, *account_key)
-    coordinator = staff.sign_in(_sessions(), email, request.form.get("password", ""))
+    coordinator = staff.sign_in(unit_of_work, email, request.form.get("password", ""))
     if coordinator is None:
         page = render_template("coordinator/login.html", error=WRONG, next=target, email=email)
         return Response(page, status=200)
@@ -216,7 +216,7 @@ def login() -> Redirect | str:
 
 @blp.post("/logout")
 def logout() -> Redirect:
-    staff.end_sessions(_sessions(), g.principal.coordinator_id)
+    staff.end_sessions(unit_of_work, g.principal.coordinator_id)
     session.clear()
     flash("Signed out.", "ok")
     return redirect(url_for(".login"), code=303)

@@ -29,7 +29,7 @@ def plan(uow: UnitOfWork, email: domain.PlannedEmail) -> None:
         marks = links.link_marks(delivery_id, email.template, context)
         rendered = mail.render_parts(email.template, {**context, **marks})
         if context.get("calendar_method"):
-            invites.invite(context["event"], method=context["calendar_method"], organiser="check")
+            invites.check(context["event"])
     except Exception as exc:  # rendering is pure: any error would happen every time
         raise PermanentError(f"cannot render {email.template}: {describe(exc)}") from exc
     now = datetime.now(UTC)

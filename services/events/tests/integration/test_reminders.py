@@ -8,24 +8,16 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from events.adapters.models import Event, Outbox, Registration
-from events.bootstrap import bootstrap
 from events.entrypoints.clock import Clock
 from sanctuary.runtime import Service
 from sqlalchemy import select, update
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def events(make_service: Callable[..., Service]) -> Service:
-    """The events service on its own PostgreSQL database."""
-    return make_service(bootstrap, "events")
 
 
 def an_event(events: Service, starts_at: datetime, registrants: int = 3) -> uuid.UUID:

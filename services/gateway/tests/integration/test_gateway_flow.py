@@ -13,10 +13,8 @@ from flask.testing import FlaskClient
 from gateway.bootstrap import bootstrap as gateway_bootstrap
 from gateway.config import GatewayConfig
 from gateway.entrypoints.web import create_app as create_gateway
-from matching.bootstrap import bootstrap as matching_bootstrap
-from matching.entrypoints.web import create_app as create_matching
 from sanctuary.runtime import Service
-from sanctuary_dev.processes import running_relay, running_worker, serving, wait_until
+from sanctuary_dev.processes import running_relay, running_worker, wait_until
 
 pytestmark = pytest.mark.integration
 SIGN_UP = {
@@ -27,19 +25,6 @@ SIGN_UP = {
     "availability": [{"day": "sat", "part": "morning"}],
     "consent": True,
 }
-
-
-@pytest.fixture
-def matching(make_service: Callable[..., Service]) -> Service:
-    """Matching on its own PostgreSQL database."""
-    return make_service(matching_bootstrap, "matching", internal_token="s3cret")
-
-
-@pytest.fixture
-def matching_url(matching: Service) -> Iterator[str]:
-    """Matching's internal API, served on a real port."""
-    with serving(create_matching(matching.config)) as url:
-        yield url
 
 
 @pytest.fixture

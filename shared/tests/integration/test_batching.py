@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from kombu.message import Message
 from matching.adapters.models import Inbox, Outbox, Volunteer
-from matching.bootstrap import bootstrap
 from matching.service_layer.handlers import on_volunteer_signed_up
 from sanctuary import envelope
 from sanctuary.cli import queue_depths
@@ -30,17 +29,10 @@ from sanctuary.unit_of_work import UnitOfWork
 from sanctuary_dev.messages import publish_messages, signed_up
 from sanctuary_dev.processes import running_worker, stop_processes, wait_until, worker_processes
 from sqlalchemy import event as sqlalchemy_event
-
 from tests.integration.test_delivery_rules import count, has_volunteer, messages_counted, parked
 
 pytestmark = pytest.mark.integration
 SIGNED_UP = "volunteer.signed_up"
-
-
-@pytest.fixture
-def matching(make_service: Callable[..., Service]) -> Service:
-    """The matching service on its own PostgreSQL database and vhost."""
-    return make_service(bootstrap, "matching")
 
 
 @contextmanager

@@ -8,7 +8,7 @@ over TCP (threaded), the gateway app, the gateway and matching relays and the ma
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,30 +16,15 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from matching.adapters.models import Match, Outbox, Volunteer
-from matching.bootstrap import bootstrap as matching_bootstrap
-from matching.entrypoints.web import create_app as create_matching
 from matching.service_layer import coordination
 from sanctuary.runtime import Service
 from sanctuary_dev.messages import publish_message
-from sanctuary_dev.processes import running_worker, serving, wait_until
+from sanctuary_dev.processes import running_worker, wait_until
 from sqlalchemy import select, update
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": "Bearer coordinator-token"}
 SLOT = [{"day": "sat", "part": "morning"}]
-
-
-@pytest.fixture
-def matching(make_service: Callable[..., Service]) -> Service:
-    """Matching on its own PostgreSQL database."""
-    return make_service(matching_bootstrap, "matching", internal_token="s3cret")
-
-
-@pytest.fixture
-def matching_url(matching: Service) -> Iterator[str]:
-    """Matching's internal API on a real port, one thread per request."""
-    with serving(create_matching(matching.config)) as url:
-        yield url
 
 
 @pytest.fixture

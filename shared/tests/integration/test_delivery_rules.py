@@ -27,12 +27,6 @@ pytestmark = pytest.mark.integration
 SIGNED_UP = "volunteer.signed_up"
 
 
-@pytest.fixture
-def matching(make_service: Callable[..., Service]) -> Service:
-    """The matching service on its own PostgreSQL database and vhost."""
-    return make_service(bootstrap, "matching")
-
-
 def count(service: Service, model: Any) -> int:
     with service.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)

@@ -8,20 +8,17 @@ TCP (threaded), the gateway app and relay, and events workers (threads, or four 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from events.adapters.models import Outbox, Registration
-from events.bootstrap import bootstrap as events_bootstrap
-from events.entrypoints.web import create_app as create_events
 from flask.testing import FlaskClient
 from sanctuary.links import cancel_token
 from sanctuary.runtime import Service
 from sanctuary_dev.processes import (
     running_worker,
-    serving,
     stop_processes,
     wait_until,
     worker_processes,
@@ -30,19 +27,6 @@ from sqlalchemy import func, select
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": "Bearer coordinator-token"}
-
-
-@pytest.fixture
-def events(make_service: Callable[..., Service]) -> Service:
-    """The events service on its own PostgreSQL database."""
-    return make_service(events_bootstrap, "events", internal_token="s3cret", link_secret="l1nk")
-
-
-@pytest.fixture
-def events_url(events: Service) -> Iterator[str]:
-    """The events internal API on a real port, one thread per request."""
-    with serving(create_events(events.config)) as url:
-        yield url
 
 
 @pytest.fixture
