@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import requests
 from aiosmtpd.controller import Controller
+from event_factories import an_event  # the events tests' own factory
 from events.adapters.models import Outbox as EventsOutbox
 from events.adapters.models import ReminderSent
 from events.bootstrap import bootstrap as events_bootstrap
@@ -49,8 +50,6 @@ from sanctuary_dev.processes import (
     worker_processes,
 )
 from sqlalchemy import func, select, text
-
-from tests.integration.test_reminders import an_event  # the reminders' own event factory
 
 pytestmark = pytest.mark.integration
 

@@ -26,10 +26,11 @@ from sanctuary.cli import queue_depths
 from sanctuary.failures import PermanentError
 from sanctuary.runtime import Service
 from sanctuary.unit_of_work import UnitOfWork
+from sanctuary_dev.looking import count, holds, parked
+from sanctuary_dev.looking import messages_counted as counted
 from sanctuary_dev.messages import publish_messages, signed_up
 from sanctuary_dev.processes import running_worker, stop_processes, wait_until, worker_processes
 from sqlalchemy import event as sqlalchemy_event
-from tests.integration.test_delivery_rules import count, has_volunteer, messages_counted, parked
 
 pytestmark = pytest.mark.integration
 SIGNED_UP = "volunteer.signed_up"
@@ -102,7 +103,7 @@ def test_a_poison_message_in_a_batch_parks_only_itself(matching: Service) -> Non
     assert [(p.message_id, p.reason) for p in found] == [
         (ids[4], "this volunteer cannot be recorded")
     ]
-    assert not has_volunteer(matching, poison)
+    assert not holds(matching, Volunteer, poison)
     assert count(matching, Volunteer) == 9
     assert count(matching, Outbox) == 9
 
@@ -122,11 +123,11 @@ def test_a_transient_failure_in_a_batch_sends_only_that_message_to_its_retry_que
             raise RuntimeError("the database blinked")
         on_volunteer_signed_up(event, uow)
 
-    retried_before = messages_counted("retried")
+    retried_before = counted("matching", SIGNED_UP, "retried")
     publish_messages(matching.config.amqp_url, events)
     with running_worker(matching, {SIGNED_UP: handler}, 20, wait_seconds=1.0):
         wait_until(lambda: count(matching, Inbox) == 10)
-    assert messages_counted("retried") == retried_before + 1
+    assert counted("matching", SIGNED_UP, "retried") == retried_before + 1
     # Those before it: in the rolled-back batch, then on their own. The flaky one: in the
     # batch, on its own, back from the delay queue. Those after it: on their own only.
     assert [calls[e.volunteer_id] for e in events] == [2, 2, 2, 3, 1, 1, 1, 1, 1, 1]
@@ -155,10 +156,10 @@ def test_a_racing_worker_committing_first_makes_the_batch_skip_only_that_message
         calls[event.volunteer_id] += 1
         on_volunteer_signed_up(event, uow)
 
-    duplicates_before = messages_counted("duplicate")
+    duplicates_before = counted("matching", SIGNED_UP, "duplicate")
     publish_messages(matching.config.amqp_url, [first, raced], message_ids=ids)
     with running_worker(matching, {SIGNED_UP: handler}, 20, wait_seconds=1.0):
-        wait_until(lambda: messages_counted("duplicate") == duplicates_before + 1)
+        wait_until(lambda: counted("matching", SIGNED_UP, "duplicate") == duplicates_before + 1)
     # Both in the rolled-back batch; then only the first, on its own: the inbox skips raced.
     assert calls == Counter({first.volunteer_id: 2, raced.volunteer_id: 1})
     assert count(matching, Volunteer) == 2
@@ -184,10 +185,13 @@ def test_a_crash_between_commit_and_acks_applies_nothing_twice(
         real_ack(message, multiple)
 
     monkeypatch.setattr(Message, "ack", ack_once_the_connection_is_gone)
-    duplicates_before = messages_counted("duplicate")
+    duplicates_before = counted("matching", SIGNED_UP, "duplicate")
     publish_messages(matching.config.amqp_url, events)
     with running_worker(matching, {SIGNED_UP: counting_calls(calls)}, 20, wait_seconds=0.5):
-        wait_until(lambda: messages_counted("duplicate") == duplicates_before + 10, timeout=15)
+        wait_until(
+            lambda: counted("matching", SIGNED_UP, "duplicate") == duplicates_before + 10,
+            timeout=15,
+        )
         wait_until(lambda: ready(matching) == 0)
     assert failed == [1]
     assert calls == Counter(e.volunteer_id for e in events)  # each handled once
@@ -197,7 +201,7 @@ def test_a_crash_between_commit_and_acks_applies_nothing_twice(
         matching, batch_size=20
     ):  # nothing comes back: all were acked the second time
         time.sleep(0.5)
-    assert messages_counted("duplicate") == duplicates_before + 10
+    assert counted("matching", SIGNED_UP, "duplicate") == duplicates_before + 10
     assert "rolled back" not in caplog.text
 
 
@@ -206,7 +210,7 @@ def test_the_same_message_twice_in_one_batch_is_applied_once(matching: Service) 
     calls: Counter[Any] = Counter()
     twice, other = signed_up(), signed_up()
     message_id = "0b4f6f4e-0000-4000-8000-00000000ba7c"
-    duplicates_before = messages_counted("duplicate")
+    duplicates_before = counted("matching", SIGNED_UP, "duplicate")
     publish_messages(
         matching.config.amqp_url, [twice, other, twice], message_ids=[message_id, None, message_id]
     )
@@ -214,7 +218,7 @@ def test_the_same_message_twice_in_one_batch_is_applied_once(matching: Service) 
         counting_commits(matching) as commits,
         running_worker(matching, {SIGNED_UP: counting_calls(calls)}, 20, wait_seconds=1.0),
     ):
-        wait_until(lambda: messages_counted("duplicate") == duplicates_before + 1)
+        wait_until(lambda: counted("matching", SIGNED_UP, "duplicate") == duplicates_before + 1)
     assert len(commits) == 1
     assert calls == Counter([twice.volunteer_id, other.volunteer_id])
     assert count(matching, Inbox) == 2
@@ -226,10 +230,10 @@ def test_a_lone_message_does_not_wait_for_a_batch_to_fill(matching: Service) -> 
     warm_up, lone = signed_up(), signed_up()
     with running_worker(matching, batch_size=20):
         publish_messages(matching.config.amqp_url, [warm_up])
-        wait_until(lambda: has_volunteer(matching, warm_up.volunteer_id))  # consuming now
+        wait_until(lambda: holds(matching, Volunteer, warm_up.volunteer_id))  # consuming now
         published = time.monotonic()
         publish_messages(matching.config.amqp_url, [lone])
-        wait_until(lambda: has_volunteer(matching, lone.volunteer_id), interval=0.005)
+        wait_until(lambda: holds(matching, Volunteer, lone.volunteer_id), interval=0.005)
         took = time.monotonic() - published
     assert took < 1.0
 

@@ -19,37 +19,22 @@ from matching.service_layer.handlers import on_volunteer_signed_up
 from sanctuary import parking
 from sanctuary.runtime import Service
 from sanctuary.unit_of_work import UnitOfWork
+from sanctuary_dev.looking import count, holds, parked
+from sanctuary_dev.looking import messages_counted as counted
 from sanctuary_dev.messages import publish_message, publish_raw, signed_up
 from sanctuary_dev.processes import running_worker, wait_until
-from sqlalchemy import func, select
 
 pytestmark = pytest.mark.integration
 SIGNED_UP = "volunteer.signed_up"
 
 
-def count(service: Service, model: Any) -> int:
-    with service.sessions() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
-
 def has_volunteer(service: Service, volunteer_id: Any) -> bool:
-    with service.sessions() as session:
-        return session.get(Volunteer, volunteer_id) is not None
+    return holds(service, Volunteer, volunteer_id)
 
 
 def messages_counted(outcome: str) -> float:
     """sanctuary_messages_total for matching's sign-ups with this outcome, in this process."""
-    from prometheus_client import REGISTRY
-
-    labels = {"service": "matching", "type": SIGNED_UP, "outcome": outcome}
-    return REGISTRY.get_sample_value("sanctuary_messages_total", labels) or 0.0
-
-
-def parked(service: Service) -> list[parking.ParkedMessage]:
-    from sanctuary.envelope import connect
-
-    with connect(service.config.amqp_url) as connection:
-        return parking.list_parked(connection, "matching", service.config.retry_delays_ms)
+    return counted("matching", SIGNED_UP, outcome)
 
 
 def test_a_message_delivered_twice_is_applied_once(matching: Service) -> None:

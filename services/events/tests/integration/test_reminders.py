@@ -6,60 +6,18 @@ Real: PostgreSQL (a private database) and two events clocks ticking at the same 
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from events.adapters.models import Event, Outbox, Registration
+from event_factories import an_event
+from events.adapters.models import Event, Outbox
 from events.entrypoints.clock import Clock
 from sanctuary.runtime import Service
 from sqlalchemy import select, update
 
 pytestmark = pytest.mark.integration
-
-
-def an_event(events: Service, starts_at: datetime, registrants: int = 3) -> uuid.UUID:
-    event_id = uuid.uuid4()
-    with events.sessions.begin() as session:
-        session.add(
-            Event(
-                id=event_id,
-                title="Welcome webinar",
-                description="",
-                kind="webinar",
-                topic=None,
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(hours=1),
-                timezone="Europe/London",
-                capacity=10,
-                online_url="https://m.example/x",
-                location=None,
-                registration_closes_at=None,
-                status="published",
-                sequence=0,
-                created_at=datetime.now(UTC),
-            )
-        )
-        session.flush()
-        for i in range(registrants):
-            session.add(
-                Registration(
-                    id=uuid.uuid4(),
-                    event_id=event_id,
-                    name=f"P{i}",
-                    email=f"p{i}@example.org",
-                    volunteer_id=None,
-                    newcomer_id=None,
-                    status="confirmed",
-                    reason=None,
-                    existing_registration_id=None,
-                    queued_at=datetime.now(UTC),
-                    decided_at=datetime.now(UTC),
-                )
-            )
-    return event_id
 
 
 def reminders(events: Service) -> Counter[str]:
