@@ -151,7 +151,8 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
         metrics.HANDLER_SECONDS.labels(self.service, env.type).observe(seconds)
         outcome = MessageOutcome.APPLIED if applied else MessageOutcome.DUPLICATE
         metrics.MESSAGES.labels(self.service, env.type, outcome).inc()
-        log.info("%s %s", outcome, env.type, extra=delivery.log_extra)
+        said = MessageOutcome.APPLIED if applied else "skipped duplicate"
+        log.info("%s %s", said, env.type, extra=delivery.log_extra)
         delivery.message.ack()
 
     def _apply(self, env: envelope.Envelope, event: Any, handler: Handler) -> bool:

@@ -1,4 +1,5 @@
-"""The outbox: record a message in the caller's transaction; the relay publishes it later.
+"""The outbox's relay: publishes the messages a unit of work wrote in its transaction
+(`sanctuary.unit_of_work`), with publisher confirms, and marks them sent.
 
 A crash anywhere loses nothing: before the commit neither the change nor the message exists;
 after it, the row waits until a relay has a confirm from the broker and marks it sent. A relay

@@ -34,7 +34,11 @@ def test_details_an_invite_can_be_made_from_pass_the_check() -> None:
 
 @pytest.mark.parametrize(
     ("change", "error"),
-    [({"title": None}, KeyError), ({"starts_at": "Saturday morning"}, ValueError)],
+    [
+        ({"title": None}, KeyError),
+        ({"sequence": "x"}, TypeError),
+        ({"starts_at": "Saturday morning"}, ValueError),
+    ],
 )
 def test_details_no_invite_can_be_made_from_fail_when_planned(
     change: dict[str, Any], error: type[Exception]

@@ -172,6 +172,12 @@ class DeliveryStore:
             connection.commit()
         return connection
 
+    def open_marks(self) -> None:
+        """Open the marks connection before the first email of a batch goes out, so a database
+        that is away stops the batch before anything is sent, not after a 250."""
+        if self.marks is None:
+            self.marks = self._marks_connection()
+
     def mark_sent(self, claimed: Claimed) -> None:
         """Commit `sent` for `claimed` on the kept marks connection. That connection may have
         died since the last mark (a database restart, an idle timeout): the UPDATE is

@@ -42,5 +42,7 @@ def check(details: dict[str, Any]) -> None:
     for key in ("event_id", "sequence", "title"):
         if details.get(key) is None:
             raise KeyError(key)
+    if not isinstance(details["sequence"], int):
+        raise TypeError(f"sequence is {type(details['sequence']).__name__}, not int")
     for key in ("starts_at", "ends_at", "stamped_at"):
         datetime.fromisoformat(details[key])

@@ -69,6 +69,7 @@ class Mailer:
             return len(batch)
         done = 0
         try:
+            self.store.open_marks()
             for claimed in batch:
                 # Stop well inside the claim, so no other mailer takes an email we still send.
                 late = time.monotonic() - started > self.config.mail_claim_seconds / 2

@@ -244,7 +244,7 @@ def index() -> str:
     return render_template("coordinator/index.html", counts=counts)
 
 
-# Volunteers and their checks.
+# What the overview and the matches page share.
 
 
 def checkins_due(match: dict[str, Any]) -> int:

@@ -133,6 +133,3 @@ def registrations_csv(event_id: uuid.UUID) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": answer.headers.get("Content-Disposition", "attachment")},
     )
-
-
-# Email deliveries.

@@ -23,6 +23,8 @@ from gateway.entrypoints.coordinators.dashboard import (
     fetch,
 )
 
+# Volunteers and their checks.
+
 
 @blp.get("/volunteers")
 def volunteers() -> str:
@@ -104,6 +106,3 @@ def start_run() -> Redirect:
         url_for(".matches"),
         json={"dry_run": False},
     )
-
-
-# Events.
