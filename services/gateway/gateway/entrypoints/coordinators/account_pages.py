@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import (
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import flash, g, redirect, render_template, request, url_for
 from sanctuary.vocabulary import DeliveryStatus
 from sanctuary.web import unit_of_work
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
-from gateway.entrypoints.coordinators.dashboard import (
-    audited,
-    blp,
-    fetch,
-)
+from gateway.entrypoints.coordinators.dashboard import audited, blp, fetch
 from gateway.service_layer import staff
 
 

@@ -7,25 +7,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import (
-    Response,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Response, flash, redirect, render_template, request, url_for
 from sanctuary.vocabulary import EventKind
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
-from gateway.entrypoints.coordinators.dashboard import (
-    act,
-    audited,
-    blp,
-    call,
-    fetch,
-)
+from gateway.entrypoints.coordinators.dashboard import act, audited, blp, call, fetch
 
 
 def _when(form: dict[str, str], name: str) -> str:

@@ -6,22 +6,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import (
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import flash, redirect, render_template, request, url_for
 from sanctuary.vocabulary import CHECK_OUTCOMES, MatchAction, MatchStatus, VolunteerStatus
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
-from gateway.entrypoints.coordinators.dashboard import (
-    act,
-    blp,
-    fetch,
-)
+from gateway.entrypoints.coordinators.dashboard import act, blp, fetch
 
 # Volunteers and their checks.
 
