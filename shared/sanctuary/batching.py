@@ -12,6 +12,7 @@ from typing import Any, cast
 from kombu.message import Message
 from sqlalchemy import Table, insert, select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
 
 from sanctuary import envelope
 from sanctuary.db import SessionFactory
@@ -32,6 +33,23 @@ class Delivery:
     def log_extra(self) -> dict[str, str]:
         """The ids every log line about this message carries."""
         return {"message_id": self.env.message_id, "correlation_id": self.env.correlation_id}
+
+
+def handle(
+    session: Session,
+    outbox_model: type[OutboxMixin],
+    delivery: Delivery,
+    batch_rows: dict[type[Any], list[dict[str, Any]]] | None = None,
+) -> None:
+    """Apply one message with its handler, through a unit of work of its own in `session`'s
+    transaction: its facts go to the outbox before the commit. The single path and the batch
+    path both apply a message here."""
+    env = delivery.env
+    uow = UnitOfWork(
+        session, env.correlation_id, outbox_model, message_id=env.message_id, batch_rows=batch_rows
+    )
+    delivery.handler(delivery.event, uow)
+    uow.write_outbox()
 
 
 def apply_together(
@@ -57,15 +75,7 @@ def apply_together(
             is_new = env.message_id not in done
             if is_new:
                 done.add(env.message_id)
-                uow = UnitOfWork(
-                    session,
-                    env.correlation_id,
-                    outbox_model,
-                    message_id=env.message_id,
-                    batch_rows=rows,
-                )
-                delivery.handler(delivery.event, uow)
-                uow.write_outbox()
+                handle(session, outbox_model, delivery, batch_rows=rows)
                 rows.setdefault(inbox, []).append(inbox_values(env))
             applied.append(is_new)
         # The objects handlers added to the session first (as any statement would flush

@@ -35,12 +35,12 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from sanctuary import contracts, envelope, metrics, topology
-from sanctuary.batching import Delivery, apply_together, inbox_values
+from sanctuary.batching import Delivery, apply_together, handle, inbox_values
 from sanctuary.db import SessionFactory
 from sanctuary.failures import PermanentError, describe
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
 from sanctuary.redelivery import Redelivery
-from sanctuary.unit_of_work import Handler, UnitOfWork
+from sanctuary.unit_of_work import Handler
 from sanctuary.vocabulary import MessageOutcome
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
         """The single-message path: apply in a transaction of its own, or retry, or park."""
         started = time.perf_counter()
         try:
-            applied = self._apply(delivery.env, delivery.event, delivery.handler)
+            applied = self._apply(delivery)
         except PermanentError as exc:
             self.redelivery.park(delivery.message, str(exc))
             return
@@ -155,17 +155,14 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
         log.info("%s %s", said, env.type, extra=delivery.log_extra)
         delivery.message.ack()
 
-    def _apply(self, env: envelope.Envelope, event: Any, handler: Handler) -> bool:
+    def _apply(self, delivery: Delivery) -> bool:
         """Run the handler and record the inbox row in one transaction; False if already done."""
+        env = delivery.env
         try:
             with self.sessions.begin() as session:
                 if session.get(self.inbox_model, env.message_id) is not None:
                     return False
-                uow = UnitOfWork(
-                    session, env.correlation_id, self.outbox_model, message_id=env.message_id
-                )
-                handler(event, uow)
-                uow.write_outbox()
+                handle(session, self.outbox_model, delivery)
                 session.add(self.inbox_model(**inbox_values(env)))
         except IntegrityError:
             # Another worker applied a copy of this message and committed first.

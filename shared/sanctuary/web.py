@@ -22,7 +22,7 @@ from sanctuary import logs, metrics
 from sanctuary.db import ping
 from sanctuary.preflight import check_broker, short_reason
 from sanctuary.runtime import Service
-from sanctuary.unit_of_work import UnitOfWork
+from sanctuary.unit_of_work import UnitOfWork, new_correlation_id
 from sanctuary.vocabulary import Readiness
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ def _follow_correlation_id(app: Flask) -> None:
         try:
             g.correlation_id = str(uuid.UUID(request.headers.get("X-Correlation-ID", "")))
         except ValueError:
-            g.correlation_id = str(uuid.uuid4())
+            g.correlation_id = new_correlation_id()
 
     @app.after_request
     def _echo(response: Response) -> Response:

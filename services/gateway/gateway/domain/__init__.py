@@ -13,9 +13,6 @@ from sanctuary.contracts import (
 )
 from sanctuary.vocabulary import DEFAULT_LOCALE, SubmissionStatus
 
-# What a person sees until the owning service has taken their submission in.
-RECEIVED = SubmissionStatus.RECEIVED
-
 
 def volunteer_signed_up(
     volunteer_id: uuid.UUID, form: dict[str, Any], now: datetime
@@ -50,7 +47,7 @@ def newcomer_requested(
 
 def public_status(owner_status: str | None) -> str:
     """`received` until the owning service knows the submission, then the owner's status."""
-    return owner_status or RECEIVED
+    return owner_status or SubmissionStatus.RECEIVED
 
 
 def status_url(kind: str, submission_id: uuid.UUID) -> str:

@@ -41,7 +41,6 @@ LANGUAGES: dict[Locale, tuple[str, str]] = {
     locale: (name, "rtl" if locale in RIGHT_TO_LEFT else "ltr")
     for locale, name in ((Locale.EN, "English"), (Locale.AR, "العربية"), (Locale.UK, "Українська"))
 }
-DEFAULT_LANGUAGE = DEFAULT_LOCALE
 LANGUAGE_COOKIE = "lang"
 YEAR = 365 * 24 * 3600
 
@@ -66,12 +65,12 @@ def choose_language() -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE, "")
     if chosen in LANGUAGES:
         return chosen
-    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LOCALE
 
 
 def language() -> str:
     """The language of the page being rendered."""
-    return str(get_locale() or DEFAULT_LANGUAGE)
+    return str(get_locale() or DEFAULT_LOCALE)
 
 
 def local_path(target: str | None) -> str:
@@ -111,7 +110,7 @@ def _page_context() -> dict[str, object]:
     return {
         "languages": LANGUAGES,
         "lang": code,
-        "text_direction": LANGUAGES.get(code, LANGUAGES[DEFAULT_LANGUAGE])[1],
+        "text_direction": LANGUAGES.get(code, LANGUAGES[DEFAULT_LOCALE])[1],
     }
 
 

@@ -14,6 +14,12 @@ from werkzeug.exceptions import BadRequest
 from gateway.service_layer import intake
 
 
+def idempotency(key: str, body: Any) -> intake.Idempotency:
+    """`key` scoped to this request's method and path, and bound to `body`: the API's header
+    and a form's hidden key alike."""
+    return intake.Idempotency.of(f"{request.method} {request.path}", key, body)
+
+
 def idempotency_from_header() -> intake.Idempotency | None:
     """The request's Idempotency-Key, scoped to its route and bound to its body; a 400 when
     it is empty or too long."""
@@ -22,7 +28,7 @@ def idempotency_from_header() -> intake.Idempotency | None:
         return None
     if not 0 < len(key) <= intake.KEY_MAX:
         raise BadRequest(f"Idempotency-Key must be 1 to {intake.KEY_MAX} characters.")
-    return intake.Idempotency.of(f"{request.method} {request.path}", key, request.get_json())
+    return idempotency(key, request.get_json())
 
 
 def record(

@@ -9,6 +9,7 @@ from flask import Response, g, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sanctuary.bodies.events import CancelSchema
+from sanctuary.vocabulary import SubmissionStatus
 from sanctuary.web import current_service
 from werkzeug.exceptions import NotFound
 
@@ -71,7 +72,7 @@ def registration_status(registration_id: uuid.UUID) -> Response:
     found = routing.upstream("events").get_json(
         f"/internal/v1/registrations/{registration_id}", g.correlation_id
     )
-    return jsonify(found or {"id": str(registration_id), "status": domain.RECEIVED})
+    return jsonify(found or {"id": str(registration_id), "status": SubmissionStatus.RECEIVED})
 
 
 @blp.route("/registrations/<uuid:registration_id>/cancel", methods=["POST"])

@@ -21,7 +21,7 @@ from babel.dates import format_date, format_interval, format_time, get_timezone_
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sanctuary.links import is_cancel_token
-from sanctuary.vocabulary import EventKind, Locale
+from sanctuary.vocabulary import EventKind, Locale, SubmissionStatus
 from sanctuary.web import current_service
 from werkzeug.wrappers import Response
 
@@ -135,12 +135,14 @@ def registration(registration_id: uuid.UUID) -> tuple[str, int, dict[str, str]]:
     if not intake.submission_exists(current_service().sessions, "registration", registration_id):
         abort(404)
     found = _registration(registration_id)
-    state = found or {"id": str(registration_id), "status": domain.RECEIVED}
+    state = found or {"id": str(registration_id), "status": SubmissionStatus.RECEIVED}
     page = render_template(
         "registration_status.html", registration=state, event=found and _event(found["event_id"])
     )
     # A Refresh header, not a script: the page works, and looks again, without JavaScript.
-    waiting = {"Refresh": str(REFRESH_SECONDS)} if state["status"] == domain.RECEIVED else {}
+    waiting = (
+        {"Refresh": str(REFRESH_SECONDS)} if state["status"] == SubmissionStatus.RECEIVED else {}
+    )
     return page, 200, waiting
 
 

@@ -97,7 +97,7 @@ def form_key(data: dict[str, Any]) -> intake.Idempotency | None:
         key = str(uuid.UUID(request.form.get(FORM_KEY, "")))
     except ValueError:
         return None
-    return intake.Idempotency.of(f"{request.method} {request.path}", key, data)
+    return submissions.idempotency(key, data)
 
 
 def record(
