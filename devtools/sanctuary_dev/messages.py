@@ -43,6 +43,31 @@ def queue_messages(amqp_url: str, queue: str) -> list[Any]:
     return taken
 
 
+def group_created(**overrides: Any) -> Any:
+    """A group.created for the network's own group (the one `migrate` seeds); override any
+    field for another group."""
+    from sanctuary.contracts import DEFAULT_GROUP_ID, GroupCreated
+
+    fields = {
+        "group_id": DEFAULT_GROUP_ID,
+        "slug": "network",
+        "name": "Sanctuary Network",
+        "contact": "network@sanctuary.example",
+        "timezone": "Europe/London",
+        "network": True,
+        "sequence": 0,
+    }
+    return GroupCreated(**{**fields, **overrides})
+
+
+def apply(service: Any, *facts: Any) -> None:
+    """Apply facts through the service's own handlers, each in its unit of work, as its
+    worker would but without the broker: a test's starting state (the groups it knows)."""
+    for fact in facts:
+        with service.unit_of_work() as uow:
+            service.handlers[fact.TYPE](fact, uow)
+
+
 def signed_up(**overrides: Any) -> Any:
     """A valid volunteer.signed_up message; override any field."""
     from datetime import UTC, datetime

@@ -173,6 +173,13 @@ def _probe(service: Service) -> int:
     return 1 if problems else 0
 
 
+def _migrate(service: Service) -> None:
+    """Bring the schema to the newest revision, then whatever the service seeds."""
+    migrations.upgrade(service.migrations, service.config.database_url, service.metadata)
+    if service.after_migrate is not None:
+        service.after_migrate(service)
+
+
 def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one process of the service that `bootstrap` wires."""
     parser = argparse.ArgumentParser(description="Run one process of this service.")
@@ -192,9 +199,7 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
     args = parser.parse_args(argv)
     logs.configure(service.config.service, service.config.log_level)
     commands: dict[str, Callable[[], Any]] = {
-        "migrate": lambda: migrations.upgrade(
-            service.migrations, service.config.database_url, service.metadata
-        ),
+        "migrate": lambda: _migrate(service),
         "worker": lambda: run_worker(service),
         "relay": lambda: run_relay(service),
         "parked": lambda: _parked(service, args),

@@ -136,3 +136,32 @@ def availability(*, required: bool = True) -> fields.List[Any]:
 def gender() -> fields.String:
     """Optional; used only to honour same-gender requests."""
     return fields.String(load_default=None, allow_none=True, validate=validate.OneOf(GENDERS))
+
+
+SLUG_MAX = 40
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# A postcode area or district a group covers ("S", "S1", "LS6"), or "*" for everywhere.
+_AREA = re.compile(r"^([A-Z]{1,2}([0-9][A-Z0-9]?)?|\*)$")
+EVERYWHERE = "*"
+
+
+def slug(**options: Any) -> fields.String:
+    """A group's name in addresses: lower-case letters, digits and single hyphens, 2 to 40;
+    required unless `options` say otherwise."""
+    return Text(
+        **({"required": True} | options),
+        validate=[
+            validate.Length(min=2, max=SLUG_MAX),
+            validate.Regexp(_SLUG, error="Use lower-case letters, digits and hyphens."),
+        ],
+    )
+
+
+class Area(fields.String):
+    """A postcode area or district a group covers, upper-cased ("ls6" loads as "LS6"), or "*"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = re.sub(r"\s+", "", str(super()._deserialize(value, attr, data, **kwargs))).upper()
+        if not _AREA.match(text):
+            raise ValidationError("Not a postcode area or district (such as S, S1 or LS6), or *.")
+        return text

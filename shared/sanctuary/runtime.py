@@ -30,6 +30,8 @@ class Service:
     handlers: Mapping[str, Handler]
     # Process types beyond web/worker/relay, e.g. notifications' mailer: name -> run(stop_flag).
     commands: Mapping[str, Callable[[Service], Callable[[], None]]] = field(default_factory=dict)
+    # What `migrate` does once the schema is current, e.g. the gateway's default group.
+    after_migrate: Callable[[Service], None] | None = None
 
     def unit_of_work(self, correlation_id: str | None = None) -> AbstractContextManager[UnitOfWork]:
         """A transaction that announces through this service's outbox (a new correlation id
@@ -46,6 +48,7 @@ def build_service(
     inbox_model: type[InboxMixin] | None,
     handlers: Mapping[str, Handler],
     commands: Mapping[str, Callable[[Service], Callable[[], None]]] | None = None,
+    after_migrate: Callable[[Service], None] | None = None,
 ) -> Service:
     """Wire a service: its engine and session factory from the configuration. Connects lazily."""
     engine = make_engine(config.database_url)
@@ -59,4 +62,5 @@ def build_service(
         inbox_model=inbox_model,
         handlers=handlers,
         commands=commands or {},
+        after_migrate=after_migrate,
     )

@@ -18,6 +18,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "matching": ("volunteer.signed_up", "newcomer.requested", "training.completed"),
     "events": ("registration.requested",),
     "notifications": (
+        "group.created",
+        "group.updated",
         "volunteer.registered",
         "volunteer.readiness_changed",
         "newcomer.requested",

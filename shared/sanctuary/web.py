@@ -94,7 +94,7 @@ def unexpected_problem(exc: Exception) -> Response:
     return problem(500, "Internal Server Error", "Something went wrong on our side.")
 
 
-def answer_errors(blueprint: Blueprint, table: dict[type[Exception], int]) -> None:
+def answer_errors(blueprint: Flask | Blueprint, table: dict[type[Exception], int]) -> None:
     """The one table from a service's own exceptions to HTTP answers: a problem with the
     status and the exception's message; a 422 names the field when the exception has one."""
     for exc_type, status in table.items():

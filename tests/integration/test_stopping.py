@@ -41,7 +41,14 @@ from notifications.config import NotificationsConfig
 from sanctuary import topology
 from sanctuary.runtime import Service
 from sanctuary_dev.mailsink import SaveToFolder, free_port
-from sanctuary_dev.messages import publish_message, queue_messages, registered, signed_up
+from sanctuary_dev.messages import (
+    apply,
+    group_created,
+    publish_message,
+    queue_messages,
+    registered,
+    signed_up,
+)
 from sanctuary_dev.processes import (
     http_status,
     stop_processes,
@@ -235,7 +242,9 @@ class SlowSink(SaveToFolder):
 
 
 def plan_welcomes(notifications: Service, how_many: int) -> None:
-    """Welcome emails planned the way the worker plans them: volunteer.registered handled."""
+    """Welcome emails planned the way the worker plans them: volunteer.registered handled
+    (signed by the network's own group, known as `migrate` announces it)."""
+    apply(notifications, group_created())
     handle = notifications.handlers["volunteer.registered"]
     with notifications.unit_of_work("c") as uow:
         for n in range(how_many):

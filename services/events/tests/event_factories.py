@@ -11,7 +11,15 @@ from sanctuary.runtime import Service
 from sanctuary.vocabulary import EventKind, EventStatus, RegistrationStatus
 
 
-def an_event(events: Service, starts_at: datetime, registrants: int = 3) -> uuid.UUID:
+def an_event(
+    events: Service,
+    starts_at: datetime,
+    registrants: int = 3,
+    group_id: uuid.UUID | None = None,
+    registrants_group_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """A published webinar of `group_id` (None: national) with `registrants` confirmed
+    places, each of `registrants_group_id`."""
     event_id = uuid.uuid4()
     with events.sessions.begin() as session:
         session.add(
@@ -31,6 +39,7 @@ def an_event(events: Service, starts_at: datetime, registrants: int = 3) -> uuid
                 status=EventStatus.PUBLISHED,
                 sequence=0,
                 created_at=datetime.now(UTC),
+                group_id=group_id,
             )
         )
         session.flush()
@@ -48,6 +57,7 @@ def an_event(events: Service, starts_at: datetime, registrants: int = 3) -> uuid
                     existing_registration_id=None,
                     queued_at=datetime.now(UTC),
                     decided_at=datetime.now(UTC),
+                    group_id=registrants_group_id,
                 )
             )
     return event_id

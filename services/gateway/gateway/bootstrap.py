@@ -8,6 +8,7 @@ from sanctuary.runtime import Service, build_service
 
 from gateway.adapters.models import Base, Outbox
 from gateway.config import GatewayConfig, from_env
+from gateway.entrypoints.admin import seed_default_group
 
 
 def bootstrap(config: GatewayConfig | None = None) -> Service:
@@ -19,4 +20,5 @@ def bootstrap(config: GatewayConfig | None = None) -> Service:
         outbox_model=Outbox,
         inbox_model=None,  # the gateway publishes; it consumes nothing
         handlers={},
+        after_migrate=seed_default_group,
     )

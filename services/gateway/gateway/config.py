@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sanctuary.config import ConfigError, ServiceConfig, env_value
 
@@ -28,6 +28,20 @@ class GatewayConfig(ServiceConfig):
     cookie_secure: bool = True
     # How many reverse proxies in front set X-Forwarded-For (0: trust none).
     proxy_hops: int = 0
+    # The network's own group, seeded by `migrate` on an empty registry (DEFAULT_GROUP_*).
+    default_group: dict[str, object] = field(default_factory=lambda: dict(DEFAULT_GROUP))
+
+
+# DEFAULT_GROUP_CONTACT unset: emails name this until it is set (`migrate` says how).
+PLACEHOLDER_CONTACT = "contact@localhost"
+DEFAULT_GROUP: dict[str, object] = {
+    "slug": "network",
+    "name": "Sanctuary Network",
+    "contact": PLACEHOLDER_CONTACT,
+    "areas": ("*",),  # everywhere: with one group, every postcode is its
+    "timezone": "Europe/London",
+    "description": "",
+}
 
 
 def from_env(env: Mapping[str, str] | None = None) -> GatewayConfig:
@@ -47,7 +61,19 @@ def from_env(env: Mapping[str, str] | None = None) -> GatewayConfig:
         redis_url=env_value("REDIS_URL", "", env),
         cookie_secure=env_value("COOKIE_SECURE", "true", env).lower() not in ("0", "false", "no"),
         proxy_hops=_count("PROXY_HOPS", env),
+        default_group=_default_group(env),
     )
+
+
+def _default_group(env: Mapping[str, str]) -> dict[str, object]:
+    """DEFAULT_GROUP_SLUG, _NAME, _CONTACT, _AREAS (space or comma separated), _TIMEZONE and
+    _DESCRIPTION; each unset one keeps its default."""
+    group = dict(DEFAULT_GROUP)
+    for key in group:
+        raw = env_value(f"DEFAULT_GROUP_{key.upper()}", "", env)
+        if raw:
+            group[key] = tuple(raw.replace(",", " ").split()) if key == "areas" else raw
+    return group
 
 
 def _count(name: str, env: Mapping[str, str]) -> int:

@@ -11,7 +11,7 @@ from sanctuary.runtime import Service, build_service
 from notifications.adapters.models import Base, Inbox, Outbox
 from notifications.config import NotificationsConfig, from_env
 from notifications.entrypoints.mailer import Mailer
-from notifications.service_layer.handlers import handlers_for
+from notifications.service_layer.handlers import HANDLERS
 
 
 def _mailer(service: Service) -> Callable[[], None]:
@@ -31,6 +31,6 @@ def bootstrap(config: NotificationsConfig | None = None) -> Service:
         migrations=Path(__file__).parent / "migrations",
         outbox_model=Outbox,
         inbox_model=Inbox,
-        handlers=handlers_for(config),
+        handlers=HANDLERS,
         commands={"mailer": _mailer},
     )

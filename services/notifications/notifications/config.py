@@ -24,8 +24,6 @@ class NotificationsConfig(ServiceConfig):
     mail_poll_seconds: float = 0.2
     # How long a mailer's claim on a batch lasts; a crashed mailer's emails wait this long.
     mail_claim_seconds: float = 300.0
-    # Who hears about proposals and check-ins, and whom pairs may write to.
-    coordinator_email: str = ""
     # Where the links in emails lead: the gateway's public address.
     public_base_url: str = "http://localhost:8000"
 
@@ -44,7 +42,6 @@ def from_env(env: Mapping[str, str] | None = None) -> NotificationsConfig:
         mail_max_attempts=int(env_value("MAIL_MAX_ATTEMPTS", "20", env)),
         mail_poll_seconds=float(env_value("MAIL_POLL_SECONDS", "0.2", env)),
         mail_claim_seconds=float(env_value("MAIL_CLAIM_SECONDS", "300", env)),
-        coordinator_email=env_value("COORDINATOR_EMAIL", "", env),
         public_base_url=_base_url(env_value("PUBLIC_BASE_URL", "http://localhost:8000", env)),
     )
 

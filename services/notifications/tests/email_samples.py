@@ -6,7 +6,7 @@ render and send each one in each language. Sample people only; nobody real.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,10 @@ NEWCOMER = uuid.UUID("00000000-0000-4000-8000-00000000000b")
 MATCH = uuid.UUID("00000000-0000-4000-8000-00000000000c")
 REGISTRATION = uuid.UUID("00000000-0000-4000-8000-00000000000d")
 COORDINATOR = "leeds@sanctuary.example"
+# Who signs the samples: a local group, or the network's own group for someone no local
+# group covers yet.
+GROUP = domain.signature("Leeds City of Sanctuary", COORDINATOR, local=True)
+NETWORK = domain.signature("Sanctuary Network", "network@sanctuary.example", local=False)
 EVENT: dict[str, Any] = {
     "event_id": "00000000-0000-4000-8000-00000000000e",
     "title": "Safeguarding for befrienders",
@@ -47,10 +51,12 @@ class Sample:
 
     name: str
     email: domain.PlannedEmail
+    group: dict[str, Any] = field(default_factory=lambda: GROUP)
 
     def context(self, cancel_url: str = "https://sanctuary.example/cancel") -> dict[str, Any]:
-        """The render context, with the link the mailer adds when sending."""
-        context = {**self.email.context, "locale": self.email.locale}
+        """The render context, with the signature planning adds and the link the mailer adds
+        when sending."""
+        context = {**self.email.context, "locale": self.email.locale, "group": self.group}
         if "registration_id" in context:
             context["cancel_url"] = f"{cancel_url}?registration={context['registration_id']}"
         return context
@@ -86,19 +92,18 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
     ) -> Any:
         return domain.match_email(template, MATCH, to, other, COORDINATOR, key)
 
+    welcome = domain.welcome(
+        VolunteerRegistered(
+            volunteer_id=VOLUNTEER,
+            name="Amina Khalid",
+            email="amina@example.org",
+            status=VolunteerStatus.APPLIED,
+            locale=locale,
+        )
+    )
     return [
-        Sample(
-            "volunteer_welcome",
-            domain.welcome(
-                VolunteerRegistered(
-                    volunteer_id=VOLUNTEER,
-                    name="Amina Khalid",
-                    email="amina@example.org",
-                    status=VolunteerStatus.APPLIED,
-                    locale=locale,
-                )
-            ),
-        ),
+        Sample("volunteer_welcome", welcome),
+        Sample("volunteer_welcome (no local group yet)", welcome, NETWORK),
         Sample(
             "volunteer_readiness (missing)",
             domain.readiness(
@@ -107,9 +112,7 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
                     status=VolunteerStatus.APPLIED,
                     missing=(Check.REFERENCES, Check.TRAINING),
                 ),
-                "Amina Khalid",
-                "amina@example.org",
-                locale,
+                volunteer,
             ),
         ),
         Sample(
@@ -118,15 +121,18 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
                 VolunteerReadinessChanged(
                     volunteer_id=VOLUNTEER, status=VolunteerStatus.READY, missing=()
                 ),
-                "Amina Khalid",
-                "amina@example.org",
-                locale,
+                volunteer,
             ),
         ),
         Sample("newcomer_request_received", domain.request_received(_request(locale, False))),
         Sample(
             "newcomer_request_received (referred)",
             domain.request_received(_request(locale, True)),
+        ),
+        Sample(
+            "newcomer_request_received (no local group yet)",
+            domain.request_received(_request(locale, False)),
+            NETWORK,
         ),
         Sample("match_proposed (coordinator)", match("match_proposed", coordinator, None)),
         Sample("match_introduction (volunteer)", match("match_introduction", volunteer, newcomer)),

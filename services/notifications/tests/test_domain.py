@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from email_samples import GROUP
 from notifications import domain
 from notifications.adapters.mail import render
 from sanctuary_dev.messages import registered
@@ -35,7 +36,7 @@ def test_the_welcome_email_has_text_and_html_and_a_stable_message_id() -> None:
     """Both parts greet the person; a resend would carry the same Message-ID."""
     message = render(
         "volunteer_welcome",
-        {"name": "Amina"},
+        {"name": "Amina", "group": GROUP},
         to="amina@example.org",
         sender="Network <hello@network.example>",
         message_id="d-1",
@@ -47,6 +48,25 @@ def test_the_welcome_email_has_text_and_html_and_a_stable_message_id() -> None:
     assert "Dear Amina," in text
     assert "Dear Amina," in html
     assert "Welcome" in message["Subject"]
+
+
+def test_an_email_is_signed_by_the_readers_group_and_replies_go_to_its_contact() -> None:
+    """From: the group's name at the configured address (the group's own domain would fail
+    SPF); Reply-To and the text: the group's contact; a non-ASCII name is encoded."""
+    group = domain.signature("مجموعة شفيلد", "sheffield@sanctuary.example", local=True)
+    message = render(
+        "volunteer_welcome",
+        {"name": "Amina", "group": group},
+        to="amina@example.org",
+        sender="Network <hello@network.example>",
+        message_id="d-1",
+    )
+    assert message["From"].addresses[0].display_name == "مجموعة شفيلد"
+    assert message["From"].addresses[0].addr_spec == "hello@network.example"
+    assert message["Reply-To"] == "sheffield@sanctuary.example"
+    text = message.get_body(("plain",)).get_content()
+    assert "مجموعة شفيلد" in text
+    assert "Write to sheffield@sanctuary.example." in text
 
 
 def test_times_are_shown_as_people_there_read_them() -> None:
@@ -73,7 +93,7 @@ def test_a_referred_request_is_acknowledged_to_the_referrer() -> None:
     text = (
         render(
             email.template,
-            email.context,
+            {**email.context, "group": GROUP},
             to=email.to_address,
             sender="N <n@n.example>",
             message_id="m",

@@ -173,14 +173,17 @@ def test_a_name_is_text_never_markup(name: str, locale: str) -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("name", SAMPLES)
 def test_a_line_break_in_a_name_can_never_add_a_header(name: str, locale: str) -> None:
-    """'Ali\\r\\nBcc: x@example.org' as a name (or the other person's, or a title): the
-    parsed message has its own headers only, one recipient, and a one-line subject."""
+    """'Ali\\r\\nBcc: x@example.org' as a name (or the other person's, a title, or the
+    group's name, which goes into From): the parsed message has its own headers only, one
+    recipient, and a one-line subject."""
     attack = "Ali\r\nBcc: x@example.org\r\n\r\nforged body"
-    message = rendered(name, locale, name=attack, other=attack, title=attack)
+    group = domain.signature(attack, "leeds@sanctuary.example", local=True)
+    message = rendered(name, locale, name=attack, other=attack, title=attack, group=group)
     assert message["Bcc"] is None
     assert set(message.keys()) <= {
         "Subject",
         "From",
+        "Reply-To",
         "To",
         "Message-ID",
         "Date",

@@ -47,6 +47,11 @@ class NewEventSchema(Body):
     online_url = fields.Url(load_default=None, allow_none=True, schemes={"https"})
     location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
     registration_closes_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    group_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The local group that runs it; none: national, for everyone"},
+    )
 
     @validates("timezone")
     def _zone(self, value: str, **_: Any) -> None:

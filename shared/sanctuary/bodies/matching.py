@@ -33,6 +33,14 @@ class RunSchema(Body):
     dry_run = StrictBoolean(
         load_default=True, metadata={"description": "true (the default) proposes nothing"}
     )
+    group_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Only this local group's people; absent or null: every group, each "
+            "on its own (pairs never cross groups; people with no group are never matched)"
+        },
+    )
 
 
 class DecisionSchema(Body):

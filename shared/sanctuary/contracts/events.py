@@ -37,6 +37,8 @@ class RegistrationRequested:
     volunteer_id: uuid.UUID | None = None
     newcomer_id: uuid.UUID | None = None
     locale: Locale = DEFAULT_LOCALE
+    # The group the person named or their postcode falls in; None: the event's own group.
+    group_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +52,8 @@ class RegistrationChanged:
     # The registrant's language, on the facts that answer a request (confirmed, waitlisted,
     # rejected); None on later ones, whose emails use the language notifications kept.
     locale: Locale | None = None
+    # The group whose contact signs the registrant's emails; None: the network's.
+    group_id: uuid.UUID | None = None
 
 
 @contract
@@ -121,6 +125,8 @@ class EventScheduled:
     sequence: Sequence
     online_url: str | None = None
     location: str | None = None
+    # The group that runs it; None: a national event, open to every group's people.
+    group_id: uuid.UUID | None = None
 
 
 @contract

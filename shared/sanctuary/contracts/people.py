@@ -61,6 +61,8 @@ class VolunteerSignedUp:
     ] = 1
     has_dbs: bool = False
     locale: Locale = DEFAULT_LOCALE
+    # Their local group; None when no group covers their postcode yet (the network's list).
+    group_id: uuid.UUID | None = None
 
 
 # --- newcomer.requested: someone asked for a befriender ---------------------------------------
@@ -89,6 +91,8 @@ class NewcomerRequested:
     needs_dbs: bool = False
     consented_at: datetime
     locale: Locale = DEFAULT_LOCALE
+    # Their local group; None when no group covers their postcode yet (the network's list).
+    group_id: uuid.UUID | None = None
 
     def __post_init__(self) -> None:
         if not self.email and not self.referrer_email:
@@ -111,6 +115,8 @@ class VolunteerRegistered:
     email: Email
     status: VolunteerStatus
     locale: Locale = DEFAULT_LOCALE
+    # Their local group; None when no group covers their postcode yet (the network's list).
+    group_id: uuid.UUID | None = None
 
 
 # --- volunteer.checks_recorded: a coordinator (or training) changed a volunteer's checks -----

@@ -35,6 +35,8 @@ class Event(Base):
     # Raised at every change, so calendar invites update instead of piling up (iCalendar).
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
+    # The local group that runs it; None: a national event, open to every group's people.
+    group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
 
 class Registration(Base):
@@ -68,6 +70,9 @@ class Registration(Base):
     queued_at: Mapped[datetime]
     decided_at: Mapped[datetime]
     attended_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The registrant's local group (named, or their postcode's; else the event's): its contact
+    # signs their emails. None: a national event's registrant with no group, the network's.
+    group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
 
 class ReminderSent(Base):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from marshmallow import ValidationError, fields
 from sanctuary.bodies.events import (
     AttendanceSchema,
     CancelSchema,
@@ -20,11 +21,12 @@ from sanctuary.vocabulary import EventStatus, RegistrationStatus
 from sanctuary.web import (
     answer_errors,
     current_service,
+    invalid,
     load_body,
     require_service_token,
     unit_of_work,
 )
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select, true
 from werkzeug.exceptions import NotFound
 
 from events import domain
@@ -63,6 +65,7 @@ def public_view(event: Event, confirmed: int) -> dict[str, Any]:
         "status": event.status,
         "capacity": event.capacity,
         "places_left": max(event.capacity - confirmed, 0),
+        "group_id": event.group_id and str(event.group_id),  # None: national
     }
 
 
@@ -87,15 +90,39 @@ def create_event() -> tuple[Response, int]:
     return jsonify({**public_view(event, 0), "online_url": event.online_url}), 201
 
 
+def _query_value(name: str, field: fields.Field[Any], values: list[str]) -> list[Any]:
+    """Each of the query's `values` for `name`, loaded by `field`; a 422 naming it if not."""
+    try:
+        return [field.deserialize(value) for value in values]
+    except ValidationError as exc:
+        raise invalid({name: exc.messages}, "The query has invalid parameters.") from None
+
+
+def _of_groups() -> ColumnElement[bool]:
+    """Which events the list shows, by ?group_id= (repeatable) and ?national=."""
+    groups = _query_value("group_id", fields.UUID(), request.args.getlist("group_id"))
+    [national] = _query_value("national", fields.Boolean(), [request.args.get("national", "true")])
+    if not groups:
+        return true() if national else Event.group_id.is_not(None)
+    local = Event.group_id.in_(groups)
+    return or_(local, Event.group_id.is_(None)) if national else local
+
+
 @blueprint.get("/events")
 def upcoming() -> Response:
-    """Published events that have not started, soonest first."""
+    """Published events that have not started, soonest first.
+
+    ?group_id=<uuid>, repeatable: only those groups' events, and the national ones (which
+    have no group); without it, every group's. ?national=false leaves the national events
+    out. A value that is not a UUID (or a boolean) is a 422 naming the parameter."""
+    shown = _of_groups()
     with current_service().sessions() as session:
         events = session.scalars(
             select(Event)
             .where(
                 Event.status == EventStatus.PUBLISHED,
                 Event.starts_at > datetime.now(UTC),
+                shown,
             )
             .order_by(Event.starts_at, Event.id)
         ).all()
@@ -119,6 +146,7 @@ def registration_view(session: Any, registration: Registration) -> dict[str, Any
         "id": str(registration.id),
         "event_id": str(registration.event_id),
         "status": registration.status,
+        "group_id": registration.group_id and str(registration.group_id),
     }
     position = registrations.waitlist_position(session, registration)
     if position is not None:

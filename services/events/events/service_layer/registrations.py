@@ -56,6 +56,7 @@ def _fact(kind: type, registration: Registration, **extra: Any) -> Any:
         event_id=registration.event_id,
         name=registration.name,
         email=registration.email,
+        group_id=registration.group_id,
         **extra,
     )
 
@@ -85,10 +86,19 @@ def decide(uow: UnitOfWork, request: c.RegistrationRequested) -> None:
         existing_registration_id=decision.existing_registration_id,
         queued_at=now,
         decided_at=now,
+        group_id=group_of(request, event),
     )
     session.add(registration)
     session.flush()
     uow.publish(_answer(session, registration, decision, request.locale))
+
+
+def group_of(request: c.RegistrationRequested, event: Event | None) -> uuid.UUID | None:
+    """The registration's group: the one the request names (the person's own, by choice or
+    postcode), else the event's; None for a national event's registrant with no group."""
+    if request.group_id is not None:
+        return request.group_id
+    return None if event is None else event.group_id
 
 
 def _state(session: Session, event: Event) -> domain.EventState:

@@ -80,6 +80,7 @@ def announce_due(uow: UnitOfWork, event_id: uuid.UUID, now: datetime) -> int:
                     event_id=event.id,
                     name=registration.name,
                     email=registration.email,
+                    group_id=registration.group_id,
                     reminder=reminder,
                     starts_at=starts_at,
                 )

@@ -168,6 +168,7 @@ def registrations_of(session: Session, event_id: uuid.UUID) -> list[dict[str, An
                 else None,
                 "attended": r.attended_at is not None,
                 "volunteer_id": r.volunteer_id and str(r.volunteer_id),
+                "group_id": r.group_id and str(r.group_id),
             }
         )
     return listed
@@ -190,6 +191,7 @@ def details(event: Event) -> dict[str, Any]:
         "sequence": event.sequence,
         "online_url": event.online_url,
         "location": event.location,
+        "group_id": event.group_id,
     }
 
 

@@ -92,6 +92,7 @@ def test_places_then_the_waiting_list_then_promotion_on_cancel(
         "event_id": event["id"],
         "status": "waitlisted",
         "waitlist_position": 1,
+        "group_id": None,  # a national event, and no group named
     }
     token = cancel_token("l1nk", uuid.UUID(first))
     cancelled = gateway.post(f"/api/v1/registrations/{first}/cancel", json={"token": token})
@@ -365,3 +366,124 @@ def test_fifty_cancellations_amid_two_hundred_new_registrations_keep_every_rule(
     assert confirmed == set(first_confirmed[50:]) | set(first_waiting)
     assert all(final[r] == "cancelled" for r in leaving)
     assert sum(1 for s in final.values() if s == "waitlisted") == 200
+
+
+# --- local groups ----------------------------------------------------------------------------
+
+INTERNAL = {"Authorization": "Bearer s3cret"}
+
+
+def scheduled_for(events_url: str, title: str, group_id: uuid.UUID | None, in_days: int = 7) -> str:
+    """An event of `group_id` (None: national) scheduled through the events internal API, as
+    the gateway passes it on; it starts `in_days` from now."""
+    import requests
+
+    starts = datetime.now(UTC) + timedelta(days=in_days)
+    body = {
+        "title": title,
+        "kind": "social",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=2)).isoformat(),
+        "capacity": 1,
+        "location": "Community hall",
+        "group_id": group_id and str(group_id),
+    }
+    answer = requests.post(
+        f"{events_url}/internal/v1/events", json=body, headers=INTERNAL, timeout=30
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["group_id"] == (group_id and str(group_id))
+    return str(answer.json()["id"])
+
+
+def facts(events: Service) -> list[tuple[str, dict[str, Any]]]:
+    import json
+
+    with events.sessions() as session:
+        rows = session.execute(select(Outbox.type, Outbox.body).order_by(Outbox.created_at))
+        return [(kind, json.loads(body)) for kind, body in rows]
+
+
+def test_a_groups_event_and_each_registration_announce_their_groups(
+    events: Service, events_url: str, amqp_url: str
+) -> None:
+    """Over the broker: a request naming no group takes the event's (Leeds); one naming
+    Bradford keeps it, waitlisted then promoted; every fact says whose."""
+    import requests
+    from sanctuary import contracts
+    from sanctuary_dev.messages import publish_messages
+
+    leeds, bradford = uuid.uuid4(), uuid.uuid4()
+    event_id = scheduled_for(events_url, "Leeds social", leeds)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    asked = [
+        contracts.RegistrationRequested(
+            registration_id=registration_id,
+            event_id=uuid.UUID(event_id),
+            name="Ana",
+            email=email,
+            requested_at=datetime.now(UTC),
+            group_id=group_id,
+        )
+        for registration_id, email, group_id in (
+            (first, "a@example.org", None),
+            (second, "b@example.org", bradford),
+        )
+    ]
+    with running_worker(events):
+        publish_messages(amqp_url, asked[:1])
+        wait_until(lambda: "registration.confirmed" in dict(facts(events)))
+        publish_messages(amqp_url, asked[1:])
+        wait_until(lambda: "registration.waitlisted" in dict(facts(events)))
+    cancelled = requests.post(
+        f"{events_url}/internal/v1/registrations/{first}/cancel",
+        json={"token": cancel_token("l1nk", first)},
+        headers=INTERNAL,
+        timeout=30,
+    )
+    assert cancelled.json()["group_id"] == str(leeds)
+    assert [
+        (kind, body.get("registration_id"), body["group_id"]) for kind, body in facts(events)
+    ] == [
+        ("event.scheduled", None, str(leeds)),
+        ("registration.confirmed", str(first), str(leeds)),
+        ("registration.waitlisted", str(second), str(bradford)),
+        ("registration.cancelled", str(first), str(leeds)),
+        ("registration.promoted", str(second), str(bradford)),
+    ]
+    with events.sessions() as session:
+        stored = {r.id: r.group_id for r in session.scalars(select(Registration))}
+    assert stored == {first: leeds, second: bradford}
+
+
+def test_the_list_by_group_shows_the_national_events_and_that_groups_only(
+    events_url: str,
+) -> None:
+    """?group_id= gives national events and that group's; without it, every event; a group
+    id that is not a UUID is a 422 naming group_id."""
+    import requests
+
+    leeds, bradford = uuid.uuid4(), uuid.uuid4()
+    made = {
+        scheduled_for(events_url, title, group, in_days): title
+        for in_days, (title, group) in enumerate(
+            (("national", None), ("leeds", leeds), ("bradford", bradford)), start=3
+        )
+    }
+
+    def listed(query: str) -> list[str]:
+        answer = requests.get(
+            f"{events_url}/internal/v1/events{query}", headers=INTERNAL, timeout=30
+        )
+        assert answer.status_code == 200, answer.text
+        return [made[e["id"]] for e in answer.json()]
+
+    assert listed("") == ["national", "leeds", "bradford"]
+    assert listed(f"?group_id={leeds}") == ["national", "leeds"]
+    assert listed(f"?group_id={bradford}&national=false") == ["bradford"]
+    bad = requests.get(
+        f"{events_url}/internal/v1/events?group_id=leeds", headers=INTERNAL, timeout=30
+    )
+    assert bad.status_code == 422
+    assert bad.headers["Content-Type"] == "application/problem+json"
+    assert [e["field"] for e in bad.json()["errors"]] == ["group_id"]

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sanctuary.messaging_models import OutboxMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, DateTime, ForeignKey, String, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -56,6 +56,49 @@ class Coordinator(Base):
     created_at: Mapped[datetime]
     # Logging out ends every session signed in before this moment.
     sessions_valid_after: Mapped[datetime | None]
+    # Every group, and the groups and coordinators themselves; otherwise only their groups.
+    network_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class Group(Base):
+    """A local group of the network: its people, events and emails are its own."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # The safeguarding contact every email of the group names, and its Reply-To.
+    contact: Mapped[str] = mapped_column(String(254))
+    timezone: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    # The network's own group, seeded by `migrate`: it signs emails to people with no group.
+    network: Mapped[bool] = mapped_column(default=False)
+    # Grows with each change; announced, so the other services' copies keep the newest.
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class GroupArea(Base):
+    """A postcode area or district ("S", "LS6", or "*" for everywhere) and the one group that
+    covers it; the longest area a postcode starts with decides its group."""
+
+    __tablename__ = "group_areas"
+
+    area: Mapped[str] = mapped_column(String(4), primary_key=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("groups.id"), index=True)
+
+
+class Membership(Base):
+    """A coordinator of a group."""
+
+    __tablename__ = "coordinator_groups"
+
+    coordinator_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("coordinators.id"), primary_key=True
+    )
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("groups.id"), primary_key=True)
 
 
 class ApiToken(Base):

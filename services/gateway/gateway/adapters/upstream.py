@@ -49,7 +49,7 @@ class Upstream:
         correlation_id: str,
         *,
         json: Any = None,
-        params: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
     ) -> requests.Response:
         """Send a call on; its answer, whatever it is, below 500."""
         try:

@@ -32,6 +32,7 @@ def volunteer_signed_up(
         max_matches=form["max_matches"],
         has_dbs=form["has_dbs"],
         locale=form.get("locale", DEFAULT_LOCALE),
+        group_id=form.get("group_id"),
     )
 
 
@@ -39,7 +40,7 @@ def newcomer_requested(
     newcomer_id: uuid.UUID, form: dict[str, Any], now: datetime
 ) -> NewcomerRequested:
     """The fact the gateway announces for a valid request for a befriender."""
-    fields = {k: v for k, v in form.items() if k != "consent"}
+    fields = {k: v for k, v in form.items() if k not in ("consent", "group")}
     for listed in ("languages", "needs", "interests", "availability"):
         fields[listed] = tuple(fields[listed])
     return NewcomerRequested(newcomer_id=newcomer_id, consented_at=now, **fields)
@@ -68,4 +69,5 @@ def registration_requested(
         volunteer_id=form["volunteer_id"],
         newcomer_id=form["newcomer_id"],
         locale=form.get("locale", DEFAULT_LOCALE),
+        group_id=form.get("group_id"),
     )

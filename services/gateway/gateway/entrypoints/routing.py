@@ -16,15 +16,27 @@ def upstream(service: str) -> Upstream:
     return clients[service]
 
 
-def forward(service: str, method: str, path: str, *, with_body: bool = False) -> Response:
-    """Send this request on to `service`; answer with its status, type and body."""
+def forward(
+    service: str,
+    method: str,
+    path: str,
+    *,
+    with_body: bool = False,
+    params: dict[str, Any] | None = None,
+) -> Response:
+    """Send this request on to `service` (with `params` instead of its query string, when
+    given); answer with its status, type and body."""
     payload: Any = None
     if with_body:
         payload = request.get_json(silent=True) if request.content_length else {}
         if payload is None:
             raise BadRequest("The body must be JSON.")
     answer = upstream(service).forward(
-        method, path, g.correlation_id, json=payload, params=request.args.to_dict() or None
+        method,
+        path,
+        g.correlation_id,
+        json=payload,
+        params=request.args.to_dict(flat=False) if params is None else params,
     )
     kept = {
         k: v

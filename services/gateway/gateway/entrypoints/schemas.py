@@ -40,6 +40,26 @@ def consent() -> f.StrictBoolean:
     )
 
 
+def group_slug() -> fields.String:
+    """The local group the person chose (its slug); otherwise their postcode decides."""
+    return f.slug(
+        required=False,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "A local group's slug; without it, the postcode decides."},
+    )
+
+
+def areas(**kwargs: Any) -> fields.List[Any]:
+    """The postcode areas and districts a group covers ("S", "S1", "LS6"; "*" everywhere)."""
+    return fields.List(
+        f.Area(),
+        validate=validate.Length(max=500),
+        metadata={"description": "Postcode areas or districts; the longest match wins."},
+        **kwargs,
+    )
+
+
 class VolunteerSignUpSchema(RequestSchema):
     """A volunteer's sign-up: only what the welcome and the matching need."""
 
@@ -58,6 +78,7 @@ class VolunteerSignUpSchema(RequestSchema):
         metadata={"description": "How many newcomers this volunteer can befriend at once."},
     )
     has_dbs = strict_bool(False)
+    group = group_slug()
     locale = preferred_language()
     consent = consent()
 
@@ -82,6 +103,7 @@ class NewcomerRequestSchema(RequestSchema):
     gender = f.gender()
     same_gender_only = strict_bool(False)
     needs_dbs = strict_bool(False)
+    group = group_slug()
     locale = preferred_language()
     consent = consent()
 
@@ -98,8 +120,49 @@ class RegistrationRequestSchema(RequestSchema):
     email = f.email()
     volunteer_id = fields.UUID(load_default=None, allow_none=True)
     newcomer_id = fields.UUID(load_default=None, allow_none=True)
+    group = group_slug()
+    postcode = f.Postcode(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Finds the person's local group when `group` is not given."},
+    )
     locale = preferred_language()
     consent = consent()
+
+
+class GroupChangesSchema(RequestSchema):
+    """What a network admin may change of a group (the slug stays: links carry it)."""
+
+    name = f.Text(validate=validate.Length(1, 100))
+    contact = fields.Email(
+        validate=validate.Length(max=254),
+        metadata={"description": "The safeguarding contact every email of the group names."},
+    )
+    areas = areas()
+    timezone = fields.String(validate=validate.Length(1, 60), metadata={"example": "Europe/London"})
+    description = f.Text(validate=validate.Length(max=500))
+
+
+class GroupSchema(GroupChangesSchema):
+    """A new local group."""
+
+    slug = f.slug()
+    name = f.Text(required=True, validate=validate.Length(1, 100))
+    contact = fields.Email(required=True, validate=validate.Length(max=254))
+    areas = areas(load_default=())
+    timezone = fields.String(load_default="Europe/London", validate=validate.Length(1, 60))
+    description = f.Text(load_default="", validate=validate.Length(max=500))
+
+
+class GroupOutSchema(Schema):
+    """A local group as anyone may see it."""
+
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    contact = fields.String(required=True)
+    areas = fields.List(fields.String(), required=True)
+    timezone = fields.String(required=True)
+    description = fields.String(required=True)
 
 
 class AcceptedSchema(Schema):

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import request
-from sanctuary.web import unit_of_work
+from sanctuary.web import current_service, unit_of_work
 from werkzeug.exceptions import BadRequest
 
-from gateway.service_layer import intake
+from gateway.service_layer import groups, intake
 
 
 def idempotency(key: str, body: Any) -> intake.Idempotency:
@@ -29,6 +29,15 @@ def idempotency_from_header() -> intake.Idempotency | None:
     if not 0 < len(key) <= intake.KEY_MAX:
         raise BadRequest(f"Idempotency-Key must be 1 to {intake.KEY_MAX} characters.")
     return idempotency(key, request.get_json())
+
+
+def placed(form: dict[str, Any]) -> dict[str, Any]:
+    """The loaded form with its `group` slug replaced by the group's id: the one it names
+    (NoSuchGroup, a 422 on `group`, when none has that slug), else the one its postcode falls
+    in, else None: the network's "no local group yet" list."""
+    slug = form.pop("group", None)
+    form["group_id"] = groups.place(current_service().sessions, slug, form.get("postcode"))
+    return form
 
 
 def record(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from sanctuary.web import create_service_app, install_error_handlers, problem
+from sanctuary.web import answer_errors, create_service_app, install_error_handlers, problem
 
 from gateway.adapters.upstream import Upstream, UpstreamUnavailable
 from gateway.bootstrap import bootstrap
@@ -13,11 +13,13 @@ from gateway.entrypoints.coordinators import api as coordinator_api
 from gateway.entrypoints.coordinators import dashboard
 from gateway.entrypoints.public_api import apidocs
 from gateway.entrypoints.public_api import events as events_api
+from gateway.entrypoints.public_api import groups as groups_api
 from gateway.entrypoints.public_api import people as people_api
 from gateway.entrypoints.public_api.openapi import DocumentedApi
 from gateway.entrypoints.public_pages import events as event_pages
 from gateway.entrypoints.public_pages import people as people_pages
 from gateway.entrypoints.public_pages import unsubscribe
+from gateway.service_layer import groups
 from gateway.service_layer.intake import IdempotencyKeyReused
 
 MAX_BODY = 64 * 1024
@@ -35,6 +37,24 @@ ERRORS: dict[type[Exception], tuple[int, str, str]] = {
         "Part of the system is not answering; please try again shortly.",
     ),
 }
+
+GROUP_ERRORS: dict[type[Exception], int] = {
+    groups.NoSuchGroup: 422,
+    groups.UnknownTimezone: 422,
+    groups.GroupConflict: 409,
+    groups.GroupNotFound: 404,
+}
+
+
+def _register_api(app: Flask) -> None:
+    """The JSON API's blueprints, described in its OpenAPI document; JSON only: no CSRF
+    token, no HTML error pages."""
+    smorest = DocumentedApi(app)
+    smorest.spec.components.security_scheme("BearerAuth", {"type": "http", "scheme": "bearer"})
+    api = (people_api.blp, coordinator_api.blp, events_api.blp, groups_api.blp, groups_api.admin)
+    for blueprint in api:
+        smorest.register_blueprint(blueprint)
+        blueprint.csrf_exempt = True  # type: ignore[attr-defined]
 
 
 def create_app(config: GatewayConfig | None = None) -> Flask:
@@ -58,14 +78,7 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
         )
     }
     app.config["ADMIN_TOKEN"] = config.admin_token
-    smorest = DocumentedApi(app)
-    smorest.spec.components.security_scheme("BearerAuth", {"type": "http", "scheme": "bearer"})
-    smorest.register_blueprint(people_api.blp)
-    smorest.register_blueprint(coordinator_api.blp)
-    smorest.register_blueprint(events_api.blp)
-    # The JSON API answers in JSON only: no CSRF token, no HTML error pages.
-    for blueprint in (people_api.blp, coordinator_api.blp, events_api.blp):
-        blueprint.csrf_exempt = True  # type: ignore[attr-defined]
+    _register_api(app)
     app.register_blueprint(site.blp)
     app.register_blueprint(people_pages.blp)
     app.register_blueprint(event_pages.blp)
@@ -75,8 +88,12 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
     # flask-smorest installs its own HTTP error handler; ours (problem+json) must win.
     install_error_handlers(app)
     site.install(
-        app, config, public=(people_api.blp, events_api.blp, people_pages.blp, event_pages.blp)
+        app,
+        config,
+        public=(people_api.blp, events_api.blp, people_pages.blp, event_pages.blp),
     )
+    # The group registry's refusals, with the field they are about.
+    answer_errors(app, GROUP_ERRORS)
     for exc_type, (status, title, detail) in ERRORS.items():
         app.register_error_handler(
             exc_type, lambda _exc, s=status, t=title, d=detail: problem(s, t, d)

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.adapters.models import ApiToken, AuditRecord, Coordinator
+from gateway.adapters.models import ApiToken, AuditRecord, Coordinator, Group, Membership
 from gateway.domain import accounts
 from gateway.domain.accounts import Access, Holder
+from gateway.service_layer.groups import NoSuchGroup
 
 
 class AlreadyExists(ValueError):
@@ -29,10 +30,23 @@ class Principal:
 
     coordinator_id: uuid.UUID | None
     display_name: str
+    # Network admins (and the bootstrap credential) act on every group; others on `groups`.
+    network_admin: bool = True
+    groups: frozenset[uuid.UUID] = frozenset()
 
     @property
     def actor(self) -> str:
         return "coordinator" if self.coordinator_id else accounts.BOOTSTRAP
+
+
+def principal_of(session: Session, coordinator: Coordinator) -> Principal:
+    """A signed-in coordinator as a principal, with the groups they coordinate."""
+    groups = session.scalars(
+        select(Membership.group_id).where(Membership.coordinator_id == coordinator.id)
+    )
+    return Principal(
+        coordinator.id, coordinator.display_name, coordinator.network_admin, frozenset(groups)
+    )
 
 
 def now() -> datetime:
@@ -48,9 +62,16 @@ def holder(coordinator: Coordinator | None) -> Holder | None:
 
 
 def create_coordinator(
-    units: UnitOfWorkFactory, email: str, display_name: str, password: str
+    units: UnitOfWorkFactory,
+    email: str,
+    display_name: str,
+    password: str,
+    *,
+    groups: tuple[str, ...] | list[str] = (),
+    network_admin: bool = False,
 ) -> uuid.UUID:
-    """A new active coordinator; raises WeakPassword or AlreadyExists."""
+    """A new active coordinator of the groups with these slugs (or a network admin); raises
+    WeakPassword, AlreadyExists or NoSuchGroup."""
     coordinator = Coordinator(
         id=uuid.uuid4(),
         email=accounts.normalise_email(email),
@@ -58,10 +79,18 @@ def create_coordinator(
         password_hash=accounts.hash_password(password),
         active=True,
         created_at=now(),
+        network_admin=network_admin,
     )
     try:
         with units() as uow:
-            uow.session.add(coordinator)
+            session = uow.session
+            session.add(coordinator)
+            session.flush()
+            for slug in dict.fromkeys(groups):
+                group_id = session.scalar(select(Group.id).where(Group.slug == slug))
+                if group_id is None:
+                    raise NoSuchGroup(f"No group has the slug {slug!r}.")
+                session.add(Membership(coordinator_id=coordinator.id, group_id=group_id))
     except IntegrityError:
         raise AlreadyExists("A coordinator with this email exists already.") from None
     return coordinator.id
@@ -164,7 +193,7 @@ def bearer_access(
         if access is not Access.ALLOWED or token is None or coordinator is None:
             return access, None
         token.last_used_at = now()
-        return access, Principal(coordinator.id, coordinator.display_name)
+        return access, principal_of(session, coordinator)
 
 
 def record(

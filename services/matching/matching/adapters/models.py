@@ -39,6 +39,8 @@ class Volunteer(Base):
     # Criminal-offence data: the outcome only, never the certificate.
     dbs: Mapped[str] = mapped_column(String(10), default=CheckOutcome.NONE)
     status: Mapped[str] = mapped_column(String(20), index=True)
+    # Their local group: matched only within it. None: no group covers their postcode yet.
+    group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     consented_at: Mapped[datetime]
     registered_at: Mapped[datetime]
 
@@ -63,6 +65,8 @@ class Newcomer(Base):
     same_gender_only: Mapped[bool]
     needs_dbs: Mapped[bool]
     status: Mapped[str] = mapped_column(String(20), index=True)
+    # Their local group: matched only within it. None: no group covers their postcode yet.
+    group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     consented_at: Mapped[datetime]
     registered_at: Mapped[datetime]
 
@@ -88,6 +92,8 @@ class Match(Base):
     newcomer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("newcomers.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), index=True)
     score: Mapped[int]
+    # The newcomer's group when the match was made (both people belong to it).
+    group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(String(300))
     checkins_sent: Mapped[list[str]] = mapped_column(JSON, default=list)

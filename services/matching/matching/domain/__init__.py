@@ -21,4 +21,5 @@ def registration(signup: VolunteerSignedUp) -> VolunteerRegistered:
         email=signup.email,
         status=INITIAL_STATUS,
         locale=signup.locale,
+        group_id=signup.group_id,
     )

@@ -26,6 +26,8 @@ class Volunteer:
     has_dbs: bool
     capacity_left: int
     ready: bool = True
+    # Their local group: only people of one group are ever paired (None: no group yet).
+    group_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class Newcomer:
     same_gender_only: bool
     needs_dbs: bool
     waiting_days: int
+    # Their local group: only people of one group are ever paired (None: no group yet).
+    group_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)

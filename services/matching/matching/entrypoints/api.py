@@ -54,6 +54,16 @@ def status_filter(kind: str) -> str | None:
     return status
 
 
+def group_filter() -> list[uuid.UUID]:
+    """The repeated `group_id` query parameter: only these groups' rows (none: every row)."""
+    try:
+        return [uuid.UUID(value) for value in request.args.getlist("group_id")]
+    except ValueError:
+        raise invalid(
+            {"group_id": ["Not a valid UUID."]}, "The query has invalid parameters."
+        ) from None
+
+
 @blueprint.get("/volunteers/<uuid:volunteer_id>")
 def volunteer_status(volunteer_id: uuid.UUID) -> Response:
     """A volunteer's status, and nothing personal."""
@@ -61,7 +71,7 @@ def volunteer_status(volunteer_id: uuid.UUID) -> Response:
         volunteer = session.get(Volunteer, volunteer_id)
         if volunteer is None:
             raise NotFound("No volunteer with this id.")
-        return jsonify(id=str(volunteer.id), status=volunteer.status)
+        return jsonify(id=str(volunteer.id), status=volunteer.status, group_id=_group(volunteer))
 
 
 @blueprint.get("/newcomers/<uuid:newcomer_id>")
@@ -71,7 +81,12 @@ def newcomer_status(newcomer_id: uuid.UUID) -> Response:
         newcomer = session.get(Newcomer, newcomer_id)
         if newcomer is None:
             raise NotFound("No newcomer with this id.")
-        return jsonify(id=str(newcomer.id), status=newcomer.status)
+        return jsonify(id=str(newcomer.id), status=newcomer.status, group_id=_group(newcomer))
+
+
+def _group(row: Volunteer | Newcomer | Match) -> str | None:
+    """A row's group id as JSON: null while the person has no local group."""
+    return None if row.group_id is None else str(row.group_id)
 
 
 def volunteer_view(v: Volunteer) -> dict[str, Any]:
@@ -81,6 +96,7 @@ def volunteer_view(v: Volunteer) -> dict[str, Any]:
         "name": v.name,
         "email": v.email,
         "district": v.district,
+        "group_id": _group(v),
         "status": v.status,
         "max_matches": v.max_matches,
         "checks": {k: getattr(v, k) for k in CHECK_OUTCOMES},
@@ -89,12 +105,14 @@ def volunteer_view(v: Volunteer) -> dict[str, Any]:
 
 @blueprint.get("/volunteers")
 def list_volunteers() -> Response:
-    """Volunteers, oldest first, optionally by status."""
-    status = status_filter("volunteers")
+    """Volunteers, oldest first, optionally by status and by group (`group_id`, repeated)."""
+    status, groups = status_filter("volunteers"), group_filter()
     with current_service().sessions() as session:
         query = select(Volunteer).order_by(Volunteer.registered_at, Volunteer.id)
         if status:
             query = query.where(Volunteer.status == status)
+        if groups:
+            query = query.where(Volunteer.group_id.in_(groups))
         return jsonify([volunteer_view(v) for v in session.scalars(query)])
 
 
@@ -113,6 +131,7 @@ def match_view(m: Match) -> dict[str, Any]:
         "id": str(m.id),
         "volunteer_id": str(m.volunteer_id),
         "newcomer_id": str(m.newcomer_id),
+        "group_id": _group(m),
         "status": m.status,
         "score": m.score,
         "explanation": m.explanation,
@@ -130,12 +149,14 @@ def match_view(m: Match) -> dict[str, Any]:
 
 @blueprint.get("/matches")
 def list_matches() -> Response:
-    """Matches, newest first, optionally by status."""
-    status = status_filter("matches")
+    """Matches, newest first, optionally by status and by group (`group_id`, repeated)."""
+    status, groups = status_filter("matches"), group_filter()
     with current_service().sessions() as session:
         query = select(Match).order_by(Match.proposed_at.desc(), Match.id)
         if status:
             query = query.where(Match.status == status)
+        if groups:
+            query = query.where(Match.group_id.in_(groups))
         return jsonify([match_view(m) for m in session.scalars(query)])
 
 
@@ -160,10 +181,14 @@ def decide(match_id: uuid.UUID, action: str) -> Response:
 
 @blueprint.post("/runs")
 def start_run() -> Response:
-    """Run the matcher now: proposals with explanations, the total, and who stays unmatched."""
+    """Run the matcher now, for one local group (`group_id`) or every group, each on its own:
+    proposals with explanations, the total, and who stays unmatched (in a run of every group,
+    the newcomers with no group yet, as "no local group yet")."""
     options = load_body(RunSchema())
     with unit_of_work() as uow:
-        result = coordination.start_run(uow, dry_run=options["dry_run"])
+        result = coordination.start_run(
+            uow, dry_run=options["dry_run"], group_id=options["group_id"]
+        )
     return jsonify(
         dry_run=options["dry_run"],
         total_score=result.total_score,

@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session
 
 from matching.adapters.models import Match, Newcomer, Volunteer
 from matching.domain import lifecycle
+from matching.domain.groups import run_by_group, suggestions_in_group
 from matching.domain.profiles import Newcomer as NewcomerProfile
 from matching.domain.profiles import Population
 from matching.domain.profiles import Volunteer as VolunteerProfile
-from matching.domain.run import RunResult, run, suggestions
+from matching.domain.run import Proposal, RunResult
 
 
 class NotFound(LookupError):
@@ -81,25 +82,23 @@ def _open_matches(session: Session, statuses: tuple[str, ...]) -> Counter[uuid.U
     return Counter({volunteer_id: n for volunteer_id, n in rows})
 
 
-def population(session: Session, now: datetime) -> Population:
+def population(session: Session, now: datetime, *, group_id: uuid.UUID | None = None) -> Population:
     """Ready volunteers with their free places, waiting newcomers, and the pairs never to
-    repeat: the input of a run."""
+    repeat: the input of a run. With `group_id`, only that group's people; without, everyone
+    (people with no group too: the run decides what becomes of them)."""
     held = _open_matches(session, lifecycle.OPEN)
+    ready = select(Volunteer).where(Volunteer.status == VolunteerStatus.READY)
+    waiting = select(Newcomer).where(Newcomer.status == NewcomerStatus.WAITING)
+    if group_id is not None:
+        ready = ready.where(Volunteer.group_id == group_id)
+        waiting = waiting.where(Newcomer.group_id == group_id)
     volunteers = tuple(
         _volunteer_profile(v, held[v.id])
-        for v in session.scalars(
-            select(Volunteer)
-            .where(Volunteer.status == VolunteerStatus.READY)
-            .order_by(Volunteer.registered_at, Volunteer.id)
-        )
+        for v in session.scalars(ready.order_by(Volunteer.registered_at, Volunteer.id))
     )
     newcomers = tuple(
         _newcomer_profile(n, now)
-        for n in session.scalars(
-            select(Newcomer)
-            .where(Newcomer.status == NewcomerStatus.WAITING)
-            .order_by(Newcomer.registered_at, Newcomer.id)
-        )
+        for n in session.scalars(waiting.order_by(Newcomer.registered_at, Newcomer.id))
     )
     excluded = frozenset(
         (volunteer_id, newcomer_id)
@@ -124,6 +123,7 @@ def _volunteer_profile(v: Volunteer, matches_held: int) -> VolunteerProfile:
         same_gender_only=v.same_gender_only,
         has_dbs=v.dbs == CheckOutcome.HELD,
         capacity_left=max(v.max_matches - matches_held, 0),
+        group_id=v.group_id,
     )
 
 
@@ -141,43 +141,54 @@ def _newcomer_profile(n: Newcomer, now: datetime) -> NewcomerProfile:
         same_gender_only=n.same_gender_only,
         needs_dbs=n.needs_dbs,
         waiting_days=max((now - as_utc(n.registered_at)).days, 0),
+        group_id=n.group_id,
     )
 
 
-def start_run(uow: UnitOfWork, *, dry_run: bool) -> RunResult:
-    """Run the matcher; unless a dry run, record each proposal and announce it."""
-    session = uow.session
+def start_run(uow: UnitOfWork, *, dry_run: bool, group_id: uuid.UUID | None = None) -> RunResult:
+    """Run the matcher; unless a dry run, record each proposal and announce it.
+
+    Pairs are only ever made within one local group (domain.groups). With `group_id`, only
+    that group's ready volunteers and waiting newcomers take part. Without, every group is
+    solved on its own, and each waiting newcomer with no group yet is listed unmatched with
+    the reason "no local group yet" (they wait for a network admin to assign one); volunteers
+    with no group are never proposed either way."""
     now = datetime.now(UTC)
-    result = run(population(session, now))
-    if dry_run:
-        return result
-    for proposal in result.proposals:
-        match = Match(
-            id=uuid.uuid4(),
-            volunteer_id=proposal.volunteer_id,
-            newcomer_id=proposal.newcomer_id,
-            status=MatchStatus.PROPOSED,
-            score=proposal.score,
-            explanation=proposal.explanation(),
-            reason=None,
-            checkins_sent=[],
-            proposed_at=now,
-            approved_at=None,
-            decided_at=None,
-        )
-        session.add(match)
-        newcomer = session.get(Newcomer, proposal.newcomer_id)
-        assert newcomer is not None
-        newcomer.status = NewcomerStatus.PROPOSED
-        uow.publish(
-            c.MatchProposed(
-                match_id=match.id,
-                volunteer_id=match.volunteer_id,
-                newcomer_id=match.newcomer_id,
-                score=match.score,
-            )
-        )
+    result = run_by_group(population(uow.session, now, group_id=group_id), group_id)
+    if not dry_run:
+        for proposal in result.proposals:
+            _propose(uow, proposal, now)
     return result
+
+
+def _propose(uow: UnitOfWork, proposal: Proposal, now: datetime) -> None:
+    """Record one proposal as a match of the newcomer's group, and announce it."""
+    newcomer = uow.session.get(Newcomer, proposal.newcomer_id)
+    assert newcomer is not None
+    match = Match(
+        id=uuid.uuid4(),
+        volunteer_id=proposal.volunteer_id,
+        newcomer_id=proposal.newcomer_id,
+        status=MatchStatus.PROPOSED,
+        score=proposal.score,
+        group_id=newcomer.group_id,
+        explanation=proposal.explanation(),
+        reason=None,
+        checkins_sent=[],
+        proposed_at=now,
+        approved_at=None,
+        decided_at=None,
+    )
+    uow.session.add(match)
+    newcomer.status = NewcomerStatus.PROPOSED
+    uow.publish(
+        c.MatchProposed(
+            match_id=match.id,
+            volunteer_id=match.volunteer_id,
+            newcomer_id=match.newcomer_id,
+            score=match.score,
+        )
+    )
 
 
 # The fact each action announces, and the newcomer's status after it.
@@ -252,13 +263,15 @@ def announce_due_checkins(uow: UnitOfWork, now: datetime) -> int:
 
 
 def suggest(session: Session, newcomer_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The five best ready volunteers for a newcomer, with explanations."""
-    if session.get(Newcomer, newcomer_id) is None:
+    """The five best ready volunteers of the newcomer's own group, with explanations; none
+    while the newcomer has no group yet."""
+    newcomer = session.get(Newcomer, newcomer_id)
+    if newcomer is None:
         raise NotFound(f"no newcomer {newcomer_id}")
-    pop = population(session, datetime.now(UTC))
-    if all(n.id != newcomer_id for n in pop.newcomers):
-        return []  # not waiting: proposed, matched or closed
+    if newcomer.status != NewcomerStatus.WAITING or newcomer.group_id is None:
+        return []  # proposed, matched or closed; or nobody to suggest from yet
+    pop = population(session, datetime.now(UTC), group_id=newcomer.group_id)
     return [
         {"volunteer_id": str(p.volunteer_id), "score": p.score, "factors": p.factors}
-        for p in suggestions(pop, newcomer_id)
+        for p in suggestions_in_group(pop, newcomer_id)
     ]

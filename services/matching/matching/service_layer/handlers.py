@@ -34,6 +34,7 @@ def on_volunteer_signed_up(event: VolunteerSignedUp, uow: UnitOfWork) -> None:
             max_matches=event.max_matches,
             dbs=CheckOutcome.HELD if event.has_dbs else CheckOutcome.NONE,
             status=domain.INITIAL_STATUS,
+            group_id=event.group_id,
             consented_at=event.consented_at,
             registered_at=datetime.now(UTC),
         )
@@ -62,6 +63,7 @@ def on_newcomer_requested(event: NewcomerRequested, uow: UnitOfWork) -> None:
             same_gender_only=event.same_gender_only,
             needs_dbs=event.needs_dbs,
             status=domain.NEWCOMER_WAITING,
+            group_id=event.group_id,
             consented_at=event.consented_at,
             registered_at=datetime.now(UTC),
         )

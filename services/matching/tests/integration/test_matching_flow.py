@@ -27,10 +27,18 @@ ADMIN = {"Authorization": "Bearer coordinator-token"}
 SLOT = [{"day": "sat", "part": "morning"}]
 
 
+LEEDS = {"slug": "leeds", "name": "Leeds", "contact": "leeds@example.org", "areas": ["LS"]}
+
+
 @pytest.fixture
 def gateway(gateway_client: Callable[..., FlaskClient], matching_url: str) -> FlaskClient:
-    """A client of the gateway routing to that API; the gateway relay runs."""
-    return gateway_client(matching_url=matching_url)
+    """A client of the gateway routing to that API; the gateway relay runs. One local group
+    covers every LS postcode, so everyone here is placed in it (matching pairs people of one
+    group only)."""
+    client = gateway_client(matching_url=matching_url)
+    answer = client.post("/api/v1/groups", json=LEEDS, headers=ADMIN)
+    assert answer.status_code == 201, answer.json
+    return client
 
 
 def sign_up(client: FlaskClient, **extra: Any) -> str:
@@ -131,6 +139,12 @@ def test_a_sign_up_and_a_request_become_an_approved_match(
     assert status(gateway, "newcomers", newcomer) == "proposed"
     [match] = gateway.get("/api/v1/matches?status=proposed", headers=ADMIN).json
     assert (match["volunteer_id"], match["newcomer_id"]) == (volunteer, newcomer)
+    # The gateway placed both in the Leeds group by postcode; the match is that group's.
+    with matching.sessions() as session:
+        placed = session.get(Volunteer, uuid.UUID(volunteer))
+        assert placed is not None
+        assert placed.group_id is not None
+    assert match["group_id"] == str(placed.group_id)
     approved = gateway.post(f"/api/v1/matches/{match['id']}/approve", headers=ADMIN, json={})
     assert approved.json["status"] == "approved"
     # The coordinator sees when each check-in falls due: two weeks, three months on.

@@ -167,7 +167,7 @@ def compose(
     """
     from_header, address, domain = _sender(sender)
     fields = {
-        "From": from_header,
+        **_signed(context.get("group"), from_header, address),
         # The address alone: no name in a header, so no name can ever add one (or leak there).
         "To": to,
         "Date": _date(int(time.time())),
@@ -202,6 +202,21 @@ def _sender(sender: str) -> tuple[str, str, str]:
     worked out once, not an email."""
     name, address = parseaddr(sender)
     return formataddr((name, address)), address, address.rpartition("@")[2] or "localhost"
+
+
+def _signed(group: dict[str, str] | None, from_header: str, address: str) -> dict[str, str]:
+    """From and Reply-To: the reader's group's name at the configured address (the group's
+    own domain would fail SPF and DMARC), replies to its contact; the configured sender for
+    an email planned before groups."""
+    if not group:
+        return {"From": from_header}
+    return {"From": _from(group["name"], address), "Reply-To": group["contact"]}
+
+
+@functools.lru_cache(maxsize=1024)
+def _from(name: str, address: str) -> str:
+    """A From header of a group's name (on one line, encoded when not ASCII) at `address`."""
+    return formataddr((one_line(name), address))
 
 
 @functools.lru_cache(maxsize=2)

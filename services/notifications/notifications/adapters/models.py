@@ -65,6 +65,8 @@ class EventCopy(Base):
     online_url: Mapped[str | None] = mapped_column(String(500))
     location: Mapped[str | None] = mapped_column(String(300))
     sequence: Mapped[int]
+    # The group that runs it; None: a national event.
+    group_id: Mapped[uuid.UUID | None]
 
 
 class Registrant(Base):
@@ -82,6 +84,8 @@ class Registrant(Base):
     locale: Mapped[str] = mapped_column(
         String(10), default=DEFAULT_LOCALE, server_default=DEFAULT_LOCALE
     )
+    # The group whose contact signs their emails; None: the network's.
+    group_id: Mapped[uuid.UUID | None]
 
 
 class Person(Base):
@@ -99,6 +103,22 @@ class Person(Base):
     locale: Mapped[str] = mapped_column(
         String(10), default=DEFAULT_LOCALE, server_default=DEFAULT_LOCALE
     )
+    # Their local group; None while no group covers their postcode (the network's list).
+    group_id: Mapped[uuid.UUID | None]
+
+
+class GroupCopy(Base):
+    """What the emails need of a local group, kept from group.created/updated: its name
+    signs them and its contact is named in them and is their Reply-To."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    contact: Mapped[str] = mapped_column(String(254))
+    # The network's own group: it signs the emails of people with no local group yet.
+    network: Mapped[bool]
+    sequence: Mapped[int]
 
 
 class Unsubscribe(Base):

@@ -39,13 +39,21 @@ WELCOME = "volunteer_welcome"
 
 @dataclass(frozen=True)
 class PlannedEmail:
-    """An email decided on, not yet sent."""
+    """An email decided on, not yet sent; signed by the reader's group (None: the network's
+    own group signs it, for someone no local group covers yet)."""
 
     template: str
     dedupe_key: str
     to_address: str
     locale: str
     context: dict[str, Any]
+    group_id: uuid.UUID | None = None
+
+
+def signature(name: str, contact: str, *, local: bool) -> dict[str, Any]:
+    """Who signs an email: the group's name (also the From name), the contact every email
+    names (also its Reply-To), and whether it is the reader's own local group."""
+    return {"name": name, "contact": contact, "local": local}
 
 
 def welcome(event: VolunteerRegistered) -> PlannedEmail:
@@ -56,25 +64,27 @@ def welcome(event: VolunteerRegistered) -> PlannedEmail:
         to_address=event.email,
         locale=event.locale,
         context={"name": event.name},
+        group_id=event.group_id,
     )
 
 
 READINESS = "volunteer_readiness"
 
 
-def readiness(fact: VolunteerReadinessChanged, name: str, to: str, locale: str) -> PlannedEmail:
+def readiness(fact: VolunteerReadinessChanged, volunteer: Contact) -> PlannedEmail:
     """Tell a volunteer they are ready to be matched, or which checks are still missing."""
     missing = ",".join(fact.missing)
     return PlannedEmail(
         template=READINESS,
         dedupe_key=f"{READINESS}:{fact.volunteer_id}:{fact.status}:{missing}",
-        to_address=to,
-        locale=locale,
+        to_address=volunteer.address,
+        locale=volunteer.locale,
         context={
-            "name": name,
+            "name": volunteer.name,
             "ready": fact.status == VolunteerStatus.READY,
             "missing": list(fact.missing),
         },
+        group_id=volunteer.group_id,
     )
 
 
@@ -92,6 +102,7 @@ def request_received(event: NewcomerRequested) -> PlannedEmail:
             "name": event.name,
             "referred": referred,
         },
+        group_id=event.group_id,
     )
 
 
@@ -150,7 +161,8 @@ def registration_email(
     position: int | None = None,
     locale: str = DEFAULT_LOCALE,
 ) -> PlannedEmail:
-    """The email a registration fact calls for, with the event as the emails show it."""
+    """The email a registration fact calls for, with the event as the emails show it; signed
+    by the registration's group."""
     template, method = REGISTRATION_EMAILS[message_type]
     return event_email(
         template,
@@ -162,6 +174,7 @@ def registration_email(
         now,
         position=position,
         locale=locale,
+        group_id=fact.group_id,
     )
 
 
@@ -177,6 +190,7 @@ def event_email(
     position: int | None = None,
     key: str = "",
     locale: str = DEFAULT_LOCALE,
+    group_id: uuid.UUID | None = None,
 ) -> PlannedEmail:
     """One registrant's email about an event; `key` tells apart several of one kind."""
     starts_at = datetime.fromisoformat(event["starts_at"])
@@ -198,6 +212,7 @@ def event_email(
         to_address=to,
         locale=locale,
         context=context,
+        group_id=group_id,
     )
 
 
@@ -216,6 +231,7 @@ class Contact:
     address: str
     referred: bool  # writing to the support worker who referred them
     locale: str = DEFAULT_LOCALE
+    group_id: uuid.UUID | None = None
 
 
 def match_email(
@@ -227,7 +243,7 @@ def match_email(
     key: str = "",
 ) -> PlannedEmail:
     """An email about a match to one of the pair (or a coordinator, when `to.kind` is
-    coordinator): first names only, and the coordinator's address to write to."""
+    coordinator): first names only, and the group's contact to write to."""
     return PlannedEmail(
         template=template,
         dedupe_key=f"{template}:{match_id}:{to.id}:{key}",
@@ -242,4 +258,5 @@ def match_email(
             "match_id": str(match_id),
             "checkin": key or None,
         },
+        group_id=to.group_id,
     )

@@ -41,7 +41,13 @@ from sanctuary import links
 from sanctuary.contracts import VolunteerReadinessChanged
 from sanctuary.runtime import Service
 from sanctuary_dev import mailsink
-from sanctuary_dev.messages import publish_message, publish_messages, registered
+from sanctuary_dev.messages import (
+    apply,
+    group_created,
+    publish_message,
+    publish_messages,
+    registered,
+)
 from sanctuary_dev.processes import running_worker, serving, stop_processes, wait_until
 from sqlalchemy import func, select, update
 
@@ -61,7 +67,7 @@ def sink(tmp_path: Path) -> Iterator[mailsink.Answering]:
 
 @pytest.fixture
 def notifications(make_service: Callable[..., Service], sink: mailsink.Answering) -> Service:
-    return make_service(
+    service = make_service(
         bootstrap,
         "notifications",
         NotificationsConfig,
@@ -69,6 +75,8 @@ def notifications(make_service: Callable[..., Service], sink: mailsink.Answering
         smtp_port=sink.port,  # type: ignore[attr-defined]
         retry_delays_ms=DELAYS_MS,
     )
+    apply(service, group_created())  # the network's own group, as `migrate` seeds it
+    return service
 
 
 def mailer(service: Service, **overrides: Any) -> Mailer:

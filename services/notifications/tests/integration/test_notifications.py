@@ -20,7 +20,7 @@ from notifications.config import NotificationsConfig
 from notifications.entrypoints.mailer import Mailer
 from sanctuary.runtime import Service
 from sanctuary_dev import mailsink
-from sanctuary_dev.messages import publish_message, registered, requested
+from sanctuary_dev.messages import apply, group_created, publish_message, registered, requested
 from sanctuary_dev.processes import running_worker, wait_until
 from sqlalchemy import func, select, update
 
@@ -37,10 +37,13 @@ def sink(tmp_path: Path) -> Iterator[tuple[int, Path]]:
 
 @pytest.fixture
 def notifications(make_service: Callable[..., Service], sink: tuple[int, Path]) -> Service:
-    """The notifications service on its own database and vhost, mailing the sink."""
-    return make_service(
+    """The notifications service on its own database and vhost, mailing the sink; it knows
+    the network's own group (which `migrate` seeds and announces)."""
+    service = make_service(
         bootstrap, "notifications", NotificationsConfig, smtp_host="127.0.0.1", smtp_port=sink[0]
     )
+    apply(service, group_created())
+    return service
 
 
 def mailer(service: Service, **overrides: Any) -> Mailer:
@@ -412,8 +415,10 @@ def test_changes_reminders_and_cancellation_reach_the_right_people_once(
 def test_a_match_introduces_first_names_and_keeps_the_coordinator_in_the_loop(
     make_service: Callable[..., Service], sink: tuple[int, Path]
 ) -> None:
-    """Proposed: the coordinator only. Approved: each of the pair meets the other's first
-    name (a referred newcomer's support worker is written to). Check-in: all three."""
+    """Proposed: the group's coordinators (its contact) only. Approved: each of the pair
+    meets the other's first name (a referred newcomer's support worker is written to).
+    Check-in: all three. Every email is signed by the pair's group, whose group.created
+    came through the worker like any other fact."""
     import uuid as _uuid
 
     from sanctuary.contracts import (
@@ -423,15 +428,17 @@ def test_a_match_introduces_first_names_and_keeps_the_coordinator_in_the_loop(
     )
 
     service = make_service(
-        bootstrap,
-        "notifications",
-        NotificationsConfig,
-        smtp_host="127.0.0.1",
-        smtp_port=sink[0],
-        coordinator_email="leeds@sanctuary.example",
+        bootstrap, "notifications", NotificationsConfig, smtp_host="127.0.0.1", smtp_port=sink[0]
     )
-    volunteer = registered(name="Amina Khalid", email="amina@example.org")
-    newcomer = requested(name="Yonas Tesfaye", postcode="LS6 2BB")
+    leeds = group_created(
+        group_id=_uuid.uuid4(),
+        slug="leeds",
+        name="Leeds City of Sanctuary",
+        contact="leeds@sanctuary.example",
+        network=False,
+    )
+    volunteer = registered(name="Amina Khalid", email="amina@example.org", group_id=leeds.group_id)
+    newcomer = requested(name="Yonas Tesfaye", postcode="LS6 2BB", group_id=leeds.group_id)
     ids = {
         "match_id": _uuid.uuid4(),
         "volunteer_id": volunteer.volunteer_id,
@@ -440,6 +447,7 @@ def test_a_match_introduces_first_names_and_keeps_the_coordinator_in_the_loop(
     url = service.config.amqp_url
     with running_worker(service):
         publish_message(url, MatchApproved(**ids))  # before the people: deferred, not lost
+        publish_message(url, leeds)
         publish_message(url, volunteer)
         publish_message(url, newcomer)
         publish_message(url, MatchProposed(**ids, score=30))
@@ -449,6 +457,9 @@ def test_a_match_introduces_first_names_and_keeps_the_coordinator_in_the_loop(
     mailer(service).send_due()
     mails = {(m["To"], m["Subject"]): m for m in received(sink[1])}
     assert ("leeds@sanctuary.example", "A proposed match waits for your approval") in mails
+    for message in mails.values():
+        assert message["From"].addresses[0].display_name == "Leeds City of Sanctuary"
+        assert message["Reply-To"] == "leeds@sanctuary.example"
     to_amina = mails[("amina@example.org", "Meet Yonas")].get_body(("plain",)).get_content()
     assert "introduce you to Yonas" in to_amina
     assert "Tesfaye" not in to_amina

@@ -32,7 +32,7 @@ from sanctuary import contracts as c
 from sanctuary.migrations import upgrade
 from sanctuary.runtime import Service
 from sanctuary_dev import mailsink
-from sanctuary_dev.messages import publish_message, signed_up
+from sanctuary_dev.messages import apply, group_created, publish_message, signed_up
 from sanctuary_dev.processes import running_relay, running_worker, wait_until
 from sanctuary_dev.servers import TEST_RETRY_DELAYS_MS, private_database, private_vhost
 from sqlalchemy import func, select
@@ -204,11 +204,11 @@ def sent(
             retry_delays_ms=TEST_RETRY_DELAYS_MS,
             smtp_host="127.0.0.1",
             smtp_port=sink.port,
-            coordinator_email=COORDINATOR,
         )
         service = bootstrap(config)
         try:
             upgrade(service.migrations, database_url, service.metadata)
+            apply(service, group_created(contact=COORDINATOR))
             scenarios = {locale: Scenario.new(locale) for locale in LOCALES}
             stages = zip(*(s.stages() for s in scenarios.values()), strict=True)
             with running_worker(service):
@@ -322,9 +322,11 @@ def test_one_event_keeps_one_uid_across_its_invites(sent: list[Sent]) -> None:
 @pytest.fixture
 def notifications(make_service: Callable[..., Service], tmp_path: Path) -> Iterator[Service]:
     sink = mailsink.start(tmp_path / "mail")
-    yield make_service(
+    service = make_service(
         bootstrap, "notifications", NotificationsConfig, smtp_host="127.0.0.1", smtp_port=sink.port
     )
+    apply(service, group_created())
+    yield service
     sink.stop()
 
 

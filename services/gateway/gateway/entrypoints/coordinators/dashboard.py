@@ -77,14 +77,15 @@ def _signed_in() -> Redirect | None:
     if "coordinator" in session:
         with _sessions()() as db:
             coordinator = db.get(Coordinator, uuid.UUID(session["coordinator"]))
+            known = staff.principal_of(db, coordinator) if coordinator else None
         access = accounts.session_access(
             staff.holder(coordinator),
             _at(session.get("signed_in", 0)),
             _at(session.get("seen", 0)),
             _at(now),
         )
-        if access is Access.ALLOWED and coordinator is not None:
-            principal = staff.Principal(coordinator.id, coordinator.display_name)
+        if access is Access.ALLOWED:
+            principal = known
     if access is Access.DEACTIVATED:
         abort(403)
     if principal is None:
@@ -209,7 +210,8 @@ def login() -> Redirect | str:
     session.clear()  # a new session (and CSRF token) at every sign-in
     now = time.time()
     session.update(coordinator=str(coordinator.id), signed_in=now, seen=now)
-    g.principal = staff.Principal(coordinator.id, coordinator.display_name)
+    with _sessions()() as db:
+        g.principal = staff.principal_of(db, coordinator)
     flash(f"Signed in as {coordinator.display_name}.", "ok")
     return redirect(target, code=303)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, g, jsonify
+from flask import Response, g, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sanctuary.bodies.events import CancelSchema
@@ -15,12 +15,13 @@ from werkzeug.exceptions import NotFound
 
 from gateway import domain
 from gateway.entrypoints import routing
+from gateway.entrypoints.public_api.groups import postcode_argument
 from gateway.entrypoints.public_api.openapi import body, documented, ok
 from gateway.entrypoints.public_api.passed_on import EventSchema, RegistrationStatusSchema
 from gateway.entrypoints.public_api.people import IDEMPOTENCY_KEY
 from gateway.entrypoints.schemas import AcceptedSchema, RegistrationRequestSchema
-from gateway.entrypoints.submissions import accepted
-from gateway.service_layer import intake
+from gateway.entrypoints.submissions import accepted, placed
+from gateway.service_layer import groups, intake
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="Events and registrations")
 
@@ -28,12 +29,30 @@ blp = Blueprint("events", __name__, url_prefix="/api/v1", description="Events an
 @blp.route("/events", methods=["GET"])
 @documented(
     blp,
+    422,
     503,
-    summary="Upcoming published events, soonest first (never a webinar's link)",
+    summary="Upcoming published events, soonest first (never a webinar's link); with "
+    "?group=<slug> or ?postcode=, the national events and that local group's",
+    parameters=[
+        {"in": "query", "name": "group", "required": False, "schema": {"type": "string"}},
+        {"in": "query", "name": "postcode", "required": False, "schema": {"type": "string"}},
+    ],
     responses=ok(EventSchema(many=True)),
 )
 def upcoming() -> Response:
-    return routing.forward("events", "GET", "/internal/v1/events")
+    return routing.forward("events", "GET", "/internal/v1/events", params=events_of_group())
+
+
+def events_of_group() -> dict[str, str]:
+    """The events service's query for ?group= or ?postcode=: that group's id ({} for every
+    event; a 422 for an unknown slug or a postcode that is not one). A postcode no group
+    covers yet shows the national events only."""
+    slug, postcode = request.args.get("group"), postcode_argument()
+    if not slug and not postcode:
+        return {}
+    group_id = groups.place(current_service().sessions, slug, postcode)
+    # No group has the nil id: a postcode no group covers yet sees the national events only.
+    return {"group_id": str(group_id or uuid.UUID(int=0))}
 
 
 @blp.route("/events/<uuid:event_id>", methods=["GET"])
@@ -52,6 +71,7 @@ class Registrations(MethodView):
         self, form: dict[str, Any], event_id: uuid.UUID
     ) -> tuple[dict[str, str], dict[str, str]]:
         """Ask for a place: confirmed while places remain, else a place on the waiting list."""
+        form = placed(form)
         return accepted(
             "registration", lambda i, now: domain.registration_requested(i, event_id, form, now)
         )

@@ -32,6 +32,9 @@ class EventSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(tuple(EventStatus)))
     capacity = fields.Integer(required=True)
     places_left = fields.Integer(required=True)
+    group_id = fields.UUID(
+        allow_none=True, metadata={"description": "The local group that runs it; null: national"}
+    )
 
 
 class CoordinatorEventSchema(EventSchema):
@@ -54,6 +57,9 @@ class RegistrationStatusSchema(Schema):
     existing_registration_id = fields.UUID(
         metadata={"description": "The same person's earlier registration for this event"}
     )
+    group_id = fields.UUID(
+        allow_none=True, metadata={"description": "The registrant's local group; null: none"}
+    )
 
 
 class RegistrationRowSchema(Schema):
@@ -66,6 +72,9 @@ class RegistrationRowSchema(Schema):
     waitlist_position = fields.Integer(required=True, allow_none=True)
     attended = fields.Boolean(required=True)
     volunteer_id = fields.UUID(required=True, allow_none=True)
+    group_id = fields.UUID(
+        allow_none=True, metadata={"description": "The registrant's local group; null: none"}
+    )
 
 
 REGISTRATION_LIST = {
@@ -93,6 +102,9 @@ class VolunteerRecordSchema(Schema):
     name = fields.String(required=True)
     email = fields.String(required=True)
     district = fields.String(required=True, metadata={"description": "Postcode district"})
+    group_id = fields.UUID(
+        allow_none=True, metadata={"description": "Their local group; null: none yet"}
+    )
     status = fields.String(required=True, validate=validate.OneOf(tuple(VolunteerStatus)))
     max_matches = fields.Integer(required=True)
     checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
@@ -104,6 +116,9 @@ class MatchSchema(Schema):
     id = fields.UUID(required=True)
     volunteer_id = fields.UUID(required=True)
     newcomer_id = fields.UUID(required=True)
+    group_id = fields.UUID(
+        allow_none=True, metadata={"description": "The local group the pair belong to"}
+    )
     status = fields.String(required=True)
     score = fields.Float(required=True)
     explanation = fields.Dict(required=True)

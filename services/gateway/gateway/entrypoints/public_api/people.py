@@ -20,7 +20,7 @@ from gateway.entrypoints.schemas import (
     StatusSchema,
     VolunteerSignUpSchema,
 )
-from gateway.entrypoints.submissions import accepted
+from gateway.entrypoints.submissions import accepted, placed
 from gateway.service_layer import intake
 
 blp = Blueprint(
@@ -60,6 +60,7 @@ class Volunteers(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, form: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
         """Sign up to befriend: accepted at once, then taken in by the matching service."""
+        form = placed(form)
         return accepted("volunteer", lambda i, now: domain.volunteer_signed_up(i, form, now))
 
 
@@ -80,6 +81,7 @@ class Newcomers(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, form: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
         """Ask for a befriender (a newcomer, or a support worker referring them)."""
+        form = placed(form)
         return accepted("newcomer", lambda i, now: domain.newcomer_requested(i, form, now))
 
 

@@ -27,12 +27,12 @@ from werkzeug.wrappers import Response
 
 from gateway import domain
 from gateway.adapters.upstream import UpstreamUnavailable
-from gateway.entrypoints import routing
+from gateway.entrypoints import routing, submissions
 from gateway.entrypoints.public_pages import forms
 from gateway.entrypoints.public_pages.forms import FORM_KEY, field_messages, schema_input
 from gateway.entrypoints.schemas import RegistrationRequestSchema
 from gateway.entrypoints.site import language
-from gateway.service_layer import intake
+from gateway.service_layer import groups, intake
 
 blp = Blueprint("event_pages", __name__)
 
@@ -119,9 +119,11 @@ def register(event_id: uuid.UUID) -> Response | tuple[str, int]:
     schema = RegistrationRequestSchema()
     data = schema_input(schema, request.form, language())
     try:
-        form = schema.load(data)
+        form = submissions.placed(schema.load(data))
     except ValidationError as exc:
         return _event_page(event_id, request.form, field_messages(exc.messages)), 422
+    except groups.NoSuchGroup as exc:
+        return _event_page(event_id, request.form, {"group": str(exc)}), 422
     body = forms.record(
         "registration", lambda i, now: domain.registration_requested(i, event_id, form, now), data
     )

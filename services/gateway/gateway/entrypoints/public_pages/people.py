@@ -24,11 +24,12 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from gateway import domain
+from gateway.entrypoints import submissions
 from gateway.entrypoints.public_pages import forms
 from gateway.entrypoints.public_pages.forms import FORM_KEY, N_, field_messages, schema_input
 from gateway.entrypoints.schemas import NewcomerRequestSchema, VolunteerSignUpSchema
 from gateway.entrypoints.site import language
-from gateway.service_layer import intake
+from gateway.service_layer import groups, intake
 
 blp = Blueprint("pages", __name__)
 
@@ -112,9 +113,12 @@ def _form_page(
         return render_template(template, values=values, errors={}, **_choices()), 200
     data = prepare(schema_input(schema, request.form, language()))
     try:
-        loaded = schema.load(data)
+        loaded = submissions.placed(schema.load(data))
     except ValidationError as exc:
         errors = field_messages(exc.messages)
+        return render_template(template, values=request.form, errors=errors, **_choices()), 422
+    except groups.NoSuchGroup as exc:
+        errors = {"group": str(exc)}
         return render_template(template, values=request.form, errors=errors, **_choices()), 422
     body = forms.record(kind, lambda i, now: announce(i, loaded, now), data)
     return redirect(url_for(f".{kind}_thanks", submission_id=body["id"]), code=303)

@@ -11,6 +11,8 @@ from sanctuary.contracts import (
     EventReminderDue,
     EventScheduled,
     EventUpdated,
+    GroupCreated,
+    GroupUpdated,
     NewcomerRequested,
     VolunteerReadinessChanged,
     VolunteerRegistered,
@@ -18,7 +20,6 @@ from sanctuary.contracts import (
 from sanctuary.unit_of_work import Handler
 
 from notifications import domain
-from notifications.config import NotificationsConfig
 from notifications.service_layer.handlers.events import (
     on_event_cancelled,
     on_event_scheduled,
@@ -26,6 +27,7 @@ from notifications.service_layer.handlers.events import (
     on_registration_changed,
     on_reminder_due,
 )
+from notifications.service_layer.handlers.groups import on_group_changed
 from notifications.service_layer.handlers.people import (
     MATCH_EMAILS,
     on_match_changed,
@@ -35,15 +37,11 @@ from notifications.service_layer.handlers.people import (
 )
 from notifications.service_layer.handlers.planning import plan
 
-__all__ = ["HANDLERS", "handlers_for", "plan"]
-
-
-def handlers_for(config: NotificationsConfig) -> dict[str, Handler]:
-    """Every handler, routed by message type; match emails need the coordinator's address."""
-    return {**HANDLERS, **{t: on_match_changed(t, config.coordinator_email) for t in MATCH_EMAILS}}
-
+__all__ = ["HANDLERS", "plan"]
 
 HANDLERS: dict[str, Handler] = {
+    GroupCreated.TYPE: on_group_changed,
+    GroupUpdated.TYPE: on_group_changed,
     VolunteerRegistered.TYPE: on_volunteer_registered,
     VolunteerReadinessChanged.TYPE: on_readiness_changed,
     NewcomerRequested.TYPE: on_newcomer_requested,
@@ -52,4 +50,5 @@ HANDLERS: dict[str, Handler] = {
     EventCancelled.TYPE: on_event_cancelled,
     EventReminderDue.TYPE: on_reminder_due,
     **{t: on_registration_changed(t) for t in domain.REGISTRATION_EMAILS},
+    **{t: on_match_changed(t) for t in MATCH_EMAILS},
 }

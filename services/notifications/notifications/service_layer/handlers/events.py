@@ -20,14 +20,11 @@ from sqlalchemy import select
 
 from notifications import domain
 from notifications.adapters.models import EventCopy, Registrant
-from notifications.service_layer.handlers.planning import plan
+from notifications.service_layer.handlers.planning import keep_newest, plan
 
 
 def on_event_scheduled(event: EventScheduled, uow: UnitOfWork) -> None:
     """Keep the event's details (and any later change) for the emails about it."""
-    copy = uow.session.get(EventCopy, event.event_id)
-    if copy is not None and copy.sequence > event.sequence:
-        return  # an older version arriving late: keep the newer one
     fields = {
         "title": event.title,
         "kind": event.kind,
@@ -37,12 +34,9 @@ def on_event_scheduled(event: EventScheduled, uow: UnitOfWork) -> None:
         "online_url": event.online_url,
         "location": event.location,
         "sequence": event.sequence,
+        "group_id": event.group_id,
     }
-    if copy is None:
-        uow.session.add(EventCopy(id=event.event_id, **fields))
-    else:
-        for key, value in fields.items():
-            setattr(copy, key, value)
+    keep_newest(uow, EventCopy, event.event_id, fields)
 
 
 def _event(copy: EventCopy) -> dict[str, Any]:
@@ -70,17 +64,22 @@ def _remember(uow: UnitOfWork, fact: RegistrationChanged, status: str) -> Regist
             email=fact.email,
             status=status,
             locale=fact.locale or DEFAULT_LOCALE,
+            group_id=fact.group_id,
         )
         uow.session.add(registrant)
     else:
         registrant.status = status
         registrant.locale = fact.locale or registrant.locale
+        registrant.group_id = fact.group_id or registrant.group_id
     return registrant
 
 
-def _locale(uow: UnitOfWork, registration_id: uuid.UUID) -> str:
+def _kept(uow: UnitOfWork, registration_id: uuid.UUID) -> tuple[str, uuid.UUID | None]:
+    """The registrant's language and group as kept; English and None if not kept."""
     registrant = uow.session.get(Registrant, registration_id)
-    return registrant.locale if registrant is not None else DEFAULT_LOCALE
+    if registrant is None:
+        return DEFAULT_LOCALE, None
+    return registrant.locale, registrant.group_id
 
 
 def _registrants(
@@ -127,6 +126,7 @@ def _tell(
             _event(copy),
             now,
             locale=registrant.locale,
+            group_id=registrant.group_id,
         ),
     )
 
@@ -158,6 +158,7 @@ def on_reminder_due(reminder: EventReminderDue, uow: UnitOfWork) -> None:
     if copy is None:
         raise EventNotYetKnown(str(reminder.event_id))
     details = {**_event(copy), "starts_at": (reminder.starts_at or copy.starts_at).isoformat()}
+    locale, group_id = _kept(uow, reminder.registration_id)
     plan(
         uow,
         domain.event_email(
@@ -169,7 +170,8 @@ def on_reminder_due(reminder: EventReminderDue, uow: UnitOfWork) -> None:
             details,
             datetime.now(UTC),
             key=f"{reminder.reminder}:{details['starts_at']}",
-            locale=reminder.locale or _locale(uow, reminder.registration_id),
+            locale=reminder.locale or locale,
+            group_id=reminder.group_id or group_id,
         ),
     )
 

@@ -14,12 +14,12 @@ from sanctuary.unit_of_work import Handler, UnitOfWork
 
 from notifications import domain
 from notifications.adapters.models import Person
-from notifications.service_layer.handlers.planning import plan
+from notifications.service_layer.handlers.planning import plan, signature
 
 
 def on_volunteer_registered(event: VolunteerRegistered, uow: UnitOfWork) -> None:
     """Welcome a newly registered volunteer (and keep where to write about their match)."""
-    _keep_person(uow, event.volunteer_id, "volunteer", event.name, event.email, None, event.locale)
+    _keep_person(uow, event.volunteer_id, "volunteer", event.name, event.email, None, event)
     plan(uow, domain.welcome(event))
 
 
@@ -32,15 +32,14 @@ def on_newcomer_requested(event: NewcomerRequested, uow: UnitOfWork) -> None:
         event.name,
         event.email,
         event.referrer_email,
-        event.locale,
+        event,
     )
     plan(uow, domain.request_received(event))
 
 
 def on_readiness_changed(fact: VolunteerReadinessChanged, uow: UnitOfWork) -> None:
     """Tell a volunteer they are ready to be matched, or what is still missing."""
-    volunteer = _contact(uow, fact.volunteer_id)
-    plan(uow, domain.readiness(fact, volunteer.name, volunteer.address, volunteer.locale))
+    plan(uow, domain.readiness(fact, _contact(uow, fact.volunteer_id)))
 
 
 def _keep_person(
@@ -50,7 +49,7 @@ def _keep_person(
     name: str,
     email: str | None,
     referrer_email: str | None,
-    locale: str,
+    fact: VolunteerRegistered | NewcomerRequested,
 ) -> None:
     # Skipped in a batch, and without flushing: see planning._planned_already.
     if uow.batched:
@@ -66,7 +65,8 @@ def _keep_person(
             name=name,
             email=email,
             referrer_email=referrer_email,
-            locale=locale,
+            locale=fact.locale,
+            group_id=fact.group_id,
         )
 
 
@@ -87,12 +87,19 @@ def _contact(uow: UnitOfWork, person_id: uuid.UUID) -> domain.Contact:
         address=address,
         referred=person.email is None,
         locale=person.locale,
+        group_id=person.group_id,
     )
 
 
-def _coordinator(uow: UnitOfWork, address: str) -> domain.Contact:
+def _coordinator(address: str, group_id: uuid.UUID | None) -> domain.Contact:
+    """The group's contact, as the reader of the emails meant for its coordinators."""
     return domain.Contact(
-        id=uuid.UUID(int=0), kind="coordinator", name="Coordinator", address=address, referred=False
+        id=uuid.UUID(int=0),
+        kind="coordinator",
+        name="Coordinator",
+        address=address,
+        referred=False,
+        group_id=group_id,
     )
 
 
@@ -105,26 +112,26 @@ MATCH_EMAILS = {
 }
 
 
-def on_match_changed(message_type: str, coordinator: str) -> Handler:
-    """The handler of one match fact: plan its emails to the pair and to the coordinator
-    (COORDINATOR_EMAIL; none when it is unset)."""
+def on_match_changed(message_type: str) -> Handler:
+    """The handler of one match fact: plan its emails to the pair and to the coordinators of
+    the pair's group (its contact address)."""
     template, to_pair, to_coordinator = MATCH_EMAILS[message_type]
 
     def handle(fact: MatchChanged, uow: UnitOfWork) -> None:
         volunteer, newcomer = _contact(uow, fact.volunteer_id), _contact(uow, fact.newcomer_id)
+        contact = str(signature(uow, newcomer.group_id)["contact"])
         key = getattr(fact, "checkin", "")
         if to_pair:
             for person, other in ((volunteer, newcomer), (newcomer, volunteer)):
                 plan(
                     uow,
-                    domain.match_email(template, fact.match_id, person, other, coordinator, key),
+                    domain.match_email(template, fact.match_id, person, other, contact, key),
                 )
-        if to_coordinator and coordinator:
+        if to_coordinator:
+            coordinators = _coordinator(contact, newcomer.group_id)
             plan(
                 uow,
-                domain.match_email(
-                    template, fact.match_id, _coordinator(uow, coordinator), None, coordinator, key
-                ),
+                domain.match_email(template, fact.match_id, coordinators, None, contact, key),
             )
 
     return handle

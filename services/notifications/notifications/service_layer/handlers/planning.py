@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sanctuary.failures import PermanentError, describe
 from sanctuary.unit_of_work import UnitOfWork
@@ -12,8 +13,39 @@ from sqlalchemy import select
 
 from notifications import domain
 from notifications.adapters import mail
-from notifications.adapters.models import Delivery
+from notifications.adapters.models import Delivery, GroupCopy
 from notifications.domain import invites, links
+
+
+class GroupNotYetKnown(Exception):
+    """An email's group (or the network's own) is not known here yet: the message is retried
+    until group.created lands. No email goes out unsigned or without a contact."""
+
+
+def keep_newest(uow: UnitOfWork, model: type[Any], key: uuid.UUID, fields: dict[str, Any]) -> None:
+    """Keep a copy of another service's record (an event, a group) as the newest fact says
+    it stands: an older version arriving late (a lower `sequence`) changes nothing."""
+    copy = uow.session.get(model, key)
+    if copy is not None and copy.sequence > fields["sequence"]:
+        return
+    if copy is None:
+        uow.session.add(model(id=key, **fields))
+    else:
+        for name, value in fields.items():
+            setattr(copy, name, value)
+
+
+def signature(uow: UnitOfWork, group_id: uuid.UUID | None) -> dict[str, object]:
+    """Who signs an email to someone of `group_id`: that group, or the network's own group
+    for someone no local group covers yet."""
+    with uow.session.no_autoflush:
+        if group_id is not None:
+            group = uow.session.get(GroupCopy, group_id)
+        else:
+            group = uow.session.scalar(select(GroupCopy).where(GroupCopy.network.is_(True)))
+    if group is None:
+        raise GroupNotYetKnown(str(group_id or "the network's group"))
+    return domain.signature(group.name, group.contact, local=group_id is not None)
 
 
 def plan(uow: UnitOfWork, email: domain.PlannedEmail) -> None:
@@ -21,7 +53,7 @@ def plan(uow: UnitOfWork, email: domain.PlannedEmail) -> None:
     if not uow.batched and _planned_already(uow, email.dedupe_key):
         return
     delivery_id = uuid.uuid4()
-    context = {**email.context, "locale": email.locale}
+    context = {**email.context, "locale": email.locale, "group": signature(uow, email.group_id)}
     try:
         # Rendered once, here: an email that can never be rendered parks its message with the
         # reason (to be replayed after the fix) instead of failing in the mailer, and the mailer
