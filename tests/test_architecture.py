@@ -35,7 +35,7 @@ MAY_IMPORT = {
     "entrypoints": {"domain", "adapters", "service_layer", "entrypoints", "config", "bootstrap"},
 }
 WEB = {"flask", "flask_smorest", "flask_babel", "flask_limiter", "flask_talisman", "flask_wtf"}
-WEB |= {"werkzeug", "sanctuary.web"}
+WEB |= {"werkzeug", "sanctuary.web", "sanctuary.scope"}
 BROKER = {"kombu", "amqp", "pika", "sanctuary.consumer", "sanctuary.envelope", "sanctuary.cli"}
 IO = {"sqlalchemy", "alembic", "requests", "smtplib", "jinja2", "sanctuary.db"}
 IO |= {"sanctuary.outbox", "sanctuary.runtime", "sanctuary.unit_of_work", "sanctuary_dev.mailsink"}

@@ -20,6 +20,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "notifications": (
         "group.created",
         "group.updated",
+        "person.moved",
         "volunteer.registered",
         "volunteer.readiness_changed",
         "newcomer.requested",

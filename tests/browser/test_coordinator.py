@@ -21,10 +21,11 @@ SLOT = [{"day": "sat", "part": "morning"}]
 
 
 def create_coordinator(system: Any, email: str, name: str) -> None:
-    """`python -m gateway create-coordinator`, as the operator runs it, on the system's data."""
+    """`python -m gateway create-coordinator`, as the operator runs it, on the system's data:
+    a coordinator of the network's own group, which `make run` seeds."""
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "create-coordinator", "--email", email, "--name", name,
-         "--password-stdin"],
+         "--group", "network", "--password-stdin"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -16,8 +16,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from coordinator_walk import (
+    PASSWORD,
+    call,
+    coordinator_routes,
+    csrf_token,
+    is_api,
+    signed_in,
+)
 from events.entrypoints.web import create_app as create_events
-from flask import Flask
 from flask.testing import FlaskClient
 from gateway.adapters.models import AuditRecord
 from gateway.domain import accounts
@@ -31,41 +38,10 @@ from notifications.entrypoints.web import create_app as create_notifications
 from sanctuary.runtime import Service
 from sanctuary_dev.processes import running_worker, schedule_cafe, serving, wait_until
 from sqlalchemy import select
-from werkzeug.routing import AnyConverter, UUIDConverter
 
 pytestmark = pytest.mark.integration
 
 ADMIN = {"Authorization": "Bearer coordinator-token"}
-PASSWORD = "a long enough passphrase"
-OPEN = {"dashboard.login", "static"}  # the only coordinator routes open to anyone
-SKIPPED_METHODS = {"HEAD", "OPTIONS"}
-
-
-def coordinator_routes(app: Flask, event_id: str) -> list[tuple[str, str, str]]:
-    """(method, path, endpoint) for every coordinator route, one per `any(...)` choice;
-    logout last, as it ends the session."""
-    calls = []
-    adapter = app.url_map.bind("localhost")
-    for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith(("coordinators.", "dashboard.")) or rule.endpoint in OPEN:
-            continue
-        choices: list[dict[str, Any]] = [{}]
-        for name, converter in rule._converters.items():
-            if isinstance(converter, AnyConverter):
-                choices = [{**c, name: item} for c in choices for item in sorted(converter.items)]
-            elif isinstance(converter, UUIDConverter):
-                value = event_id if name == "event_id" else str(uuid.uuid4())
-                choices = [{**c, name: value} for c in choices]
-            else:
-                choices = [{**c, name: "x"} for c in choices]
-        for values in choices:
-            path = adapter.build(rule.endpoint, values)
-            calls += [(m, path, rule.endpoint) for m in sorted(rule.methods - SKIPPED_METHODS)]
-    return sorted(calls, key=lambda call: call[2] == "dashboard.logout")
-
-
-def is_api(endpoint: str) -> bool:
-    return endpoint.startswith("coordinators.")
 
 
 @pytest.fixture
@@ -110,36 +86,6 @@ def units(client: FlaskClient) -> Any:
 
 def routes(client: FlaskClient) -> list[tuple[str, str, str]]:
     return coordinator_routes(client.application, client.application.config["TEST_EVENT_ID"])
-
-
-def csrf_token(client: FlaskClient, path: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
-    assert found
-    return found.group(1)
-
-
-def signed_in(client: FlaskClient, email: str) -> FlaskClient:
-    browser = client.application.test_client()
-    answer = browser.post(
-        "/coordinator/login",
-        data={
-            "email": email,
-            "password": PASSWORD,
-            "csrf_token": csrf_token(browser, "/coordinator/login"),
-        },
-    )
-    assert answer.status_code == 303, answer.text
-    return browser
-
-
-def call(client: FlaskClient, method: str, path: str, token: str, bearer: str = "") -> Any:
-    """One call as a browser would make it (a form with its CSRF token) or as a script."""
-    if bearer:
-        body = {} if method != "GET" else None
-        auth = {"Authorization": f"Bearer {bearer}"}
-        return client.open(path, method=method, headers=auth, json=body)
-    data = {"csrf_token": token} if method != "GET" else None
-    return client.open(path, method=method, headers={"Accept": "text/html"}, data=data)
 
 
 def test_the_walk_covers_the_api_and_the_dashboard(gateway: FlaskClient) -> None:
@@ -221,7 +167,11 @@ def test_a_switched_off_coordinator_gets_403_everywhere(gateway: FlaskClient) ->
 def test_valid_credentials_open_every_route_and_each_call_is_audited(
     gateway: FlaskClient,
 ) -> None:
-    coordinator_id = staff.create_coordinator(units(gateway), "v@example.org", "V", PASSWORD)
+    # A network admin: past every door (a coordinator of groups is walked across groups in
+    # test_group_scope.py).
+    coordinator_id = staff.create_coordinator(
+        units(gateway), "v@example.org", "V", PASSWORD, network_admin=True
+    )
     bearer = staff.issue_token(units(gateway), coordinator_id, "script")
     browser = signed_in(gateway, "v@example.org")
     token = csrf_token(browser, "/coordinator/tokens")
@@ -259,7 +209,9 @@ def test_valid_credentials_open_every_route_and_each_call_is_audited(
 def test_showing_contact_details_is_audited_and_the_audit_log_holds_ids_only(
     gateway: FlaskClient, matching: Service
 ) -> None:
-    coordinator_id = staff.create_coordinator(units(gateway), "c@example.org", "C", PASSWORD)
+    coordinator_id = staff.create_coordinator(
+        units(gateway), "c@example.org", "C", PASSWORD, network_admin=True
+    )
     volunteer = gateway.post(
         "/api/v1/volunteers",
         json={
@@ -310,7 +262,7 @@ def flashed(browser: FlaskClient, answer: Any) -> str:
 def test_events_are_scheduled_changed_and_cancelled_from_the_dashboard(
     gateway: FlaskClient, events: Service
 ) -> None:
-    staff.create_coordinator(units(gateway), "e@example.org", "E", PASSWORD)
+    staff.create_coordinator(units(gateway), "e@example.org", "E", PASSWORD, network_admin=True)
     browser = signed_in(gateway, "e@example.org")
     token = csrf_token(browser, "/coordinator/events")
     form = {
@@ -376,7 +328,7 @@ def test_events_are_scheduled_changed_and_cancelled_from_the_dashboard(
 def test_checks_and_decisions_from_the_dashboard_name_what_is_wrong(
     gateway: FlaskClient, matching: Service
 ) -> None:
-    staff.create_coordinator(units(gateway), "d@example.org", "D", PASSWORD)
+    staff.create_coordinator(units(gateway), "d@example.org", "D", PASSWORD, network_admin=True)
     browser = signed_in(gateway, "d@example.org")
     token = csrf_token(browser, "/coordinator/tokens")
     volunteer = gateway.post(
@@ -409,7 +361,7 @@ def test_the_dashboard_answers_a_page_when_a_service_is_down(
     gateway_client: Callable[..., Any],
 ) -> None:
     client = gateway_client(matching_url="http://127.0.0.1:9", events_url="http://127.0.0.1:9")
-    staff.create_coordinator(units(client), "x@example.org", "X", PASSWORD)
+    staff.create_coordinator(units(client), "x@example.org", "X", PASSWORD, network_admin=True)
     browser = signed_in(client, "x@example.org")
     for path in ("/coordinator/", "/coordinator/volunteers", "/coordinator/events"):
         answer = browser.get(path, headers={"Accept": "text/html"})
@@ -443,7 +395,7 @@ def test_email_deliveries_are_listed_failures_first_and_the_view_is_audited(
                     sent_at=now if status == "sent" else None,
                 )
             )
-    staff.create_coordinator(units(gateway), "m@example.org", "M", PASSWORD)
+    staff.create_coordinator(units(gateway), "m@example.org", "M", PASSWORD, network_admin=True)
     browser = signed_in(gateway, "m@example.org")
     page = browser.get("/coordinator/deliveries").text
     assert "1 failed · 1 waiting · 1 sent" in page

@@ -8,7 +8,13 @@ from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matching.domain.groups import NO_GROUP_YET, partition, run_by_group, suggestions_in_group
+from matching.domain.groups import (
+    NO_GROUP_YET,
+    in_scope,
+    partition,
+    run_by_group,
+    suggestions_in_group,
+)
 from matching.domain.profiles import Newcomer, Population, Volunteer
 from matching.domain.run import run
 from matching_strategies import populations
@@ -100,7 +106,7 @@ def test_a_newcomer_with_no_group_is_never_proposed_and_says_why_in_a_network_ru
     assert [p.volunteer_id for p in network.proposals] == [v_north.id]
     assert network.unmatched == {n_none.id: NO_GROUP_YET}
     assert "no local group yet" in NO_GROUP_YET
-    north = run_by_group(population, NORTH)
+    north = run_by_group(population, frozenset({NORTH}))
     assert (len(north.proposals), north.unmatched) == (1, {})
 
 
@@ -109,16 +115,53 @@ def test_a_groups_run_solves_that_group_only() -> None:
     v_north, v_south = volunteer(NORTH), volunteer(SOUTH)
     n_north, n_south, n_south_2 = newcomer(NORTH), newcomer(SOUTH), newcomer(SOUTH)
     population = Population(volunteers=(v_north, v_south), newcomers=(n_north, n_south, n_south_2))
-    south = run_by_group(population, SOUTH)
+    south = run_by_group(population, frozenset({SOUTH}))
     assert [p.volunteer_id for p in south.proposals] == [v_south.id]
     assert {p.newcomer_id for p in south.proposals} | set(south.unmatched) == {
         n_south.id,
         n_south_2.id,
     }
     network = run_by_group(population)
-    assert network.total_score == (run_by_group(population, NORTH).total_score + south.total_score)
-    nobody = run_by_group(population, uuid.UUID(int=3))
+    north = run_by_group(population, frozenset({NORTH}))
+    assert network.total_score == north.total_score + south.total_score
+    nobody = run_by_group(population, frozenset({uuid.UUID(int=3)}))
     assert (nobody.proposals, nobody.unmatched) == ((), {})
+
+
+def test_a_run_of_several_groups_solves_each_on_its_own_and_nobody_else() -> None:
+    """A coordinator's groups: each solved alone, merged; the others' and the groupless
+    newcomers do not appear; no group at all: nothing."""
+    other = uuid.UUID(int=3)
+    v_north, v_south, v_other = volunteer(NORTH), volunteer(SOUTH), volunteer(other)
+    n_north, n_south, n_other, n_none = (
+        newcomer(NORTH),
+        newcomer(SOUTH),
+        newcomer(other),
+        newcomer(None),
+    )
+    population = Population(
+        volunteers=(v_north, v_south, v_other), newcomers=(n_none, n_other, n_south, n_north)
+    )
+    both = run_by_group(population, frozenset({NORTH, SOUTH}))
+    assert {(p.volunteer_id, p.newcomer_id) for p in both.proposals} == {
+        (v_north.id, n_north.id),
+        (v_south.id, n_south.id),
+    }
+    assert both.unmatched == {}
+    one_by_one = [run_by_group(population, frozenset({g})) for g in (NORTH, SOUTH)]
+    assert both.total_score == sum(r.total_score for r in one_by_one)
+    nothing = run_by_group(population, frozenset())
+    assert (nothing.proposals, nothing.unmatched) == ((), {})
+
+
+def test_a_scope_sees_its_groups_only_and_nobody_without_a_group() -> None:
+    """No scope: everyone; a scope: its groups' people, never someone with no group yet."""
+    assert in_scope(None, NORTH)
+    assert in_scope(None, None)
+    assert in_scope(frozenset({NORTH, SOUTH}), SOUTH)
+    assert not in_scope(frozenset({NORTH}), SOUTH)
+    assert not in_scope(frozenset({NORTH}), None)
+    assert not in_scope(frozenset(), NORTH)
 
 
 def test_suggestions_come_from_the_newcomers_own_group_only() -> None:

@@ -7,7 +7,13 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from sanctuary.fields import StrictBoolean
-from sanctuary.vocabulary import CHECK_OUTCOMES, Check, MatchStatus, VolunteerStatus
+from sanctuary.vocabulary import (
+    CHECK_OUTCOMES,
+    Check,
+    MatchStatus,
+    NewcomerStatus,
+    VolunteerStatus,
+)
 
 
 class Body(Schema):
@@ -43,11 +49,28 @@ class RunSchema(Body):
     )
 
 
+class MoveSchema(Body):
+    """Move a person to another local group (they moved city)."""
+
+    group_id = fields.UUID(required=True, metadata={"description": "The group they join"})
+
+
 class DecisionSchema(Body):
     """approve and activate take nothing; reject and end need a reason."""
 
     reason = fields.String(validate=validate.Length(min=1, max=300))
     newcomer_wants_another = StrictBoolean(load_default=False)
 
+
+# What GET /internal/v1/groups/summary counts for each group: volunteers applied and ready,
+# newcomers waiting (with the longest wait, in days) and proposals to decide.
+LONGEST_WAIT = "longest_wait_days"
+GROUP_SUMMARY = (
+    VolunteerStatus.APPLIED,
+    VolunteerStatus.READY,
+    NewcomerStatus.WAITING,
+    LONGEST_WAIT,
+    MatchStatus.PROPOSED,
+)
 
 STATUS_FILTER = {"volunteers": tuple(VolunteerStatus), "matches": tuple(MatchStatus)}

@@ -23,6 +23,7 @@ from sanctuary.vocabulary import (
 )
 
 Slot = tuple[str, str]  # ("sat", "morning")
+KINDS = ("volunteer", "newcomer")  # the people matching holds
 Name = Annotated[str, f.name]
 Email = Annotated[str, f.email]
 Postcode = Annotated[str, lambda: f.Postcode(required=True)]
@@ -176,3 +177,24 @@ class VolunteerReadinessChanged:
             required=True,
         ),
     ]
+
+
+# --- person.moved: a coordinator moved a volunteer or a newcomer to another group ------------
+
+
+@contract
+@dataclass(frozen=True, kw_only=True)
+class PersonMoved:
+    """A volunteer or a newcomer now belongs to another local group (they moved city): their
+    emails are signed by it from now on. Ids only."""
+
+    TYPE: ClassVar[str] = "person.moved"
+    VERSION: ClassVar[int] = 1
+
+    person_id: uuid.UUID
+    kind: Annotated[
+        str,
+        lambda: fields.String(required=True, validate=validate.OneOf(("volunteer", "newcomer"))),
+    ]
+    group_id: uuid.UUID
+    previous_group_id: uuid.UUID | None = None

@@ -17,6 +17,7 @@ from sanctuary.bodies.events import (
     NewEventSchema,
 )
 from sanctuary.db import as_utc
+from sanctuary.scope import caller_groups, may_see, visible_groups
 from sanctuary.vocabulary import EventStatus, RegistrationStatus
 from sanctuary.web import (
     answer_errors,
@@ -42,6 +43,8 @@ answer_errors(
     {
         registrations.NotFound: 404,
         registrations.WrongToken: 403,
+        scheduling.NationalEvent: 403,
+        scheduling.UnknownGroup: 404,
         scheduling.CapacityBelowConfirmed: 409,
         domain.EventCancelled: 409,
         scheduling.InvalidChange: 422,
@@ -83,10 +86,11 @@ def _confirmed_counts(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, int
 
 @blueprint.post("/events")
 def create_event() -> tuple[Response, int]:
-    """A coordinator schedules an event; 201 with it (link included, for the coordinator)."""
+    """A coordinator schedules an event; 201 with it (link included, for the coordinator).
+    With X-Groups, only for one of those groups: another is 404, a national event 403."""
     data = load_body(NewEventSchema())
     with unit_of_work() as uow:
-        event = scheduling.schedule(uow, data)
+        event = scheduling.schedule(uow, data, caller_groups())
     return jsonify({**public_view(event, 0), "online_url": event.online_url}), 201
 
 
@@ -99,10 +103,12 @@ def _query_value(name: str, field: fields.Field[Any], values: list[str]) -> list
 
 
 def _of_groups() -> ColumnElement[bool]:
-    """Which events the list shows, by ?group_id= (repeatable) and ?national=."""
-    groups = _query_value("group_id", fields.UUID(), request.args.getlist("group_id"))
+    """Which events the list shows, by ?group_id= (repeatable) and ?national=, within the
+    groups this call may see (X-Groups)."""
+    asked = _query_value("group_id", fields.UUID(), request.args.getlist("group_id"))
     [national] = _query_value("national", fields.Boolean(), [request.args.get("national", "true")])
-    if not groups:
+    groups = visible_groups(asked)
+    if groups is None:
         return true() if national else Event.group_id.is_not(None)
     local = Event.group_id.in_(groups)
     return or_(local, Event.group_id.is_(None)) if national else local
@@ -114,7 +120,8 @@ def upcoming() -> Response:
 
     ?group_id=<uuid>, repeatable: only those groups' events, and the national ones (which
     have no group); without it, every group's. ?national=false leaves the national events
-    out. A value that is not a UUID (or a boolean) is a 422 naming the parameter."""
+    out. A value that is not a UUID (or a boolean) is a 422 naming the parameter. With
+    X-Groups, only those groups' events (of those asked for) and the national ones."""
     shown = _of_groups()
     with current_service().sessions() as session:
         events = session.scalars(
@@ -132,10 +139,10 @@ def upcoming() -> Response:
 
 @blueprint.get("/events/<uuid:event_id>")
 def event_detail(event_id: uuid.UUID) -> Response:
-    """One event, as anyone may see it."""
+    """One event, as anyone may see it; with X-Groups, one of those groups' or a national one."""
     with current_service().sessions() as session:
         event = session.get(Event, event_id)
-        if event is None:
+        if event is None or not may_see(event.group_id, national=True):
             raise NotFound("No event with this id.")
         return jsonify(public_view(event, _confirmed_counts(session, [event_id]).get(event_id, 0)))
 
@@ -180,10 +187,11 @@ def cancel(registration_id: uuid.UUID) -> Response:
 
 @blueprint.patch("/events/<uuid:event_id>")
 def change_event(event_id: uuid.UUID) -> Response:
-    """Change time, place, capacity or text; raising the capacity promotes people at once."""
+    """Change time, place, capacity or text; raising the capacity promotes people at once.
+    With X-Groups, one of those groups' events only: another's is 404, a national one 403."""
     changes = load_body(EventChangesSchema())
     with unit_of_work() as uow:
-        event = scheduling.update_event(uow, event_id, changes)
+        event = scheduling.update_event(uow, event_id, changes, caller_groups())
     with current_service().sessions() as session:
         confirmed = registrations.confirmed_count(session, event.id)
     return jsonify({**public_view(event, confirmed), "online_url": event.online_url})
@@ -191,26 +199,29 @@ def change_event(event_id: uuid.UUID) -> Response:
 
 @blueprint.post("/events/<uuid:event_id>/cancel")
 def cancel_event(event_id: uuid.UUID) -> Response:
-    """Cancel the event; everyone registered is told (event.cancelled)."""
+    """Cancel the event; everyone registered is told (event.cancelled). With X-Groups, one of
+    those groups' events only: another's is 404, a national one 403."""
     with unit_of_work() as uow:
-        event = scheduling.cancel_event(uow, event_id)
+        event = scheduling.cancel_event(uow, event_id, caller_groups())
     return jsonify(public_view(event, 0))
 
 
 @blueprint.post("/events/<uuid:event_id>/attendance")
 def attendance(event_id: uuid.UUID) -> Response:
-    """Mark who attended; at training events this completes their training."""
+    """Mark who attended; at training events this completes their training. With X-Groups,
+    another group's registration is refused as an unknown one."""
     ids = load_body(AttendanceSchema())["registration_ids"]
     with unit_of_work() as uow:
-        marked = scheduling.record_attendance(uow, event_id, ids)
+        marked = scheduling.record_attendance(uow, event_id, ids, caller_groups())
     return jsonify(marked=marked)
 
 
 @blueprint.get("/events/<uuid:event_id>/registrations")
 def event_registrations(event_id: uuid.UUID) -> Response:
-    """Every registration of the event, for its coordinator; ?format=csv to download."""
+    """Every registration of the event, for its coordinator; ?format=csv to download. With
+    X-Groups, only those groups' people."""
     with current_service().sessions() as session:
-        rows = scheduling.registrations_of(session, event_id)
+        rows = scheduling.registrations_of(session, event_id, caller_groups())
     if request.args.get("format") != "csv":
         return jsonify(rows)
     out = io.StringIO()

@@ -10,12 +10,24 @@ from sanctuary import contracts as c
 from sanctuary.db import as_utc
 from sanctuary.unit_of_work import UnitOfWork
 from sanctuary.vocabulary import EventKind, EventStatus, RegistrationStatus
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.orm import Session
 
 from events import domain
 from events.adapters.models import Event, Registration
 from events.service_layer import registrations
+
+# The groups a caller acts for (the gateway's X-Groups): a coordinator's; None: every group, a
+# network admin's call.
+Groups = frozenset[uuid.UUID] | None
+
+
+class NationalEvent(PermissionError):
+    """Only network admins schedule or change a national event (one of no group)."""
+
+
+class UnknownGroup(LookupError):
+    """A coordinator named a group that is not theirs: as if there were no such group."""
 
 
 class CapacityBelowConfirmed(Exception):
@@ -40,17 +52,50 @@ class NotAttendable(ValueError):
         self.ids = ids
 
 
-def _locked(session: Session, event_id: uuid.UUID) -> Event:
-    event = session.get(Event, event_id, with_for_update=True)
+def _visible(event: Event | None, groups: Groups) -> Event | None:
+    """The event if a caller of `groups` may see it: any without groups; else one of their
+    groups' or a national one, which every group's people may come to."""
+    if event is None or groups is None or event.group_id is None or event.group_id in groups:
+        return event
+    return None
+
+
+def _locked(session: Session, event_id: uuid.UUID, groups: Groups = None) -> Event:
+    """The event, locked; NotFound if there is none or it is another group's (the same
+    answer: a coordinator learns nothing of other groups' events)."""
+    event = _visible(session.get(Event, event_id, with_for_update=True), groups)
     if event is None:
         raise registrations.NotFound(f"no event {event_id}")
     return event
 
 
-def update_event(uow: UnitOfWork, event_id: uuid.UUID, changes: dict[str, Any]) -> Event:
+def _changeable(session: Session, event_id: uuid.UUID, groups: Groups) -> Event:
+    """The event, locked, if this caller may change it: a coordinator changes their groups'
+    events; a national one only a network admin (seen, so refused rather than not found)."""
+    event = _locked(session, event_id, groups)
+    if groups is not None and event.group_id is None:
+        raise NationalEvent("National events are changed by network admins.")
+    return event
+
+
+def _sees_everyone(event: Event, groups: Groups) -> bool:
+    """Whether a caller of `groups` sees every registrant of `event`: without groups, or at
+    their own group's event (whoever comes to it). At a national event, a coordinator sees
+    their groups' people only."""
+    return groups is None or event.group_id in groups
+
+
+def _of_registrants(event: Event, groups: Groups) -> ColumnElement[bool]:
+    """The registrations of `event` a caller of `groups` sees (`_sees_everyone`)."""
+    return true() if _sees_everyone(event, groups) else Registration.group_id.in_(groups or ())
+
+
+def update_event(
+    uow: UnitOfWork, event_id: uuid.UUID, changes: dict[str, Any], groups: Groups = None
+) -> Event:
     """Change time, place, capacity or text; a raised capacity promotes people at once."""
     session = uow.session
-    event = _locked(session, event_id)
+    event = _changeable(session, event_id, groups)
     if event.status == EventStatus.CANCELLED:
         raise domain.EventCancelled("a cancelled event cannot be changed")
     if "capacity" in changes:
@@ -78,10 +123,10 @@ def update_event(uow: UnitOfWork, event_id: uuid.UUID, changes: dict[str, Any]) 
     return event
 
 
-def cancel_event(uow: UnitOfWork, event_id: uuid.UUID) -> Event:
+def cancel_event(uow: UnitOfWork, event_id: uuid.UUID, groups: Groups = None) -> Event:
     """Cancel the event and every open registration; one event.cancelled tells them all."""
     session = uow.session
-    event = _locked(session, event_id)
+    event = _changeable(session, event_id, groups)
     if event.status == EventStatus.CANCELLED:
         return event
     event.status, event.sequence = EventStatus.CANCELLED, event.sequence + 1
@@ -101,10 +146,14 @@ def cancel_event(uow: UnitOfWork, event_id: uuid.UUID) -> Event:
     return event
 
 
-def record_attendance(uow: UnitOfWork, event_id: uuid.UUID, ids: list[uuid.UUID]) -> int:
-    """Mark who came; at a training event, each attendance is a training.completed fact."""
+def record_attendance(
+    uow: UnitOfWork, event_id: uuid.UUID, ids: list[uuid.UUID], groups: Groups = None
+) -> int:
+    """Mark who came; at a training event, each attendance is a training.completed fact. At a
+    national event a coordinator marks their groups' people only: another group's are as
+    unknown ids."""
     session = uow.session
-    event = _locked(session, event_id)
+    event = _locked(session, event_id, groups)
     found = {
         r.id: r
         for r in session.scalars(
@@ -112,6 +161,7 @@ def record_attendance(uow: UnitOfWork, event_id: uuid.UUID, ids: list[uuid.UUID]
                 Registration.id.in_(ids),
                 Registration.event_id == event.id,
                 Registration.status == RegistrationStatus.CONFIRMED,
+                _of_registrants(event, groups),
             )
         )
     }
@@ -138,9 +188,14 @@ def record_attendance(uow: UnitOfWork, event_id: uuid.UUID, ids: list[uuid.UUID]
     return marked
 
 
-def registrations_of(session: Session, event_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Every registration of an event, for its coordinator: places first, then the queue."""
-    if session.get(Event, event_id) is None:
+def registrations_of(
+    session: Session, event_id: uuid.UUID, groups: Groups = None
+) -> list[dict[str, Any]]:
+    """The registrations of an event, for its coordinator: places first, then the queue. At
+    a national event a coordinator sees their groups' people only, each at their place in the
+    whole queue; at their own group's event, everyone who comes."""
+    event = _visible(session.get(Event, event_id), groups)
+    if event is None:
         raise registrations.NotFound(f"no event {event_id}")
     order = {
         RegistrationStatus.CONFIRMED: 0,
@@ -157,6 +212,8 @@ def registrations_of(session: Session, event_id: uuid.UUID) -> list[dict[str, An
     listed = []
     for r in sorted(rows, key=lambda r: order.get(r.status, 9)):
         position = position + 1 if r.status == RegistrationStatus.WAITLISTED else position
+        if not _sees_everyone(event, groups) and r.group_id not in (groups or ()):
+            continue
         listed.append(
             {
                 "id": str(r.id),
@@ -195,8 +252,13 @@ def details(event: Event) -> dict[str, Any]:
     }
 
 
-def schedule(uow: UnitOfWork, data: dict[str, Any]) -> Event:
-    """A new published event, announced as event.scheduled."""
+def schedule(uow: UnitOfWork, data: dict[str, Any], groups: Groups = None) -> Event:
+    """A new published event, announced as event.scheduled. A coordinator schedules for their
+    groups only; a national event only a network admin."""
+    if groups is not None and data["group_id"] is None:
+        raise NationalEvent("National events are scheduled by network admins.")
+    if groups is not None and data["group_id"] not in groups:
+        raise UnknownGroup("No such group.")
     event = Event(
         id=uuid.uuid4(),
         status=EventStatus.PUBLISHED,

@@ -132,3 +132,6 @@ class AuditRecord(Base):
     target_id: Mapped[str | None] = mapped_column(String(64))
     route: Mapped[str] = mapped_column(String(200))  # "POST /api/v1/matches/<uuid:match_id>/..."
     status: Mapped[int | None]  # the HTTP answer given
+    # The group of what was acted on, when the answer said it: a coordinator's audit view
+    # holds their groups' records and their own.
+    group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)

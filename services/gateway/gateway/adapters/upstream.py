@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import requests
+from sanctuary.bodies import GROUPS_HEADER
 
 
 class UpstreamUnavailable(Exception):
@@ -50,8 +52,13 @@ class Upstream:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        groups: frozenset[uuid.UUID] | None = None,
     ) -> requests.Response:
-        """Send a call on; its answer, whatever it is, below 500."""
+        """Send a call on, for a caller who may see `groups` only (None: every group); its
+        answer, whatever it is, below 500."""
+        headers = {"X-Correlation-ID": correlation_id}
+        if groups is not None:
+            headers[GROUPS_HEADER] = ",".join(sorted(str(group) for group in groups))
         try:
             response = self.http.request(
                 method,
@@ -59,7 +66,7 @@ class Upstream:
                 json=json,
                 params=params,
                 timeout=self.timeout,
-                headers={"X-Correlation-ID": correlation_id},
+                headers=headers,
             )
         except requests.RequestException as exc:
             raise UpstreamUnavailable(self.service) from exc

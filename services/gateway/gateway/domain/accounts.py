@@ -124,6 +124,7 @@ TARGETS = {
     "delivery_id": "delivery",
     "token_id": "token",
     "coordinator_id": "coordinator",
+    "person_id": "person",  # a volunteer or a newcomer: the route says which
 }
 
 

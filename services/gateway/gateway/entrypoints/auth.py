@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 from flask import Response, current_app, g, request
@@ -31,6 +32,19 @@ def require_bearer() -> None:
     g.principal = principal
 
 
+def _group_of(response: Response) -> uuid.UUID | None:
+    """The group of what a call acted on, as its JSON answer says (`group_id`); None when it
+    says none (a list, a refusal)."""
+    if not response.is_json or response.direct_passthrough:
+        return None
+    body = response.get_json(silent=True)
+    raw = body.get("group_id") if isinstance(body, dict) else None
+    try:
+        return uuid.UUID(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
 def audit_request(via: str, wanted: Callable[[], bool] = lambda: True) -> Callable[..., Response]:
     """An after-request hook writing an audit record for each call a known principal made
     (and `wanted()` selects)."""
@@ -48,6 +62,7 @@ def audit_request(via: str, wanted: Callable[[], bool] = lambda: True) -> Callab
             route=f"{request.method} {request.url_rule.rule}",
             target=accounts.audit_target(arguments),
             status=response.status_code,
+            group_id=_group_of(response),
         )
         return response
 

@@ -130,6 +130,12 @@ class RegistrationRequestSchema(RequestSchema):
     consent = consent()
 
 
+class GroupChoiceSchema(RequestSchema):
+    """The local group a person moves to."""
+
+    group = f.slug(metadata={"description": "The slug of the group they join"})
+
+
 class GroupChangesSchema(RequestSchema):
     """What a network admin may change of a group (the slug stays: links carry it)."""
 

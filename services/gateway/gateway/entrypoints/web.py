@@ -8,7 +8,7 @@ from sanctuary.web import answer_errors, create_service_app, install_error_handl
 from gateway.adapters.upstream import Upstream, UpstreamUnavailable
 from gateway.bootstrap import bootstrap
 from gateway.config import GatewayConfig, from_env
-from gateway.entrypoints import site
+from gateway.entrypoints import routing, site
 from gateway.entrypoints.coordinators import api as coordinator_api
 from gateway.entrypoints.coordinators import dashboard
 from gateway.entrypoints.public_api import apidocs
@@ -17,6 +17,7 @@ from gateway.entrypoints.public_api import groups as groups_api
 from gateway.entrypoints.public_api import people as people_api
 from gateway.entrypoints.public_api.openapi import DocumentedApi
 from gateway.entrypoints.public_pages import events as event_pages
+from gateway.entrypoints.public_pages import groups as group_pages
 from gateway.entrypoints.public_pages import people as people_pages
 from gateway.entrypoints.public_pages import unsubscribe
 from gateway.service_layer import groups
@@ -43,6 +44,7 @@ GROUP_ERRORS: dict[type[Exception], int] = {
     groups.UnknownTimezone: 422,
     groups.GroupConflict: 409,
     groups.GroupNotFound: 404,
+    routing.NotYourGroup: 422,
 }
 
 
@@ -81,6 +83,7 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
     _register_api(app)
     app.register_blueprint(site.blp)
     app.register_blueprint(people_pages.blp)
+    app.register_blueprint(group_pages.blp)
     app.register_blueprint(event_pages.blp)
     app.register_blueprint(apidocs.blp)
     app.register_blueprint(dashboard.blueprint())

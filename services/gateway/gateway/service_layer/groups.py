@@ -156,6 +156,17 @@ def by_slug(sessions: SessionFactory, slug: str) -> GroupView | None:
         return _view(session, group) if group else None
 
 
+def by_id(sessions: SessionFactory, group_id: str | uuid.UUID) -> GroupView | None:
+    """The group with this id; None for none, or for a value that is not an id."""
+    try:
+        key = group_id if isinstance(group_id, uuid.UUID) else uuid.UUID(group_id)
+    except ValueError:
+        return None
+    with sessions() as session:
+        group = session.get(Group, key)
+        return _view(session, group) if group else None
+
+
 def for_postcode(sessions: SessionFactory, postcode: str) -> GroupView | None:
     """The group covering a normalised postcode; None when no group covers it yet."""
     with sessions() as session:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sanctuary.db import as_utc
 from sanctuary.unit_of_work import UnitOfWorkFactory
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -205,6 +205,7 @@ def record(
     route: str,
     target: tuple[str | None, str | None] = (None, None),
     status: int | None = None,
+    group_id: uuid.UUID | None = None,
 ) -> None:
     """Write one audit record in its own transaction."""
     with units() as uow:
@@ -220,18 +221,27 @@ def record(
                 target_id=target[1],
                 route=route[:200],
                 status=status,
+                group_id=group_id,
             )
         )
 
 
-def recent(units: UnitOfWorkFactory, limit: int = 200) -> list[tuple[AuditRecord, str]]:
-    """The newest audit records, each with the acting coordinator's display name."""
-    with units() as uow:
-        session = uow.session
-        rows = session.execute(
-            select(AuditRecord, Coordinator.display_name)
-            .outerjoin(Coordinator, AuditRecord.coordinator_id == Coordinator.id)
-            .order_by(AuditRecord.id.desc())
-            .limit(limit)
+def recent(
+    units: UnitOfWorkFactory, principal: Principal, limit: int = 200
+) -> list[tuple[AuditRecord, str]]:
+    """The newest audit records `principal` may see, each with the acting coordinator's
+    display name: every record for a network admin; a coordinator's own, and those about
+    their groups, otherwise."""
+    statement = select(AuditRecord, Coordinator.display_name).outerjoin(
+        Coordinator, AuditRecord.coordinator_id == Coordinator.id
+    )
+    if not principal.network_admin:
+        statement = statement.where(
+            or_(
+                AuditRecord.coordinator_id == principal.coordinator_id,
+                AuditRecord.group_id.in_(principal.groups),
+            )
         )
+    with units() as uow:
+        rows = uow.session.execute(statement.order_by(AuditRecord.id.desc()).limit(limit))
         return [(r, name or accounts.BOOTSTRAP) for r, name in rows]

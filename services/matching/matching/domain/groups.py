@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from typing import TypeAlias
 
 from matching.domain.profiles import Newcomer, Population, Volunteer
 from matching.domain.run import TOP_K, Proposal, RunResult, run, suggestions
 
 # Why a newcomer with no group is left out of a network-wide run.
 NO_GROUP_YET = "no local group yet: a network admin assigns one before they can be matched"
+
+# The groups a caller may see (a coordinator's own, as the gateway says); None: every group,
+# and the people with no group yet too (a network admin).
+Scope: TypeAlias = frozenset[uuid.UUID] | None
+
+
+def in_scope(scope: Scope, group_id: uuid.UUID | None) -> bool:
+    """Whether a caller of `scope` may see someone (or a match) of `group_id`: anyone without a
+    scope; else only its groups' people, never someone with no group yet (network admins')."""
+    return scope is None or (group_id is not None and group_id in scope)
 
 
 @dataclass(frozen=True)
@@ -52,20 +63,16 @@ def partition(population: Population) -> Partition:
     return Partition(groups=groups, ungrouped=ungrouped)
 
 
-def run_by_group(
-    population: Population, group_id: uuid.UUID | None = None, top_k: int = TOP_K
-) -> RunResult:
+def run_by_group(population: Population, groups: Scope = None, top_k: int = TOP_K) -> RunResult:
     """One run per group, merged: never a pair across groups.
 
-    With `group_id`, only that group is solved, and nobody else appears in the result. Without
-    one, every group is solved on its own, and each newcomer with no group yet is reported
-    unmatched with the reason NO_GROUP_YET. The total score is the sum over the groups.
+    With `groups`, only those groups are solved (each on its own), and nobody else appears in
+    the result. Without, every group is solved on its own, and each newcomer with no group yet
+    is reported unmatched with the reason NO_GROUP_YET. The total score is the sum over the
+    groups.
     """
     split = partition(population)
-    if group_id is None:
-        chosen = list(split.groups.values())
-    else:
-        chosen = [split.groups[group_id]] if group_id in split.groups else []
+    chosen = [own for group_id, own in split.groups.items() if in_scope(groups, group_id)]
     proposals: list[Proposal] = []
     unmatched: dict[uuid.UUID, str] = {}
     for own in chosen:
@@ -74,7 +81,7 @@ def run_by_group(
         result = run(own, top_k)
         proposals.extend(result.proposals)
         unmatched.update(result.unmatched)
-    if group_id is None:
+    if groups is None:
         unmatched.update(dict.fromkeys((n.id for n in split.ungrouped), NO_GROUP_YET))
     # Unmatched newcomers in waiting order, as a single run lists them.
     ordered = {n.id: unmatched[n.id] for n in population.newcomers if n.id in unmatched}

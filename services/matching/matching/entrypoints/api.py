@@ -1,4 +1,8 @@
-"""Matching's internal HTTP API, for the gateway only (it needs the service credential)."""
+"""Matching's internal HTTP API, for the gateway only (it needs the service credential).
+
+Each call is scoped to the groups the gateway says its caller may see (X-Groups; absent:
+every group): the routes hand that scope to the use cases, which treat anyone outside it as
+not found, and lists show only its rows."""
 
 from __future__ import annotations
 
@@ -6,8 +10,15 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sanctuary.bodies.matching import STATUS_FILTER, ChecksSchema, DecisionSchema, RunSchema
+from sanctuary.bodies.matching import (
+    STATUS_FILTER,
+    ChecksSchema,
+    DecisionSchema,
+    MoveSchema,
+    RunSchema,
+)
 from sanctuary.db import as_utc
+from sanctuary.scope import caller_groups, listed_groups
 from sanctuary.vocabulary import CHECK_OUTCOMES, MatchAction
 from sanctuary.web import (
     answer_errors,
@@ -18,13 +29,12 @@ from sanctuary.web import (
     require_service_token,
     unit_of_work,
 )
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import BadRequest
 
 from matching.adapters.models import Match, Newcomer, Volunteer
 from matching.domain import lifecycle
-from matching.service_layer import coordination
+from matching.service_layer import coordination, moves, views
 
 blueprint = Blueprint("matching_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
@@ -32,7 +42,12 @@ require_service_token(blueprint)
 
 answer_errors(
     blueprint,
-    {coordination.NotFound: 404, lifecycle.IllegalTransition: 409, lifecycle.OverCapacity: 409},
+    {
+        coordination.NotFound: 404,
+        lifecycle.IllegalTransition: 409,
+        lifecycle.OverCapacity: 409,
+        moves.InOpenMatch: 409,
+    },
 )
 
 
@@ -54,23 +69,17 @@ def status_filter(kind: str) -> str | None:
     return status
 
 
-def group_filter() -> list[uuid.UUID]:
-    """The repeated `group_id` query parameter: only these groups' rows (none: every row)."""
-    try:
-        return [uuid.UUID(value) for value in request.args.getlist("group_id")]
-    except ValueError:
-        raise invalid(
-            {"group_id": ["Not a valid UUID."]}, "The query has invalid parameters."
-        ) from None
+def group_filter() -> frozenset[uuid.UUID] | None:
+    """The groups a list shows: those of the repeated `group_id` query parameter (none: every
+    group) within the caller's; None: every row, people with no group too."""
+    return listed_groups()
 
 
 @blueprint.get("/volunteers/<uuid:volunteer_id>")
 def volunteer_status(volunteer_id: uuid.UUID) -> Response:
     """A volunteer's status, and nothing personal."""
     with current_service().sessions() as session:
-        volunteer = session.get(Volunteer, volunteer_id)
-        if volunteer is None:
-            raise NotFound("No volunteer with this id.")
+        volunteer = views.volunteer(session, volunteer_id, caller_groups())
         return jsonify(id=str(volunteer.id), status=volunteer.status, group_id=_group(volunteer))
 
 
@@ -78,9 +87,7 @@ def volunteer_status(volunteer_id: uuid.UUID) -> Response:
 def newcomer_status(newcomer_id: uuid.UUID) -> Response:
     """A newcomer's status, and nothing personal."""
     with current_service().sessions() as session:
-        newcomer = session.get(Newcomer, newcomer_id)
-        if newcomer is None:
-            raise NotFound("No newcomer with this id.")
+        newcomer = views.newcomer(session, newcomer_id, caller_groups())
         return jsonify(id=str(newcomer.id), status=newcomer.status, group_id=_group(newcomer))
 
 
@@ -108,12 +115,7 @@ def list_volunteers() -> Response:
     """Volunteers, oldest first, optionally by status and by group (`group_id`, repeated)."""
     status, groups = status_filter("volunteers"), group_filter()
     with current_service().sessions() as session:
-        query = select(Volunteer).order_by(Volunteer.registered_at, Volunteer.id)
-        if status:
-            query = query.where(Volunteer.status == status)
-        if groups:
-            query = query.where(Volunteer.group_id.in_(groups))
-        return jsonify([volunteer_view(v) for v in session.scalars(query)])
+        return jsonify([volunteer_view(v) for v in views.volunteers(session, status, groups)])
 
 
 @blueprint.post("/volunteers/<uuid:volunteer_id>/checks")
@@ -121,7 +123,7 @@ def record_checks(volunteer_id: uuid.UUID) -> Response:
     """Record references, screening, DBS or training; the status follows."""
     changes = load_body(ChecksSchema())
     with unit_of_work() as uow:
-        volunteer = coordination.record_checks(uow, volunteer_id, changes)
+        volunteer = coordination.record_checks(uow, volunteer_id, changes, scope=caller_groups())
     return jsonify(volunteer_view(volunteer))
 
 
@@ -152,12 +154,26 @@ def list_matches() -> Response:
     """Matches, newest first, optionally by status and by group (`group_id`, repeated)."""
     status, groups = status_filter("matches"), group_filter()
     with current_service().sessions() as session:
-        query = select(Match).order_by(Match.proposed_at.desc(), Match.id)
-        if status:
-            query = query.where(Match.status == status)
-        if groups:
-            query = query.where(Match.group_id.in_(groups))
-        return jsonify([match_view(m) for m in session.scalars(query)])
+        return jsonify([match_view(m) for m in views.matches(session, status, groups)])
+
+
+@blueprint.post("/<any(volunteers, newcomers):people>/<uuid:person_id>/group")
+def move_person(people: str, person_id: uuid.UUID) -> Response:
+    """Move a volunteer or a newcomer to another local group; 409 while a match holds them."""
+    body = load_body(MoveSchema())
+    kind = people.removesuffix("s")
+    with unit_of_work() as uow:
+        person = moves.move(uow, kind, person_id, body["group_id"], scope=caller_groups())
+        view = {"id": str(person.id), "status": person.status, "group_id": _group(person)}
+    return jsonify(view)
+
+
+@blueprint.get("/groups/summary")
+def groups_summary() -> Response:
+    """Per group the caller may see: volunteers applied and ready, newcomers waiting and the
+    longest wait, proposals to decide (group_id null: people with no local group yet)."""
+    with current_service().sessions() as session:
+        return jsonify(views.summary(session, group_filter()))
 
 
 @blueprint.post("/matches/<uuid:match_id>/<any(approve, reject, activate, end):action>")
@@ -175,19 +191,21 @@ def decide(match_id: uuid.UUID, action: str) -> Response:
             action,
             reason=decision.get("reason"),
             newcomer_wants_another=decision["newcomer_wants_another"],
+            scope=caller_groups(),
         )
     return jsonify(match_view(match))
 
 
 @blueprint.post("/runs")
 def start_run() -> Response:
-    """Run the matcher now, for one local group (`group_id`) or every group, each on its own:
-    proposals with explanations, the total, and who stays unmatched (in a run of every group,
-    the newcomers with no group yet, as "no local group yet")."""
+    """Run the matcher now, for one local group (`group_id`) or every group the caller may
+    see, each on its own: proposals with explanations, the total, and who stays unmatched (in
+    a network admin's run of every group, the newcomers with no group yet, as "no local group
+    yet"). A group the caller may not see is not found."""
     options = load_body(RunSchema())
     with unit_of_work() as uow:
         result = coordination.start_run(
-            uow, dry_run=options["dry_run"], group_id=options["group_id"]
+            uow, dry_run=options["dry_run"], group_id=options["group_id"], scope=caller_groups()
         )
     return jsonify(
         dry_run=options["dry_run"],
@@ -209,4 +227,4 @@ def start_run() -> Response:
 def suggestions(newcomer_id: uuid.UUID) -> Response:
     """The five best ready volunteers for one waiting newcomer."""
     with current_service().sessions() as session:
-        return jsonify(coordination.suggest(session, newcomer_id))
+        return jsonify(views.suggest(session, newcomer_id, caller_groups()))

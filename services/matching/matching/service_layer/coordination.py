@@ -1,5 +1,8 @@
 """What coordinators (and the clock) do to volunteers and matches: each function one
 transaction's worth of work on an open session, announcing every change through the outbox.
+
+A coordinator acts within a scope (domain.groups.Scope: the groups they may see; None, every
+group): anything outside it is NotFound, as if it did not exist, and nothing is changed.
 """
 
 from __future__ import annotations
@@ -7,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
 
 from sanctuary import contracts as c
 from sanctuary.db import as_utc
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from matching.adapters.models import Match, Newcomer, Volunteer
 from matching.domain import lifecycle
-from matching.domain.groups import run_by_group, suggestions_in_group
+from matching.domain.groups import Scope, in_scope, run_by_group
 from matching.domain.profiles import Newcomer as NewcomerProfile
 from matching.domain.profiles import Population
 from matching.domain.profiles import Volunteer as VolunteerProfile
@@ -33,21 +35,25 @@ from matching.domain.run import Proposal, RunResult
 
 
 class NotFound(LookupError):
-    """No such volunteer, newcomer or match."""
+    """No such volunteer, newcomer, match or group, or none the caller may see."""
 
 
-def _volunteer_for_update(session: Session, volunteer_id: uuid.UUID) -> Volunteer:
+def _volunteer_for_update(
+    session: Session, volunteer_id: uuid.UUID, scope: Scope = None
+) -> Volunteer:
     # Row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers): two
     # coordinators deciding about one volunteer take turns.
     volunteer = session.get(Volunteer, volunteer_id, with_for_update=True)
-    if volunteer is None:
+    if volunteer is None or not in_scope(scope, volunteer.group_id):
         raise NotFound(f"no volunteer {volunteer_id}")
     return volunteer
 
 
-def record_checks(uow: UnitOfWork, volunteer_id: uuid.UUID, changes: dict[str, str]) -> Volunteer:
+def record_checks(
+    uow: UnitOfWork, volunteer_id: uuid.UUID, changes: dict[str, str], *, scope: Scope = None
+) -> Volunteer:
     """Apply a coordinator's (or training's) checks; the status follows from them."""
-    volunteer = _volunteer_for_update(uow.session, volunteer_id)
+    volunteer = _volunteer_for_update(uow.session, volunteer_id, scope)
     before = lifecycle.readiness(_checks(volunteer), volunteer.status)
     for check, value in changes.items():
         setattr(volunteer, check, value)
@@ -82,16 +88,16 @@ def _open_matches(session: Session, statuses: tuple[str, ...]) -> Counter[uuid.U
     return Counter({volunteer_id: n for volunteer_id, n in rows})
 
 
-def population(session: Session, now: datetime, *, group_id: uuid.UUID | None = None) -> Population:
+def population(session: Session, now: datetime, *, groups: Scope = None) -> Population:
     """Ready volunteers with their free places, waiting newcomers, and the pairs never to
-    repeat: the input of a run. With `group_id`, only that group's people; without, everyone
+    repeat: the input of a run. With `groups`, only those groups' people; without, everyone
     (people with no group too: the run decides what becomes of them)."""
     held = _open_matches(session, lifecycle.OPEN)
     ready = select(Volunteer).where(Volunteer.status == VolunteerStatus.READY)
     waiting = select(Newcomer).where(Newcomer.status == NewcomerStatus.WAITING)
-    if group_id is not None:
-        ready = ready.where(Volunteer.group_id == group_id)
-        waiting = waiting.where(Newcomer.group_id == group_id)
+    if groups is not None:
+        ready = ready.where(Volunteer.group_id.in_(groups))
+        waiting = waiting.where(Newcomer.group_id.in_(groups))
     volunteers = tuple(
         _volunteer_profile(v, held[v.id])
         for v in session.scalars(ready.order_by(Volunteer.registered_at, Volunteer.id))
@@ -145,16 +151,22 @@ def _newcomer_profile(n: Newcomer, now: datetime) -> NewcomerProfile:
     )
 
 
-def start_run(uow: UnitOfWork, *, dry_run: bool, group_id: uuid.UUID | None = None) -> RunResult:
+def start_run(
+    uow: UnitOfWork, *, dry_run: bool, group_id: uuid.UUID | None = None, scope: Scope = None
+) -> RunResult:
     """Run the matcher; unless a dry run, record each proposal and announce it.
 
-    Pairs are only ever made within one local group (domain.groups). With `group_id`, only
-    that group's ready volunteers and waiting newcomers take part. Without, every group is
-    solved on its own, and each waiting newcomer with no group yet is listed unmatched with
-    the reason "no local group yet" (they wait for a network admin to assign one); volunteers
-    with no group are never proposed either way."""
+    Pairs are only ever made within one local group (domain.groups). With `group_id` (one of
+    the scope's, else NotFound), only that group's ready volunteers and waiting newcomers take
+    part; without, each group of the scope is solved on its own. With neither, every group is
+    solved, and each waiting newcomer with no group yet is listed unmatched with the reason
+    "no local group yet" (they wait for a network admin to assign one); volunteers with no
+    group are never proposed either way."""
+    if group_id is not None and not in_scope(scope, group_id):
+        raise NotFound(f"no group {group_id}")
+    groups = scope if group_id is None else frozenset({group_id})
     now = datetime.now(UTC)
-    result = run_by_group(population(uow.session, now, group_id=group_id), group_id)
+    result = run_by_group(population(uow.session, now, groups=groups), groups)
     if not dry_run:
         for proposal in result.proposals:
             _propose(uow, proposal, now)
@@ -207,11 +219,12 @@ def decide(
     *,
     reason: str | None = None,
     newcomer_wants_another: bool = False,
+    scope: Scope = None,
 ) -> Match:
     """A coordinator's decision on a match: approve, reject (reason), activate or end (reason)."""
     session = uow.session
     match = session.get(Match, match_id, with_for_update=True)
-    if match is None:
+    if match is None or not in_scope(scope, match.group_id):
         raise NotFound(f"no match {match_id}")
     new_status = lifecycle.next_status(match.status, action)
     volunteer = _volunteer_for_update(session, match.volunteer_id)
@@ -260,18 +273,3 @@ def announce_due_checkins(uow: UnitOfWork, now: datetime) -> int:
             )
             published += 1
     return published
-
-
-def suggest(session: Session, newcomer_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The five best ready volunteers of the newcomer's own group, with explanations; none
-    while the newcomer has no group yet."""
-    newcomer = session.get(Newcomer, newcomer_id)
-    if newcomer is None:
-        raise NotFound(f"no newcomer {newcomer_id}")
-    if newcomer.status != NewcomerStatus.WAITING or newcomer.group_id is None:
-        return []  # proposed, matched or closed; or nobody to suggest from yet
-    pop = population(session, datetime.now(UTC), group_id=newcomer.group_id)
-    return [
-        {"volunteer_id": str(p.volunteer_id), "score": p.score, "factors": p.factors}
-        for p in suggestions_in_group(pop, newcomer_id)
-    ]

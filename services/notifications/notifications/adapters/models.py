@@ -49,6 +49,8 @@ class Delivery(Base):
     correlation_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # The group that signed it: coordinators see their own groups' emails only.
+    group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
 
 class EventCopy(Base):

@@ -6,8 +6,15 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
+from sanctuary.scope import listed_groups
 from sanctuary.vocabulary import DeliveryStatus
-from sanctuary.web import current_service, invalid, problem, require_service_token, unit_of_work
+from sanctuary.web import (
+    current_service,
+    invalid,
+    problem,
+    require_service_token,
+    unit_of_work,
+)
 from sqlalchemy import and_, case, func, select
 
 from notifications import domain
@@ -20,11 +27,19 @@ blueprint = Blueprint("notifications_internal", __name__, url_prefix="/internal/
 require_service_token(blueprint)
 
 
+def _of_visible_groups(statement: Any) -> Any:
+    """`statement` narrowed to the groups asked for (?group_id=) that the caller may see
+    (X-Groups); every group's emails for a network admin who asks for none."""
+    groups = listed_groups()
+    return statement if groups is None else statement.where(Delivery.group_id.in_(groups))
+
+
 @blueprint.get("/deliveries/summary")
 def deliveries_summary() -> Response:
     """How many emails are pending, sent and failed: what an operator checks first."""
+    statement = _of_visible_groups(select(Delivery.status, func.count()))
     with current_service().sessions() as session:
-        rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+        rows = session.execute(statement.group_by(Delivery.status))
         counts = {DeliveryStatus.PENDING: 0, DeliveryStatus.SENT: 0, DeliveryStatus.FAILED: 0} | {
             status: n for status, n in rows
         }
@@ -54,10 +69,11 @@ def _status_is(status: str) -> Any:
 def list_deliveries() -> Response:
     """Deliveries, failures first, then the newest; by recipient and shown status."""
     try:
-        query: dict[str, Any] = DeliveryQuery().load(request.args.to_dict())
+        args = {k: v for k, v in request.args.items() if k != "group_id"}
+        query: dict[str, Any] = DeliveryQuery().load(args)
     except ValidationError as exc:
         raise invalid(exc.messages, "The query has invalid parameters.") from None
-    statement = select(Delivery)
+    statement = _of_visible_groups(select(Delivery))
     if query["recipient"]:
         statement = statement.where(Delivery.to_address == query["recipient"])
     if query["status"]:
@@ -82,6 +98,7 @@ def _delivery_view(delivery: Delivery) -> dict[str, Any]:
         "last_reply": delivery.last_error,
         "created_at": delivery.created_at.isoformat(),
         "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
+        "group_id": delivery.group_id and str(delivery.group_id),
     }
 
 

@@ -57,4 +57,5 @@ def revoke_token(token_id: uuid.UUID) -> Redirect:
 
 @blp.get("/audit")
 def audit() -> str:
-    return render_template("coordinator/audit.html", records=staff.recent(unit_of_work))
+    records = staff.recent(unit_of_work, g.principal)
+    return render_template("coordinator/audit.html", records=records)

@@ -13,9 +13,12 @@ from marshmallow import Schema, fields, validate
 from sanctuary.bodies import events as event_bodies
 from sanctuary.bodies import matching as matching_bodies
 from sanctuary.vocabulary import DeliveryStatus, MatchStatus, VolunteerStatus
+from sanctuary.web import current_service, invalid, load_body
 
 from gateway.entrypoints import auth, routing
 from gateway.entrypoints.public_api import openapi, passed_on
+from gateway.entrypoints.schemas import GroupChoiceSchema
+from gateway.service_layer import groups
 
 blp = Blueprint(
     "coordinators",
@@ -65,6 +68,28 @@ def list_volunteers() -> Response:
 )
 def record_checks(volunteer_id: uuid.UUID) -> Response:
     return forward("POST", f"/internal/v1/volunteers/{volunteer_id}/checks", with_body=True)
+
+
+@blp.route("/<any(volunteers, newcomers):people>/<uuid:person_id>/group", methods=["POST"])
+@_doc(
+    "Move a person to another local group ({group: slug}), e.g. they moved city; 409 while "
+    "a match holds them",
+    400,
+    404,
+    409,
+    422,
+    503,
+    requestBody=openapi.body(GroupChoiceSchema, required=True),
+    responses=openapi.ok(passed_on.MovedSchema),
+)
+def move_person(people: str, person_id: uuid.UUID) -> Response:
+    choice = load_body(GroupChoiceSchema())
+    target = groups.by_slug(current_service().sessions, choice["group"])
+    if target is None:
+        raise invalid({"group": [f"No group has the slug {choice['group']!r}."]})
+    body = {"group_id": str(target.id)}
+    path = f"/internal/v1/{people}/{person_id}/group"
+    return routing.forward("matching", "POST", path, params={}, body=body)
 
 
 @blp.route("/matches", methods=["GET"])
@@ -120,7 +145,9 @@ def start_run() -> Response:
     responses=openapi.ok(passed_on.CoordinatorEventSchema, 201, "Scheduled"),
 )
 def create_event() -> Response:
-    return routing.forward("events", "POST", "/internal/v1/events", with_body=True)
+    return routing.forward(
+        "events", "POST", "/internal/v1/events", with_body=True, defaults=routing.sole_group()
+    )
 
 
 @blp.route("/events/<uuid:event_id>", methods=["PATCH"])

@@ -126,11 +126,25 @@ def _at(timestamp: float) -> datetime:
 
 
 def call(service: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-    return routing.upstream(service).forward(method, path, g.correlation_id, **kwargs)
+    return routing.send(service, method, path, **kwargs)
+
+
+def shown_group() -> dict[str, str]:
+    """The group the switcher narrows the pages to ({"group_id": ...}); {} for all of the
+    caller's groups. Checked again at each request: a membership may have ended."""
+    slug = session.get("group")
+    if not slug:
+        return {}
+    try:
+        return {"group_id": str(routing.group_id_of(slug))}
+    except routing.NotYourGroup:
+        session.pop("group", None)
+        return {}
 
 
 def fetch(service: str, path: str, **params: str) -> Any:
-    answer = call(service, "GET", path, params=params or None)
+    """GET from a service, within the caller's groups and the one the switcher shows."""
+    answer = call(service, "GET", path, params={**params, **shown_group()} or None)
     if answer.status_code == 404:
         raise NotFound()
     if answer.status_code != 200:
@@ -150,8 +164,11 @@ def _problem_text(answer: requests.Response) -> str:
 
 
 def act(service: str, method: str, path: str, done: str, back: str, **kwargs: Any) -> Redirect:
-    """Do one action upstream; flash what happened and go back (POST-redirect-GET)."""
+    """Do one action upstream; flash what happened and go back (POST-redirect-GET). A 404
+    (nothing with this id, or another group's) is the dashboard's 404 too."""
     answer = call(service, method, path, **kwargs)
+    if answer.status_code == 404:
+        raise NotFound()
     if answer.ok:
         flash(done, "ok")
     else:
@@ -265,6 +282,7 @@ def blueprint() -> Blueprint:
     from gateway.entrypoints.coordinators import (  # noqa: F401
         account_pages,
         event_pages,
+        group_pages,
         people_pages,
     )
 

@@ -12,6 +12,7 @@ from sanctuary.vocabulary import EventKind
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
+from gateway.entrypoints import routing
 from gateway.entrypoints.coordinators.dashboard import act, audited, blp, call, fetch
 
 
@@ -33,6 +34,8 @@ def event_body(form: dict[str, str], *, changes: bool) -> dict[str, Any]:
     }
     if changes:
         body.pop("kind", None)  # an event's kind is fixed once scheduled
+    elif form.get("group", "").strip():
+        body["group"] = form["group"].strip()  # a slug; the gateway makes it the group's id
     for name in ("starts_at", "ends_at"):
         if form.get(name):
             body[name] = _when(form, name)
@@ -56,6 +59,7 @@ def create_event() -> Redirect:
     except ValueError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".events"), code=303)
+    body = routing.with_group_id({**routing.sole_group(), **body})
     return act(
         "events", "POST", "/internal/v1/events", "Event scheduled.", url_for(".events"), json=body
     )

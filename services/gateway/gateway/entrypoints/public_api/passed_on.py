@@ -160,3 +160,11 @@ class SuggestionSchema(Schema):
     volunteer_id = fields.UUID(required=True)
     score = fields.Float(required=True)
     factors = fields.Dict(required=True)
+
+
+class MovedSchema(Schema):
+    """A person after a move: their status and their new group."""
+
+    id = fields.UUID(required=True)
+    status = fields.String(required=True)
+    group_id = fields.UUID(required=True, allow_none=True)

@@ -14,6 +14,7 @@ from sanctuary.contracts import (
     GroupCreated,
     GroupUpdated,
     NewcomerRequested,
+    PersonMoved,
     VolunteerReadinessChanged,
     VolunteerRegistered,
 )
@@ -27,7 +28,7 @@ from notifications.service_layer.handlers.events import (
     on_registration_changed,
     on_reminder_due,
 )
-from notifications.service_layer.handlers.groups import on_group_changed
+from notifications.service_layer.handlers.groups import on_group_changed, on_person_moved
 from notifications.service_layer.handlers.people import (
     MATCH_EMAILS,
     on_match_changed,
@@ -42,6 +43,7 @@ __all__ = ["HANDLERS", "plan"]
 HANDLERS: dict[str, Handler] = {
     GroupCreated.TYPE: on_group_changed,
     GroupUpdated.TYPE: on_group_changed,
+    PersonMoved.TYPE: on_person_moved,
     VolunteerRegistered.TYPE: on_volunteer_registered,
     VolunteerReadinessChanged.TYPE: on_readiness_changed,
     NewcomerRequested.TYPE: on_newcomer_requested,

@@ -1,11 +1,13 @@
-"""Local groups: a copy of each group's name and contact, for signing its emails."""
+"""Local groups: a copy of each group's name and contact, for signing its emails, and which
+group each person belongs to."""
 
 from __future__ import annotations
 
-from sanctuary.contracts import GroupChanged
+from sanctuary.contracts import GroupChanged, PersonMoved
 from sanctuary.unit_of_work import UnitOfWork
 
-from notifications.adapters.models import GroupCopy
+from notifications.adapters.models import GroupCopy, Person
+from notifications.service_layer.handlers.people import PersonNotYetKnown
 from notifications.service_layer.handlers.planning import keep_newest
 
 
@@ -18,3 +20,12 @@ def on_group_changed(fact: GroupChanged, uow: UnitOfWork) -> None:
         "sequence": fact.sequence,
     }
     keep_newest(uow, GroupCopy, fact.group_id, fields)
+
+
+def on_person_moved(fact: PersonMoved, uow: UnitOfWork) -> None:
+    """From now on the person's emails are signed by their new group. A person not kept here
+    yet (their own fact still on its way) is retried until it lands."""
+    person = uow.session.get(Person, fact.person_id)
+    if person is None:
+        raise PersonNotYetKnown(str(fact.person_id))
+    person.group_id = fact.group_id

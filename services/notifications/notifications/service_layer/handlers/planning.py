@@ -82,6 +82,7 @@ def plan(uow: UnitOfWork, email: domain.PlannedEmail) -> None:
         correlation_id=uow.correlation_id,
         created_at=now,
         sent_at=None,
+        group_id=email.group_id,
     )
 
 

@@ -1,0 +1,95 @@
+"""What coordinators read of volunteers, newcomers and matches, within their scope
+(domain.groups.Scope: the groups they may see; None, every group). Someone outside it is
+NotFound, exactly as someone who does not exist; a list holds only the scope's rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sanctuary.bodies.matching import GROUP_SUMMARY, LONGEST_WAIT
+from sanctuary.db import as_utc
+from sanctuary.vocabulary import MatchStatus, NewcomerStatus, VolunteerStatus
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matching.adapters.models import Match, Newcomer, Volunteer
+from matching.domain.groups import Scope, in_scope, suggestions_in_group
+from matching.service_layer.coordination import NotFound, population
+
+
+def volunteer(session: Session, volunteer_id: uuid.UUID, scope: Scope = None) -> Volunteer:
+    """One volunteer of the scope."""
+    found = session.get(Volunteer, volunteer_id)
+    if found is None or not in_scope(scope, found.group_id):
+        raise NotFound(f"no volunteer {volunteer_id}")
+    return found
+
+
+def newcomer(session: Session, newcomer_id: uuid.UUID, scope: Scope = None) -> Newcomer:
+    """One newcomer of the scope."""
+    found = session.get(Newcomer, newcomer_id)
+    if found is None or not in_scope(scope, found.group_id):
+        raise NotFound(f"no newcomer {newcomer_id}")
+    return found
+
+
+def volunteers(session: Session, status: str | None, scope: Scope = None) -> list[Volunteer]:
+    """The scope's volunteers, oldest first, optionally of one status."""
+    query = select(Volunteer).order_by(Volunteer.registered_at, Volunteer.id)
+    if status:
+        query = query.where(Volunteer.status == status)
+    if scope is not None:
+        query = query.where(Volunteer.group_id.in_(scope))
+    return list(session.scalars(query))
+
+
+def matches(session: Session, status: str | None, scope: Scope = None) -> list[Match]:
+    """The scope's matches, newest first, optionally of one status."""
+    query = select(Match).order_by(Match.proposed_at.desc(), Match.id)
+    if status:
+        query = query.where(Match.status == status)
+    if scope is not None:
+        query = query.where(Match.group_id.in_(scope))
+    return list(session.scalars(query))
+
+
+def suggest(session: Session, newcomer_id: uuid.UUID, scope: Scope = None) -> list[dict[str, Any]]:
+    """The five best ready volunteers of the newcomer's own group, with explanations; none
+    while the newcomer has no group yet."""
+    waiting = newcomer(session, newcomer_id, scope)
+    if waiting.status != NewcomerStatus.WAITING or waiting.group_id is None:
+        return []  # proposed, matched or closed; or nobody to suggest from yet
+    pop = population(session, datetime.now(UTC), groups=frozenset({waiting.group_id}))
+    return [
+        {"volunteer_id": str(p.volunteer_id), "score": p.score, "factors": p.factors}
+        for p in suggestions_in_group(pop, newcomer_id)
+    ]
+
+
+def summary(session: Session, scope: Scope = None) -> list[dict[str, Any]]:
+    """Per group (None: no local group yet): volunteers applied and ready, newcomers waiting
+    and the longest wait in days, proposals to decide. Counts only: no person's data."""
+    rows: dict[uuid.UUID | None, dict[str, Any]] = {}
+    counted: tuple[tuple[Any, Any, str], ...] = (
+        (Volunteer, Volunteer.registered_at, VolunteerStatus.APPLIED),
+        (Volunteer, Volunteer.registered_at, VolunteerStatus.READY),
+        (Newcomer, Newcomer.registered_at, NewcomerStatus.WAITING),
+        (Match, Match.proposed_at, MatchStatus.PROPOSED),
+    )
+    for model, since, status in counted:
+        query = select(model.group_id, func.count(), func.min(since))
+        query = query.where(model.status == status).group_by(model.group_id)
+        if scope is not None:
+            query = query.where(model.group_id.in_(scope))
+        for group_id, n, earliest in session.execute(query):
+            row = rows.setdefault(group_id, _empty_summary(group_id))
+            row[status] = n
+            if status == NewcomerStatus.WAITING and earliest is not None:
+                row[LONGEST_WAIT] = (datetime.now(UTC) - as_utc(earliest)).days
+    return sorted(rows.values(), key=lambda row: row["group_id"] or "")
+
+
+def _empty_summary(group_id: uuid.UUID | None) -> dict[str, Any]:
+    return {"group_id": group_id and str(group_id), **dict.fromkeys(GROUP_SUMMARY, 0)}
