@@ -1,4 +1,5 @@
-"""Secret links in emails (cancel a registration), verifiable without storing the secret.
+"""Secret links in emails (cancel a registration, accept an invitation to coordinate),
+verifiable without storing the secret.
 
 The token is an HMAC of the registration id under LINK_SECRET, which the events service (to
 check it) and the notifications service (to put it in the email) share. No token travels
@@ -22,3 +23,14 @@ def cancel_token(secret: str, registration_id: uuid.UUID) -> str:
 def is_cancel_token(secret: str, registration_id: uuid.UUID, token: str) -> bool:
     """Whether `token` is the registration's cancel token (in constant time)."""
     return hmac.compare_digest(cancel_token(secret, registration_id).encode(), token.encode())
+
+
+def invitation_token(secret: str, invitation_id: uuid.UUID) -> str:
+    """The token of the link that accepts one invitation to coordinate."""
+    digest = hmac.new(secret.encode(), f"invitation:{invitation_id}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()[:24]).decode().rstrip("=")
+
+
+def is_invitation_token(secret: str, invitation_id: uuid.UUID, token: str) -> bool:
+    """Whether `token` is the invitation's token (in constant time)."""
+    return hmac.compare_digest(invitation_token(secret, invitation_id).encode(), token.encode())

@@ -21,6 +21,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "group.created",
         "group.updated",
         "person.moved",
+        "coordinator.invited",
         "volunteer.registered",
         "volunteer.readiness_changed",
         "newcomer.requested",

@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 from werkzeug.routing import AnyConverter, UUIDConverter
 
 PASSWORD = "a long enough passphrase"
-OPEN = {"dashboard.login", "static"}  # the only coordinator routes open to anyone
+# The only coordinator routes open to anyone (an invitation's link carries its own token).
+OPEN = {"dashboard.login", "dashboard.accept_invitation", "static"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 
 

@@ -289,10 +289,22 @@ def test_registration_answers_say_the_registrants_group(api: FlaskClient) -> Non
 def test_events_and_registrations_stored_before_groups_belong_to_the_default_group(
     tmp_path: Path,
 ) -> None:
-    """Rows written at revision 0003 come out of the upgrade with DEFAULT_GROUP_ID."""
+    """Rows written at revision 0003 come out of the upgrade with DEFAULT_GROUP_ID (SQLite)."""
+    upgraded_with_rows(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+@pytest.mark.integration
+def test_events_and_registrations_stored_before_groups_join_it_on_postgresql(
+    make_database: Callable[[str], str],
+) -> None:
+    upgraded_with_rows(make_database("events"))
+
+
+def upgraded_with_rows(url: str) -> None:
+    """Migrate to 0003, write an event and a registration, migrate to the newest revision:
+    both belong to the default group."""
     import events
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
     migrations = Path(events.__file__).parent / "migrations"
     config = alembic_config(migrations, url, Base.metadata)
     command.upgrade(config, "0003")
@@ -312,6 +324,7 @@ def test_events_and_registrations_stored_before_groups_belong_to_the_default_gro
         assert event is not None
         assert registration is not None
         assert (event.group_id, registration.group_id) == (DEFAULT_GROUP_ID, DEFAULT_GROUP_ID)
+    engine.dispose()
     engine.dispose()
 
 

@@ -204,3 +204,44 @@ def test_migrate_seeds_the_networks_group_once_and_says_how_to_set_its_contact(
     assert body["group_id"] == str(DEFAULT_GROUP_ID)
     assert body["network"] is True
     assert body["contact"] == "contact@localhost"
+
+
+def coordinators_after_migrating(url: str) -> list[tuple[str, bool]]:
+    """Migrate to 0002, store a coordinator, migrate to the newest revision."""
+    from alembic import command
+    from gateway.bootstrap import bootstrap
+    from gateway.config import GatewayConfig
+    from sanctuary.db import make_engine
+    from sanctuary.migrations import alembic_config
+
+    wired = bootstrap(GatewayConfig(service="gateway", database_url=url))
+    config = alembic_config(wired.migrations, url, wired.metadata)
+    engine = make_engine(url)
+    try:
+        command.upgrade(config, "0002")
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO coordinators (id, email, display_name, password_hash, active,"
+                " created_at) VALUES ('0123456789abcdef0123456789abcdef', 'old@example.org',"
+                " 'Old', 'x', true, '2026-11-01 00:00:00')"
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT email, network_admin FROM coordinators")
+            return [(email, bool(admin)) for email, admin in rows]
+    finally:
+        engine.dispose()
+        wired.engine.dispose()
+
+
+def test_coordinators_from_before_groups_become_network_admins(tmp_path: Any) -> None:
+    """They saw everyone before groups: after the upgrade they still do (ADR 0024)."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    assert coordinators_after_migrating(url) == [("old@example.org", True)]
+
+
+@pytest.mark.integration
+def test_coordinators_from_before_groups_become_network_admins_on_postgresql(
+    make_database: Callable[[str], str],
+) -> None:
+    assert coordinators_after_migrating(make_database("gateway")) == [("old@example.org", True)]

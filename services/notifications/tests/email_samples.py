@@ -12,6 +12,7 @@ from typing import Any
 
 from notifications import domain
 from sanctuary.contracts import (
+    CoordinatorInvited,
     NewcomerRequested,
     RegistrationCancelled,
     RegistrationConfirmed,
@@ -28,6 +29,7 @@ VOLUNTEER = uuid.UUID("00000000-0000-4000-8000-00000000000a")
 NEWCOMER = uuid.UUID("00000000-0000-4000-8000-00000000000b")
 MATCH = uuid.UUID("00000000-0000-4000-8000-00000000000c")
 REGISTRATION = uuid.UUID("00000000-0000-4000-8000-00000000000d")
+INVITATION = uuid.UUID("00000000-0000-4000-8000-00000000000f")
 COORDINATOR = "leeds@sanctuary.example"
 # Who signs the samples: a local group, or the network's own group for someone no local
 # group covers yet.
@@ -59,6 +61,11 @@ class Sample:
         context = {**self.email.context, "locale": self.email.locale, "group": self.group}
         if "registration_id" in context:
             context["cancel_url"] = f"{cancel_url}?registration={context['registration_id']}"
+        if "invitation_id" in context:
+            invitation = context["invitation_id"]
+            context["invitation_url"] = (
+                f"https://sanctuary.example/coordinator/invitations/{invitation}/t"
+            )
         return context
 
 
@@ -164,6 +171,17 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
         Sample("event_cancelled", event("event_cancelled", "CANCEL")),
         Sample("event_reminder (day)", event("event_reminder", None, key="day")),
         Sample("event_reminder (hour)", event("event_reminder", None, key="hour")),
+        Sample(
+            "coordinator_invitation",
+            domain.invitation(
+                CoordinatorInvited(
+                    invitation_id=INVITATION,
+                    name="Ali Hassan",
+                    email="ali@example.org",
+                    expires_at=NOW + timedelta(hours=72),
+                )
+            ),
+        ),
     ]
 
 

@@ -308,3 +308,24 @@ def test_the_templates_translator_renders_as_the_i18n_extension_does(
     extensions_own = Environment(autoescape=True, extensions=["jinja2.ext.i18n"]).globals["_"]
     monkeypatch.setitem(mail.templates(locale).globals, "_", extensions_own)
     assert every_email() == ours
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", SAMPLES)
+def test_every_email_is_signed_by_its_group_and_names_its_contact(name: str, locale: str) -> None:
+    """The group's name closes the email and is the From name; its contact is the Reply-To
+    and, in every email to a volunteer, newcomer, referrer or registrant, in the text and
+    the HTML: never an empty contact ("write to .")."""
+    [found] = [s for s in samples(locale) if s.name == name]
+    message = rendered(name, locale)
+    text, html = parts(message)
+    contact, signed_by = found.group["contact"], found.group["name"]
+    assert contact
+    assert message["Reply-To"] == contact
+    assert message["From"].addresses[0].display_name == signed_by
+    assert signed_by in text
+    assert signed_by in html
+    if "coordinator" not in name:  # a coordinator's email goes to that very address
+        assert contact in text
+        assert contact in html
+    assert "write to ." not in text.lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, ClassVar
 
 from marshmallow import fields, validate
@@ -54,3 +55,20 @@ class GroupUpdated(GroupChanged):
 
     TYPE: ClassVar[str] = "group.updated"
     VERSION: ClassVar[int] = 1
+
+
+@contract
+@dataclass(frozen=True, kw_only=True)
+class CoordinatorInvited:
+    """Someone was invited to coordinate: notifications emails them the single-use link
+    (made from the id with LINK_SECRET when sending: no token travels), signed by the first
+    group they join (None: the network's own)."""
+
+    TYPE: ClassVar[str] = "coordinator.invited"
+    VERSION: ClassVar[int] = 1
+
+    invitation_id: uuid.UUID
+    name: Annotated[str, f.name]
+    email: Annotated[str, f.email]
+    expires_at: datetime
+    group_id: uuid.UUID | None = None

@@ -135,3 +135,21 @@ class AuditRecord(Base):
     # The group of what was acted on, when the answer said it: a coordinator's audit view
     # holds their groups' records and their own.
     group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+
+
+class Invitation(Base):
+    """An invitation to coordinate, sent by email: its link (made from the id with
+    LINK_SECRET) sets the password once, within INVITATION_HOURS."""
+
+    __tablename__ = "coordinator_invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))  # lower case
+    display_name: Mapped[str] = mapped_column(String(100))
+    network_admin: Mapped[bool]
+    group_ids: Mapped[list[str]] = mapped_column(JSON)
+    # None when the bootstrap ADMIN_TOKEN invited.
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coordinators.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]

@@ -77,6 +77,8 @@ def with_group_id(body: Any) -> Any:
         return body
     body = dict(body)
     slug = body.pop("group", None)
+    if slug is not None and not isinstance(slug, str):
+        raise NotYourGroup("group", str(slug))
     if isinstance(slug, str):
         body["group_id"] = str(group_id_of(slug))
     elif isinstance(body.get("group_id"), str):

@@ -136,6 +136,23 @@ class GroupChoiceSchema(RequestSchema):
     group = f.slug(metadata={"description": "The slug of the group they join"})
 
 
+class InvitationSchema(RequestSchema):
+    """Someone to invite to coordinate."""
+
+    email = f.email()
+    name = f.name()
+    groups = fields.List(f.slug(), load_default=list, validate=validate.Length(max=50))
+    network_admin = strict_bool(False)
+
+
+class InvitedSchema(Schema):
+    """An invitation sent: the link in the email works once, until `expires_at`."""
+
+    id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
 class GroupChangesSchema(RequestSchema):
     """What a network admin may change of a group (the slug stays: links carry it)."""
 

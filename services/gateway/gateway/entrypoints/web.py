@@ -20,7 +20,7 @@ from gateway.entrypoints.public_pages import events as event_pages
 from gateway.entrypoints.public_pages import groups as group_pages
 from gateway.entrypoints.public_pages import people as people_pages
 from gateway.entrypoints.public_pages import unsubscribe
-from gateway.service_layer import groups
+from gateway.service_layer import groups, invitations, staff
 from gateway.service_layer.intake import IdempotencyKeyReused
 
 MAX_BODY = 64 * 1024
@@ -45,6 +45,8 @@ GROUP_ERRORS: dict[type[Exception], int] = {
     groups.GroupConflict: 409,
     groups.GroupNotFound: 404,
     routing.NotYourGroup: 422,
+    invitations.NotAllowed: 403,
+    staff.AlreadyExists: 409,
 }
 
 

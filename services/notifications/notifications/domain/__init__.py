@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, get_timezone_name
 from sanctuary.contracts import (
+    CoordinatorInvited,
     NewcomerRequested,
     RegistrationChanged,
     VolunteerReadinessChanged,
@@ -103,6 +104,26 @@ def request_received(event: NewcomerRequested) -> PlannedEmail:
             "referred": referred,
         },
         group_id=event.group_id,
+    )
+
+
+INVITATION = "coordinator_invitation"
+
+
+def invitation(fact: CoordinatorInvited) -> PlannedEmail:
+    """The link that sets an invited coordinator's password (made when sending); in English,
+    as the dashboard is, signed by the first group they join."""
+    return PlannedEmail(
+        template=INVITATION,
+        dedupe_key=f"{INVITATION}:{fact.invitation_id}",
+        to_address=fact.email,
+        locale=DEFAULT_LOCALE,
+        context={
+            "name": fact.name,
+            "invitation_id": str(fact.invitation_id),
+            "expires": local_time(fact.expires_at, "Europe/London"),
+        },
+        group_id=fact.group_id,
     )
 
 

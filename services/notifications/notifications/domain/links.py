@@ -9,7 +9,7 @@ import hmac
 import uuid
 from typing import Any
 
-from sanctuary.links import cancel_token
+from sanctuary.links import cancel_token, invitation_token
 
 from notifications.domain import OPTIONAL_CATEGORIES
 
@@ -24,13 +24,18 @@ def secret_links(
     template: str, context: dict[str, Any], to_address: str, *, secret: str, base_url: str
 ) -> dict[str, str]:
     """The links an email carries that only LINK_SECRET can make: `cancel_url` for a
-    registration's emails, `unsubscribe_url` for an optional category's. Made when sending,
+    registration's emails, `invitation_url` for an invitation to coordinate,
+    `unsubscribe_url` for an optional category's. Made when sending,
     never stored, never queued."""
     links = {}
     if "registration_id" in context:
         registration_id = uuid.UUID(context["registration_id"])
         token = cancel_token(secret, registration_id)
         links["cancel_url"] = f"{base_url}/registrations/{registration_id}/cancel?token={token}"
+    if "invitation_id" in context:
+        invitation_id = uuid.UUID(context["invitation_id"])
+        token = invitation_token(secret, invitation_id)
+        links["invitation_url"] = f"{base_url}/coordinator/invitations/{invitation_id}/{token}"
     category = OPTIONAL_CATEGORIES.get(template)
     if category:
         links["unsubscribe_url"] = (
@@ -44,6 +49,8 @@ def link_marks(delivery_id: uuid.UUID, template: str, context: dict[str, Any]) -
     same names as `secret_links`, each a URL no name or title could hold by chance (it has the
     delivery's random id)."""
     names = ["cancel_url"] if "registration_id" in context else []
+    if "invitation_id" in context:
+        names.append("invitation_url")
     if template in OPTIONAL_CATEGORIES:
         names.append("unsubscribe_url")
     return {name: f"https://link.invalid/{delivery_id}/{name}" for name in names}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -472,3 +473,35 @@ def test_a_match_introduces_first_names_and_keeps_the_coordinator_in_the_loop(
         "leeds@sanctuary.example",
         "worker@charity.example",
     ]
+
+
+def test_an_invitation_emails_a_link_that_only_link_secret_could_make(
+    notifications: Service, sink: tuple[int, Path]
+) -> None:
+    """coordinator.invited: one email, in English, signed by the group they join, whose link
+    carries the invitation's HMAC token (made when sending: the row never holds it)."""
+    import uuid as _uuid
+
+    from sanctuary.contracts import CoordinatorInvited
+    from sanctuary.links import invitation_token
+    from sanctuary_dev.messages import apply as apply_facts
+
+    leeds = group_created(group_id=_uuid.uuid4(), slug="leeds", name="Leeds", network=False)
+    invited = CoordinatorInvited(
+        invitation_id=_uuid.uuid4(),
+        name="Ali",
+        email="ali@example.org",
+        expires_at=datetime.now(UTC) + timedelta(hours=72),
+        group_id=leeds.group_id,
+    )
+    apply_facts(notifications, leeds, invited, invited)  # a repeat plans nothing more
+    with notifications.sessions() as session:
+        [delivery] = session.scalars(select(Delivery)).all()
+        assert "invitations/" not in json.dumps(delivery.rendered)
+    mailer(notifications).send_due()
+    [mail] = received(sink[1])
+    text = mail.get_body(("plain",)).get_content()
+    token = invitation_token(notifications.config.link_secret, invited.invitation_id)
+    assert f"/coordinator/invitations/{invited.invitation_id}/{token}" in text
+    assert mail["From"].addresses[0].display_name == "Leeds"
+    assert "coordinate befriending with Leeds" in text

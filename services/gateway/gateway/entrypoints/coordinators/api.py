@@ -7,18 +7,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response
+from flask import Response, g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sanctuary.bodies import events as event_bodies
 from sanctuary.bodies import matching as matching_bodies
 from sanctuary.vocabulary import DeliveryStatus, MatchStatus, VolunteerStatus
-from sanctuary.web import current_service, invalid, load_body
+from sanctuary.web import current_service, invalid, load_body, unit_of_work
 
 from gateway.entrypoints import auth, routing
 from gateway.entrypoints.public_api import openapi, passed_on
-from gateway.entrypoints.schemas import GroupChoiceSchema
-from gateway.service_layer import groups
+from gateway.entrypoints.schemas import GroupChoiceSchema, InvitationSchema, InvitedSchema
+from gateway.service_layer import groups, invitations
 
 blp = Blueprint(
     "coordinators",
@@ -90,6 +90,29 @@ def move_person(people: str, person_id: uuid.UUID) -> Response:
     body = {"group_id": str(target.id)}
     path = f"/internal/v1/{people}/{person_id}/group"
     return routing.forward("matching", "POST", path, params={}, body=body)
+
+
+@blp.route("/coordinators/invitations", methods=["POST"])
+@_doc(
+    "Invite someone to coordinate groups of yours ({email, name, groups, network_admin}); "
+    "they get a link that sets their password, once, within 72 hours",
+    400,
+    409,
+    422,
+    requestBody=openapi.body(InvitationSchema, required=True),
+    responses=openapi.ok(InvitedSchema, 201, "Invited"),
+)
+def invite() -> tuple[dict[str, Any], int]:
+    wanted = load_body(InvitationSchema())
+    made = invitations.invite(
+        unit_of_work,
+        g.principal,
+        wanted["email"],
+        wanted["name"],
+        wanted["groups"],
+        network_admin=wanted["network_admin"],
+    )
+    return InvitedSchema().dump(made), 201
 
 
 @blp.route("/matches", methods=["GET"])

@@ -283,6 +283,7 @@ def blueprint() -> Blueprint:
         account_pages,
         event_pages,
         group_pages,
+        invitation_pages,
         people_pages,
     )
 

@@ -7,6 +7,7 @@ them. So a failing SMTP server never makes a message fail, and a message never s
 from __future__ import annotations
 
 from sanctuary.contracts import (
+    CoordinatorInvited,
     EventCancelled,
     EventReminderDue,
     EventScheduled,
@@ -28,7 +29,11 @@ from notifications.service_layer.handlers.events import (
     on_registration_changed,
     on_reminder_due,
 )
-from notifications.service_layer.handlers.groups import on_group_changed, on_person_moved
+from notifications.service_layer.handlers.groups import (
+    on_coordinator_invited,
+    on_group_changed,
+    on_person_moved,
+)
 from notifications.service_layer.handlers.people import (
     MATCH_EMAILS,
     on_match_changed,
@@ -44,6 +49,7 @@ HANDLERS: dict[str, Handler] = {
     GroupCreated.TYPE: on_group_changed,
     GroupUpdated.TYPE: on_group_changed,
     PersonMoved.TYPE: on_person_moved,
+    CoordinatorInvited.TYPE: on_coordinator_invited,
     VolunteerRegistered.TYPE: on_volunteer_registered,
     VolunteerReadinessChanged.TYPE: on_readiness_changed,
     NewcomerRequested.TYPE: on_newcomer_requested,

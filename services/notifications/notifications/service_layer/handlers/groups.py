@@ -3,12 +3,13 @@ group each person belongs to."""
 
 from __future__ import annotations
 
-from sanctuary.contracts import GroupChanged, PersonMoved
+from sanctuary.contracts import CoordinatorInvited, GroupChanged, PersonMoved
 from sanctuary.unit_of_work import UnitOfWork
 
+from notifications import domain
 from notifications.adapters.models import GroupCopy, Person
 from notifications.service_layer.handlers.people import PersonNotYetKnown
-from notifications.service_layer.handlers.planning import keep_newest
+from notifications.service_layer.handlers.planning import keep_newest, plan
 
 
 def on_group_changed(fact: GroupChanged, uow: UnitOfWork) -> None:
@@ -29,3 +30,8 @@ def on_person_moved(fact: PersonMoved, uow: UnitOfWork) -> None:
     if person is None:
         raise PersonNotYetKnown(str(fact.person_id))
     person.group_id = fact.group_id
+
+
+def on_coordinator_invited(fact: CoordinatorInvited, uow: UnitOfWork) -> None:
+    """Email the invited person the link that sets their password."""
+    plan(uow, domain.invitation(fact))
