@@ -16,10 +16,24 @@ from gateway.entrypoints.coordinators.dashboard import act, blp, fetch
 # Volunteers and their checks.
 
 
+PAGE = 50  # volunteers a page: each card is a form
+
+
 @blp.get("/volunteers")
 def volunteers() -> str:
+    """Volunteers waiting for checks, the longest waiting first, a page at a time."""
     waiting = fetch("matching", "/internal/v1/volunteers", status=VolunteerStatus.APPLIED)
-    return render_template("coordinator/volunteers.html", volunteers=waiting, checks=CHECK_OUTCOMES)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    last = max((len(waiting) + PAGE - 1) // PAGE, 1)
+    page = min(page, last)
+    return render_template(
+        "coordinator/volunteers.html",
+        volunteers=waiting[(page - 1) * PAGE : page * PAGE],
+        checks=CHECK_OUTCOMES,
+        page=page,
+        pages=last,
+        total=len(waiting),
+    )
 
 
 @blp.post("/volunteers/<uuid:volunteer_id>/checks")
