@@ -77,7 +77,7 @@ def test_a_volunteer_signs_up_and_receives_a_welcome_email(system: System) -> No
     [welcome] = wait_until(lambda: welcome_emails_to(system.mail, address), timeout=30)
     assert "Welcome" in welcome["Subject"]
     status = requests.get(system.gateway + answer.json()["status_url"], timeout=5).json()
-    assert status == {"id": answer.json()["id"], "status": "applied"}
+    assert status == {"id": answer.json()["id"], "status": "applied", "group": "network"}
     again = requests.post(
         f"{system.gateway}/api/v1/volunteers",
         timeout=5,
@@ -116,3 +116,48 @@ def test_the_gateway_serves_its_openapi_document(system: System) -> None:
     document = requests.get(f"{system.gateway}/api/openapi.json", timeout=5).json()
     assert "/api/v1/volunteers" in document["paths"]
     assert "post" in document["paths"]["/api/v1/volunteers"]
+
+
+def test_two_local_groups_each_sign_their_own_peoples_emails(system: System) -> None:
+    """Two groups made through the API; a sign-up in each area (found by its postcode) is
+    welcomed by its own group: its name, its contact in the text and as Reply-To. A
+    postcode neither covers falls to the network's own group, which `make run` seeded."""
+    admin = {"Authorization": "Bearer dev-admin-token"}
+    for slug, area in (("york", "YO"), ("hull", "HU")):
+        body = {"slug": slug, "name": f"{slug.title()} Sanctuary", "areas": [area]}
+        made = requests.post(
+            f"{system.gateway}/api/v1/groups",
+            json={**body, "contact": f"{slug}@example.org"},
+            headers=admin,
+            timeout=5,
+        )
+        assert made.status_code == 201, made.text
+    found = requests.get(f"{system.gateway}/api/v1/groups/lookup?postcode=yo1%207hh", timeout=5)
+    assert found.json()["slug"] == "york"
+    people = {"york": "YO1 7HH", "hull": "HU1 1AA", "network": "EH1 1AA"}
+    for slug, postcode in people.items():
+        answer = requests.post(
+            f"{system.gateway}/api/v1/volunteers",
+            json={
+                "name": "Sam",
+                "email": f"sam.{slug}@example.org",
+                "postcode": postcode,
+                "languages": ["en"],
+                "availability": [{"day": "sat", "part": "morning"}],
+                "consent": True,
+            },
+            timeout=5,
+        )
+        assert answer.status_code == 202, answer.text
+    for slug, signed_by, contact in (
+        ("york", "York Sanctuary", "york@example.org"),
+        ("hull", "Hull Sanctuary", "hull@example.org"),
+        ("network", "Sanctuary Network", "contact@localhost"),
+    ):
+        [welcome] = wait_until(
+            lambda s=slug: welcome_emails_to(system.mail, f"sam.{s}@example.org"), timeout=30
+        )
+        assert welcome["Reply-To"] == contact
+        assert signed_by in welcome["From"]
+        text = next(p for p in welcome.walk() if p.get_content_type() == "text/plain")
+        assert contact in text.get_payload(decode=True).decode()

@@ -10,6 +10,7 @@ over TCP on their own PostgreSQL databases.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ import pytest
 from coordinator_walk import PASSWORD, call, coordinator_routes, csrf_token, is_api, signed_in
 from events.entrypoints.web import create_app as create_events
 from flask.testing import FlaskClient
+from gateway.adapters.models import AuditRecord
 from gateway.service_layer import groups, staff
 from matching.adapters.models import Match, Volunteer
+from matching.adapters.models import Outbox as MatchingOutbox
 from matching.entrypoints.web import create_app as create_matching
 from matching.service_layer import coordination
 from notifications.adapters.models import Delivery
@@ -278,3 +281,43 @@ def test_well_formed_requests_on_another_groups_people_and_events_are_404_and_ch
     assert state(matching, south) == before
     events = client.get(f"/api/v1/events/{south.event}").json  # the public page still shows it
     assert events["status"] == "published"
+
+
+def test_a_person_who_moved_city_moves_group_unless_a_match_holds_them(
+    network: tuple[FlaskClient, South], matching: Service
+) -> None:
+    """409 with the reason while their match is open; otherwise the move is made, announced
+    (person.moved) and audited, and North's coordinators now see them, South's no longer."""
+    client, south = network
+    held = client.post(
+        f"/api/v1/volunteers/{south.volunteer}/group", json={"group": "north"}, headers=ADMIN
+    )
+    assert held.status_code == 409
+    assert "open match" in held.json["detail"]
+    moving = requested(postcode="S1 4EF", group_id=south.group_id)
+    apply(matching, moving)
+    moved = client.post(
+        f"/api/v1/newcomers/{moving.newcomer_id}/group", json={"group": "north"}, headers=ADMIN
+    )
+    assert moved.status_code == 200, moved.json
+    north = groups.by_slug(client.application.extensions["service"].sessions, "north")
+    assert north is not None
+    assert moved.json["group_id"] == str(north.id)
+    with matching.sessions() as session:
+        announced = session.scalars(
+            select(MatchingOutbox.body).where(MatchingOutbox.type == "person.moved")
+        ).all()
+    assert [json.loads(body)["person_id"] for body in announced] == [str(moving.newcomer_id)]
+    with client.application.extensions["service"].sessions() as session:
+        audited = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == "move_person")
+        ).all()
+    assert [(r.target_id, r.status) for r in audited] == [
+        (str(south.volunteer), 409),
+        (str(moving.newcomer_id), 200),
+    ]
+    units = client.application.extensions["service"].unit_of_work
+    made = staff.create_coordinator(units, "s@example.org", "S", PASSWORD, groups=["south"])
+    theirs = {"Authorization": f"Bearer {staff.issue_token(units, made, 't')}"}
+    gone = client.get(f"/api/v1/newcomers/{moving.newcomer_id}/suggestions", headers=theirs)
+    assert gone.status_code == 404

@@ -206,6 +206,11 @@ class StatusSchema(Schema):
             "Newcomers: received, waiting, proposed, matched, closed."
         },
     )
+    group = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The local group's slug; null while received, or none yet"},
+    )
 
 
 class ProblemSchema(Schema):

@@ -21,7 +21,7 @@ from gateway.entrypoints.schemas import (
     VolunteerSignUpSchema,
 )
 from gateway.entrypoints.submissions import accepted, placed
-from gateway.service_layer import intake
+from gateway.service_layer import groups, intake
 
 blp = Blueprint(
     "people", __name__, url_prefix="/api/v1", description="Volunteer sign-ups and newcomer requests"
@@ -43,13 +43,20 @@ def _json_bodies_only() -> None:
 
 
 def status_of(kind: str, submission_id: uuid.UUID, owner: str) -> dict[str, Any]:
-    """`received` while only the gateway has it, then the owning service's status."""
-    if not intake.submission_exists(current_service().sessions, kind, submission_id):
+    """`received` while only the gateway has it, then the owning service's status, and the
+    local group it is with (its slug; null while received, or with no local group yet)."""
+    sessions = current_service().sessions
+    if not intake.submission_exists(sessions, kind, submission_id):
         raise NotFound(f"No {kind} with this id.")
     answer = routing.upstream(owner).get_json(
         f"/internal/v1/{kind}s/{submission_id}", g.correlation_id
     )
-    return {"id": submission_id, "status": domain.public_status(answer and answer["status"])}
+    group = groups.by_id(sessions, answer["group_id"]) if answer and answer["group_id"] else None
+    return {
+        "id": submission_id,
+        "status": domain.public_status(answer and answer["status"]),
+        "group": group.slug if group else None,
+    }
 
 
 @blp.route("/volunteers")
