@@ -321,3 +321,38 @@ def test_a_person_who_moved_city_moves_group_unless_a_match_holds_them(
     theirs = {"Authorization": f"Bearer {staff.issue_token(units, made, 't')}"}
     gone = client.get(f"/api/v1/newcomers/{moving.newcomer_id}/suggestions", headers=theirs)
     assert gone.status_code == 404
+
+
+def test_network_admins_place_people_no_group_covers_yet(
+    network: tuple[FlaskClient, South], matching: Service
+) -> None:
+    """Someone whose postcode no group covers is on the network's list (never a
+    coordinator's); a network admin places them in a group from the network page."""
+    client, south = network
+    nobody = signed_up(name="Unplaced Person", postcode="EH1 1AA", group_id=None)
+    apply(matching, nobody)
+    units = client.application.extensions["service"].unit_of_work
+    staff.create_coordinator(units, "a@example.org", "A", PASSWORD, network_admin=True)
+    staff.create_coordinator(units, "n@example.org", "N", PASSWORD, groups=["north"])
+    admin, north = signed_in(client, "a@example.org"), signed_in(client, "n@example.org")
+    page = admin.get("/coordinator/network")
+    assert page.status_code == 200
+    assert "Unplaced Person" in page.text
+    assert "Southern Volunteer" not in page.text  # South's people are placed
+    assert north.get("/coordinator/network").status_code == 403
+    assert "Unplaced Person" not in north.get("/coordinator/volunteers").text
+    token = csrf_token(admin, "/coordinator/network")
+    placed = admin.post(
+        f"/coordinator/volunteers/{nobody.volunteer_id}/group",
+        data={"csrf_token": token, "group": "north", "next": "/coordinator/network"},
+    )
+    assert placed.status_code == 303
+    with matching.sessions() as session:
+        volunteer = session.get(Volunteer, nobody.volunteer_id)
+        assert volunteer is not None
+        north_group = groups.by_slug(client.application.extensions["service"].sessions, "north")
+        assert north_group is not None
+        assert volunteer.group_id == north_group.id
+    assert "Unplaced Person" not in admin.get("/coordinator/network").text
+    assert "Unplaced Person" in north.get("/coordinator/volunteers").text
+    assert south.group_id != north_group.id

@@ -168,6 +168,27 @@ def move_person(people: str, person_id: uuid.UUID) -> Response:
     return jsonify(view)
 
 
+@blueprint.get("/unplaced")
+def unplaced_people() -> Response:
+    """The people no local group covers yet (network admins: for a coordinator, nobody),
+    with what placing them needs and no contact details."""
+    with current_service().sessions() as session:
+        people = views.unplaced(session, caller_groups())
+        return jsonify(
+            [
+                {
+                    "id": str(p.id),
+                    "kind": "volunteer" if isinstance(p, Volunteer) else "newcomer",
+                    "name": p.name,
+                    "district": p.district,
+                    "status": p.status,
+                    "registered_at": as_utc(p.registered_at).isoformat(),
+                }
+                for p in people
+            ]
+        )
+
+
 @blueprint.get("/groups/summary")
 def groups_summary() -> Response:
     """Per group the caller may see: volunteers applied and ready, newcomers waiting and the

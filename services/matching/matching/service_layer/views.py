@@ -45,6 +45,18 @@ def volunteers(session: Session, status: str | None, scope: Scope = None) -> lis
     return list(session.scalars(query))
 
 
+def unplaced(session: Session, scope: Scope = None, limit: int = 200) -> list[Volunteer | Newcomer]:
+    """Volunteers and newcomers no local group covers yet, the longest waiting first: the
+    network's list, for network admins to place (nobody's, for a coordinator's scope)."""
+    if scope is not None:
+        return []
+    found: list[Volunteer | Newcomer] = []
+    for model in (Volunteer, Newcomer):
+        query = select(model).where(model.group_id.is_(None)).order_by(model.registered_at)
+        found += session.scalars(query.limit(limit))
+    return sorted(found, key=lambda person: person.registered_at)[:limit]
+
+
 def matches(session: Session, status: str | None, scope: Scope = None) -> list[Match]:
     """The scope's matches, newest first, optionally of one status."""
     query = select(Match).order_by(Match.proposed_at.desc(), Match.id)

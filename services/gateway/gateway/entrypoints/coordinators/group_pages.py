@@ -3,6 +3,7 @@ groups, and the network overview for network admins."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -13,7 +14,7 @@ from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
 from gateway.entrypoints import routing
-from gateway.entrypoints.coordinators.dashboard import blp, fetch
+from gateway.entrypoints.coordinators.dashboard import act, blp, fetch
 from gateway.service_layer import groups
 
 
@@ -73,8 +74,27 @@ def network() -> str:
     ]
     unplaced = _counts(people.get(None))
     return render_template(
-        "coordinator/network.html", rows=rows, unplaced=unplaced, national=coming[None]
+        "coordinator/network.html",
+        rows=rows,
+        unplaced=unplaced,
+        national=coming[None],
+        waiting=fetch("matching", "/internal/v1/unplaced"),
     )
+
+
+@blp.post("/<any(volunteers, newcomers):people>/<uuid:person_id>/group")
+def move_person(people: str, person_id: uuid.UUID) -> Response:
+    """Place someone in a local group (from the network's list), or move them (they moved
+    city); matching refuses while a match holds them, and says why."""
+    back = request.form.get("next", "")
+    back = back if back.startswith("/coordinator/") else url_for(".index")
+    target = groups.by_slug(current_service().sessions, request.form.get("group", ""))
+    if target is None:
+        flash("Choose a group.", "error")
+        return redirect(back, code=303)
+    path = f"/internal/v1/{people}/{person_id}/group"
+    body = {"group_id": str(target.id)}
+    return act("matching", "POST", path, f"Moved to {target.name}.", back, json=body)
 
 
 def _counts(row: dict[str, Any] | None) -> dict[str, Any]:
