@@ -48,6 +48,8 @@ class MatchChanged:
     match_id: uuid.UUID
     volunteer_id: uuid.UUID
     newcomer_id: uuid.UUID
+    # The local group it concerns (the pair's, the volunteer's); None: no local group yet.
+    group_id: uuid.UUID | None = None
 
 
 @contract

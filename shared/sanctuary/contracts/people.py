@@ -146,6 +146,8 @@ class VolunteerChecksRecorded:
     training: Annotated[CheckOutcome, _outcome(Check.TRAINING)]
     status: VolunteerStatus
     previous_status: VolunteerStatus
+    # The local group it concerns (the pair's, the volunteer's); None: no local group yet.
+    group_id: uuid.UUID | None = None
 
 
 # --- volunteer.readiness_changed: what a volunteer still needs before matching ---------------
@@ -177,6 +179,8 @@ class VolunteerReadinessChanged:
             required=True,
         ),
     ]
+    # The local group it concerns (the pair's, the volunteer's); None: no local group yet.
+    group_id: uuid.UUID | None = None
 
 
 # --- person.moved: a coordinator moved a volunteer or a newcomer to another group ------------

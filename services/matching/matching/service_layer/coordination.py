@@ -62,7 +62,11 @@ def record_checks(
     volunteer.status = lifecycle.volunteer_status(checks, previous)
     uow.publish(
         c.VolunteerChecksRecorded(
-            volunteer_id=volunteer.id, status=volunteer.status, previous_status=previous, **checks
+            volunteer_id=volunteer.id,
+            status=volunteer.status,
+            previous_status=previous,
+            group_id=volunteer.group_id,
+            **checks,
         )
     )
     after = lifecycle.readiness(checks, volunteer.status)
@@ -70,7 +74,12 @@ def record_checks(
         # The volunteer hears what changed: ready to be matched, or what is still missing.
         status, missing = after
         uow.publish(
-            c.VolunteerReadinessChanged(volunteer_id=volunteer.id, status=status, missing=missing)
+            c.VolunteerReadinessChanged(
+                volunteer_id=volunteer.id,
+                status=status,
+                missing=missing,
+                group_id=volunteer.group_id,
+            )
         )
     return volunteer
 
@@ -199,6 +208,7 @@ def _propose(uow: UnitOfWork, proposal: Proposal, now: datetime) -> None:
             volunteer_id=match.volunteer_id,
             newcomer_id=match.newcomer_id,
             score=match.score,
+            group_id=match.group_id,
         )
     )
 
@@ -248,6 +258,7 @@ def decide(
         "match_id": match.id,
         "volunteer_id": match.volunteer_id,
         "newcomer_id": match.newcomer_id,
+        "group_id": match.group_id,
     }
     uow.publish(fact(**ids, **({"reason": reason} if reason else {})))
     return match
@@ -269,6 +280,7 @@ def announce_due_checkins(uow: UnitOfWork, now: datetime) -> int:
                     volunteer_id=match.volunteer_id,
                     newcomer_id=match.newcomer_id,
                     checkin=due.name,
+                    group_id=match.group_id,
                 )
             )
             published += 1
