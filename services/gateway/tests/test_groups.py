@@ -98,9 +98,10 @@ def test_a_postcode_no_group_covers_gets_an_honest_404(client: Any) -> None:
     assert answer.status_code == 404
     assert answer.content_type == "application/problem+json"
     assert "no local group in LS6 yet" in answer.json["detail"]
-    bad = client.get("/api/v1/groups/lookup?postcode=nonsense")
-    assert bad.status_code == 422
-    assert bad.json["errors"][0]["field"] == "postcode"
+    for query in ("?postcode=nonsense", "", "?postcode="):
+        bad = client.get(f"/api/v1/groups/lookup{query}")
+        assert bad.status_code == 422, query
+        assert bad.json["errors"][0]["field"] == "postcode"
 
 
 def test_changes_are_announced_with_a_growing_sequence(client: Any) -> None:

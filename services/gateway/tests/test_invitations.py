@@ -139,3 +139,28 @@ def test_who_may_invite_whom(client: Any) -> None:
     assert existing
     again = client.post(url, json={"email": "E@example.org", "name": "E"}, headers=ADMIN)
     assert again.status_code == 409
+
+
+def test_an_invitation_lapses_with_its_inviters_rights(client: Any) -> None:
+    """Switched off (or out of the group) before the link is used: the link no longer works."""
+    units = service(client).unit_of_work
+    made = staff.create_coordinator(units, "f@example.org", "F", PASSWORD, groups=["north"])
+    bearer = {"Authorization": f"Bearer {staff.issue_token(units, made, 't')}"}
+    invited = client.post(
+        "/api/v1/coordinators/invitations",
+        json={"email": "g@example.org", "name": "G", "groups": ["north"]},
+        headers=bearer,
+    )
+    assert invited.status_code == 201
+    assert staff.set_active(units, "f@example.org", False)
+    token = csrf(client, link(invited.json["id"]))
+    answer = client.post(
+        link(invited.json["id"]),
+        data={"csrf_token": token, "password": PASSWORD, "again": PASSWORD},
+    )
+    assert answer.status_code == 410
+    assert "can no longer" in answer.text
+    with service(client).sessions() as session:
+        assert (
+            session.scalar(select(Coordinator).where(Coordinator.email == "g@example.org")) is None
+        )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from gateway.adapters.models import Group, GroupArea
 from gateway.domain import groups as rules
 
+AREA_TAKEN = "Another group took one of these areas at the same moment: look again."
 # What a network admin may change (the slug stays: it is in every link to the group).
 CHANGEABLE = ("name", "contact", "timezone", "description", "areas")
 
@@ -79,11 +80,10 @@ def create(
 ) -> GroupView:
     """A new group with its areas, announced; GroupConflict for a taken slug or area."""
     _check_timezone(fields.get("timezone") or rules.DEFAULT_TIMEZONE)
-    taken = GroupConflict("slug", f"A group with the slug {fields['slug']!r} exists.")
     try:
         return _create(units, fields, group_id or uuid.uuid4(), network)
-    except IntegrityError:  # another request made the same slug first
-        raise taken from None
+    except IntegrityError:  # another request took the slug or an area first
+        raise _lost_race(units, fields["slug"]) from None
 
 
 def _create(
@@ -132,7 +132,21 @@ def update(units: UnitOfWorkFactory, slug: str, changes: dict[str, Any]) -> Grou
         group.sequence += 1
         group.updated_at = datetime.now(UTC)
         _announce(uow, group, GroupUpdated)
+        try:
+            session.flush()
+        except IntegrityError:  # another group took one of the areas at the same moment
+            raise GroupConflict(
+                "areas", "Another group took one of these areas just now."
+            ) from None
         return _view(session, group)
+
+
+def _lost_race(units: UnitOfWorkFactory, slug: str) -> GroupConflict:
+    """Which unique rule a create that lost a race broke: the slug's, else an area's."""
+    with units() as uow:
+        if uow.session.scalar(select(Group.id).where(Group.slug == slug)) is not None:
+            return GroupConflict("slug", f"A group with the slug {slug!r} exists.")
+    return GroupConflict("areas", AREA_TAKEN)
 
 
 def seed_default(units: UnitOfWorkFactory, fields: dict[str, Any]) -> GroupView | None:

@@ -12,6 +12,7 @@ from sanctuary.contracts import CoordinatorInvited
 from sanctuary.db import as_utc
 from sanctuary.unit_of_work import UnitOfWorkFactory
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.adapters.models import Coordinator, Group, Invitation, Membership
@@ -95,6 +96,13 @@ def pending(units: UnitOfWorkFactory, invitation_id: uuid.UUID) -> Invitation:
 def accept(units: UnitOfWorkFactory, invitation_id: uuid.UUID, password: str) -> Coordinator:
     """Make the invited coordinator with this password (WeakPassword if it is weak), once."""
     password_hash = accounts.hash_password(password)
+    try:
+        return _accept(units, invitation_id, password_hash)
+    except IntegrityError:  # another invitation to this address was accepted at that moment
+        raise InvitationGone("A coordinator with this email exists already: sign in.") from None
+
+
+def _accept(units: UnitOfWorkFactory, invitation_id: uuid.UUID, password_hash: str) -> Coordinator:
     with units() as uow:
         session = uow.session
         invitation = session.get(Invitation, invitation_id, with_for_update=True)
@@ -102,6 +110,7 @@ def accept(units: UnitOfWorkFactory, invitation_id: uuid.UUID, password: str) ->
         assert invitation is not None
         if session.scalar(select(Coordinator.id).where(Coordinator.email == invitation.email)):
             raise InvitationGone("A coordinator with this email exists already: sign in.")
+        _check_inviter(session, invitation)
         now = datetime.now(UTC)
         coordinator = Coordinator(
             id=uuid.uuid4(),
@@ -118,6 +127,24 @@ def accept(units: UnitOfWorkFactory, invitation_id: uuid.UUID, password: str) ->
             session.add(Membership(coordinator_id=coordinator.id, group_id=uuid.UUID(group_id)))
         invitation.accepted_at = now
         return coordinator
+
+
+def _check_inviter(session: Session, invitation: Invitation) -> None:
+    """Whoever invited may still invite to these groups (switched off, or no longer in a
+    group, since?): otherwise the invitation lapses with them."""
+    if invitation.invited_by is None:
+        return  # the bootstrap credential
+    inviter = session.get(Coordinator, invitation.invited_by)
+    lapsed = InvitationGone("Whoever invited you can no longer do so: ask for a new invitation.")
+    if inviter is None or not inviter.active:
+        raise lapsed
+    if inviter.network_admin:
+        return
+    theirs = set(
+        session.scalars(select(Membership.group_id).where(Membership.coordinator_id == inviter.id))
+    )
+    if invitation.network_admin or not {uuid.UUID(g) for g in invitation.group_ids} <= theirs:
+        raise lapsed
 
 
 def _check_open(invitation: Invitation | None) -> None:

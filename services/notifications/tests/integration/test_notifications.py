@@ -505,3 +505,29 @@ def test_an_invitation_emails_a_link_that_only_link_secret_could_make(
     assert f"/coordinator/invitations/{invited.invitation_id}/{token}" in text
     assert mail["From"].addresses[0].display_name == "Leeds"
     assert "coordinate befriending with Leeds" in text
+
+
+def test_a_late_older_move_never_undoes_a_newer_one(notifications: Service) -> None:
+    """person.moved applies only from the group the person is in here: a move that comes
+    before the one it follows is retried (MoveOutOfOrder), and a repeat changes nothing."""
+    import uuid as _uuid
+
+    from notifications.adapters.models import Person
+    from notifications.service_layer.handlers.groups import MoveOutOfOrder
+    from sanctuary.contracts import PersonMoved
+    from sanctuary_dev.messages import apply as apply_facts
+
+    a, b, c = _uuid.uuid4(), _uuid.uuid4(), _uuid.uuid4()
+    person = registered(email="mover@example.org", group_id=a)
+    apply_facts(notifications, group_created(group_id=a, slug="a", network=False), person)
+    second = PersonMoved(person_id=person.volunteer_id, kind="volunteer", group_id=c,
+                         previous_group_id=b)  # fmt: skip
+    first = PersonMoved(person_id=person.volunteer_id, kind="volunteer", group_id=b,
+                        previous_group_id=a)  # fmt: skip
+    with pytest.raises(MoveOutOfOrder):
+        apply_facts(notifications, second)
+    apply_facts(notifications, first, second, second)
+    with notifications.sessions() as session:
+        kept = session.get(Person, person.volunteer_id)
+        assert kept is not None
+        assert kept.group_id == c

@@ -65,7 +65,9 @@ def every_group() -> Response:
     responses=ok(GroupOutSchema),
 )
 def lookup() -> Response:
-    postcode = postcode_argument() or ""
+    postcode = postcode_argument()
+    if postcode is None:
+        raise invalid({"postcode": ["Give a postcode."]}, "Give a UK postcode, such as S1 2AB.")
     found = groups.for_postcode(current_service().sessions, postcode)
     if found is None:
         raise NotFound(

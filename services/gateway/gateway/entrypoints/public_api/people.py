@@ -51,7 +51,8 @@ def status_of(kind: str, submission_id: uuid.UUID, owner: str) -> dict[str, Any]
     answer = routing.upstream(owner).get_json(
         f"/internal/v1/{kind}s/{submission_id}", g.correlation_id
     )
-    group = groups.by_id(sessions, answer["group_id"]) if answer and answer["group_id"] else None
+    group_id = answer.get("group_id") if answer else None
+    group = groups.by_id(sessions, group_id) if group_id else None
     return {
         "id": submission_id,
         "status": domain.public_status(answer and answer["status"]),

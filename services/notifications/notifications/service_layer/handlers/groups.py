@@ -29,7 +29,17 @@ def on_person_moved(fact: PersonMoved, uow: UnitOfWork) -> None:
     person = uow.session.get(Person, fact.person_id)
     if person is None:
         raise PersonNotYetKnown(str(fact.person_id))
+    if person.group_id == fact.group_id:
+        return  # applied already
+    if person.group_id != fact.previous_group_id:
+        # An earlier move has not arrived yet: retried until it has (parked if it never does),
+        # so a late, older move can never undo a newer one.
+        raise MoveOutOfOrder(str(fact.person_id))
     person.group_id = fact.group_id
+
+
+class MoveOutOfOrder(Exception):
+    """A move from a group the person is not in here yet: an earlier move is on its way."""
 
 
 def on_coordinator_invited(fact: CoordinatorInvited, uow: UnitOfWork) -> None:
