@@ -16,7 +16,7 @@ EXCHANGE_NAME = "sanctuary"
 # Who listens to what. A worker refuses to start if its handlers do not cover exactly this.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "matching": ("volunteer.signed_up", "newcomer.requested", "training.completed"),
-    "events": ("registration.requested",),
+    "events": ("registration.requested", "person.moved"),
     "notifications": (
         "group.created",
         "group.updated",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sanctuary.contracts import RegistrationRequested
+from sanctuary.contracts import PersonMoved, RegistrationRequested
 from sanctuary.unit_of_work import Handler, UnitOfWork
+from sqlalchemy import update
 
+from events.adapters.models import Registration
 from events.service_layer import registrations
 
 
@@ -13,6 +15,18 @@ def on_registration_requested(event: RegistrationRequested, uow: UnitOfWork) -> 
     registrations.decide(uow, event)
 
 
+def on_person_moved(fact: PersonMoved, uow: UnitOfWork) -> None:
+    """The registrations a moved person made as themselves, and that were their old group's,
+    are their new group's now: its coordinators see them, the old group's no longer."""
+    column = Registration.volunteer_id if fact.kind == "volunteer" else Registration.newcomer_id
+    uow.session.execute(
+        update(Registration)
+        .where(column == fact.person_id, Registration.group_id == fact.previous_group_id)
+        .values(group_id=fact.group_id)
+    )
+
+
 HANDLERS: dict[str, Handler] = {
     RegistrationRequested.TYPE: on_registration_requested,
+    PersonMoved.TYPE: on_person_moved,
 }

@@ -297,3 +297,29 @@ def test_at_their_own_groups_event_a_coordinator_sees_and_marks_everyone_who_com
     )
     assert marked.json() == {"marked": 2}
     assert call(events_url, "GET", f"{url}/registrations", groups=[B]).status_code == 404
+
+
+def test_a_person_who_moved_group_takes_their_registrations_with_them(
+    events: Service, events_url: str, world: dict[str, Any]
+) -> None:
+    """person.moved: the places a volunteer of A holds as themselves (A's registrations) are
+    B's now; A's coordinator no longer sees them at the national event, B's does."""
+    from sanctuary_dev.messages import apply
+
+    volunteer, registration_id = uuid.uuid4(), uuid.uuid4()
+    request = c.RegistrationRequested(
+        registration_id=registration_id,
+        event_id=uuid.UUID(world["national"]),
+        name="Mover",
+        email="mover@example.org",
+        requested_at=datetime.now(UTC),
+        volunteer_id=volunteer,
+        group_id=A,
+    )
+    moved = c.PersonMoved(person_id=volunteer, kind="volunteer", group_id=B, previous_group_id=A)
+    apply(events, request, moved, moved)
+    url = f"/events/{world['national']}/registrations"
+    seen_by_a = {r["id"] for r in call(events_url, "GET", url, groups=[A]).json()}
+    seen_by_b = {r["id"] for r in call(events_url, "GET", url, groups=[B]).json()}
+    assert str(registration_id) not in seen_by_a
+    assert str(registration_id) in seen_by_b
