@@ -17,7 +17,7 @@ from sanctuary.bodies.events import (
     NewEventSchema,
 )
 from sanctuary.db import as_utc
-from sanctuary.scope import caller_groups, may_see, visible_groups
+from sanctuary.scope import caller_groups, listed_groups, may_see
 from sanctuary.vocabulary import EventStatus, RegistrationStatus
 from sanctuary.web import (
     answer_errors,
@@ -105,9 +105,8 @@ def _query_value(name: str, field: fields.Field[Any], values: list[str]) -> list
 def _of_groups() -> ColumnElement[bool]:
     """Which events the list shows, by ?group_id= (repeatable) and ?national=, within the
     groups this call may see (X-Groups)."""
-    asked = _query_value("group_id", fields.UUID(), request.args.getlist("group_id"))
     [national] = _query_value("national", fields.Boolean(), [request.args.get("national", "true")])
-    groups = visible_groups(asked)
+    groups = listed_groups()
     if groups is None:
         return true() if national else Event.group_id.is_not(None)
     local = Event.group_id.in_(groups)
