@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
@@ -73,3 +75,27 @@ def call(client: FlaskClient, method: str, path: str, token: str, bearer: str = 
         return client.open(path, method=method, headers=auth, json=body)
     data = {"csrf_token": token} if method != "GET" else None
     return client.open(path, method=method, headers={"Accept": "text/html"}, data=data)
+
+
+@contextmanager
+def gateway_before_services(
+    gateway_client: Callable[..., Any], matching: Any, events: Any, notifications: Any
+) -> Iterator[FlaskClient]:
+    """A gateway client routing to matching's, events' and notifications' real internal
+    APIs, each served over TCP for the duration."""
+    from events.entrypoints.web import create_app as create_events
+    from matching.entrypoints.web import create_app as create_matching
+    from notifications.entrypoints.web import create_app as create_notifications
+    from sanctuary_dev.processes import serving
+
+    with (
+        serving(create_matching(matching.config)) as matching_url,
+        serving(create_events(events.config)) as events_url,
+        serving(create_notifications(notifications.config)) as notifications_url,
+    ):
+        yield gateway_client(
+            matching_url=matching_url,
+            events_url=events_url,
+            notifications_url=notifications_url,
+            cookie_secure=False,
+        )

@@ -18,24 +18,28 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from coordinator_walk import PASSWORD, call, coordinator_routes, csrf_token, is_api, signed_in
-from events.entrypoints.web import create_app as create_events
+from coordinator_walk import (
+    PASSWORD,
+    call,
+    coordinator_routes,
+    csrf_token,
+    gateway_before_services,
+    is_api,
+    signed_in,
+)
 from flask.testing import FlaskClient
 from gateway.adapters.models import AuditRecord
 from gateway.service_layer import groups, staff
 from matching.adapters.models import Match, Volunteer
 from matching.adapters.models import Outbox as MatchingOutbox
-from matching.entrypoints.web import create_app as create_matching
 from matching.service_layer import coordination
 from notifications.adapters.models import Delivery
 from notifications.bootstrap import bootstrap as notifications_bootstrap
 from notifications.config import NotificationsConfig
-from notifications.entrypoints.web import create_app as create_notifications
 from sanctuary.contracts import RegistrationRequested
 from sanctuary.runtime import Service
 from sanctuary.vocabulary import READY_WHEN, MatchStatus
 from sanctuary_dev.messages import apply, group_created, registered, requested, signed_up
-from sanctuary_dev.processes import serving
 from sqlalchemy import func, select
 
 pytestmark = pytest.mark.integration
@@ -81,17 +85,7 @@ def notifications(make_service: Callable[..., Service]) -> Service:
 def network(
     gateway_client: Callable[..., Any], matching: Service, events: Service, notifications: Service
 ) -> Iterator[tuple[FlaskClient, South]]:
-    with (
-        serving(create_matching(matching.config)) as matching_url,
-        serving(create_events(events.config)) as events_url,
-        serving(create_notifications(notifications.config)) as notifications_url,
-    ):
-        client = gateway_client(
-            matching_url=matching_url,
-            events_url=events_url,
-            notifications_url=notifications_url,
-            cookie_secure=False,
-        )
+    with gateway_before_services(gateway_client, matching, events, notifications) as client:
         for slug, area in (("north", "LS"), ("south", "S")):
             body = {"slug": slug, "name": slug.title(), "contact": f"{slug}@example.org"}
             made = client.post("/api/v1/groups", json={**body, "areas": [area]}, headers=ADMIN)

@@ -21,22 +21,20 @@ from coordinator_walk import (
     call,
     coordinator_routes,
     csrf_token,
+    gateway_before_services,
     is_api,
     signed_in,
 )
-from events.entrypoints.web import create_app as create_events
 from flask.testing import FlaskClient
 from gateway.adapters.models import AuditRecord
 from gateway.domain import accounts
 from gateway.entrypoints.coordinators.dashboard import AUDITED_VIEWS
 from gateway.service_layer import staff
-from matching.entrypoints.web import create_app as create_matching
 from notifications.adapters.models import Delivery
 from notifications.bootstrap import bootstrap as notifications_bootstrap
 from notifications.config import NotificationsConfig
-from notifications.entrypoints.web import create_app as create_notifications
 from sanctuary.runtime import Service
-from sanctuary_dev.processes import running_worker, schedule_cafe, serving, wait_until
+from sanctuary_dev.processes import running_worker, schedule_cafe, wait_until
 from sqlalchemy import select
 
 pytestmark = pytest.mark.integration
@@ -59,17 +57,7 @@ def gateway(
     notifications: Service,
 ) -> Iterator[FlaskClient]:
     """The gateway routing to the real internal APIs, with one event scheduled."""
-    with (
-        serving(create_matching(matching.config)) as matching_url,
-        serving(create_events(events.config)) as events_url,
-        serving(create_notifications(notifications.config)) as notifications_url,
-    ):
-        client = gateway_client(
-            matching_url=matching_url,
-            events_url=events_url,
-            notifications_url=notifications_url,
-            cookie_secure=False,
-        )
+    with gateway_before_services(gateway_client, matching, events, notifications) as client:
         client.application.config["TEST_EVENT_ID"] = schedule_cafe(client, ADMIN)
         yield client
 
