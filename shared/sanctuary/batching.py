@@ -46,7 +46,12 @@ def handle(
     path both apply a message here."""
     env = delivery.env
     uow = UnitOfWork(
-        session, env.correlation_id, outbox_model, message_id=env.message_id, batch_rows=batch_rows
+        session,
+        env.correlation_id,
+        outbox_model,
+        message_id=env.message_id,
+        accepted_at=datetime.fromtimestamp(env.timestamp, UTC) if env.timestamp else None,
+        batch_rows=batch_rows,
     )
     delivery.handler(delivery.event, uow)
     uow.write_outbox()

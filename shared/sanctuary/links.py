@@ -14,6 +14,13 @@ import hmac
 import uuid
 
 
+def address_hash(secret: str, address: str) -> str:
+    """An address as a keyed hash of its normalised form: how the unsubscribe list keeps it,
+    and how an erased person's address is named (the `subject` of an erasure, a tombstone)."""
+    normal = address.strip().lower()
+    return hmac.new(secret.encode(), f"address:{normal}".encode(), hashlib.sha256).hexdigest()
+
+
 def cancel_token(secret: str, registration_id: uuid.UUID) -> str:
     """The token of the cancel link for one registration."""
     digest = hmac.new(secret.encode(), f"cancel:{registration_id}".encode(), hashlib.sha256)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, MetaData
 
 from sanctuary.config import ServiceConfig
 from sanctuary.db import SessionFactory, make_engine, session_factory
+from sanctuary.erasure import TombstoneMixin, guarded
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
 from sanctuary.unit_of_work import Handler, UnitOfWork, unit_of_work
 
@@ -49,9 +50,13 @@ def build_service(
     handlers: Mapping[str, Handler],
     commands: Mapping[str, Callable[[Service], Callable[[], None]]] | None = None,
     after_migrate: Callable[[Service], None] | None = None,
+    tombstone_model: type[TombstoneMixin] | None = None,
 ) -> Service:
-    """Wire a service: its engine and session factory from the configuration. Connects lazily."""
+    """Wire a service: its engine and session factory from the configuration. Connects lazily.
+    With a tombstone model, every handler is behind the erasure guard (`sanctuary.erasure`)."""
     engine = make_engine(config.database_url)
+    if tombstone_model is not None:
+        handlers = guarded(handlers, tombstone_model, config.link_secret)
     return Service(
         config=config,
         engine=engine,

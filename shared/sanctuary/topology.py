@@ -15,9 +15,17 @@ from kombu.transport.pyamqp import Channel
 EXCHANGE_NAME = "sanctuary"
 # Who listens to what. A worker refuses to start if its handlers do not cover exactly this.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "matching": ("volunteer.signed_up", "newcomer.requested", "training.completed"),
-    "events": ("registration.requested", "person.moved"),
+    # The gateway hears each service's answer to an erasure it asked for (its matrix).
+    "gateway": ("person.erased",),
+    "matching": (
+        "volunteer.signed_up",
+        "newcomer.requested",
+        "training.completed",
+        "person.erasure_requested",
+    ),
+    "events": ("registration.requested", "person.moved", "person.erasure_requested"),
     "notifications": (
+        "person.erasure_requested",
         "group.created",
         "group.updated",
         "person.moved",

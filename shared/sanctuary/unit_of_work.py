@@ -41,6 +41,9 @@ class UnitOfWork:
     outbox_model: type[OutboxMixin]
     # The id of the message being applied, when a worker opened this unit of work.
     message_id: str | None = None
+    # When that message was first accepted (its envelope timestamp): an erased person's
+    # address voids only messages accepted before the erasure (`sanctuary.erasure`).
+    accepted_at: datetime | None = None
     # Set while a worker applies the message in a batch: the new rows of the whole batch, by
     # model, inserted together before its commit (see `insert`, and ADR 0021). If the batch
     # fails, each message is applied again on its own, so a handler may skip a lookup that a

@@ -20,6 +20,7 @@ from sanctuary.contracts.events import *  # noqa: F403
 from sanctuary.contracts.groups import *  # noqa: F403
 from sanctuary.contracts.matches import *  # noqa: F403
 from sanctuary.contracts.people import *  # noqa: F403
+from sanctuary.contracts.privacy import *  # noqa: F403
 
 # Every message registered itself (`@contract`) when its module was imported above.
 MESSAGE_TYPES: tuple[str, ...] = tuple(SCHEMAS)

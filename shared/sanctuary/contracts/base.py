@@ -7,7 +7,7 @@ fields they do not know (EXCLUDE), so producers can add fields without breaking 
 
 How a field's type becomes a marshmallow field (ADR 0023):
 - `uuid.UUID`, `str`, `int`, `bool`, `datetime` (aware), a `StrEnum` (by value), `tuple[T, ...]`
-  (a JSON list), and `T | None` (null allowed);
+  (a JSON list), `dict[K, V]` (a JSON object), and `T | None` (null allowed);
 - no default: required; a default: what a body without the field loads as;
 - `Annotated[T, field]`: this marshmallow field (or a function making one) instead, for the
   rules a type cannot say (a name's length, an email, a postcode).
@@ -92,11 +92,14 @@ def schema_for(cls: type[Any]) -> type[ContractSchema]:
 
 def _field(hint: Any, spec: dataclasses.Field[Any]) -> fields.Field[Any]:
     has_default = spec.default is not dataclasses.MISSING
+    default = spec.default
+    if spec.default_factory is not dataclasses.MISSING:  # a mutable default, e.g. {}
+        has_default, default = True, spec.default_factory
     if typing.get_origin(hint) is typing.Annotated:
         made = typing.get_args(hint)[1]
         field: fields.Field[Any] = made if isinstance(made, fields.Field) else made()
         return field
-    options: dict[str, Any] = {"load_default": spec.default} if has_default else {"required": True}
+    options: dict[str, Any] = {"load_default": default} if has_default else {"required": True}
     return _typed(hint, options)
 
 
@@ -107,6 +110,8 @@ def _typed(hint: Any, options: dict[str, Any]) -> fields.Field[Any]:
         return _typed(inner, {**options, "allow_none": True})
     if typing.get_origin(hint) is tuple:
         return fields.List(_typed(args[0], {}), **options)
+    if typing.get_origin(hint) is dict:
+        return fields.Dict(keys=_typed(args[0], {}), values=_typed(args[1], {}), **options)
     if isinstance(hint, type) and issubclass(hint, StrEnum):
         return Word(hint, by_value=True, **options)
     if hint in _SIMPLE:

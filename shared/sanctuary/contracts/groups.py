@@ -66,6 +66,8 @@ class CoordinatorInvited:
 
     TYPE: ClassVar[str] = "coordinator.invited"
     VERSION: ClassVar[int] = 1
+    # About a coordinator, not a volunteer or newcomer: never voided by an erasure.
+    SUBJECT: ClassVar[tuple[str, ...]] = ()
 
     invitation_id: uuid.UUID
     name: Annotated[str, f.name]

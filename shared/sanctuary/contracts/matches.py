@@ -97,6 +97,9 @@ class MatchEnded(MatchChanged):
 
     TYPE: ClassVar[str] = "match.ended"
     VERSION: ClassVar[int] = 1
+    # Names no one person (sanctuary.erasure): when one of the pair is erased, the match ends
+    # and the other must still be told.
+    SUBJECT: ClassVar[tuple[str, ...]] = ()
     reason: Reason
 
 

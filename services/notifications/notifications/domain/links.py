@@ -9,15 +9,9 @@ import hmac
 import uuid
 from typing import Any
 
-from sanctuary.links import cancel_token, invitation_token
+from sanctuary.links import address_hash, cancel_token, invitation_token
 
 from notifications.domain import OPTIONAL_CATEGORIES
-
-
-def address_hash(secret: str, address: str) -> str:
-    """An address as the unsubscribe list keeps it: a keyed hash, never the address."""
-    normal = address.strip().lower()
-    return hmac.new(secret.encode(), f"address:{normal}".encode(), hashlib.sha256).hexdigest()
 
 
 def secret_links(

@@ -1,0 +1,71 @@
+"""People's rights over their data: an erasure asked for, and each service's answer.
+
+Neither fact carries a name or an address: the person is named by ids and by `subject`, the
+keyed hash of their normalised email (`sanctuary.links.address_hash`, under LINK_SECRET),
+which each service can compute from what it holds but nobody can turn back into the address.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, ClassVar
+
+from marshmallow import fields, validate
+
+from sanctuary.contracts.base import contract
+
+Subject = Annotated[
+    str | None,
+    lambda: fields.String(
+        load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9a-f]{64}$")
+    ),
+]
+Ids = tuple[uuid.UUID, ...]
+# What a service answers for: the four services, each one row of the completion matrix.
+ServiceName = Annotated[
+    str,
+    lambda: fields.String(
+        required=True, validate=validate.OneOf(("gateway", "matching", "events", "notifications"))
+    ),
+]
+
+
+@contract
+@dataclass(frozen=True, kw_only=True)
+class ErasureRequested:
+    """Erase this person everywhere (UK GDPR Art. 17): each service erases or anonymises what
+    it holds about them, keeps a tombstone so nothing about them comes back, and answers
+    `person.erased`."""
+
+    TYPE: ClassVar[str] = "person.erasure_requested"
+    VERSION: ClassVar[int] = 1
+
+    erasure_id: uuid.UUID
+    # The keyed hash of their email; None for a person without one (named by ids only).
+    subject: Subject = None
+    # Every id the gateway found for them (its outbox, matching's and events' records).
+    volunteer_ids: Ids = ()
+    newcomer_ids: Ids = ()
+    registration_ids: Ids = ()
+    # A message about them accepted at the edge up to this time is void from now on.
+    requested_at: datetime
+    # Email them that it is done, when an address is held (a coordinator may say no).
+    confirm: bool = True
+
+
+@contract
+@dataclass(frozen=True, kw_only=True)
+class PersonErased:
+    """One service has erased what it held about the person: how many records of each kind,
+    and what it keeps with the legal reason (never the data itself)."""
+
+    TYPE: ClassVar[str] = "person.erased"
+    VERSION: ClassVar[int] = 1
+
+    erasure_id: uuid.UUID
+    service: ServiceName
+    counts: dict[str, int] = field(default_factory=dict)
+    kept: dict[str, str] = field(default_factory=dict)
+    erased_at: datetime
