@@ -11,6 +11,17 @@ from sanctuary.vocabulary import VolunteerStatus
 
 from sanctuary_dev.servers import TEST_RETRY_DELAYS_MS
 
+# The machine's broker can stall for many seconds while another test's databases are dropped
+# (PostgreSQL's checkpoint takes the disk): a test's own connection waits it out.
+PATIENT_SECONDS = 60
+
+
+def patient(connection: Connection) -> Connection:
+    """`connection`, connected, having waited through a stalled broker."""
+    connection.connect_timeout = PATIENT_SECONDS
+    connection.ensure_connection(max_retries=3)
+    return connection
+
 
 def publish_raw(
     amqp_url: str,
@@ -23,7 +34,7 @@ def publish_raw(
     """Publish exactly these bytes and properties, confirmed: for tests of bad messages."""
     from sanctuary import topology
 
-    with Connection(amqp_url, transport_options={"confirm_publish": True}) as connection:
+    with patient(Connection(amqp_url, transport_options={"confirm_publish": True})) as connection:
         channel = connection.channel()
         topology.declare_all(channel, TEST_RETRY_DELAYS_MS)
         Producer(channel).publish(
@@ -36,7 +47,7 @@ def queue_messages(amqp_url: str, queue: str) -> list[Any]:
     from kombu import Queue
 
     taken = []
-    with Connection(amqp_url) as connection:
+    with patient(Connection(amqp_url)) as connection:
         bound = Queue(queue, no_declare=True)(connection.channel())
         while (message := bound.get(no_ack=True)) is not None:
             taken.append(message)
@@ -144,7 +155,7 @@ def publish_messages(
     from sanctuary import contracts, envelope, topology
 
     published = []
-    with envelope.connect(amqp_url) as connection:
+    with patient(envelope.connect(amqp_url)) as connection:
         channel = connection.channel()
         topology.declare_all(channel, TEST_RETRY_DELAYS_MS)
         producer = Producer(channel)

@@ -55,6 +55,7 @@ def run_worker(service: Service) -> None:
 def run_relay(service: Service) -> None:
     """Publish the service's outbox until told to stop."""
     config = service.config
+    upkeep = service.housekeeping
     relay = Relay(
         service.sessions,
         service.outbox_model,
@@ -63,6 +64,7 @@ def run_relay(service: Service) -> None:
         retry_delays_ms=config.retry_delays_ms,
         poll_seconds=config.relay_poll_seconds,
         retention=timedelta(hours=config.outbox_retention_hours),
+        housekeeping=(lambda: upkeep(service)) if upkeep else None,
     )
     on_stop_signals(relay.stopping.set)
     try:

@@ -120,7 +120,9 @@ def _sweep_queue(connection: Connection, queue: Any, keys: Keys, secret: str) ->
             if message is None:
                 break
             kind = message.properties.get("type")
-            if kind not in ERASURE_TYPES and mentions(message.body or b"", keys, secret):
+            body = message.body  # a text body comes decoded (its content_encoding)
+            body = body if isinstance(body, bytes) else str(body or "").encode()
+            if kind not in ERASURE_TYPES and mentions(body, keys, secret):
                 message.ack()
                 removed += 1
         return removed

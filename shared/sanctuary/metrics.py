@@ -56,6 +56,18 @@ OUTBOX_OLDEST_SECONDS = Gauge(
     ["service"],
     multiprocess_mode="max",
 )
+ERASURES_PENDING = Gauge(
+    "sanctuary_erasures_pending",
+    "Erasures asked for that some service has not yet answered.",
+    ["service"],
+    multiprocess_mode="max",
+)
+ERASURE_OLDEST_PENDING_SECONDS = Gauge(
+    "sanctuary_erasure_oldest_pending_seconds",
+    "Age of the oldest erasure not yet complete in every service (0 when none is pending).",
+    ["service"],
+    multiprocess_mode="max",
+)
 EMAILS = Counter(
     "sanctuary_emails_total",
     "Emails tried by the mailer, by outcome (sent, retrying, failed).",

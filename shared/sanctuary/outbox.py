@@ -13,6 +13,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,6 +44,7 @@ class Relay:
         batch_size: int = 100,
         poll_seconds: float = 0.2,
         retention: timedelta = timedelta(hours=72),
+        housekeeping: Callable[[], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.outbox_model = outbox_model
@@ -52,6 +54,8 @@ class Relay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.retention = retention
+        # The service's own timed upkeep (gauges, retention), run as often as the lag report.
+        self.housekeeping = housekeeping
         self._next_prune = 0.0
         self._next_lag_report = 0.0
         self.stopping = threading.Event()
@@ -93,6 +97,8 @@ class Relay:
             lag = outbox_lag(self.sessions, self.outbox_model)
             metrics.OUTBOX_UNSENT.labels(self.app_id).set(lag["unsent"])
             metrics.OUTBOX_OLDEST_SECONDS.labels(self.app_id).set(lag["oldest_unsent_seconds"])
+            if self.housekeeping is not None:
+                self.housekeeping()
         if time.monotonic() >= self._next_prune:
             self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
             pruned = self.prune()

@@ -33,6 +33,8 @@ class Service:
     commands: Mapping[str, Callable[[Service], Callable[[], None]]] = field(default_factory=dict)
     # What `migrate` does once the schema is current, e.g. the gateway's default group.
     after_migrate: Callable[[Service], None] | None = None
+    # Timed upkeep the relay runs every few seconds, e.g. the gateway's erasure gauges.
+    housekeeping: Callable[[Service], None] | None = None
 
     def unit_of_work(self, correlation_id: str | None = None) -> AbstractContextManager[UnitOfWork]:
         """A transaction that announces through this service's outbox (a new correlation id
@@ -51,6 +53,7 @@ def build_service(
     commands: Mapping[str, Callable[[Service], Callable[[], None]]] | None = None,
     after_migrate: Callable[[Service], None] | None = None,
     tombstone_model: type[TombstoneMixin] | None = None,
+    housekeeping: Callable[[Service], None] | None = None,
 ) -> Service:
     """Wire a service: its engine and session factory from the configuration. Connects lazily.
     With a tombstone model, every handler is behind the erasure guard (`sanctuary.erasure`)."""
@@ -68,4 +71,5 @@ def build_service(
         handlers=handlers,
         commands=commands or {},
         after_migrate=after_migrate,
+        housekeeping=housekeeping,
     )

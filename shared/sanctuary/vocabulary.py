@@ -29,6 +29,8 @@ class VolunteerStatus(StrEnum):
     APPLIED = "applied"
     READY = "ready"
     INACTIVE = "inactive"
+    # Anonymised at their request (UK GDPR Art. 17): never listed, counted or matched again.
+    ERASED = "erased"
 
 
 class NewcomerStatus(StrEnum):
@@ -38,6 +40,8 @@ class NewcomerStatus(StrEnum):
     PROPOSED = "proposed"
     MATCHED = "matched"
     CLOSED = "closed"
+    # Anonymised at their request (UK GDPR Art. 17): never listed, counted or matched again.
+    ERASED = "erased"
 
 
 class Check(StrEnum):
@@ -139,6 +143,7 @@ class DeliveryStatus(StrEnum):
     """An email's state, in the order a coordinator reads them: what needs a look first.
     `sending`: claimed by a mailer that may be mid-conversation, taken again once the claim
     runs out; `suppressed`: not sent, the address unsubscribed from the email's category;
+    `erased`: not sent, its reader was erased before it went (the row is anonymised);
     `retrying` is only what coordinators see of a pending email that failed before."""
 
     FAILED = "failed"
@@ -147,6 +152,7 @@ class DeliveryStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     SUPPRESSED = "suppressed"
+    ERASED = "erased"
 
 
 class MessageOutcome(StrEnum):
@@ -178,3 +184,19 @@ class Readiness(StrEnum):
     READY = "ready"
     OK = "ok"
     UNREACHABLE = "unreachable"
+
+
+class ErasureStatus(StrEnum):
+    """Where an erasure stands: each service's row `pending` until it has erased, then
+    `done`; the request `complete` once every row is done (ADR 0025)."""
+
+    PENDING = "pending"
+    DONE = "done"
+    COMPLETE = "complete"
+
+
+class PrivacyRight(StrEnum):
+    """The right a person exercised (a privacy request's kind)."""
+
+    ERASURE = "erasure"
+    ACCESS = "access"

@@ -60,7 +60,11 @@ WORKERS = ("matching", "events", "notifications")
 # development default. So the sets must match exactly.
 EXTRA_SECRETS: dict[str, set[str]] = {
     "gateway-web": {"INTERNAL_TOKEN", "ADMIN_TOKEN", "LINK_SECRET"},
-    "matching-web": {"INTERNAL_TOKEN"},
+    "matching-web": {"INTERNAL_TOKEN", "LINK_SECRET"},
+    # Workers hash addresses to recognise an erased person (sanctuary.erasure).
+    "matching-worker": {"LINK_SECRET"},
+    "events-worker": {"LINK_SECRET"},
+    "notifications-worker": {"LINK_SECRET"},
     "events-web": {"INTERNAL_TOKEN", "LINK_SECRET"},
     "notifications-web": {"INTERNAL_TOKEN", "LINK_SECRET"},
     "notifications-mailer": {"LINK_SECRET", "SMTP_HOST", "SMTP_PORT"},
@@ -255,8 +259,8 @@ def test_everything_lands_in_the_sanctuary_namespace() -> None:
 
 
 def test_compose_runs_the_process_types_this_test_expects() -> None:
-    """docker-compose.yml's process list is the four services' fourteen processes."""
-    assert len(DEPLOYMENTS) == 14
+    """docker-compose.yml's process list is the four services' fifteen processes."""
+    assert len(DEPLOYMENTS) == 15
     assert {owner(name) for name in DEPLOYMENTS} == set(SERVICES)
 
 

@@ -25,7 +25,7 @@ def coordinator_routes(app: Flask, event_id: str) -> list[tuple[str, str, str]]:
     calls = []
     adapter = app.url_map.bind("localhost")
     for rule in app.url_map.iter_rules():
-        coordinators = ("coordinators.", "dashboard.", "group_admin.")
+        coordinators = ("coordinators.", "dashboard.", "group_admin.", "privacy.")
         if not rule.endpoint.startswith(coordinators) or rule.endpoint in OPEN:
             continue
         choices: list[dict[str, Any]] = [{}]
@@ -44,7 +44,7 @@ def coordinator_routes(app: Flask, event_id: str) -> list[tuple[str, str, str]]:
 
 
 def is_api(endpoint: str) -> bool:
-    return endpoint.startswith(("coordinators.", "group_admin."))
+    return endpoint.startswith(("coordinators.", "group_admin.", "privacy."))
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:

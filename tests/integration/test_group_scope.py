@@ -28,7 +28,7 @@ from coordinator_walk import (
     signed_in,
 )
 from flask.testing import FlaskClient
-from gateway.adapters.models import AuditRecord
+from gateway.adapters.models import AuditRecord, PrivacyRequest
 from gateway.service_layer import groups, staff
 from matching.adapters.models import Match, Volunteer
 from matching.adapters.models import Outbox as MatchingOutbox
@@ -351,3 +351,61 @@ def test_network_admins_place_people_no_group_covers_yet(
     assert "Unplaced Person" not in admin.get("/coordinator/network").text
     assert "Unplaced Person" in north.get("/coordinator/volunteers").text
     assert south.group_id != north_group.id
+
+
+def test_people_s_rights_are_exercised_for_ones_own_groups_only(
+    network: tuple[FlaskClient, South],
+) -> None:
+    """A subject access or an erasure for South's volunteer: 404 for North's coordinator (by
+    email or by id, as for nobody at all); South's gets the export, service by service, and
+    the erasure's matrix; both are recorded with the coordinator and the reason, and audited."""
+    client, south = network
+    units = client.application.extensions["service"].unit_of_work
+
+    def bearer(email: str, group: str) -> dict[str, str]:
+        made = staff.create_coordinator(units, email, "C", PASSWORD, groups=[group])
+        return {"Authorization": f"Bearer {staff.issue_token(units, made, 'script')}"}
+
+    north, southern = bearer("n@example.org", "north"), bearer("s@example.org", "south")
+    by_email = {"email": "South.Volunteer@example.org", "reason": "asked by phone"}
+    by_id = {"volunteer_ids": [str(south.volunteer)], "reason": "asked by phone"}
+    for path in ("/api/v1/subject-access", "/api/v1/erasures"):
+        for body in (by_email, by_id):
+            refused = client.post(path, json=body, headers=north)
+            assert refused.status_code == 404, refused.text
+            assert "Southern" not in refused.text
+    nobody = {"email": "nobody@example.org", "reason": "x"}
+    assert client.post("/api/v1/subject-access", json=nobody, headers=southern).status_code == 404
+
+    export = client.post("/api/v1/subject-access", json=by_id, headers=southern)
+    assert export.status_code == 200, export.text
+    services = export.json["services"]
+    [volunteer] = services["matching"]["volunteers"]
+    assert (volunteer["name"], volunteer["email"]) == (
+        "Southern Volunteer",
+        "south.volunteer@example.org",
+    )
+    assert [m["id"] for m in services["matching"]["matches"]] == [str(south.match)]
+    assert "Southern Registrant" not in export.text  # another person at their group's event
+    assert services["notifications"]["people"]
+
+    asked = client.post("/api/v1/erasures", json=by_email, headers=southern)
+    assert asked.status_code == 202, asked.text
+    assert client.get(asked.json["status_url"], headers=north).status_code == 404
+    matrix = client.get(asked.json["status_url"], headers=southern).json
+    assert matrix["status"] == "pending"
+    assert {row["service"]: row["status"] for row in matrix["services"]} == {
+        "gateway": "done",
+        "matching": "pending",
+        "events": "pending",
+        "notifications": "pending",
+    }
+    gateway = client.application.extensions["service"]
+    with gateway.sessions() as session:
+        requests = session.scalars(select(PrivacyRequest).order_by(PrivacyRequest.requested_at))
+        assert [(r.kind, r.reason, r.via) for r in requests] == [
+            ("access", "asked by phone", "api"),
+            ("erasure", "asked by phone", "api"),
+        ]
+        actions = set(session.scalars(select(AuditRecord.action).where(AuditRecord.status < 300)))
+    assert {"subject_access", "request_erasure", "erasure_status"} <= actions

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sanctuary import metrics
+from sanctuary.contracts import PersonErased
 from sanctuary.runtime import Service, build_service
 
-from gateway.adapters.models import Base, Outbox
+from gateway.adapters.models import Base, Inbox, Outbox
 from gateway.config import GatewayConfig, from_env
 from gateway.entrypoints.admin import seed_default_group
+from gateway.service_layer import privacy
 
 
 def bootstrap(config: GatewayConfig | None = None) -> Service:
@@ -18,7 +21,17 @@ def bootstrap(config: GatewayConfig | None = None) -> Service:
         metadata=Base.metadata,
         migrations=Path(__file__).parent / "migrations",
         outbox_model=Outbox,
-        inbox_model=None,  # the gateway publishes; it consumes nothing
-        handlers={},
+        inbox_model=Inbox,
+        # Its worker hears each service's answer to an erasure (the completion matrix).
+        handlers={PersonErased.TYPE: privacy.on_person_erased},
         after_migrate=seed_default_group,
+        housekeeping=_erasure_gauges,
     )
+
+
+def _erasure_gauges(service: Service) -> None:
+    """Erasures still pending, and how old the oldest is, for the overdue-erasure alert."""
+    with service.sessions() as session:
+        count, age = privacy.pending(session)
+    metrics.ERASURES_PENDING.labels("gateway").set(count)
+    metrics.ERASURE_OLDEST_PENDING_SECONDS.labels("gateway").set(age)

@@ -2,30 +2,50 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import time
 from pathlib import Path
 
+from sanctuary import erasure, erasure_records
 from sanctuary.cli import run_background
 from sanctuary.config import ServiceConfig, env_value
+from sanctuary.contracts import ErasureRequested
 from sanctuary.runtime import Service, build_service
+from sanctuary.unit_of_work import Handler
 
-from matching.adapters.models import Base, Inbox, Outbox
+from matching.adapters.models import Base, ErasureLog, Inbox, Outbox, Tombstone
 from matching.config import from_env
 from matching.entrypoints.clock import Clock
+from matching.service_layer import privacy
 from matching.service_layer.handlers import HANDLERS
 
 
 def bootstrap(config: ServiceConfig | None = None) -> Service:
     """Wire the service from `config` (or the environment). Opens no connection yet."""
+    config = config or from_env()
     return build_service(
-        config or from_env(),
+        config,
         metadata=Base.metadata,
         migrations=Path(__file__).parent / "migrations",
         outbox_model=Outbox,
         inbox_model=Inbox,
-        handlers=HANDLERS,
+        handlers={**HANDLERS, ErasureRequested.TYPE: _erasure_handler(config)},
         commands={"clock": _clock},
+        tombstone_model=Tombstone,
+    )
+
+
+def _erasure_handler(config: ServiceConfig) -> Handler:
+    """person.erasure_requested: matching's `erase` inside the shared handler (ADR 0025)."""
+    return erasure.handler(
+        "matching",
+        functools.partial(privacy.erase, secret=config.link_secret),
+        Tombstone,
+        ErasureLog,
+        erasure_records.sweeper(
+            config.amqp_url, "matching", config.retry_delays_ms, config.link_secret
+        ),
     )
 
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
+from sanctuary import erasure, erasure_records
 from sanctuary.cli import run_background
+from sanctuary.contracts import ErasureRequested
 from sanctuary.runtime import Service, build_service
+from sanctuary.unit_of_work import Handler
 
-from notifications.adapters.models import Base, Inbox, Outbox
+from notifications.adapters.models import Base, ErasureLog, Inbox, Outbox, Tombstone
 from notifications.config import NotificationsConfig, from_env
 from notifications.entrypoints.mailer import Mailer
+from notifications.service_layer import privacy
 from notifications.service_layer.handlers import HANDLERS
 
 
@@ -18,6 +23,20 @@ def _mailer(service: Service) -> Callable[[], None]:
     config = service.config
     assert isinstance(config, NotificationsConfig)
     return lambda: run_background(Mailer(service.engine, config).run)
+
+
+def _on_erasure_requested(config: NotificationsConfig) -> Handler:
+    """person.erasure_requested: erase here, then (once the confirmation is out, see
+    privacy.finish_erasures) announce person.erased."""
+    return erasure.handler(
+        "notifications",
+        partial(privacy.erase, config.link_secret),
+        Tombstone,
+        ErasureLog,
+        erasure_records.sweeper(
+            config.amqp_url, "notifications", config.retry_delays_ms, config.link_secret
+        ),
+    )
 
 
 def bootstrap(config: NotificationsConfig | None = None) -> Service:
@@ -31,6 +50,7 @@ def bootstrap(config: NotificationsConfig | None = None) -> Service:
         migrations=Path(__file__).parent / "migrations",
         outbox_model=Outbox,
         inbox_model=Inbox,
-        handlers=HANDLERS,
+        handlers={**HANDLERS, ErasureRequested.TYPE: _on_erasure_requested(config)},
         commands={"mailer": _mailer},
+        tombstone_model=Tombstone,
     )

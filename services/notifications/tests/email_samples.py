@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from notifications import domain
+from notifications.domain import privacy
 from sanctuary.contracts import (
     CoordinatorInvited,
     NewcomerRequested,
@@ -30,6 +31,7 @@ NEWCOMER = uuid.UUID("00000000-0000-4000-8000-00000000000b")
 MATCH = uuid.UUID("00000000-0000-4000-8000-00000000000c")
 REGISTRATION = uuid.UUID("00000000-0000-4000-8000-00000000000d")
 INVITATION = uuid.UUID("00000000-0000-4000-8000-00000000000f")
+ERASURE = uuid.UUID("00000000-0000-4000-8000-000000000010")
 COORDINATOR = "leeds@sanctuary.example"
 # Who signs the samples: a local group, or the network's own group for someone no local
 # group covers yet.
@@ -180,6 +182,14 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
                     email="ali@example.org",
                     expires_at=NOW + timedelta(hours=72),
                 )
+            ),
+        ),
+        Sample(
+            "erasure_confirmed",
+            privacy.confirmation(
+                ERASURE,
+                privacy.Reader("amina@example.org", "Amina Yusuf", locale, None, "volunteer"),
+                unsubscribed=True,
             ),
         ),
     ]

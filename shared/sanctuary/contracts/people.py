@@ -76,6 +76,8 @@ class NewcomerRequested:
 
     TYPE: ClassVar[str] = "newcomer.requested"
     VERSION: ClassVar[int] = 1
+    # The newcomer (sanctuary.erasure): their referrer erased is not theirs.
+    SUBJECT: ClassVar[tuple[str, ...]] = ("newcomer_id", "email")
 
     newcomer_id: uuid.UUID
     name: Name

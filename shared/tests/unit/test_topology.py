@@ -6,7 +6,7 @@ from sanctuary import topology
 
 
 def test_each_service_queue_is_a_quorum_queue_bound_to_its_types() -> None:
-    """matching hears sign-ups and requests on the sanctuary exchange."""
+    """matching hears sign-ups, requests, training and erasures on the sanctuary exchange."""
     queues = topology.service_queues("matching", (1000, 10000))
     assert queues.main.name == "sanctuary.matching"
     assert queues.main.queue_arguments["x-queue-type"] == "quorum"
@@ -14,6 +14,7 @@ def test_each_service_queue_is_a_quorum_queue_bound_to_its_types() -> None:
         "volunteer.signed_up",
         "newcomer.requested",
         "training.completed",
+        "person.erasure_requested",
     }
     assert all(b.exchange.name == "sanctuary" for b in queues.main.bindings)
 
@@ -42,3 +43,12 @@ def test_the_exchange_is_a_durable_topic_exchange() -> None:
     """Routing key = message type."""
     exchange = topology.exchange()
     assert (exchange.name, exchange.type, exchange.durable) == ("sanctuary", "topic", True)
+
+
+def test_every_service_that_holds_people_hears_erasures_and_the_gateway_their_answers() -> None:
+    """Each holder erases on person.erasure_requested; the gateway's matrix hears person.erased."""
+    holders = {
+        s for s, types in topology.SUBSCRIPTIONS.items() if "person.erasure_requested" in types
+    }
+    assert holders == {"matching", "events", "notifications"}
+    assert topology.SUBSCRIPTIONS["gateway"] == ("person.erased",)

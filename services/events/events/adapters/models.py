@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sanctuary.erasure import ErasureLogMixin, TombstoneMixin
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
 from sqlalchemy import DateTime, Index, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -93,3 +94,11 @@ class Outbox(OutboxMixin, Base):
 
 class Inbox(InboxMixin, Base):
     __tablename__ = "inbox"
+
+
+class Tombstone(TombstoneMixin, Base):
+    __tablename__ = "tombstones"
+
+
+class ErasureLog(ErasureLogMixin, Base):
+    __tablename__ = "erasures"

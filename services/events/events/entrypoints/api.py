@@ -16,6 +16,7 @@ from sanctuary.bodies.events import (
     EventChangesSchema,
     NewEventSchema,
 )
+from sanctuary.bodies.privacy import SubjectSchema
 from sanctuary.db import as_utc
 from sanctuary.scope import caller_groups, listed_groups, may_see
 from sanctuary.vocabulary import EventStatus, RegistrationStatus
@@ -32,7 +33,7 @@ from werkzeug.exceptions import NotFound
 
 from events import domain
 from events.adapters.models import Event, Registration
-from events.service_layer import registrations, scheduling
+from events.service_layer import privacy, registrations, scheduling
 
 blueprint = Blueprint("events_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
@@ -234,6 +235,19 @@ def event_registrations(event_id: uuid.UUID) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="registrations-{event_id}.csv"'},
     )
+
+
+@blueprint.post("/subjects")
+def subject() -> Response:
+    """Every row about one person, for a subject-access request or before their erasure
+    (ADR 0025). Not filtered by groups: it is about one person and must be whole; the
+    gateway decides who may see it by the group_ids answered. The address comes in the body
+    only, never in a URL or a log line."""
+    data = load_body(SubjectSchema())
+    service = current_service()
+    with service.sessions() as session:
+        found = privacy.export(session, service.config.link_secret, data["email"], data)
+    return jsonify({"service": "events", **found})
 
 
 def _safe_cell(value: Any) -> Any:

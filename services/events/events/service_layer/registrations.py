@@ -8,6 +8,7 @@ once, the confirmed count never passes the capacity.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -201,3 +202,30 @@ def cancel(uow: UnitOfWork, registration_id: uuid.UUID, token: str, secret: str)
     session.flush()
     promote(uow, event)
     return registration
+
+
+def withdraw(uow: UnitOfWork, held: Iterable[Registration]) -> int:
+    """Cancel an erased person's open registrations without announcing it (nothing about them
+    goes out); each freed place goes to the first person waiting, as after any cancellation,
+    at events yet to start. Returns how many places were freed there."""
+    session = uow.session
+    by_event: dict[uuid.UUID, list[Registration]] = {}
+    for registration in held:
+        by_event.setdefault(registration.event_id, []).append(registration)
+    now, freed = datetime.now(UTC), 0
+    for event_id in sorted(by_event):  # always the same order of locks
+        event = _locked_event(session, event_id)
+        if event is None:
+            continue  # no event: its registrations were all rejected
+        upcoming = as_utc(event.starts_at) > now
+        for registration in by_event[event_id]:
+            session.refresh(registration)  # read again under the event's lock
+            if registration.status not in domain.OPEN:
+                continue
+            if upcoming and registration.status == RegistrationStatus.CONFIRMED:
+                freed += 1
+            registration.status, registration.decided_at = RegistrationStatus.CANCELLED, now
+        session.flush()
+        if upcoming:
+            promote(uow, event)  # a place at an event that has begun is no use to anyone
+    return freed

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sanctuary.messaging_models import OutboxMixin
+from sanctuary.messaging_models import InboxMixin, OutboxMixin
 from sqlalchemy import JSON, DateTime, ForeignKey, String, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -153,3 +153,46 @@ class Invitation(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]
+
+
+class Inbox(InboxMixin, Base):
+    """The facts the gateway's worker applied (each service's answer to an erasure)."""
+
+    __tablename__ = "inbox"
+
+
+class PrivacyRequest(Base):
+    """A person's right exercised: an erasure, or a subject-access export. The person is named
+    by the keyed hash of their address and their ids, never by the address itself."""
+
+    __tablename__ = "privacy_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))  # erasure, access
+    subject: Mapped[str | None] = mapped_column(String(64))
+    ids: Mapped[list[str]] = mapped_column(JSON)
+    # Why, as the coordinator wrote it ("asked by phone"); the person's own: "self".
+    reason: Mapped[str] = mapped_column(String(300))
+    # None when the person asked themselves, or the bootstrap ADMIN_TOKEN acted.
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coordinators.id"))
+    via: Mapped[str] = mapped_column(String(20))  # api, dashboard, self
+    # The person's groups when it was asked: who may follow it.
+    group_ids: Mapped[list[str]] = mapped_column(JSON)
+    requested_at: Mapped[datetime] = mapped_column(index=True)
+    # An erasure: when the last service answered.
+    completed_at: Mapped[datetime | None]
+
+
+class ErasureProgress(Base):
+    """One service's row of an erasure's completion matrix."""
+
+    __tablename__ = "erasure_progress"
+
+    erasure_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("privacy_requests.id"), primary_key=True
+    )
+    service: Mapped[str] = mapped_column(String(20), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))  # pending, done
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    kept: Mapped[dict[str, str]] = mapped_column(JSON)
+    done_at: Mapped[datetime | None]

@@ -125,6 +125,7 @@ TARGETS = {
     "token_id": "token",
     "coordinator_id": "coordinator",
     "person_id": "person",  # a volunteer or a newcomer: the route says which
+    "erasure_id": "erasure",
 }
 
 

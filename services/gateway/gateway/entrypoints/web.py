@@ -10,7 +10,7 @@ from gateway.bootstrap import bootstrap
 from gateway.config import GatewayConfig, from_env
 from gateway.entrypoints import routing, site
 from gateway.entrypoints.coordinators import api as coordinator_api
-from gateway.entrypoints.coordinators import dashboard
+from gateway.entrypoints.coordinators import dashboard, privacy_api
 from gateway.entrypoints.public_api import apidocs
 from gateway.entrypoints.public_api import events as events_api
 from gateway.entrypoints.public_api import groups as groups_api
@@ -55,7 +55,14 @@ def _register_api(app: Flask) -> None:
     token, no HTML error pages."""
     smorest = DocumentedApi(app)
     smorest.spec.components.security_scheme("BearerAuth", {"type": "http", "scheme": "bearer"})
-    api = (people_api.blp, coordinator_api.blp, events_api.blp, groups_api.blp, groups_api.admin)
+    api = (
+        people_api.blp,
+        coordinator_api.blp,
+        privacy_api.blp,
+        events_api.blp,
+        groups_api.blp,
+        groups_api.admin,
+    )
     for blueprint in api:
         smorest.register_blueprint(blueprint)
         blueprint.csrf_exempt = True  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sanctuary.erasure import ErasureLogMixin, TombstoneMixin
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
 from sanctuary.vocabulary import CheckOutcome
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, text
@@ -108,3 +109,11 @@ class Outbox(OutboxMixin, Base):
 
 class Inbox(InboxMixin, Base):
     __tablename__ = "inbox"
+
+
+class Tombstone(TombstoneMixin, Base):
+    __tablename__ = "tombstones"
+
+
+class ErasureLog(ErasureLogMixin, Base):
+    __tablename__ = "erasures"

@@ -20,6 +20,8 @@ from sanctuary.vocabulary import (
 OPEN = (MatchStatus.PROPOSED, MatchStatus.APPROVED, MatchStatus.ACTIVE)
 HOLDS_CAPACITY = (MatchStatus.APPROVED, MatchStatus.ACTIVE)
 CHECKINS = ((Checkin.TWO_WEEKS, timedelta(days=14)), (Checkin.THREE_MONTHS, timedelta(days=91)))
+# Why a match ends when one of the pair is erased: the one reason their matches keep.
+WITHDRAWN = "withdrawn"
 
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS = {
@@ -70,6 +72,14 @@ def next_status(current: str, action: str) -> MatchStatus:
             f"{' or '.join(allowed_from)}"
         )
     return to
+
+
+def withdraw(current: str) -> MatchStatus:
+    """Where a match goes when one of the pair is erased: an open match ends, whatever its
+    state (a proposal too); IllegalTransition for one already closed."""
+    if current not in OPEN:
+        raise IllegalTransition(f"cannot withdraw from a match that is {current}")
+    return MatchStatus.ENDED
 
 
 def check_capacity(holding: int, max_matches: int) -> None:

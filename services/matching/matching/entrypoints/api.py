@@ -17,6 +17,7 @@ from sanctuary.bodies.matching import (
     MoveSchema,
     RunSchema,
 )
+from sanctuary.bodies.privacy import SubjectSchema
 from sanctuary.db import as_utc
 from sanctuary.scope import caller_groups, listed_groups
 from sanctuary.vocabulary import CHECK_OUTCOMES, MatchAction
@@ -34,7 +35,7 @@ from werkzeug.exceptions import BadRequest
 
 from matching.adapters.models import Match, Newcomer, Volunteer
 from matching.domain import lifecycle
-from matching.service_layer import coordination, moves, views
+from matching.service_layer import coordination, moves, privacy, views
 
 blueprint = Blueprint("matching_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
@@ -249,3 +250,14 @@ def suggestions(newcomer_id: uuid.UUID) -> Response:
     """The five best ready volunteers for one waiting newcomer."""
     with current_service().sessions() as session:
         return jsonify(views.suggest(session, newcomer_id, caller_groups()))
+
+
+@blueprint.post("/subjects")
+def subject_access() -> Response:
+    """Every row about one person, in every table (ADR 0025), a match partner by first name
+    only; not filtered by the caller's groups, since it is about one person and must be whole."""
+    body = load_body(SubjectSchema())
+    service = current_service()
+    with service.sessions() as session:
+        found = privacy.export(session, service.config.link_secret, **body)
+    return jsonify(service="matching", **found)

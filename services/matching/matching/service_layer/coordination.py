@@ -44,7 +44,9 @@ def _volunteer_for_update(
     # Row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers): two
     # coordinators deciding about one volunteer take turns.
     volunteer = session.get(Volunteer, volunteer_id, with_for_update=True)
-    if volunteer is None or not in_scope(scope, volunteer.group_id):
+    if volunteer is None or volunteer.status == VolunteerStatus.ERASED:
+        raise NotFound(f"no volunteer {volunteer_id}")
+    if not in_scope(scope, volunteer.group_id):
         raise NotFound(f"no volunteer {volunteer_id}")
     return volunteer
 

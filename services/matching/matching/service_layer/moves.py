@@ -7,6 +7,7 @@ import uuid
 
 from sanctuary.contracts import PersonMoved
 from sanctuary.unit_of_work import UnitOfWork
+from sanctuary.vocabulary import NewcomerStatus, VolunteerStatus
 from sqlalchemy import select
 
 from matching.adapters.models import Match, Newcomer, Volunteer
@@ -15,6 +16,8 @@ from matching.domain.groups import Scope, in_scope
 from matching.service_layer.coordination import NotFound
 
 KINDS: dict[str, type[Volunteer] | type[Newcomer]] = {"volunteer": Volunteer, "newcomer": Newcomer}
+# An erased person is moved nowhere: not found.
+ERASED = (VolunteerStatus.ERASED, NewcomerStatus.ERASED)
 
 
 class InOpenMatch(Exception):
@@ -27,7 +30,7 @@ def move(
     """Put the person in `group_id`; NotFound outside the caller's scope, InOpenMatch while a
     match holds them. Moving to the group they are in changes and announces nothing."""
     person = uow.session.get(KINDS[kind], person_id, with_for_update=True)
-    if person is None or not in_scope(scope, person.group_id):
+    if person is None or person.status in ERASED or not in_scope(scope, person.group_id):
         raise NotFound(f"no {kind} {person_id}")
     if person.group_id == group_id:
         return person

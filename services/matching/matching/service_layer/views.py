@@ -20,24 +20,33 @@ from matching.service_layer.coordination import NotFound, population
 
 
 def volunteer(session: Session, volunteer_id: uuid.UUID, scope: Scope = None) -> Volunteer:
-    """One volunteer of the scope."""
+    """One volunteer of the scope (an erased one is not found)."""
     found = session.get(Volunteer, volunteer_id)
-    if found is None or not in_scope(scope, found.group_id):
+    if (
+        found is None
+        or found.status == VolunteerStatus.ERASED
+        or not in_scope(scope, found.group_id)
+    ):
         raise NotFound(f"no volunteer {volunteer_id}")
     return found
 
 
 def newcomer(session: Session, newcomer_id: uuid.UUID, scope: Scope = None) -> Newcomer:
-    """One newcomer of the scope."""
+    """One newcomer of the scope (an erased one is not found)."""
     found = session.get(Newcomer, newcomer_id)
-    if found is None or not in_scope(scope, found.group_id):
+    if (
+        found is None
+        or found.status == NewcomerStatus.ERASED
+        or not in_scope(scope, found.group_id)
+    ):
         raise NotFound(f"no newcomer {newcomer_id}")
     return found
 
 
 def volunteers(session: Session, status: str | None, scope: Scope = None) -> list[Volunteer]:
-    """The scope's volunteers, oldest first, optionally of one status."""
-    query = select(Volunteer).order_by(Volunteer.registered_at, Volunteer.id)
+    """The scope's volunteers, oldest first, optionally of one status; never the erased."""
+    query = select(Volunteer).where(Volunteer.status != VolunteerStatus.ERASED)
+    query = query.order_by(Volunteer.registered_at, Volunteer.id)
     if status:
         query = query.where(Volunteer.status == status)
     if scope is not None:
@@ -47,12 +56,15 @@ def volunteers(session: Session, status: str | None, scope: Scope = None) -> lis
 
 def unplaced(session: Session, scope: Scope = None, limit: int = 200) -> list[Volunteer | Newcomer]:
     """Volunteers and newcomers no local group covers yet, the longest waiting first: the
-    network's list, for network admins to place (nobody's, for a coordinator's scope)."""
+    network's list, for network admins to place (nobody's, for a coordinator's scope). The
+    erased are nobody's to place."""
     if scope is not None:
         return []
     found: list[Volunteer | Newcomer] = []
-    for model in (Volunteer, Newcomer):
-        query = select(model).where(model.group_id.is_(None)).order_by(model.registered_at)
+    erased = (VolunteerStatus.ERASED, NewcomerStatus.ERASED)
+    for model, status in zip((Volunteer, Newcomer), erased, strict=True):
+        query = select(model).where(model.group_id.is_(None), model.status != status)
+        query = query.order_by(model.registered_at)
         found += session.scalars(query.limit(limit))
     return sorted(found, key=lambda person: person.registered_at)[:limit]
 

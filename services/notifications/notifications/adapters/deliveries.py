@@ -155,9 +155,14 @@ class DeliveryStore:
             )
 
     def record_failure(self, delivery_id: uuid.UUID, values: dict[str, Any]) -> None:
-        """Write a failed try's outcome (status, attempts, when next, the reply)."""
+        """Write a failed try's outcome (status, attempts, when next, the reply), unless the
+        email is no longer `sending` (its reader was erased meanwhile: it stays `erased`)."""
         with self.engine.begin() as connection:
-            connection.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+            connection.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.SENDING)
+                .values(**values)
+            )
 
     def _marks_connection(self) -> Connection:
         """A connection for the `sent` marks, kept while there is work and reset when given

@@ -1,4 +1,5 @@
-"""The notifications service's tables: the delivery log, and the messaging tables."""
+"""The notifications service's tables: the delivery log, the messaging tables, and what an
+erasure leaves (tombstones and the erasure log, ADR 0025)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sanctuary.erasure import ErasureLogMixin, TombstoneMixin
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
 from sanctuary.vocabulary import DEFAULT_LOCALE
 from sqlalchemy import JSON, DateTime, Index, String, text
@@ -140,3 +142,11 @@ class Outbox(OutboxMixin, Base):
 
 class Inbox(InboxMixin, Base):
     __tablename__ = "inbox"
+
+
+class Tombstone(TombstoneMixin, Base):
+    __tablename__ = "tombstones"
+
+
+class ErasureLog(ErasureLogMixin, Base):
+    __tablename__ = "erasures"

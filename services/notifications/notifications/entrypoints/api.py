@@ -6,11 +6,13 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
+from sanctuary.bodies.privacy import SubjectSchema
 from sanctuary.scope import listed_groups
 from sanctuary.vocabulary import DeliveryStatus
 from sanctuary.web import (
     current_service,
     invalid,
+    load_body,
     problem,
     require_service_token,
     unit_of_work,
@@ -21,7 +23,7 @@ from notifications import domain
 from notifications.adapters.models import Delivery
 from notifications.config import NotificationsConfig
 from notifications.domain import links
-from notifications.service_layer import unsubscribes
+from notifications.service_layer import subject_access, unsubscribes
 
 blueprint = Blueprint("notifications_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
@@ -130,3 +132,16 @@ def forget_address() -> Response:
     with unit_of_work() as uow:
         gone = unsubscribes.forget(uow, links.address_hash(_secret(), address))
     return jsonify({"erased": gone})
+
+
+@blueprint.post("/subjects")
+def subject() -> Response:
+    """Every row about one person, for a subject-access request or before their erasure
+    (ADR 0025). Not filtered by groups: it is about one person and must be whole; the
+    gateway decides who may see it by the group_ids answered. The address comes in the body
+    only, never in a URL or a log line."""
+    data = load_body(SubjectSchema())
+    ids = [*data["volunteer_ids"], *data["newcomer_ids"], *data["registration_ids"]]
+    with current_service().sessions() as session:
+        found = subject_access.export(session, _secret(), data["email"], ids)
+    return jsonify({"service": "notifications", **found})

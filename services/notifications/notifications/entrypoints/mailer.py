@@ -19,7 +19,9 @@ from email.utils import parseaddr
 from typing import Any
 
 from sanctuary import metrics, redact
+from sanctuary.db import session_factory
 from sanctuary.failures import describe
+from sanctuary.unit_of_work import unit_of_work
 from sanctuary.vocabulary import DeliveryStatus
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,10 +29,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from notifications import domain
 from notifications.adapters.deliveries import Claimed, DeliveryStore
 from notifications.adapters.mail import Rendered, compose, render_parts
+from notifications.adapters.models import Outbox
 from notifications.adapters.smtp import ConnectionLost, SmtpSession
 from notifications.adapters.smtp import reply as smtp_reply
 from notifications.config import NotificationsConfig
 from notifications.domain import links
+from notifications.service_layer import privacy
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,7 @@ class Mailer:
     def __init__(self, engine: Engine, config: NotificationsConfig) -> None:
         self.config = config
         self.store = DeliveryStore(engine, config)
+        self.sessions = session_factory(engine)
         # Kept from one batch to the next while there is work (`run`), closed when idle.
         self.smtp = SmtpSession(config)
         self.envelope_from = parseaddr(config.mail_from)[1]
@@ -50,9 +55,18 @@ class Mailer:
         tried. Once `stopping` is set, ends after the email in hand: the rest go back to
         pending for the next mailer."""
         try:
-            return self._send_batch(stopping)
+            tried = self._send_batch(stopping)
+            self.finish_erasures()
+            return tried
         finally:
             self.close()
+
+    def finish_erasures(self) -> int:
+        """Announce each erasure whose confirmation email is sent or given up, in one
+        transaction with blanking that email (`privacy.finish_erasures`). Run after each
+        batch, so a crash between sending and announcing is made good by the next loop."""
+        with unit_of_work(self.sessions, Outbox) as uow:
+            return privacy.finish_erasures(uow)
 
     def _send_batch(self, stopping: threading.Event | None) -> int:
         """Claim and send one batch, on the SMTP session and marks connection kept from the
@@ -202,6 +216,7 @@ class Mailer:
             while not stopping.is_set():
                 try:
                     tried = self._send_batch(stopping)
+                    self.finish_erasures()
                 except SQLAlchemyError as exc:
                     log.warning(
                         "mailer cannot reach its database, retrying in 1 s: %s", describe(exc)

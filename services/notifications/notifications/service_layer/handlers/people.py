@@ -13,7 +13,7 @@ from sanctuary.contracts import (
 from sanctuary.unit_of_work import Handler, UnitOfWork
 
 from notifications import domain
-from notifications.adapters.models import Person
+from notifications.adapters.models import Person, Tombstone
 from notifications.service_layer.handlers.planning import plan, signature
 
 
@@ -39,7 +39,9 @@ def on_newcomer_requested(event: NewcomerRequested, uow: UnitOfWork) -> None:
 
 def on_readiness_changed(fact: VolunteerReadinessChanged, uow: UnitOfWork) -> None:
     """Tell a volunteer they are ready to be matched, or what is still missing."""
-    plan(uow, domain.readiness(fact, _contact(uow, fact.volunteer_id)))
+    volunteer = _contact(uow, fact.volunteer_id)
+    if volunteer is not None and volunteer.address:
+        plan(uow, domain.readiness(fact, volunteer))
 
 
 def _keep_person(
@@ -74,17 +76,20 @@ class PersonNotYetKnown(Exception):
     """A match fact came before the person's own: retried until it lands."""
 
 
-def _contact(uow: UnitOfWork, person_id: uuid.UUID) -> domain.Contact:
+def _contact(uow: UnitOfWork, person_id: uuid.UUID) -> domain.Contact | None:
+    """The person as emails about their match need them; None for someone erased (their id
+    is tombstoned: ids are never reused). Their address is "" when none is left (a referred
+    newcomer whose referrer was erased): nothing is sent to them then."""
     person = uow.session.get(Person, person_id)
     if person is None:
+        if uow.session.get(Tombstone, str(person_id)) is not None:
+            return None
         raise PersonNotYetKnown(str(person_id))  # transient: the delay queues defer it
-    address = person.email or person.referrer_email
-    assert address is not None
     return domain.Contact(
         id=person.id,
         kind=person.kind,
         name=person.name,
-        address=address,
+        address=person.email or person.referrer_email or "",
         referred=person.email is None,
         locale=person.locale,
         group_id=person.group_id,
@@ -119,16 +124,23 @@ def on_match_changed(message_type: str) -> Handler:
 
     def handle(fact: MatchChanged, uow: UnitOfWork) -> None:
         volunteer, newcomer = _contact(uow, fact.volunteer_id), _contact(uow, fact.newcomer_id)
-        contact = str(signature(uow, newcomer.group_id)["contact"])
+        if volunteer is None and newcomer is None:
+            return  # both erased: nobody to tell
+        # The pair's group: the newcomer's, else (they were erased) the volunteer's.
+        group_id = newcomer.group_id if newcomer else volunteer.group_id if volunteer else None
+        contact = str(signature(uow, group_id)["contact"])
         key = getattr(fact, "checkin", "")
         if to_pair:
+            # Only match.ended reaches here with one of the pair erased (it names nobody):
+            # the other is still told, without the name of the one who is gone.
             for person, other in ((volunteer, newcomer), (newcomer, volunteer)):
-                plan(
-                    uow,
-                    domain.match_email(template, fact.match_id, person, other, contact, key),
-                )
+                if person is not None and person.address:
+                    plan(
+                        uow,
+                        domain.match_email(template, fact.match_id, person, other, contact, key),
+                    )
         if to_coordinator:
-            coordinators = _coordinator(contact, newcomer.group_id)
+            coordinators = _coordinator(contact, group_id)
             plan(
                 uow,
                 domain.match_email(template, fact.match_id, coordinators, None, contact, key),

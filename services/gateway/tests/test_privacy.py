@@ -1,0 +1,146 @@
+"""The gateway's part of people's rights (ADR 0025): what it asks the services, what it erases
+itself (its outbox rows about the person), the one fact it announces, and the completion
+matrix each service's answer fills.
+
+Real: the Flask app on a migrated SQLite file and its outbox. The services' subject reads are
+answered by a function standing in for their internal APIs (their own tests cover those).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from gateway.adapters.models import ErasureProgress, Outbox, PrivacyRequest
+from gateway.service_layer import privacy
+from sanctuary import contracts
+from sanctuary.contracts import PersonErased
+from sanctuary.links import address_hash
+from sanctuary_dev.messages import signed_up
+from sqlalchemy import func, select
+
+ADMIN = {"Authorization": "Bearer dev-admin-token"}
+SECRET = "dev-link-secret"
+ADDRESS = "Amal.Haddad@example.org"
+
+
+@pytest.fixture
+def service(make_app: Callable[..., Any]) -> Any:
+    return make_app().extensions["service"]
+
+
+def answers(held: dict[str, Any]) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    """Subject reads as the services answer them: `held` by service, asked with any body."""
+    asked: list[tuple[str, dict[str, Any]]] = []
+
+    def ask(service: str, body: dict[str, Any]) -> dict[str, Any]:
+        asked.append((service, body))
+        return held.get(service, {"service": service, "records": {}, "ids": {}, "group_ids": []})
+
+    ask.asked = asked  # type: ignore[attr-defined]
+    return ask
+
+
+def test_an_erasure_purges_the_outbox_and_announces_one_fact_without_the_person(
+    service: Any,
+) -> None:
+    volunteer_id = uuid.uuid4()
+    with service.unit_of_work() as uow:  # a sign-up accepted, not yet published
+        uow.publish(signed_up(volunteer_id=volunteer_id, name="Amal Haddad", email=ADDRESS))
+        uow.publish(signed_up(name="Someone Else", email="else@example.org"))
+    group = str(uuid.uuid4())
+    ask = answers({"matching": {"records": {"volunteers": [{}]}, "ids": {}, "group_ids": [group]}})
+    with service.sessions() as session:
+        person = privacy.gather(ask, session, SECRET, ADDRESS.upper())
+    assert person.ids["volunteer_ids"] == {str(volunteer_id)}
+    assert [body["email"] for _, body in ask.asked] == [ADDRESS.lower()] * 3  # type: ignore[attr-defined]
+    assert person.may_be_seen_by(frozenset({uuid.UUID(group)}))
+    assert not person.may_be_seen_by(frozenset({uuid.uuid4()}))
+
+    with service.unit_of_work() as uow:
+        request = privacy.request_erasure(
+            uow, person, SECRET, reason="asked by phone", requested_by=None, via="api"
+        )
+    with service.sessions() as session:
+        rows = session.scalars(select(Outbox).order_by(Outbox.created_at)).all()
+        assert [r.type for r in rows] == ["volunteer.signed_up", "person.erasure_requested"]
+        assert "Someone Else" in rows[0].body
+        fact = json.loads(rows[1].body)
+        matrix = privacy.matrix(session, session.get(PrivacyRequest, request.id))
+    assert fact["subject"] == address_hash(SECRET, ADDRESS)
+    assert fact["volunteer_ids"] == [str(volunteer_id)]
+    assert "amal" not in json.dumps(fact).lower()
+    assert matrix["status"] == "pending"
+    rows_by_service = {row["service"]: row for row in matrix["services"]}
+    assert rows_by_service["gateway"]["status"] == "done"
+    assert rows_by_service["gateway"]["counts"] == {"outbox_messages": 1}
+    assert rows_by_service["gateway"]["kept"]
+    assert {rows_by_service[s]["status"] for s in privacy.HOLDERS} == {"pending"}
+
+
+def test_without_an_email_the_address_is_learnt_from_matching(service: Any) -> None:
+    newcomer_id = str(uuid.uuid4())
+    record = {"records": {"newcomers": [{"email": ADDRESS}]}, "ids": {}, "group_ids": []}
+    ask = answers({"matching": record})
+    with service.sessions() as session:
+        person = privacy.gather(ask, session, SECRET, None, {"newcomer_ids": [newcomer_id]})
+    assert person.email == ADDRESS.lower()
+    assert person.ids["newcomer_ids"] == {newcomer_id}
+
+
+def answer(erasure_id: uuid.UUID, service_name: str) -> PersonErased:
+    return PersonErased(
+        erasure_id=erasure_id,
+        service=service_name,
+        counts={"rows": 1},
+        kept={},
+        erased_at=datetime.now(UTC),
+    )
+
+
+def test_the_request_is_complete_once_every_service_has_answered(service: Any) -> None:
+    person = privacy.Person(ADDRESS)
+    with service.unit_of_work() as uow:
+        request = privacy.request_erasure(
+            uow, person, SECRET, reason="r", requested_by=None, via="api"
+        )
+    for name in privacy.HOLDERS:
+        with service.unit_of_work() as uow:
+            privacy.on_person_erased(answer(request.id, name), uow)
+        with service.sessions() as session:
+            status = privacy.matrix(session, session.get(PrivacyRequest, request.id))["status"]
+        assert status == ("complete" if name == privacy.HOLDERS[-1] else "pending")
+    with service.unit_of_work() as uow:  # an answer for nothing asked is logged and ignored
+        privacy.on_person_erased(answer(uuid.uuid4(), "events"), uow)
+    with service.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ErasureProgress)) == 4
+
+
+def test_the_worker_subscribes_to_every_services_answer(service: Any) -> None:
+    assert set(service.handlers) == {PersonErased.TYPE}
+    body = contracts.dump(answer(uuid.uuid4(), "matching"))[1]
+    assert contracts.load(PersonErased.TYPE, body).service == "matching"
+
+
+def test_bad_erasure_requests_get_a_clear_answer(make_app: Callable[..., Any]) -> None:
+    client = make_app().test_client()
+    assert client.post("/api/v1/erasures", json={}).status_code == 401
+    nobody = client.post("/api/v1/erasures", json={"reason": "asked"}, headers=ADMIN)
+    assert nobody.status_code == 422
+    assert "email" in nobody.json["errors"][0]["field"]
+    no_reason = client.post("/api/v1/erasures", json={"email": ADDRESS}, headers=ADMIN)
+    assert no_reason.status_code == 422
+    assert no_reason.json["errors"][0]["field"] == "reason"
+    bad = client.post(
+        "/api/v1/erasures",
+        json={"email": "not an address", "reason": "x", "confirm": "yes"},
+        headers=ADMIN,
+    )
+    assert {e["field"] for e in bad.json["errors"]} == {"email", "confirm"}
+    missing = client.get(f"/api/v1/erasures/{uuid.uuid4()}", headers=ADMIN)
+    assert missing.status_code == 404
+    assert client.post("/api/v1/subject-access", json={}, headers=ADMIN).status_code == 422
