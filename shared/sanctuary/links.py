@@ -41,3 +41,40 @@ def invitation_token(secret: str, invitation_id: uuid.UUID) -> str:
 def is_invitation_token(secret: str, invitation_id: uuid.UUID, token: str) -> bool:
     """Whether `token` is the invitation's token (in constant time)."""
     return hmac.compare_digest(invitation_token(secret, invitation_id).encode(), token.encode())
+
+
+def _signed_id(secret: str, purpose: str, value: uuid.UUID) -> str:
+    """`<id>.<hmac>`: a token that names its id and that only LINK_SECRET can make."""
+    digest = hmac.new(secret.encode(), f"{purpose}:{value}".encode(), hashlib.sha256)
+    return f"{value}.{base64.urlsafe_b64encode(digest.digest()[:24]).decode().rstrip('=')}"
+
+
+def _id_of(secret: str, purpose: str, token: str) -> uuid.UUID | None:
+    """The id a `_signed_id` token names, if we made it; None for anything else."""
+    head, _, _ = token.partition(".")
+    try:
+        value = uuid.UUID(head)
+    except ValueError:
+        return None
+    made = _signed_id(secret, purpose, value)
+    return value if hmac.compare_digest(made.encode(), token.encode()) else None
+
+
+def data_link_token(secret: str, link_id: uuid.UUID) -> str:
+    """The token of the emailed link to a person's own data (/my-data/<token>)."""
+    return _signed_id(secret, "my-data", link_id)
+
+
+def data_link_id(secret: str, token: str) -> uuid.UUID | None:
+    """The link id a /my-data token names; None when we did not make it."""
+    return _id_of(secret, "my-data", token)
+
+
+def erasure_status_token(secret: str, erasure_id: uuid.UUID) -> str:
+    """The token of a person's own erasure status page (/my-data/erasures/<token>)."""
+    return _signed_id(secret, "erasure-status", erasure_id)
+
+
+def erasure_status_id(secret: str, token: str) -> uuid.UUID | None:
+    """The erasure id a status token names; None when we did not make it."""
+    return _id_of(secret, "erasure-status", token)

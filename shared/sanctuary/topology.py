@@ -26,6 +26,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "events": ("registration.requested", "person.moved", "person.erasure_requested"),
     "notifications": (
         "person.erasure_requested",
+        "person.data_link_requested",
         "group.created",
         "group.updated",
         "person.moved",

@@ -161,3 +161,60 @@ def test_two_local_groups_each_sign_their_own_peoples_emails(system: System) -> 
         assert signed_by in welcome["From"]
         text = next(p for p in welcome.walk() if p.get_content_type() == "text/plain")
         assert contact in text.get_payload(decode=True).decode()
+
+
+def test_a_person_sees_and_erases_their_own_data_from_an_emailed_link(system: System) -> None:
+    """Asked at /my-data, the link arrives by email (and nothing for an address we do not
+    hold, with the same answer); the link shows what is held and erases it everywhere; the
+    last email confirms it; the link is dead afterwards."""
+    address = "Farah.Own@example.org"
+    signup = {
+        "name": "Farah Own",
+        "email": address,
+        "postcode": "LS6 1AA",
+        "languages": ["en", "ar"],
+        "availability": [{"day": "sat", "part": "morning"}],
+        "consent": True,
+    }
+    asked = requests.post(f"{system.gateway}/api/v1/volunteers", json=signup, timeout=5)
+    assert asked.status_code == 202
+    wait_until(lambda: mails_to(system.mail, address.lower()), timeout=30)
+    answers = [
+        requests.post(f"{system.gateway}/api/v1/my-data/requests", json={"email": e}, timeout=5)
+        for e in (address, "nobody.here@example.org")
+    ]
+    assert [a.status_code for a in answers] == [202, 202]
+    assert answers[0].json() == answers[1].json()
+    [link] = wait_until(lambda: links_in(system.mail, address.lower(), "/my-data/"), timeout=30)
+    token = link.rsplit("/", 1)[1]
+    held = requests.get(f"{system.gateway}/api/v1/my-data/{token}", timeout=10).json()
+    [volunteer] = held["services"]["matching"]["volunteers"]
+    assert volunteer["name"] == "Farah Own"
+    erased = requests.post(
+        f"{system.gateway}/api/v1/my-data/{token}/erasure", json={"understood": True}, timeout=10
+    )
+    assert erased.status_code == 202, erased.text
+    status_url = system.gateway + erased.json()["status_url"]
+    wait_until(lambda: requests.get(status_url, timeout=5).json()["status"] == "complete", 60)
+    subjects = [str(m["Subject"]) for m in mails_to(system.mail, address.lower())]
+    assert any("erased" in s.lower() for s in subjects), subjects
+    assert requests.get(f"{system.gateway}/api/v1/my-data/{token}", timeout=5).status_code == 404
+    assert not links_in(system.mail, "nobody.here@example.org", "/my-data/")
+
+
+def mails_to(folder: Path, address: str) -> list[email.message.Message]:
+    messages = [email.message_from_bytes(p.read_bytes()) for p in folder.glob("*.eml")]
+    return [m for m in messages if str(m["To"]).lower() == address]
+
+
+def links_in(folder: Path, address: str, path: str) -> list[str]:
+    """The links to `path` in the text of the emails to `address`."""
+    import re
+
+    found = []
+    for message in mails_to(folder, address):
+        for part in message.walk():
+            if part.get_content_type() == "text/plain":
+                text = part.get_payload(decode=True).decode()
+                found += re.findall(rf"https?://\S+{re.escape(path)}\S+", text)
+    return found

@@ -11,7 +11,7 @@ from sanctuary.runtime import Service, build_service
 from gateway.adapters.models import Base, Inbox, Outbox
 from gateway.config import GatewayConfig, from_env
 from gateway.entrypoints.admin import seed_default_group
-from gateway.service_layer import privacy
+from gateway.service_layer import my_data, privacy
 
 
 def bootstrap(config: GatewayConfig | None = None) -> Service:
@@ -25,8 +25,16 @@ def bootstrap(config: GatewayConfig | None = None) -> Service:
         # Its worker hears each service's answer to an erasure (the completion matrix).
         handlers={PersonErased.TYPE: privacy.on_person_erased},
         after_migrate=seed_default_group,
-        housekeeping=_erasure_gauges,
+        housekeeping=_housekeeping,
     )
+
+
+def _housekeeping(service: Service) -> None:
+    """The relay's timed upkeep: the erasure gauges, and expired links to people's own data
+    deleted (the address is kept no longer than its link lives)."""
+    _erasure_gauges(service)
+    with service.unit_of_work() as uow:
+        my_data.prune(uow)
 
 
 def _erasure_gauges(service: Service) -> None:

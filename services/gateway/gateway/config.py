@@ -28,6 +28,8 @@ class GatewayConfig(ServiceConfig):
     cookie_secure: bool = True
     # How many reverse proxies in front set X-Forwarded-For (0: trust none).
     proxy_hops: int = 0
+    # How long the emailed link to a person's own data (/my-data) works, in minutes.
+    my_data_link_minutes: int = 30
     # The network's own group, seeded by `migrate` on an empty registry (DEFAULT_GROUP_*).
     default_group: dict[str, object] = field(default_factory=lambda: dict(DEFAULT_GROUP))
 
@@ -61,6 +63,7 @@ def from_env(env: Mapping[str, str] | None = None) -> GatewayConfig:
         redis_url=env_value("REDIS_URL", "", env),
         cookie_secure=env_value("COOKIE_SECURE", "true", env).lower() not in ("0", "false", "no"),
         proxy_hops=_count("PROXY_HOPS", env),
+        my_data_link_minutes=_minutes("MY_DATA_LINK_MINUTES", env),
         default_group=_default_group(env),
     )
 
@@ -74,6 +77,13 @@ def _default_group(env: Mapping[str, str]) -> dict[str, object]:
         if raw:
             group[key] = tuple(raw.replace(",", " ").split()) if key == "areas" else raw
     return group
+
+
+def _minutes(name: str, env: Mapping[str, str]) -> int:
+    raw = env_value(name, str(GatewayConfig.my_data_link_minutes), env)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of minutes, at least 1, not {raw!r}")
+    return int(raw)
 
 
 def _count(name: str, env: Mapping[str, str]) -> int:

@@ -77,7 +77,7 @@ def test_an_erasure_purges_the_outbox_and_announces_one_fact_without_the_person(
     assert matrix["status"] == "pending"
     rows_by_service = {row["service"]: row for row in matrix["services"]}
     assert rows_by_service["gateway"]["status"] == "done"
-    assert rows_by_service["gateway"]["counts"] == {"outbox_messages": 1}
+    assert rows_by_service["gateway"]["counts"] == {"outbox_messages": 1, "data_links": 0}
     assert rows_by_service["gateway"]["kept"]
     assert {rows_by_service[s]["status"] for s in privacy.HOLDERS} == {"pending"}
 

@@ -20,6 +20,7 @@ import pytest
 from flask.testing import FlaskClient
 from matching.adapters.models import ErasureLog, Match, Newcomer, Outbox, Tombstone, Volunteer
 from matching.domain import lifecycle
+from matching.domain.groups import run_by_group
 from matching.entrypoints.web import create_app
 from matching.service_layer import coordination, moves, privacy, views
 from matching.service_layer.handlers import HANDLERS
@@ -30,7 +31,7 @@ from sanctuary.links import address_hash
 from sanctuary.migrations import upgrade
 from sanctuary.runtime import Service
 from sanctuary.unit_of_work import Handler, UnitOfWork
-from sanctuary.vocabulary import MatchStatus, NewcomerStatus, VolunteerStatus
+from sanctuary.vocabulary import READY_WHEN, MatchStatus, NewcomerStatus, VolunteerStatus
 from sanctuary_dev.messages import requested, signed_up
 from sqlalchemy import select
 
@@ -369,3 +370,29 @@ def test_the_subject_route_answers_for_the_service_and_refuses_a_bad_body(
     assert bad.content_type.startswith("application/problem+json")
     assert [e["field"] for e in bad.json["errors"]] == ["newcomer_ids.0"]
     assert matching.api.post("/internal/v1/subjects", json=body).status_code in (401, 403)
+
+
+def test_a_run_that_read_a_volunteer_before_their_erasure_proposes_nothing_for_them(
+    matching: Matching,
+) -> None:
+    """The run reads its population, the volunteer is erased, then the run records its
+    proposals: each person is read again under their row lock, and the erased one is not
+    proposed (nor is the newcomer left proposed to nobody)."""
+    volunteer_id = volunteer(
+        matching, "sam@example.org", languages=("ti",), availability=(("sat", "morning"),)
+    )
+    newcomer_id = newcomer(matching, languages=("ti",), postcode="LS6 2BB")
+    with matching.service.unit_of_work() as uow:
+        coordination.record_checks(uow, volunteer_id, dict(READY_WHEN))
+    now = datetime.now(UTC)
+    with matching.service.sessions() as session:
+        result = run_by_group(coordination.population(session, now), None)
+    [proposal] = result.proposals
+    assert proposal.volunteer_id == volunteer_id
+    matching.apply(erasure_of("sam@example.org"))
+    with matching.service.unit_of_work() as uow:
+        coordination._propose(uow, proposal, now)
+    assert uow.published == []
+    with matching.service.sessions() as session:
+        assert session.scalars(select(Match)).all() == []
+        assert session.get(Newcomer, newcomer_id).status == NewcomerStatus.WAITING  # type: ignore[union-attr]

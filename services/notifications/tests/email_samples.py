@@ -14,6 +14,7 @@ from notifications import domain
 from notifications.domain import privacy
 from sanctuary.contracts import (
     CoordinatorInvited,
+    DataLinkRequested,
     NewcomerRequested,
     RegistrationCancelled,
     RegistrationConfirmed,
@@ -32,6 +33,7 @@ MATCH = uuid.UUID("00000000-0000-4000-8000-00000000000c")
 REGISTRATION = uuid.UUID("00000000-0000-4000-8000-00000000000d")
 INVITATION = uuid.UUID("00000000-0000-4000-8000-00000000000f")
 ERASURE = uuid.UUID("00000000-0000-4000-8000-000000000010")
+DATA_LINK = uuid.UUID("00000000-0000-4000-8000-000000000011")
 COORDINATOR = "leeds@sanctuary.example"
 # Who signs the samples: a local group, or the network's own group for someone no local
 # group covers yet.
@@ -68,6 +70,8 @@ class Sample:
             context["invitation_url"] = (
                 f"https://sanctuary.example/coordinator/invitations/{invitation}/t"
             )
+        if "link_id" in context:
+            context["my_data_url"] = f"https://sanctuary.example/my-data/{context['link_id']}.t"
         return context
 
 
@@ -190,6 +194,18 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
                 ERASURE,
                 privacy.Reader("amina@example.org", "Amina Yusuf", locale, None, "volunteer"),
                 unsubscribed=True,
+            ),
+        ),
+        Sample(
+            "my_data_link",
+            privacy.data_link(
+                DataLinkRequested(
+                    link_id=DATA_LINK,
+                    email="Amina@Example.org",
+                    locale=locale,
+                    expires_at=NOW + timedelta(minutes=30),
+                ),
+                privacy.Holder("Amina Yusuf", None),
             ),
         ),
     ]

@@ -14,7 +14,9 @@ from typing import Annotated, ClassVar
 
 from marshmallow import fields, validate
 
+from sanctuary import fields as f
 from sanctuary.contracts.base import contract
+from sanctuary.vocabulary import DEFAULT_LOCALE, Locale
 
 Subject = Annotated[
     str | None,
@@ -69,3 +71,19 @@ class PersonErased:
     counts: dict[str, int] = field(default_factory=dict)
     kept: dict[str, str] = field(default_factory=dict)
     erased_at: datetime
+
+
+@contract
+@dataclass(frozen=True, kw_only=True)
+class DataLinkRequested:
+    """Someone asked at /my-data for a link to the data held about this address: notifications
+    emails it (made from the id with LINK_SECRET when sending: no token travels) if it holds
+    the address, and sends nothing otherwise, so the page never says who is registered."""
+
+    TYPE: ClassVar[str] = "person.data_link_requested"
+    VERSION: ClassVar[int] = 1
+
+    link_id: uuid.UUID
+    email: Annotated[str, f.email]
+    locale: Locale = DEFAULT_LOCALE
+    expires_at: datetime

@@ -196,3 +196,17 @@ class ErasureProgress(Base):
     counts: Mapped[dict[str, int]] = mapped_column(JSON)
     kept: Mapped[dict[str, str]] = mapped_column(JSON)
     done_at: Mapped[datetime | None]
+
+
+class DataLink(Base):
+    """A link to a person's own data asked for at /my-data (ADR 0026): the address it was
+    asked for, until the link expires; then housekeeping deletes the row. The emailed link
+    is made from the id with LINK_SECRET; the token itself is never stored."""
+
+    __tablename__ = "data_links"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)  # lower case
+    locale: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

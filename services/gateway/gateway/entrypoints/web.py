@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 from sanctuary.web import answer_errors, create_service_app, install_error_handlers, problem
 
 from gateway.adapters.upstream import Upstream, UpstreamUnavailable
@@ -14,16 +14,20 @@ from gateway.entrypoints.coordinators import dashboard, privacy_api
 from gateway.entrypoints.public_api import apidocs
 from gateway.entrypoints.public_api import events as events_api
 from gateway.entrypoints.public_api import groups as groups_api
+from gateway.entrypoints.public_api import my_data as my_data_api
 from gateway.entrypoints.public_api import people as people_api
 from gateway.entrypoints.public_api.openapi import DocumentedApi
 from gateway.entrypoints.public_pages import events as event_pages
 from gateway.entrypoints.public_pages import groups as group_pages
+from gateway.entrypoints.public_pages import my_data as my_data_pages
 from gateway.entrypoints.public_pages import people as people_pages
 from gateway.entrypoints.public_pages import unsubscribe
 from gateway.service_layer import groups, invitations, staff
 from gateway.service_layer.intake import IdempotencyKeyReused
 
 MAX_BODY = 64 * 1024
+# Seconds a caller should wait after a 503 (a service behind the gateway not answering).
+RETRY_AFTER = "30"
 
 # The one table from domain exceptions to HTTP answers.
 ERRORS: dict[type[Exception], tuple[int, str, str]] = {
@@ -38,6 +42,16 @@ ERRORS: dict[type[Exception], tuple[int, str, str]] = {
         "Part of the system is not answering; please try again shortly.",
     ),
 }
+
+# The public blueprints: their POSTs (forms and API alike) share one rate limit per address.
+PUBLIC = (
+    people_api.blp,
+    events_api.blp,
+    my_data_api.blp,
+    people_pages.blp,
+    event_pages.blp,
+    my_data_pages.blp,
+)
 
 GROUP_ERRORS: dict[type[Exception], int] = {
     groups.NoSuchGroup: 422,
@@ -62,6 +76,7 @@ def _register_api(app: Flask) -> None:
         events_api.blp,
         groups_api.blp,
         groups_api.admin,
+        my_data_api.blp,
     )
     for blueprint in api:
         smorest.register_blueprint(blueprint)
@@ -89,6 +104,7 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
         )
     }
     app.config["ADMIN_TOKEN"] = config.admin_token
+    app.config["MY_DATA_LINK_MINUTES"] = config.my_data_link_minutes
     _register_api(app)
     app.register_blueprint(site.blp)
     app.register_blueprint(people_pages.blp)
@@ -97,17 +113,26 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
     app.register_blueprint(apidocs.blp)
     app.register_blueprint(dashboard.blueprint())
     app.register_blueprint(unsubscribe.blp)
+    app.register_blueprint(my_data_pages.blp)
     # flask-smorest installs its own HTTP error handler; ours (problem+json) must win.
     install_error_handlers(app)
     site.install(
         app,
         config,
-        public=(people_api.blp, events_api.blp, people_pages.blp, event_pages.blp),
+        public=PUBLIC,
     )
     # The group registry's refusals, with the field they are about.
     answer_errors(app, GROUP_ERRORS)
     for exc_type, (status, title, detail) in ERRORS.items():
         app.register_error_handler(
-            exc_type, lambda _exc, s=status, t=title, d=detail: problem(s, t, d)
+            exc_type, lambda _exc, s=status, t=title, d=detail: _answer(s, t, d)
         )
     return app
+
+
+def _answer(status: int, title: str, detail: str) -> Response:
+    """A problem document; a 503 says when to try again."""
+    response = problem(status, title, detail)
+    if status == 503:
+        response.headers["Retry-After"] = RETRY_AFTER
+    return response

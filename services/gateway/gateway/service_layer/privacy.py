@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.adapters.models import ErasureProgress, Outbox, PrivacyRequest
+from gateway.service_layer import data_links
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,14 @@ Ask = Callable[[str, dict[str, Any]], dict[str, Any]]
 @dataclass
 class Person:
     """Everything the services hold about one person, as their subject reads answered, and
-    the gateway's own outbox rows about them."""
+    the gateway's own rows about them (outbox, links to their data asked at /my-data)."""
 
     email: str | None
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     ids: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in ID_KINDS})
     group_ids: set[str] = field(default_factory=set)
     outbox: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -88,6 +90,7 @@ def gather(
     for row in outbox_about(session, Outbox, person.keys(secret), secret):
         person.outbox.append(_outbox_export(row))
         _add_ids(person, contracts.load(row.type, json.loads(row.body)))
+    person.links = data_links.held(session, person.email)
     for service in HOLDERS:
         body = {"email": person.email, **{k: sorted(v) for k, v in person.ids.items()}}
         answer = ask(service, body)
@@ -128,7 +131,8 @@ def _outbox_export(row: Outbox) -> dict[str, Any]:
 
 def export(person: Person) -> dict[str, Any]:
     """A person's subject-access export: service by service, every row held about them."""
-    services = {"gateway": {"outbox": person.outbox}, **person.records}
+    services: dict[str, Any] = {"gateway": {"outbox": person.outbox, "data_links": person.links}}
+    services.update(person.records)
     return {"generated_at": datetime.now(UTC).isoformat(), "services": services}
 
 
@@ -142,13 +146,14 @@ def request_erasure(
     via: str,
     confirm: bool = True,
 ) -> PrivacyRequest:
-    """Record the erasure, erase the gateway's own outbox rows about the person, and ask every
-    service to erase them (one fact, no name, no address)."""
+    """Record the erasure, erase the gateway's own rows about the person (outbox, links to
+    their data), and ask every service to erase them (one fact, no name, no address)."""
     keys = person.keys(secret)
     request = _recorded(uow, ERASURE, person, keys, reason, requested_by, via)
     now = request.requested_at
     purged = purge_outbox(uow.session, Outbox, keys, secret)
-    _start_matrix(uow.session, request, {"outbox_messages": purged})
+    links = data_links.forget(uow.session, person.email)
+    _start_matrix(uow.session, request, {"outbox_messages": purged, "data_links": links})
     uow.publish(
         ErasureRequested(
             erasure_id=request.id,

@@ -185,9 +185,19 @@ def start_run(
 
 
 def _propose(uow: UnitOfWork, proposal: Proposal, now: datetime) -> None:
-    """Record one proposal as a match of the newcomer's group, and announce it."""
-    newcomer = uow.session.get(Newcomer, proposal.newcomer_id)
+    """Record one proposal as a match of the newcomer's group, and announce it; nothing when
+    either person was erased since the run read them (both re-read under their row locks)."""
+    session = uow.session
+    newcomer = session.get(
+        Newcomer, proposal.newcomer_id, with_for_update=True, populate_existing=True
+    )
+    volunteer = session.get(
+        Volunteer, proposal.volunteer_id, with_for_update=True, populate_existing=True
+    )
     assert newcomer is not None
+    assert volunteer is not None
+    if newcomer.status == NewcomerStatus.ERASED or volunteer.status == VolunteerStatus.ERASED:
+        return
     match = Match(
         id=uuid.uuid4(),
         volunteer_id=proposal.volunteer_id,

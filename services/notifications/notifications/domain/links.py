@@ -1,5 +1,6 @@
-"""The secret links an email carries (cancel a place, unsubscribe): made with LINK_SECRET when
-sending, never stored or queued; an unsubscribe link names no address, only its keyed hash."""
+"""The secret links an email carries (cancel a place, accept an invitation, open one's own
+data, unsubscribe): made with LINK_SECRET when sending, never stored or queued; an
+unsubscribe link names no address, only its keyed hash."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import hmac
 import uuid
 from typing import Any
 
-from sanctuary.links import address_hash, cancel_token, invitation_token
+from sanctuary.links import address_hash, cancel_token, data_link_token, invitation_token
 
 from notifications.domain import OPTIONAL_CATEGORIES
 
@@ -18,9 +19,9 @@ def secret_links(
     template: str, context: dict[str, Any], to_address: str, *, secret: str, base_url: str
 ) -> dict[str, str]:
     """The links an email carries that only LINK_SECRET can make: `cancel_url` for a
-    registration's emails, `invitation_url` for an invitation to coordinate,
-    `unsubscribe_url` for an optional category's. Made when sending,
-    never stored, never queued."""
+    registration's emails, `invitation_url` for an invitation to coordinate, `my_data_url`
+    for the link to a person's own data, `unsubscribe_url` for an optional category's. Made
+    when sending, never stored, never queued."""
     links = {}
     if "registration_id" in context:
         registration_id = uuid.UUID(context["registration_id"])
@@ -30,6 +31,9 @@ def secret_links(
         invitation_id = uuid.UUID(context["invitation_id"])
         token = invitation_token(secret, invitation_id)
         links["invitation_url"] = f"{base_url}/coordinator/invitations/{invitation_id}/{token}"
+    if "link_id" in context:
+        token = data_link_token(secret, uuid.UUID(context["link_id"]))
+        links["my_data_url"] = f"{base_url}/my-data/{token}"
     category = OPTIONAL_CATEGORIES.get(template)
     if category:
         links["unsubscribe_url"] = (
@@ -45,6 +49,8 @@ def link_marks(delivery_id: uuid.UUID, template: str, context: dict[str, Any]) -
     names = ["cancel_url"] if "registration_id" in context else []
     if "invitation_id" in context:
         names.append("invitation_url")
+    if "link_id" in context:
+        names.append("my_data_url")
     if template in OPTIONAL_CATEGORIES:
         names.append("unsubscribe_url")
     return {name: f"https://link.invalid/{delivery_id}/{name}" for name in names}

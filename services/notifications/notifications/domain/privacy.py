@@ -1,13 +1,20 @@
-"""The email that tells a person their data is erased: pure rules, no I/O."""
+"""The privacy emails: the one that tells a person their data is erased, and the one that
+carries the link to their own data (/my-data). Pure rules, no I/O."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
-from notifications.domain import PlannedEmail
+from sanctuary.contracts import DataLinkRequested
+
+from notifications.domain import PlannedEmail, local_time
 
 ERASURE_CONFIRMED = "erasure_confirmed"
+MY_DATA_LINK = "my_data_link"
+# How the link's expiry reads: the network's own timezone, as the invitation's does.
+LINK_ZONE = "Europe/London"
 
 
 @dataclass(frozen=True)
@@ -45,4 +52,37 @@ def confirmation(erasure_id: uuid.UUID, reader: Reader, unsubscribed: bool) -> P
             "unsubscribed": unsubscribed,
         },
         group_id=reader.group_id,
+    )
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Whom an address belongs to, as notifications holds it: the name to greet ("" when
+    unknown) and the group that signs their emails (None: the network's)."""
+
+    name: str
+    group_id: uuid.UUID | None
+
+
+def link_expired(fact: DataLinkRequested, now: datetime) -> bool:
+    """Whether the link asked for has expired before its email was planned: none is sent."""
+    return bool(fact.expires_at <= now)
+
+
+def data_link(fact: DataLinkRequested, holder: Holder) -> PlannedEmail:
+    """The email with the link to their own data (made when sending, from `link_id`): to
+    exactly the address asked about, in the language asked in, once a request."""
+    return PlannedEmail(
+        template=MY_DATA_LINK,
+        dedupe_key=f"{MY_DATA_LINK}:{fact.link_id}",
+        to_address=fact.email.strip().lower(),
+        locale=fact.locale,
+        context={
+            "name": holder.name,
+            "referred": not holder.name,  # "Hello," when no name is known
+            "link_id": str(fact.link_id),
+            "expires_at": fact.expires_at.isoformat(),
+            "expires": local_time(fact.expires_at, LINK_ZONE, fact.locale),
+        },
+        group_id=holder.group_id,
     )

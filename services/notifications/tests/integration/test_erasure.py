@@ -13,7 +13,6 @@ import email
 import email.policy
 import json
 import uuid
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -22,6 +21,7 @@ from typing import Any
 
 import pytest
 from kombu import Producer
+from mailing import LEEDS, SECRET
 from notifications.adapters import mail
 from notifications.adapters.models import (
     Delivery,
@@ -31,7 +31,6 @@ from notifications.adapters.models import (
     Person,
     Registrant,
 )
-from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from notifications.entrypoints.mailer import Mailer
 from sanctuary import contracts, envelope, topology
@@ -44,44 +43,20 @@ from sanctuary.contracts import (
 from sanctuary.links import address_hash
 from sanctuary.runtime import Service
 from sanctuary.vocabulary import DeliveryStatus, EventKind
-from sanctuary_dev import mailsink
 from sanctuary_dev.looking import count, parked
-from sanctuary_dev.messages import apply, group_created, registered, requested
+from sanctuary_dev.messages import registered, requested
 from sanctuary_dev.processes import running_worker, wait_until
 from sanctuary_dev.servers import TEST_RETRY_DELAYS_MS
 from sqlalchemy import select
 
 pytestmark = pytest.mark.integration
-SECRET = "l1nk"
-LEEDS = uuid.UUID("00000000-0000-4000-8000-0000000000aa")
 AMINA = "amina@example.org"
 YONAS = "yonas@example.org"
 
 
 @pytest.fixture
-def sink(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    """A real SMTP server that saves what it receives; yields (port, folder)."""
-    controller = mailsink.start(tmp_path / "mail")
-    yield controller.port, tmp_path / "mail"
-    controller.stop()
-
-
-@pytest.fixture
-def notifications(make_service: Callable[..., Service], sink: tuple[int, Path]) -> Service:
-    """Notifications mailing the sink; it knows the network's group and Leeds."""
-    service = make_service(
-        bootstrap,
-        "notifications",
-        NotificationsConfig,
-        smtp_host="127.0.0.1",
-        smtp_port=sink[0],
-        link_secret=SECRET,
-    )
-    leeds = group_created(
-        group_id=LEEDS, slug="leeds", name="Leeds", network=False, contact="leeds@x.org"
-    )
-    apply(service, group_created(), leeds)
-    return service
+def notifications(leeds_mailing: Service) -> Service:
+    return leeds_mailing
 
 
 def publish(service: Service, message: Any, queue: str | None = None) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sanctuary.contracts import (
     CoordinatorInvited,
+    DataLinkRequested,
     EventCancelled,
     EventReminderDue,
     EventScheduled,
@@ -34,6 +35,7 @@ from notifications.service_layer.handlers.groups import (
     on_group_changed,
     on_person_moved,
 )
+from notifications.service_layer.handlers.my_data import on_data_link_requested
 from notifications.service_layer.handlers.people import (
     MATCH_EMAILS,
     on_match_changed,
@@ -57,6 +59,7 @@ HANDLERS: dict[str, Handler] = {
     EventUpdated.TYPE: on_event_updated,
     EventCancelled.TYPE: on_event_cancelled,
     EventReminderDue.TYPE: on_reminder_due,
+    DataLinkRequested.TYPE: on_data_link_requested,
     **{t: on_registration_changed(t) for t in domain.REGISTRATION_EMAILS},
     **{t: on_match_changed(t) for t in MATCH_EMAILS},
 }
