@@ -69,7 +69,13 @@ class Person:
     def may_be_seen_by(self, groups: frozenset[uuid.UUID] | None) -> bool:
         """Whether a caller who may see `groups` (None: every group) may act for them: they
         belong to one of those groups."""
-        return groups is None or any(uuid.UUID(g) in groups for g in self.group_ids)
+        return in_scope(self.group_ids, groups)
+
+
+def in_scope(group_ids: Iterable[str], groups: frozenset[uuid.UUID] | None) -> bool:
+    """Whether a caller who may see `groups` (None: every group) may see a person or a
+    request of these groups: one of them is the caller's."""
+    return groups is None or any(uuid.UUID(g) in groups for g in group_ids)
 
 
 def gather(

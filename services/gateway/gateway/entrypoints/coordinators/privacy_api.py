@@ -107,17 +107,17 @@ def _person(data: dict[str, Any]) -> privacy.Person:
     return person
 
 
+def _doc(summary: str, *codes: int, **doc: Any) -> Any:
+    """Documented as a bearer-token call that may answer 401, 403, 404 and the other `codes`."""
+    return openapi.documented(blp, 401, 403, 404, *codes, summary=summary, security=[BEARER], **doc)
+
+
 @blp.route("/erasures", methods=["POST"])
-@openapi.documented(
-    blp,
+@_doc(
+    "Erase a person everywhere (UK GDPR Art. 17): 202 with the status URL",
     400,
-    401,
-    403,
-    404,
     422,
     503,
-    summary="Erase a person everywhere (UK GDPR Art. 17): 202 with the status URL",
-    security=[BEARER],
     requestBody=openapi.body(ErasureSchema, required=True),
     responses=openapi.ok(ErasureAcceptedSchema, 202, "Accepted: every service erases them"),
 )
@@ -140,39 +140,24 @@ def request_erasure() -> tuple[Response, int, dict[str, str]]:
 
 
 @blp.route("/erasures/<uuid:erasure_id>", methods=["GET"])
-@openapi.documented(
-    blp,
-    401,
-    403,
-    404,
-    summary="An erasure's completion matrix: one row per service; complete when all are done",
-    security=[BEARER],
+@_doc(
+    "An erasure's completion matrix: one row per service; complete when all are done",
     responses=openapi.ok(MatrixSchema),
 )
 def erasure_status(erasure_id: uuid.UUID) -> Response:
     with current_service().sessions() as session:
         request = privacy.find(session, erasure_id)
-        scope = routing.caller_scope()
-        if request is None or not _in_scope(request.group_ids, scope):
+        if request is None or not privacy.in_scope(request.group_ids, routing.caller_scope()):
             raise NotFound("No such erasure in your groups.")
         return jsonify(privacy.matrix(session, request))
 
 
-def _in_scope(group_ids: list[str], scope: frozenset[uuid.UUID] | None) -> bool:
-    return scope is None or any(uuid.UUID(g) in scope for g in group_ids)
-
-
 @blp.route("/subject-access", methods=["POST"])
-@openapi.documented(
-    blp,
+@_doc(
+    "Everything held about a person, service by service (UK GDPR Art. 15 and 20)",
     400,
-    401,
-    403,
-    404,
     422,
     503,
-    summary="Everything held about a person, service by service (UK GDPR Art. 15 and 20)",
-    security=[BEARER],
     requestBody=openapi.body(AccessSchema, required=True),
     responses=openapi.ok(ExportSchema),
 )
