@@ -102,7 +102,8 @@ def keys_of_message(message: Any, secret: str) -> Keys:
     names = getattr(message, "SUBJECT", None)
     if names is None:
         names = [f.name for f in fields(message) if f.name in ID_FIELDS + ADDRESS_FIELDS]
-    ids, addresses = set(), set()
+    ids: set[str] = set()
+    addresses: set[str] = set()
     for name in names:
         value = getattr(message, name)
         if not value:
@@ -110,7 +111,7 @@ def keys_of_message(message: Any, secret: str) -> Keys:
         if name in ADDRESS_FIELDS:
             addresses.add(address_hash(secret, str(value)))
         else:
-            ids.add(str(value))
+            ids.update(map(str, value) if isinstance(value, tuple) else [str(value)])
     return Keys(frozenset(ids), frozenset(addresses))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
@@ -53,6 +53,18 @@ class Postcode(fields.String):
 def postcode_district(postcode: str) -> str:
     """The outward code of a normalised postcode ("LS6 1AA" -> "LS6"): the area matching uses."""
     return postcode.split(" ", 1)[0]
+
+
+F = TypeVar("F", bound=fields.Field[Any])
+
+
+def optional(field: F, *, null: bool = False) -> F:
+    """The same field, optional: left out when absent; with `null`, absent or null loads None
+    (a contract's "unchanged")."""
+    field.required = False
+    if null:
+        field.load_default, field.allow_none = None, True
+    return field
 
 
 def name() -> fields.String:

@@ -22,10 +22,17 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "newcomer.requested",
         "training.completed",
         "person.erasure_requested",
+        "person.details_changed",
     ),
-    "events": ("registration.requested", "person.moved", "person.erasure_requested"),
+    "events": (
+        "registration.requested",
+        "person.moved",
+        "person.erasure_requested",
+        "person.details_changed",
+    ),
     "notifications": (
         "person.erasure_requested",
+        "person.details_changed",
         "person.data_link_requested",
         "group.created",
         "group.updated",

@@ -178,6 +178,14 @@ class Checkin(StrEnum):
     THREE_MONTHS = "three_months"
 
 
+class EmailCategory(StrEnum):
+    """The optional emails a person may stop (RFC 8058 one-click, or their own data page);
+    every other email (confirmations, cancellations, introductions) is always sent."""
+
+    REMINDERS = "reminders"
+    CHECKINS = "checkins"
+
+
 class Readiness(StrEnum):
     """What a web process's /readyz answers of itself, and of the broker beside it."""
 
@@ -200,3 +208,5 @@ class PrivacyRight(StrEnum):
 
     ERASURE = "erasure"
     ACCESS = "access"
+    CORRECTION = "correction"  # they corrected details or chose their emails (Art. 16)
+    RESTRICTION = "restriction"  # they paused or resumed (Art. 18)

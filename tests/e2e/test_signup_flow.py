@@ -165,8 +165,8 @@ def test_two_local_groups_each_sign_their_own_peoples_emails(system: System) -> 
 
 def test_a_person_sees_and_erases_their_own_data_from_an_emailed_link(system: System) -> None:
     """Asked at /my-data, the link arrives by email (and nothing for an address we do not
-    hold, with the same answer); the link shows what is held and erases it everywhere; the
-    last email confirms it; the link is dead afterwards."""
+    hold, with the same answer); the link shows what is held, corrects and pauses it, and
+    erases it everywhere; the last email confirms it; the link is dead afterwards."""
     address = "Farah.Own@example.org"
     signup = {
         "name": "Farah Own",
@@ -190,6 +190,24 @@ def test_a_person_sees_and_erases_their_own_data_from_an_emailed_link(system: Sy
     held = requests.get(f"{system.gateway}/api/v1/my-data/{token}", timeout=10).json()
     [volunteer] = held["services"]["matching"]["volunteers"]
     assert volunteer["name"] == "Farah Own"
+    # They correct their postcode, stop reminders and pause: matching and notifications
+    # apply it, and the same link shows it.
+    change = {"postcode": "BD1 1AA", "paused": True, "emails": {"reminders": False}}
+    changed = requests.patch(f"{system.gateway}/api/v1/my-data/{token}", json=change, timeout=10)
+    assert changed.status_code == 202, changed.text
+
+    def applied() -> dict[str, object] | None:
+        now = requests.get(f"{system.gateway}/api/v1/my-data/{token}", timeout=10).json()
+        [row] = now["services"]["matching"]["volunteers"]
+        stopped = now["services"]["notifications"]["unsubscribes"]
+        return now if row["postcode"] == "BD1 1AA" and row["paused_at"] and stopped else None
+
+    after = wait_until(applied, timeout=30, interval=0.5)
+    [row] = after["services"]["matching"]["volunteers"]
+    assert (row["district"], row["name"]) == ("BD1", "Farah Own")
+    assert [u["category"] for u in after["services"]["notifications"]["unsubscribes"]] == [
+        "reminders"
+    ]
     erased = requests.post(
         f"{system.gateway}/api/v1/my-data/{token}/erasure", json={"understood": True}, timeout=10
     )

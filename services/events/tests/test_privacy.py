@@ -284,3 +284,28 @@ def test_withdrawing_nothing_frees_nothing(events: Events) -> None:
     with events.service.unit_of_work() as uow:
         assert registrations.withdraw(uow, []) == 0
         assert uow.published == []
+
+
+def test_a_corrected_name_reaches_their_places_and_no_one_elses(events: Events) -> None:
+    """person.details_changed (ADR 0027): the attendance list shows the corrected name; an
+    erased registration's change is dropped by the guard."""
+    event_id = scheduled(events, capacity=5)
+    mine = registered(events, event_id, "amira@example.org")
+    other = registered(events, event_id, "omar@example.org", name="Omar")
+
+    def change(*ids: uuid.UUID) -> None:
+        events.apply(
+            c.DetailsChanged(
+                change_id=uuid.uuid4(),
+                registration_ids=ids,
+                name="Amira H.",
+                paused=True,  # not the events service's: ignored
+                changed_at=datetime.now(UTC),
+            )
+        )
+
+    change(mine)
+    assert (events.registration(mine).name, events.registration(other).name) == ("Amira H.", "Omar")
+    events.apply(erasure_of("omar@example.org", other))
+    change(other)
+    assert events.registration(other).name != "Amira H."

@@ -310,7 +310,7 @@ def test_every_page_links_to_my_data_in_its_language(client: FlaskClient) -> Non
         assert f'href="/my-data">{words}' in home.text
 
 
-def test_the_api_document_describes_the_four_routes(client: FlaskClient) -> None:
+def test_the_api_document_describes_the_five_routes(client: FlaskClient) -> None:
     document = client.get("/api/openapi.json").get_json()
     validate(document)
     # As the API contract test checks: every route described, and only those.
@@ -330,12 +330,13 @@ def test_the_api_document_describes_the_four_routes(client: FlaskClient) -> None
     assert routed == described
     paths = document["paths"]
     assert set(paths["/api/v1/my-data/requests"]) - {"parameters"} == {"post"}
-    assert set(paths["/api/v1/my-data/{token}"]) - {"parameters"} == {"get"}
+    assert set(paths["/api/v1/my-data/{token}"]) - {"parameters"} == {"get", "patch"}
     assert set(paths["/api/v1/my-data/{token}/erasure"]) - {"parameters"} == {"post"}
     assert set(paths["/api/v1/my-data/erasures/{erasure_token}"]) - {"parameters"} == {"get"}
     for operation in (
         paths["/api/v1/my-data/requests"]["post"],
         paths["/api/v1/my-data/{token}/erasure"]["post"],
+        paths["/api/v1/my-data/{token}"]["patch"],
     ):
         assert "requestBody" in operation
         assert "security" not in operation

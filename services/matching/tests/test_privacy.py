@@ -1,6 +1,7 @@
 """Erasure and subject access in matching (ADR 0025): the erasure handler around
 `privacy.erase`, the guard before every handler, the lists and use cases that must never see
-an erased person again, the export and its internal route; each on a throwaway SQLite file
+an erased person again, the export and its internal route; a person's own corrections and
+pause (ADR 0027); each on a throwaway SQLite file
 migrated as in production. No broker: the queue sweep is left out here (the integration test
 sweeps real queues)."""
 
@@ -22,7 +23,7 @@ from matching.adapters.models import ErasureLog, Match, Newcomer, Outbox, Tombst
 from matching.domain import lifecycle
 from matching.domain.groups import run_by_group
 from matching.entrypoints.web import create_app
-from matching.service_layer import coordination, moves, privacy, views
+from matching.service_layer import coordination, moves, population, privacy, views
 from matching.service_layer.handlers import HANDLERS
 from sanctuary import contracts as c
 from sanctuary import erasure
@@ -248,8 +249,8 @@ def test_an_erased_person_is_never_listed_counted_proposed_or_changed(
         assert views.volunteers(session, VolunteerStatus.ERASED) == []
         assert views.unplaced(session) == []
         assert all(row[s] == 0 for row in views.summary(session) for s in ("ready", "waiting"))
-        population = coordination.population(session, datetime.now(UTC))
-        assert (population.volunteers, population.newcomers) == ((), ())
+        found = population.of(session, datetime.now(UTC))
+        assert (found.volunteers, found.newcomers) == ((), ())
         for read, ident in ((views.volunteer, sam), (views.newcomer, yonas)):
             with pytest.raises(coordination.NotFound):
                 read(session, ident)
@@ -386,7 +387,7 @@ def test_a_run_that_read_a_volunteer_before_their_erasure_proposes_nothing_for_t
         coordination.record_checks(uow, volunteer_id, dict(READY_WHEN))
     now = datetime.now(UTC)
     with matching.service.sessions() as session:
-        result = run_by_group(coordination.population(session, now), None)
+        result = run_by_group(population.of(session, now), None)
     [proposal] = result.proposals
     assert proposal.volunteer_id == volunteer_id
     matching.apply(erasure_of("sam@example.org"))
@@ -396,3 +397,104 @@ def test_a_run_that_read_a_volunteer_before_their_erasure_proposes_nothing_for_t
     with matching.service.sessions() as session:
         assert session.scalars(select(Match)).all() == []
         assert session.get(Newcomer, newcomer_id).status == NewcomerStatus.WAITING  # type: ignore[union-attr]
+
+
+# --- a person's own changes (ADR 0027): person.details_changed -----------------------------
+
+
+def proposals(matching: Matching) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """A run, recorded: the pairs it proposed."""
+    with matching.service.unit_of_work() as uow:
+        result = coordination.start_run(uow, dry_run=False)
+    return [(p.volunteer_id, p.newcomer_id) for p in result.proposals]
+
+
+def change(**fields: Any) -> c.DetailsChanged:
+    """The fact as the worker receives it: dumped by the gateway, loaded from the queue."""
+    made = c.DetailsChanged(change_id=uuid.uuid4(), changed_at=datetime.now(UTC), **fields)
+    return c.load(*c.dump(made))  # type: ignore[no-any-return]
+
+
+def ready_pair(matching: Matching) -> tuple[uuid.UUID, uuid.UUID]:
+    """A ready volunteer and a waiting newcomer who would be matched (same language, area)."""
+    both = {"languages": ("ti",), "availability": (("sat", "morning"),), "group_id": LEEDS}
+    signup = signed_up(email="sam@example.org", **both)
+    request = requested(postcode="LS6 2BB", **both)
+    matching.apply(signup)
+    matching.apply(request)
+    with matching.service.unit_of_work() as uow:
+        coordination.record_checks(uow, signup.volunteer_id, dict(READY_WHEN))
+    return signup.volunteer_id, request.newcomer_id
+
+
+def test_corrected_details_replace_the_old_ones(matching: Matching) -> None:
+    volunteer_id, newcomer_id = ready_pair(matching)
+    matching.apply(
+        change(
+            volunteer_ids=(volunteer_id,),
+            name="Samira Smith",
+            postcode="bd1 1aa",
+            languages=("ti", "ar"),
+            availability=(("mon", "evening"),),
+        )
+    )
+    volunteer = matching.get(Volunteer, volunteer_id)
+    assert (volunteer.name, volunteer.postcode, volunteer.district) == (
+        "Samira Smith",
+        "BD1 1AA",
+        "BD1",
+    )
+    assert (volunteer.languages, volunteer.availability) == (["ti", "ar"], [["mon", "evening"]])
+    newcomer = matching.get(Newcomer, newcomer_id)
+    matching.apply(change(newcomer_ids=(newcomer_id,), languages=("am",)))
+    after = matching.get(Newcomer, newcomer_id)
+    assert after.languages == ["am"]
+    assert (after.name, after.postcode) == (newcomer.name, newcomer.postcode)  # None: unchanged
+
+
+def test_a_paused_volunteer_is_not_proposed_until_they_resume(matching: Matching) -> None:
+    volunteer_id, newcomer_id = ready_pair(matching)
+    matching.apply(change(volunteer_ids=(volunteer_id,), paused=True))
+    assert matching.get(Volunteer, volunteer_id).paused_at is not None
+    assert proposals(matching) == []
+    listed = matching.api.get("/internal/v1/volunteers", headers=TOKEN).json
+    assert [v["paused_since"] is not None for v in listed] == [True]
+    matching.apply(change(volunteer_ids=(volunteer_id,), paused=False))
+    assert matching.get(Volunteer, volunteer_id).paused_at is None
+    assert proposals(matching) == [(volunteer_id, newcomer_id)]
+
+
+def test_a_paused_newcomer_waits(matching: Matching) -> None:
+    volunteer_id, newcomer_id = ready_pair(matching)
+    matching.apply(change(newcomer_ids=(newcomer_id,), paused=True))
+    assert proposals(matching) == []
+    assert matching.get(Newcomer, newcomer_id).status == NewcomerStatus.WAITING
+    matching.apply(change(newcomer_ids=(newcomer_id,), paused=False))
+    assert proposals(matching) == [(volunteer_id, newcomer_id)]
+
+
+def test_a_pause_during_a_run_is_respected(matching: Matching) -> None:
+    """The run read them before they paused: the proposal is not recorded."""
+    volunteer_id, _newcomer_id = ready_pair(matching)
+    with matching.service.sessions() as session:
+        result = run_by_group(population.of(session, datetime.now(UTC)), None)
+    assert len(result.proposals) == 1
+    matching.apply(change(volunteer_ids=(volunteer_id,), paused=True))
+    with matching.service.unit_of_work() as uow:
+        for proposal in result.proposals:
+            coordination._propose(uow, proposal, datetime.now(UTC))
+    with matching.service.sessions() as session:
+        assert list(session.scalars(select(Match))) == []
+
+
+def test_an_erased_persons_change_is_dropped(matching: Matching) -> None:
+    volunteer_id, _ = ready_pair(matching)
+    matching.apply(
+        c.ErasureRequested(
+            erasure_id=uuid.uuid4(), volunteer_ids=(volunteer_id,), requested_at=datetime.now(UTC)
+        )
+    )
+    matching.apply(change(volunteer_ids=(volunteer_id,), name="Back Again", paused=True))
+    erased = matching.get(Volunteer, volunteer_id)
+    assert erased.name != "Back Again"
+    assert erased.paused_at is None

@@ -31,6 +31,7 @@ from notifications.service_layer import privacy, subject_access, unsubscribes
 from notifications.service_layer.handlers.people import PersonNotYetKnown
 from sanctuary import erasure
 from sanctuary.contracts import (
+    DetailsChanged,
     ErasureRequested,
     EventScheduled,
     MatchEnded,
@@ -446,3 +447,31 @@ def test_the_confirmation_reads_whole_in_every_language(locale: str, unsubscribe
     assert ('dir="rtl"' in parts.html) is (locale == "ar")
     if locale != "en":
         assert "With warm thanks" not in parts.text
+
+
+def test_a_persons_own_change_renames_them_and_sets_their_emails(service: Service) -> None:
+    """person.details_changed (ADR 0027): the corrected name greets them from now on, in the
+    emails about their match and their places; the optional emails are exactly as chosen."""
+    volunteer_id = amina(service)
+    [place] = rows(service, Registrant)
+    hashed = address_hash(SECRET, AMINA)
+    with service.unit_of_work() as uow:
+        unsubscribes.record(uow, hashed, "checkins")
+
+    def change(**fields: Any) -> None:
+        fact = DetailsChanged(change_id=uuid.uuid4(), changed_at=datetime.now(UTC), **fields)
+        apply(service, fact)
+
+    change(
+        subject=hashed,
+        volunteer_ids=(volunteer_id,),
+        registration_ids=(place.registration_id,),
+        name="Amina K.",
+        emails_stopped=("reminders",),
+    )
+    assert [p.name for p in rows(service, Person)] == ["Amina K."]
+    assert [r.name for r in rows(service, Registrant)] == ["Amina K."]
+    assert [u.category for u in rows(service, Unsubscribe)] == ["reminders"]
+    change(subject=hashed, emails_stopped=())  # every optional email again; the name stays
+    assert rows(service, Unsubscribe) == []
+    assert [p.name for p in rows(service, Person)] == ["Amina K."]

@@ -8,15 +8,16 @@ which each service can compute from what it holds but nobody can turn back into 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from marshmallow import fields, validate
 
 from sanctuary import fields as f
 from sanctuary.contracts.base import contract
-from sanctuary.vocabulary import DEFAULT_LOCALE, Locale
+from sanctuary.vocabulary import DEFAULT_LOCALE, EmailCategory, Locale
 
 Subject = Annotated[
     str | None,
@@ -87,3 +88,37 @@ class DataLinkRequested:
     email: Annotated[str, f.email]
     locale: Locale = DEFAULT_LOCALE
     expires_at: datetime
+
+
+def _unchanged(made: Callable[[], fields.Field[Any]]) -> Callable[[], fields.Field[Any]]:
+    """A detail a change may leave as it is: absent or null."""
+    return lambda: f.optional(made(), null=True)
+
+
+@contract
+@dataclass(frozen=True, kw_only=True)
+class DetailsChanged:
+    """A person corrected their details (UK GDPR Art. 16), paused or resumed (Art. 18), or
+    chose which optional emails they get, from their own data page. Each service applies what
+    it holds of it to the rows with these ids; None leaves a detail as it is."""
+
+    TYPE: ClassVar[str] = "person.details_changed"
+    VERSION: ClassVar[int] = 1
+    # Who it is about: their ids (a change naming an erased id is dropped, sanctuary.erasure).
+    SUBJECT: ClassVar[tuple[str, ...]] = ("volunteer_ids", "newcomer_ids", "registration_ids")
+
+    change_id: uuid.UUID
+    # The keyed hash of their email: whose email preferences these are.
+    subject: Subject = None
+    volunteer_ids: Ids = ()
+    newcomer_ids: Ids = ()
+    registration_ids: Ids = ()
+    name: Annotated[str | None, _unchanged(f.name)] = None
+    postcode: Annotated[str | None, _unchanged(f.Postcode)] = None
+    languages: Annotated[tuple[str, ...] | None, _unchanged(f.languages)] = None
+    availability: Annotated[tuple[tuple[str, str], ...] | None, _unchanged(f.availability)] = None
+    # True: not proposed (a volunteer) or not matched (a newcomer) until False again.
+    paused: bool | None = None
+    # The optional email categories they do not want (every other one they do).
+    emails_stopped: tuple[EmailCategory, ...] | None = None
+    changed_at: datetime

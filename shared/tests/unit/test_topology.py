@@ -6,7 +6,8 @@ from sanctuary import topology
 
 
 def test_each_service_queue_is_a_quorum_queue_bound_to_its_types() -> None:
-    """matching hears sign-ups, requests, training and erasures on the sanctuary exchange."""
+    """matching hears sign-ups, requests, training, erasures and a person's own changes on
+    the sanctuary exchange."""
     queues = topology.service_queues("matching", (1000, 10000))
     assert queues.main.name == "sanctuary.matching"
     assert queues.main.queue_arguments["x-queue-type"] == "quorum"
@@ -15,6 +16,7 @@ def test_each_service_queue_is_a_quorum_queue_bound_to_its_types() -> None:
         "newcomer.requested",
         "training.completed",
         "person.erasure_requested",
+        "person.details_changed",
     }
     assert all(b.exchange.name == "sanctuary" for b in queues.main.bindings)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sanctuary.contracts import PersonMoved, RegistrationRequested
+from sanctuary.contracts import DetailsChanged, PersonMoved, RegistrationRequested
 from sanctuary.unit_of_work import Handler, UnitOfWork
 from sqlalchemy import update
 
@@ -26,7 +26,20 @@ def on_person_moved(fact: PersonMoved, uow: UnitOfWork) -> None:
     )
 
 
+def on_details_changed(change: DetailsChanged, uow: UnitOfWork) -> None:
+    """A person corrected their name from their data page: their places carry the new one
+    (the attendance list a coordinator prints). Nothing else a change holds is the events
+    service's (ADR 0027)."""
+    if change.name is not None and change.registration_ids:
+        uow.session.execute(
+            update(Registration)
+            .where(Registration.id.in_(change.registration_ids))
+            .values(name=change.name)
+        )
+
+
 HANDLERS: dict[str, Handler] = {
     RegistrationRequested.TYPE: on_registration_requested,
     PersonMoved.TYPE: on_person_moved,
+    DetailsChanged.TYPE: on_details_changed,
 }

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sanctuary.contracts import DataLinkRequested
+from sanctuary.contracts import DataLinkRequested, DetailsChanged
 from sanctuary.erasure import aware
 from sanctuary.links import data_link_id, erasure_status_id, erasure_status_token
 from sanctuary.unit_of_work import UnitOfWork
-from sanctuary.vocabulary import Locale
+from sanctuary.vocabulary import Locale, PrivacyRight
 from sqlalchemy.orm import Session
 
 from gateway.adapters.models import DataLink, PrivacyRequest
@@ -25,6 +25,7 @@ from gateway.service_layer import data_links, privacy
 # How the person's own requests are recorded: by themselves, through these pages.
 VIA = "self"
 REASON = "asked by the person"
+CORRECTION, RESTRICTION = PrivacyRight.CORRECTION, PrivacyRight.RESTRICTION
 
 
 class LinkGone(LookupError):
@@ -96,6 +97,27 @@ def erase(uow: UnitOfWork, opened: Opened, secret: str) -> PrivacyRequest:
     return privacy.request_erasure(
         uow, opened.person, secret, reason=REASON, requested_by=None, via=VIA, confirm=True
     )
+
+
+def change(uow: UnitOfWork, opened: Opened, secret: str, details: dict[str, Any]) -> PrivacyRequest:
+    """The person corrects details, chooses their emails, or pauses or resumes: recorded as
+    their request (a pause alone restricts, anything else corrects), and announced to every
+    service, which applies what it holds of it (ADR 0027). `details` holds only what
+    changes; the link stays valid."""
+    person = opened.person
+    kind = RESTRICTION if set(details) == {"paused"} else CORRECTION
+    request = privacy.recorded(uow, kind, person, person.keys(secret), REASON, None, VIA)
+    request.completed_at = request.requested_at
+    uow.publish(
+        DetailsChanged(
+            change_id=request.id,
+            subject=request.subject,
+            **{ids: tuple(map(uuid.UUID, sorted(person.ids[ids]))) for ids in privacy.ID_KINDS},
+            **details,
+            changed_at=request.requested_at,
+        )
+    )
+    return request
 
 
 def status_token(secret: str, request: PrivacyRequest) -> str:

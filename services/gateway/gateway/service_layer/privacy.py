@@ -155,7 +155,7 @@ def request_erasure(
     """Record the erasure, erase the gateway's own rows about the person (outbox, links to
     their data), and ask every service to erase them (one fact, no name, no address)."""
     keys = person.keys(secret)
-    request = _recorded(uow, ERASURE, person, keys, reason, requested_by, via)
+    request = recorded(uow, ERASURE, person, keys, reason, requested_by, via)
     now = request.requested_at
     purged = purge_outbox(uow.session, Outbox, keys, secret)
     links = data_links.forget(uow.session, person.email)
@@ -174,7 +174,7 @@ def request_erasure(
     return request
 
 
-def _recorded(
+def recorded(
     uow: UnitOfWork,
     kind: str,
     person: Person,
@@ -231,7 +231,7 @@ def record_access(
     via: str,
 ) -> PrivacyRequest:
     """Record that a person's data was exported, by whom and why."""
-    request = _recorded(uow, ACCESS, person, person.keys(secret), reason, requested_by, via)
+    request = recorded(uow, ACCESS, person, person.keys(secret), reason, requested_by, via)
     request.completed_at = request.requested_at
     return request
 

@@ -44,6 +44,8 @@ class Volunteer(Base):
     group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     consented_at: Mapped[datetime]
     registered_at: Mapped[datetime]
+    # Since when they paused from their own data page: left out of runs until they resume.
+    paused_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Newcomer(Base):
@@ -70,6 +72,8 @@ class Newcomer(Base):
     group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     consented_at: Mapped[datetime]
     registered_at: Mapped[datetime]
+    # Since when they paused from their own data page: left out of runs until they resume.
+    paused_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Match(Base):

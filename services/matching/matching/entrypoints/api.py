@@ -108,6 +108,7 @@ def volunteer_view(v: Volunteer) -> dict[str, Any]:
         "status": v.status,
         "max_matches": v.max_matches,
         "checks": {k: getattr(v, k) for k in CHECK_OUTCOMES},
+        "paused_since": as_utc(v.paused_at).isoformat() if v.paused_at else None,
     }
 
 

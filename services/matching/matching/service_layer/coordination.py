@@ -8,7 +8,6 @@ group): anything outside it is NotFound, as if it did not exist, and nothing is 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from datetime import UTC, datetime
 
 from sanctuary import contracts as c
@@ -16,22 +15,19 @@ from sanctuary.db import as_utc
 from sanctuary.unit_of_work import UnitOfWork
 from sanctuary.vocabulary import (
     CHECK_OUTCOMES,
-    CheckOutcome,
     MatchAction,
     MatchStatus,
     NewcomerStatus,
     VolunteerStatus,
 )
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.adapters.models import Match, Newcomer, Volunteer
 from matching.domain import lifecycle
 from matching.domain.groups import Scope, in_scope, run_by_group
-from matching.domain.profiles import Newcomer as NewcomerProfile
-from matching.domain.profiles import Population
-from matching.domain.profiles import Volunteer as VolunteerProfile
 from matching.domain.run import Proposal, RunResult
+from matching.service_layer import population
 
 
 class NotFound(LookupError):
@@ -90,78 +86,6 @@ def _checks(volunteer: Volunteer) -> dict[str, str]:
     return {k: getattr(volunteer, k) for k in CHECK_OUTCOMES}
 
 
-def _open_matches(session: Session, statuses: tuple[str, ...]) -> Counter[uuid.UUID]:
-    rows = session.execute(
-        select(Match.volunteer_id, func.count())
-        .where(Match.status.in_(statuses))
-        .group_by(Match.volunteer_id)
-    )
-    return Counter({volunteer_id: n for volunteer_id, n in rows})
-
-
-def population(session: Session, now: datetime, *, groups: Scope = None) -> Population:
-    """Ready volunteers with their free places, waiting newcomers, and the pairs never to
-    repeat: the input of a run. With `groups`, only those groups' people; without, everyone
-    (people with no group too: the run decides what becomes of them)."""
-    held = _open_matches(session, lifecycle.OPEN)
-    ready = select(Volunteer).where(Volunteer.status == VolunteerStatus.READY)
-    waiting = select(Newcomer).where(Newcomer.status == NewcomerStatus.WAITING)
-    if groups is not None:
-        ready = ready.where(Volunteer.group_id.in_(groups))
-        waiting = waiting.where(Newcomer.group_id.in_(groups))
-    volunteers = tuple(
-        _volunteer_profile(v, held[v.id])
-        for v in session.scalars(ready.order_by(Volunteer.registered_at, Volunteer.id))
-    )
-    newcomers = tuple(
-        _newcomer_profile(n, now)
-        for n in session.scalars(waiting.order_by(Newcomer.registered_at, Newcomer.id))
-    )
-    excluded = frozenset(
-        (volunteer_id, newcomer_id)
-        for volunteer_id, newcomer_id in session.execute(
-            select(Match.volunteer_id, Match.newcomer_id).where(
-                Match.status.in_((MatchStatus.REJECTED, MatchStatus.ENDED))
-            )
-        )
-    )
-    return Population(volunteers=volunteers, newcomers=newcomers, excluded=excluded)
-
-
-def _volunteer_profile(v: Volunteer, matches_held: int) -> VolunteerProfile:
-    """What the matcher knows of a ready volunteer: no name, no contact."""
-    return VolunteerProfile(
-        id=v.id,
-        district=v.district,
-        languages=frozenset(v.languages),
-        availability=frozenset(tuple(s) for s in v.availability),  # type: ignore[misc]
-        interests=frozenset(v.interests),
-        gender=v.gender,
-        same_gender_only=v.same_gender_only,
-        has_dbs=v.dbs == CheckOutcome.HELD,
-        capacity_left=max(v.max_matches - matches_held, 0),
-        group_id=v.group_id,
-    )
-
-
-def _newcomer_profile(n: Newcomer, now: datetime) -> NewcomerProfile:
-    """What the matcher knows of a waiting newcomer: no name, no contact."""
-    return NewcomerProfile(
-        id=n.id,
-        district=n.district,
-        languages=frozenset(n.languages),
-        wants_english_practice=n.wants_english_practice,
-        needs=frozenset(n.needs),
-        interests=frozenset(n.interests),
-        availability=frozenset(tuple(s) for s in n.availability),  # type: ignore[misc]
-        gender=n.gender,
-        same_gender_only=n.same_gender_only,
-        needs_dbs=n.needs_dbs,
-        waiting_days=max((now - as_utc(n.registered_at)).days, 0),
-        group_id=n.group_id,
-    )
-
-
 def start_run(
     uow: UnitOfWork, *, dry_run: bool, group_id: uuid.UUID | None = None, scope: Scope = None
 ) -> RunResult:
@@ -177,7 +101,7 @@ def start_run(
         raise NotFound(f"no group {group_id}")
     groups = scope if group_id is None else frozenset({group_id})
     now = datetime.now(UTC)
-    result = run_by_group(population(uow.session, now, groups=groups), groups)
+    result = run_by_group(population.of(uow.session, now, groups=groups), groups)
     if not dry_run:
         for proposal in result.proposals:
             _propose(uow, proposal, now)
@@ -186,7 +110,7 @@ def start_run(
 
 def _propose(uow: UnitOfWork, proposal: Proposal, now: datetime) -> None:
     """Record one proposal as a match of the newcomer's group, and announce it; nothing when
-    either person was erased since the run read them (both re-read under their row locks)."""
+    either person changed since the run read them (both re-read under their row locks)."""
     session = uow.session
     newcomer = session.get(
         Newcomer, proposal.newcomer_id, with_for_update=True, populate_existing=True
@@ -196,8 +120,8 @@ def _propose(uow: UnitOfWork, proposal: Proposal, now: datetime) -> None:
     )
     assert newcomer is not None
     assert volunteer is not None
-    if newcomer.status == NewcomerStatus.ERASED or volunteer.status == VolunteerStatus.ERASED:
-        return
+    if not population.takes_part(volunteer) or not population.takes_part(newcomer):
+        return  # erased, paused, or no longer ready or waiting since the run read them
     match = Match(
         id=uuid.uuid4(),
         volunteer_id=proposal.volunteer_id,
@@ -251,7 +175,7 @@ def decide(
     new_status = lifecycle.next_status(match.status, action)
     volunteer = _volunteer_for_update(session, match.volunteer_id)
     if action == MatchAction.APPROVE:
-        holding = _open_matches(session, lifecycle.HOLDS_CAPACITY)[volunteer.id]
+        holding = population.open_matches(session, lifecycle.HOLDS_CAPACITY)[volunteer.id]
         lifecycle.check_capacity(holding, volunteer.max_matches)
         match.approved_at = datetime.now(UTC)
     match.status, match.decided_at = new_status, datetime.now(UTC)

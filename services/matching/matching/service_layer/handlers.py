@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from sanctuary.contracts import NewcomerRequested, TrainingCompleted, VolunteerSignedUp
+from sanctuary.contracts import (
+    DetailsChanged,
+    NewcomerRequested,
+    TrainingCompleted,
+    VolunteerSignedUp,
+)
 from sanctuary.fields import postcode_district
 from sanctuary.unit_of_work import Handler, UnitOfWork
 from sanctuary.vocabulary import Check, CheckOutcome
 
 from matching import domain
 from matching.adapters.models import Newcomer, Volunteer
-from matching.service_layer import coordination
+from matching.service_layer import coordination, corrections
 
 
 def on_volunteer_signed_up(event: VolunteerSignedUp, uow: UnitOfWork) -> None:
@@ -98,4 +103,5 @@ HANDLERS: dict[str, Handler] = {
     VolunteerSignedUp.TYPE: on_volunteer_signed_up,
     NewcomerRequested.TYPE: on_newcomer_requested,
     TrainingCompleted.TYPE: on_training_completed,
+    DetailsChanged.TYPE: corrections.on_details_changed,
 }

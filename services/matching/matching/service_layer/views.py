@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from matching.adapters.models import Match, Newcomer, Volunteer
 from matching.domain.groups import Scope, in_scope, suggestions_in_group
-from matching.service_layer.coordination import NotFound, population
+from matching.service_layer import population
+from matching.service_layer.coordination import NotFound
 
 
 def volunteer(session: Session, volunteer_id: uuid.UUID, scope: Scope = None) -> Volunteer:
@@ -85,7 +86,7 @@ def suggest(session: Session, newcomer_id: uuid.UUID, scope: Scope = None) -> li
     waiting = newcomer(session, newcomer_id, scope)
     if waiting.status != NewcomerStatus.WAITING or waiting.group_id is None:
         return []  # proposed, matched or closed; or nobody to suggest from yet
-    pop = population(session, datetime.now(UTC), groups=frozenset({waiting.group_id}))
+    pop = population.of(session, datetime.now(UTC), groups=frozenset({waiting.group_id}))
     return [
         {"volunteer_id": str(p.volunteer_id), "score": p.score, "factors": p.factors}
         for p in suggestions_in_group(pop, newcomer_id)

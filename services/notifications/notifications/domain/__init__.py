@@ -19,6 +19,7 @@ from sanctuary.contracts import (
 from sanctuary.vocabulary import (
     DEFAULT_LOCALE,
     DeliveryStatus,
+    EmailCategory,
     Locale,
     RegistrationStatus,
     VolunteerStatus,
@@ -26,7 +27,10 @@ from sanctuary.vocabulary import (
 
 # Optional emails, by template, and the category one unsubscribes from (RFC 8058). Every
 # other email (confirmations, cancellations, introductions) is always sent.
-OPTIONAL_CATEGORIES = {"event_reminder": "reminders", "match_checkin": "checkins"}
+OPTIONAL_CATEGORIES = {
+    "event_reminder": EmailCategory.REMINDERS,
+    "match_checkin": EmailCategory.CHECKINS,
+}
 
 
 def shown_status(status: str, attempts: int) -> str:

@@ -1,6 +1,7 @@
 """A person's own way to their data (ADR 0026), as JSON: ask for a link by email (always the
 same answer), then with the emailed link's token see everything held (UK GDPR Art. 15 and
-20), erase it all (Art. 17) and follow the erasure. No account and no bearer token: the
+20), correct it, choose the emails, pause (Art. 16 and 18), erase it all (Art. 17) and follow
+the erasure. No account and no bearer token: the
 link, valid MY_DATA_LINK_MINUTES, is the key. The pages in `public_pages.my_data` share
 these helpers."""
 
@@ -10,11 +11,12 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, url_for
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sanctuary import fields as f
 from sanctuary.web import current_service, load_body, problem, unit_of_work
 from werkzeug.exceptions import NotFound
 
+from gateway.domain import corrections
 from gateway.entrypoints.coordinators import privacy_api
 from gateway.entrypoints.public_api import openapi
 from gateway.entrypoints.schemas import RequestSchema, preferred_language, strict_bool
@@ -51,6 +53,42 @@ class ErasureConsentSchema(RequestSchema):
     )
 
 
+class EmailChoicesSchema(RequestSchema):
+    """Which optional emails the person wants (true) or not (false); one left out stays."""
+
+    reminders = f.StrictBoolean(metadata={"description": "Reminders before your events."})
+    checkins = f.StrictBoolean(metadata={"description": "Check-ins about your match."})
+
+
+class DetailsSchema(RequestSchema):
+    """What the person changes (UK GDPR Art. 16 and 18): only the details given change."""
+
+    name = f.optional(f.name())
+    postcode = f.Postcode(metadata={"example": "LS6 1AA"})
+    languages = f.optional(f.languages())
+    availability = f.optional(f.availability())
+    paused = f.StrictBoolean(
+        metadata={
+            "description": "true: you are not matched until false again (a volunteer is not "
+            "proposed, a request waits)."
+        }
+    )
+    emails = fields.Nested(EmailChoicesSchema)
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        if not data or data == {"emails": {}}:
+            raise ValidationError("Give at least one detail to change.", "_schema")
+
+
+class ChangeAcceptedSchema(Schema):
+    id = fields.UUID(required=True)
+    message = fields.String(required=True)
+
+
+CHANGED = "Every part of the system applies your change within a minute."
+
+
 @blp.errorhandler(my_data.LinkGone)
 def _gone(exc: my_data.LinkGone) -> Response:
     return problem(404, "Not Found", str(exc))
@@ -82,6 +120,15 @@ def exported(found: my_data.Opened) -> dict[str, Any]:
         request = my_data.record_access(uow, found, current_service().config.link_secret)
         request_id = str(request.id)
     return {"id": request_id, **privacy.export(found.person)}
+
+
+def changed(found: my_data.Opened, asked: dict[str, Any]) -> str:
+    """Announce the person's change, recorded as their request: its id."""
+    now = corrections.current(privacy.export(found.person))
+    with unit_of_work() as uow:
+        secret = current_service().config.link_secret
+        request = my_data.change(uow, found, secret, corrections.change(asked, now))
+        return str(request.id)
 
 
 def erased(found: my_data.Opened) -> tuple[str, str]:
@@ -122,6 +169,25 @@ def request_link() -> tuple[Response, int]:
 )
 def export(token: str) -> Response:
     return jsonify(exported(opened(token)))
+
+
+@blp.route("/my-data/<token>", methods=["PATCH"])
+@openapi.documented(
+    blp,
+    400,
+    404,
+    413,
+    422,
+    429,
+    503,
+    summary="Correct your details, choose your emails, or pause and resume (UK GDPR Art. 16 "
+    "and 18): 202, applied everywhere within a minute",
+    requestBody=openapi.body(DetailsSchema, required=True),
+    responses=openapi.ok(ChangeAcceptedSchema, 202, "Accepted: every service applies it"),
+)
+def change(token: str) -> tuple[Response, int]:
+    asked = load_body(DetailsSchema())
+    return jsonify({"id": changed(opened(token), asked), "message": CHANGED}), 202
 
 
 @blp.route("/my-data/<token>/erasure", methods=["POST"])

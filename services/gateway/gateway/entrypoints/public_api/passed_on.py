@@ -108,6 +108,10 @@ class VolunteerRecordSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(tuple(VolunteerStatus)))
     max_matches = fields.Integer(required=True)
     checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    paused_since = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "Since when they paused themselves: not proposed till then"},
+    )
 
 
 class MatchSchema(Schema):

@@ -1,6 +1,7 @@
 """A person's own data, as pages (ADR 0026): `/my-data` asks for a link by email (always the
 same "check your email" answer), the emailed link shows what every part of the system holds
-in plain words, downloads it as JSON and erases it all; the erasure's page follows it,
+in plain words, downloads it as JSON, corrects it, chooses the emails, pauses and resumes,
+and erases it all; the erasure's page follows it,
 looking again by itself every 2 seconds until it is complete. No JavaScript.
 
 An unknown, forged or expired link gets one 404 page, which offers the form to ask again.
@@ -16,13 +17,17 @@ from typing import Any
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from marshmallow import ValidationError
+from sanctuary.vocabulary import EmailCategory
 from sanctuary.web import current_service
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from gateway.adapters.upstream import UpstreamUnavailable
+from gateway.domain import corrections
 from gateway.domain.my_data import summary
 from gateway.entrypoints.public_api import my_data as api
 from gateway.entrypoints.public_pages import my_data_words as words
+from gateway.entrypoints.public_pages import people
 from gateway.entrypoints.public_pages.forms import N_, field_messages, schema_input
 from gateway.entrypoints.site import language
 from gateway.service_layer import my_data, privacy
@@ -32,8 +37,10 @@ blp = Blueprint("my_data_pages", __name__)
 # How long the erasure's page waits before it looks again by itself.
 REFRESH_SECONDS = 2
 # The pages whose address holds a token.
-WITH_TOKEN = frozenset(("view", "download", "erase", "erasure"))
+WITH_TOKEN = frozenset(("view", "download", "correct", "pause", "erase", "erasure"))
 UNDERSTOOD = "understood"
+# What the page says after a change, named in its address (`?changed=`).
+CORRECTED, SAME, PAUSED, RESUMED = "details", "nothing", "paused", "resumed"
 NOT_UNDERSTOOD = N_("Tick the box to say you understand that this cannot be undone.")
 
 
@@ -82,23 +89,77 @@ def ask() -> str | tuple[str, int]:
     return render_template("my_data_sent.html", minutes=api.link_minutes())
 
 
-def _data_page(token: str, found: my_data.Opened, export: dict[str, Any], **more: Any) -> str:
+def _data_page(
+    token: str,
+    found: my_data.Opened,
+    export: dict[str, Any],
+    values: MultiDict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> str:
+    now = corrections.current(export)
     return render_template(
         "my_data_view.html",
         token=token,
         email=found.link.email,
         sentences=words.sentences(summary(export)),
-        values=request.form,
-        errors=more.pop("errors", {}),
-        **more,
+        current=now,
+        values=values if values is not None else MultiDict(now.form()),
+        errors=errors or {},
+        changed=request.args.get("changed"),
+        email_choices=words.email_choices(),
+        **people.choices(),
     )
 
 
 @blp.get("/my-data/<token>")
 def view(token: str) -> str:
-    """What every part of the system holds, in plain words; download; erase."""
+    """What every part of the system holds, in plain words; download; correct; pause; erase."""
     found = api.opened(token)
     return _data_page(token, found, api.exported(found))
+
+
+@blp.post("/my-data/<token>/details")
+def correct(token: str) -> Response | tuple[str, int]:
+    """Correct the details and choose the emails; only what differs is sent on."""
+    found = api.opened(token)
+    export = privacy.export(found.person)
+    now = corrections.current(export)
+    try:
+        asked = _details_input(request.form, now)
+    except ValidationError as exc:
+        errors = field_messages(exc.messages)
+        return _data_page(token, found, export, values=request.form, errors=errors), 422
+    different = corrections.differences(asked, now)
+    if different:
+        api.changed(found, different)
+    return redirect(
+        url_for(".view", token=token, changed=CORRECTED if different else SAME),
+        code=303,
+    )
+
+
+def _details_input(form: MultiDict[str, str], now: corrections.Current) -> dict[str, Any]:
+    """The details form, loaded as the API's body: the fields it shows (a sign-up's or
+    request's details only to those who have one; a language at least), and every optional
+    email ticked or not. ValidationError as the API would answer it."""
+    shown = ("name", "postcode", "languages", "availability") if now.profile else ("name",)
+    schema = api.DetailsSchema(only=(*shown, "emails"))
+    if now.profile is not None:
+        schema.fields["languages"].required = True  # none ticked: say so, not "unchanged"
+    body = schema_input(schema, form, language())
+    ticked = form.getlist("emails")
+    body["emails"] = {category: category in ticked for category in EmailCategory}
+    loaded: dict[str, Any] = schema.load(body)
+    return loaded
+
+
+@blp.post("/my-data/<token>/pause")
+def pause(token: str) -> Response:
+    """Pause (not matched until they resume), or resume."""
+    paused = request.form.get("paused") == "yes"
+    api.changed(api.opened(token), {"paused": paused})
+    changed = PAUSED if paused else RESUMED
+    return redirect(url_for(".view", token=token, changed=changed), code=303)
 
 
 @blp.get("/my-data/<token>/download")

@@ -8,7 +8,7 @@ from typing import Any
 
 from babel.lists import format_list
 from flask_babel import gettext
-from sanctuary.vocabulary import ErasureStatus, MatchStatus, RegistrationStatus
+from sanctuary.vocabulary import EmailCategory, ErasureStatus, MatchStatus, RegistrationStatus
 
 from gateway.domain import my_data as held
 from gateway.entrypoints.public_pages.events import BABEL_LOCALES
@@ -69,6 +69,11 @@ STATUSES = {
     RegistrationStatus.REJECTED: N_("no place"),
 }
 CATEGORIES = {"reminders": N_("event reminders"), "checkins": N_("check-in emails")}
+# The optional emails, as the boxes of the person's choice say them.
+EMAIL_CHOICES = {
+    EmailCategory.REMINDERS: N_("Reminders before events you have a place at"),
+    EmailCategory.CHECKINS: N_("A coordinator checking in on your befriending match"),
+}
 # The parts of the system, as the erasure's status page names them.
 PARTS = {
     "gateway": N_("This website"),
@@ -145,3 +150,8 @@ def parts(matrix: dict[str, Any]) -> list[tuple[str, bool]]:
         (_word(PARTS, row["service"]), row["status"] == ErasureStatus.DONE)
         for row in matrix["services"]
     ]
+
+
+def email_choices() -> list[tuple[str, str]]:
+    """The optional emails' boxes: (category, label) in the reader's language."""
+    return [(str(category), gettext(label)) for category, label in EMAIL_CHOICES.items()]

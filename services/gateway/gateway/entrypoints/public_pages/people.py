@@ -110,21 +110,21 @@ def _form_page(
     """GET shows the empty form; POST records a valid one or shows it again with errors."""
     if request.method == "GET":
         values = MultiDict({**defaults, FORM_KEY: str(uuid.uuid4())})
-        return render_template(template, values=values, errors={}, **_choices()), 200
+        return render_template(template, values=values, errors={}, **choices()), 200
     data = prepare(schema_input(schema, request.form, language()))
     try:
         loaded = submissions.placed(schema.load(data))
     except ValidationError as exc:
         errors = field_messages(exc.messages)
-        return render_template(template, values=request.form, errors=errors, **_choices()), 422
+        return render_template(template, values=request.form, errors=errors, **choices()), 422
     except groups.NoSuchGroup as exc:
         errors = {"group": str(exc)}
-        return render_template(template, values=request.form, errors=errors, **_choices()), 422
+        return render_template(template, values=request.form, errors=errors, **choices()), 422
     body = forms.record(kind, lambda i, now: announce(i, loaded, now), data)
     return redirect(url_for(f".{kind}_thanks", submission_id=body["id"]), code=303)
 
 
-def _choices() -> dict[str, Any]:
+def choices() -> dict[str, Any]:
     """The boxes and their labels, in the reader's language."""
     pairs = {
         "interest_choices": INTEREST_CHOICES,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sanctuary.contracts import (
     CoordinatorInvited,
     DataLinkRequested,
+    DetailsChanged,
     EventCancelled,
     EventReminderDue,
     EventScheduled,
@@ -23,6 +24,7 @@ from sanctuary.contracts import (
 from sanctuary.unit_of_work import Handler
 
 from notifications import domain
+from notifications.service_layer.handlers.corrections import on_details_changed
 from notifications.service_layer.handlers.events import (
     on_event_cancelled,
     on_event_scheduled,
@@ -60,6 +62,7 @@ HANDLERS: dict[str, Handler] = {
     EventCancelled.TYPE: on_event_cancelled,
     EventReminderDue.TYPE: on_reminder_due,
     DataLinkRequested.TYPE: on_data_link_requested,
+    DetailsChanged.TYPE: on_details_changed,
     **{t: on_registration_changed(t) for t in domain.REGISTRATION_EMAILS},
     **{t: on_match_changed(t) for t in MATCH_EMAILS},
 }
