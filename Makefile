@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := -e shared -e devtools -e services/gateway -e services/matching -e services/events -e services/notifications
 STAMP := $(VENV)/.installed
+# Test files run on this many processes (pytest-xdist, a file's tests together): the suite
+# waits on brokers, databases and browsers as much as it computes.
+TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 
@@ -23,7 +26,7 @@ run: $(STAMP) ## migrate every database and start every process (Ctrl-C stops al
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/run
 
 test: $(STAMP) lint chromium ## lint, then run the whole test suite (unit, integration, end-to-end, browser)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 chromium: ## install Debian's Chromium for the browser tests, when it is missing
 	@[ -x /usr/bin/chromium ] || { \

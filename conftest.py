@@ -64,8 +64,11 @@ def postgres_admin_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def vhost_pool(broker_base_url: str) -> Iterator[VhostPool]:
-    """Private vhosts, made and deleted in batches (one rabbitmqctl call each)."""
-    pool = VhostPool(broker_base_url)
+    """Private vhosts, made and deleted in batches (one rabbitmqctl call each). Parallel
+    workers (pytest-xdist) share the broker: each keeps a smaller batch, so that no more
+    vhosts are alive at once than with one (see VhostPool)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    pool = VhostPool(broker_base_url, batch=max(8 // workers, 2))
     yield pool
     pool.close()
 

@@ -30,7 +30,8 @@ from sanctuary.vocabulary import EventKind, EventStatus, RegistrationStatus
 SECRET = "test-link-secret"
 TOKEN = {"Authorization": "Bearer s3cret"}
 STARTS = datetime.now(UTC) + timedelta(days=7)
-LEEDS, BRADFORD = uuid.uuid4(), uuid.uuid4()
+LEEDS = uuid.UUID("00000000-0000-4000-8000-00000000001e")
+BRADFORD = uuid.UUID("00000000-0000-4000-8000-0000000000bd")
 Units = Callable[[], AbstractContextManager[UnitOfWork]]
 
 
