@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from sanctuary.retention import Retention
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2F"
 DEFAULT_RETRY_DELAYS_MS = (1_000, 10_000, 60_000, 600_000)
@@ -71,6 +73,8 @@ class ServiceConfig:
     metrics_port: int | None = None
     # How long a worker, relay, clock or mailer waits at start for its broker and database.
     startup_wait_seconds: float = 300.0
+    # The retention schedule (sanctuary.retention): each service carries out its part.
+    retention: Retention = field(default_factory=Retention)
 
     @classmethod
     def common_from_env(
@@ -94,6 +98,7 @@ class ServiceConfig:
             "worker_batch": _at_least_one(env, "WORKER_BATCH", 1),
             "metrics_port": int(_float(env, "METRICS_PORT", 0)) or None,
             "startup_wait_seconds": _float(env, "STARTUP_WAIT_SECONDS", 300.0),
+            "retention": Retention.from_env(env),
         }
 
     @classmethod

@@ -15,8 +15,9 @@ from kombu.transport.pyamqp import Channel
 EXCHANGE_NAME = "sanctuary"
 # Who listens to what. A worker refuses to start if its handlers do not cover exactly this.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    # The gateway hears each service's answer to an erasure it asked for (its matrix).
-    "gateway": ("person.erased",),
+    # The gateway hears each service's answer to an erasure (its matrix), and the erasures a
+    # service starts itself (the retention schedule).
+    "gateway": ("person.erased", "person.erasure_requested"),
     "matching": (
         "volunteer.signed_up",
         "newcomer.requested",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from sanctuary import erasure, erasure_records
+from sanctuary import erasure, erasure_records, retention
 from sanctuary.cli import run_background
 from sanctuary.config import ServiceConfig
 from sanctuary.contracts import ErasureRequested
@@ -15,6 +15,7 @@ from events.adapters.models import Base, ErasureLog, Inbox, Outbox, Tombstone
 from events.config import from_env
 from events.entrypoints.clock import Clock
 from events.service_layer import privacy
+from events.service_layer import retention as expiry
 from events.service_layer.handlers import HANDLERS
 
 
@@ -39,4 +40,8 @@ def bootstrap(config: ServiceConfig | None = None) -> Service:
         handlers={**HANDLERS, ErasureRequested.TYPE: on_erasure_requested},
         commands={"clock": lambda service: lambda: run_background(Clock(service).run)},
         tombstone_model=Tombstone,
+        # The relay's housekeeping: the events service's part of the retention schedule.
+        housekeeping=retention.housekeeping(
+            lambda uow, now: expiry.apply(uow, now, config.retention)
+        ),
     )

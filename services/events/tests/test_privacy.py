@@ -18,6 +18,7 @@ import pytest
 from events.adapters.models import ErasureLog, Event, Outbox, Registration, ReminderSent, Tombstone
 from events.entrypoints.web import create_app
 from events.service_layer import privacy, registrations, scheduling
+from events.service_layer import retention as expiry
 from events.service_layer.handlers import HANDLERS
 from flask.testing import FlaskClient
 from sanctuary import contracts as c
@@ -25,6 +26,7 @@ from sanctuary import erasure
 from sanctuary.config import ServiceConfig
 from sanctuary.links import address_hash
 from sanctuary.migrations import upgrade
+from sanctuary.retention import Retention
 from sanctuary.runtime import Service
 from sanctuary.unit_of_work import Handler, UnitOfWork
 from sanctuary.vocabulary import EventKind, RegistrationStatus
@@ -309,3 +311,28 @@ def test_a_corrected_name_reaches_their_places_and_no_one_elses(events: Events) 
     events.apply(erasure_of("omar@example.org", other))
     change(other)
     assert events.registration(other).name != "Amira H."
+
+
+def test_places_lose_their_name_and_address_six_months_after_the_event(events: Events) -> None:
+    """The retention schedule (ADR 0028), with a fake clock on both sides of the edge: the
+    places keep their status and attendance; two confirmed places with no address left do
+    not clash; a later event's places are untouched."""
+    past = scheduled(events, capacity=5, starts_at=SOON)
+    later = scheduled(events, capacity=5, starts_at=SOON + timedelta(days=30))
+    ours = [registered(events, past, f"p{i}@example.org") for i in range(2)]
+    theirs = registered(events, later, "l@example.org")
+    ends = SOON + timedelta(hours=2)
+    schedule = Retention()
+
+    def expire(now: datetime) -> dict[str, int]:
+        with events.service.unit_of_work() as uow:
+            return expiry.apply(uow, now, schedule)
+
+    edge = ends + timedelta(days=schedule.registrations)
+    assert expire(edge) == {"registrations": 0}
+    assert expire(edge + timedelta(seconds=1)) == {"registrations": 2}
+    for registration_id in ours:
+        place = events.registration(registration_id)
+        assert (place.name, place.email, place.status) == ("", "", "confirmed")
+    assert events.registration(theirs).email == "l@example.org"
+    assert expire(edge + timedelta(days=1)) == {"registrations": 0}

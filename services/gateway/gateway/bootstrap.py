@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from sanctuary import metrics
-from sanctuary.contracts import PersonErased
+from sanctuary.contracts import ErasureRequested, PersonErased
 from sanctuary.runtime import Service, build_service
 
 from gateway.adapters.models import Base, Inbox, Outbox
 from gateway.config import GatewayConfig, from_env
 from gateway.entrypoints.admin import seed_default_group
-from gateway.service_layer import my_data, privacy
+from gateway.service_layer import erasure_answers, my_data, privacy
 
 
 def bootstrap(config: GatewayConfig | None = None) -> Service:
     """Wire the gateway from `config` (or the environment). Opens no connection yet."""
+    config = config or from_env()
     return build_service(
-        config or from_env(),
+        config,
         metadata=Base.metadata,
         migrations=Path(__file__).parent / "migrations",
         outbox_model=Outbox,
         inbox_model=Inbox,
-        # Its worker hears each service's answer to an erasure (the completion matrix).
-        handlers={PersonErased.TYPE: privacy.on_person_erased},
+        # Its worker hears each service's answer to an erasure (the completion matrix), and
+        # the erasures a service starts itself (the retention schedule).
+        handlers={
+            PersonErased.TYPE: erasure_answers.on_person_erased,
+            ErasureRequested.TYPE: partial(
+                erasure_answers.on_erasure_requested, secret=config.link_secret
+            ),
+        },
         after_migrate=seed_default_group,
         housekeeping=_housekeeping,
     )

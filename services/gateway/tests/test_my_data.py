@@ -24,7 +24,7 @@ from gateway.adapters.models import DataLink, Outbox, PrivacyRequest
 from gateway.adapters.upstream import UpstreamUnavailable
 from gateway.config import from_env
 from gateway.entrypoints.coordinators import privacy_api
-from gateway.service_layer import privacy
+from gateway.service_layer import erasure_answers, privacy
 from openapi_spec_validator import validate
 from sanctuary.config import ConfigError
 from sanctuary.contracts import PersonErased
@@ -232,7 +232,7 @@ def test_the_page_erases_everything_and_follows_it(client: FlaskClient, app: Any
             erasure_id=request.id, service=service, counts={}, erased_at=datetime.now(UTC)
         )
         with app.extensions["service"].unit_of_work() as uow:
-            privacy.on_person_erased(answer, uow)
+            erasure_answers.on_person_erased(answer, uow)
     done = client.get(status_path, headers=PAGE)
     assert "Your data is erased" in done.text
     assert "refresh" not in done.text

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 from gateway.adapters.models import ErasureProgress, Outbox, PrivacyRequest
-from gateway.service_layer import privacy
+from gateway.service_layer import erasure_answers, privacy
 from sanctuary import contracts
-from sanctuary.contracts import PersonErased
+from sanctuary.contracts import ErasureRequested, PersonErased
 from sanctuary.links import address_hash
 from sanctuary_dev.messages import signed_up
 from sqlalchemy import func, select
@@ -110,18 +110,19 @@ def test_the_request_is_complete_once_every_service_has_answered(service: Any) -
         )
     for name in privacy.HOLDERS:
         with service.unit_of_work() as uow:
-            privacy.on_person_erased(answer(request.id, name), uow)
+            erasure_answers.on_person_erased(answer(request.id, name), uow)
         with service.sessions() as session:
             status = privacy.matrix(session, session.get(PrivacyRequest, request.id))["status"]
         assert status == ("complete" if name == privacy.HOLDERS[-1] else "pending")
-    with service.unit_of_work() as uow:  # an answer for nothing asked is logged and ignored
-        privacy.on_person_erased(answer(uuid.uuid4(), "events"), uow)
+    # An answer to an erasure not recorded (yet): tried again later, parked if it never is.
+    with pytest.raises(erasure_answers.ErasureNotYetKnown), service.unit_of_work() as uow:
+        erasure_answers.on_person_erased(answer(uuid.uuid4(), "events"), uow)
     with service.sessions() as session:
         assert session.scalar(select(func.count()).select_from(ErasureProgress)) == 4
 
 
 def test_the_worker_subscribes_to_every_services_answer(service: Any) -> None:
-    assert set(service.handlers) == {PersonErased.TYPE}
+    assert set(service.handlers) == {PersonErased.TYPE, ErasureRequested.TYPE}
     body = contracts.dump(answer(uuid.uuid4(), "matching"))[1]
     assert contracts.load(PersonErased.TYPE, body).service == "matching"
 
@@ -144,3 +145,41 @@ def test_bad_erasure_requests_get_a_clear_answer(make_app: Callable[..., Any]) -
     missing = client.get(f"/api/v1/erasures/{uuid.uuid4()}", headers=ADMIN)
     assert missing.status_code == 404
     assert client.post("/api/v1/subject-access", json={}, headers=ADMIN).status_code == 422
+
+
+def test_an_erasure_a_service_started_is_recorded_and_followed_like_ours(service: Any) -> None:
+    """Retention (ADR 0028): matching erases a person and announces the request; the gateway
+    records it (via retention, with the rule as the reason), erases its own outbox rows about
+    them, and fills the matrix; an answer that arrives before the request is tried again."""
+    volunteer_id = uuid.uuid4()
+    with service.unit_of_work() as uow:
+        uow.publish(signed_up(volunteer_id=volunteer_id, name="Amal Haddad", email=ADDRESS))
+    request = ErasureRequested(
+        erasure_id=uuid.uuid4(),
+        volunteer_ids=(volunteer_id,),
+        requested_at=datetime.now(UTC),
+        confirm=False,
+        reason="retention: a volunteer never ready, a year without activity",
+    )
+    with pytest.raises(erasure_answers.ErasureNotYetKnown), service.unit_of_work() as uow:
+        erasure_answers.on_person_erased(answer(request.erasure_id, "matching"), uow)
+    for _ in range(2):  # the same fact twice: recorded once
+        with service.unit_of_work() as uow:
+            erasure_answers.on_erasure_requested(request, uow, secret=SECRET)
+    with service.sessions() as session:
+        recorded = session.get(PrivacyRequest, request.erasure_id)
+        assert (recorded.via, recorded.reason, recorded.group_ids) == (
+            "retention",
+            request.reason,
+            [],
+        )
+        assert recorded.ids == [str(volunteer_id)]
+        assert session.scalar(select(func.count()).select_from(Outbox)) == 0
+        assert privacy.matrix(session, recorded)["status"] == "pending"
+    for name in privacy.HOLDERS:
+        with service.unit_of_work() as uow:
+            erasure_answers.on_person_erased(answer(request.erasure_id, name), uow)
+    with service.sessions() as session:
+        done = privacy.matrix(session, session.get(PrivacyRequest, request.erasure_id))
+    assert done["status"] == "complete"
+    assert done["services"][0]["counts"] == {"outbox_messages": 1}

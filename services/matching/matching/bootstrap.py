@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import time
 from pathlib import Path
 
-from sanctuary import erasure, erasure_records
+from sanctuary import erasure, erasure_records, retention
 from sanctuary.cli import run_background
 from sanctuary.config import ServiceConfig, env_value
 from sanctuary.contracts import ErasureRequested
@@ -18,6 +18,7 @@ from matching.adapters.models import Base, ErasureLog, Inbox, Outbox, Tombstone
 from matching.config import from_env
 from matching.entrypoints.clock import Clock
 from matching.service_layer import privacy
+from matching.service_layer import retention as expiry
 from matching.service_layer.handlers import HANDLERS
 
 
@@ -33,6 +34,7 @@ def bootstrap(config: ServiceConfig | None = None) -> Service:
         handlers={**HANDLERS, ErasureRequested.TYPE: _erasure_handler(config)},
         commands={"clock": _clock},
         tombstone_model=Tombstone,
+        housekeeping=_retention(config),
     )
 
 
@@ -47,6 +49,13 @@ def _erasure_handler(config: ServiceConfig) -> Handler:
             config.amqp_url, "matching", config.retry_delays_ms, config.link_secret
         ),
     )
+
+
+def _retention(config: ServiceConfig) -> Callable[[Service], None]:
+    """The relay's housekeeping: matching's part of the retention schedule, a person expired
+    erased through the same handler as any erasure (ADR 0028)."""
+    erase = _erasure_handler(config)
+    return retention.housekeeping(lambda uow, now: expiry.apply(uow, now, config.retention, erase))
 
 
 def _clock(service: Service) -> Callable[[], None]:

@@ -11,78 +11,31 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from matching.adapters.models import ErasureLog, Match, Newcomer, Outbox, Tombstone, Volunteer
 from matching.domain import lifecycle
 from matching.domain.groups import run_by_group
-from matching.entrypoints.web import create_app
 from matching.service_layer import coordination, moves, population, privacy, views
-from matching.service_layer.handlers import HANDLERS
+from matching_harness import SECRET, TOKEN, Matching, matching_on
 from sanctuary import contracts as c
 from sanctuary import erasure
-from sanctuary.config import ServiceConfig
 from sanctuary.links import address_hash
-from sanctuary.migrations import upgrade
-from sanctuary.runtime import Service
-from sanctuary.unit_of_work import Handler, UnitOfWork
 from sanctuary.vocabulary import READY_WHEN, MatchStatus, NewcomerStatus, VolunteerStatus
 from sanctuary_dev.messages import requested, signed_up
 from sqlalchemy import select
 
-SECRET = "test-link-secret"
-TOKEN = {"Authorization": "Bearer s3cret"}
 LEEDS = uuid.uuid4()
 EXPLANATION = {"factors": {"languages": 20}, "rules_passed": ["language"], "not_chosen": []}
 
 
-@dataclass
-class Matching:
-    """The service on its SQLite file, its internal API, and its handlers as the worker runs
-    them (behind the guard), the erasure's without a queue sweep."""
-
-    service: Service
-    api: FlaskClient
-    handlers: dict[str, Handler]
-
-    def apply(self, message: Any, accepted_at: datetime | None = None) -> list[Any]:
-        """Apply `message` as the worker would, accepted at `accepted_at`; what it announced."""
-        with self.service.sessions.begin() as session:
-            uow = UnitOfWork(
-                session, "corr", Outbox, message_id=str(uuid.uuid4()), accepted_at=accepted_at
-            )
-            self.handlers[message.TYPE](message, uow)
-            uow.write_outbox()
-        return uow.published
-
-    def get(self, model: type[Any], key: uuid.UUID) -> Any:
-        with self.service.sessions() as session:
-            found = session.get(model, key)
-            assert found is not None
-            return found
-
-
 @pytest.fixture
 def matching(tmp_path: Path) -> Iterator[Matching]:
-    url = f"sqlite:///{tmp_path / 'matching.db'}"
-    config = ServiceConfig(
-        service="matching", database_url=url, internal_token="s3cret", link_secret=SECRET
-    )
-    app = create_app(config)
-    service = app.extensions["service"]
-    upgrade(service.migrations, url, service.metadata)
-    on_erasure = erasure.handler(
-        "matching", partial(privacy.erase, secret=SECRET), Tombstone, ErasureLog, None
-    )
-    handlers = erasure.guarded({**HANDLERS, c.ErasureRequested.TYPE: on_erasure}, Tombstone, SECRET)
-    yield Matching(service, app.test_client(), handlers)
-    service.engine.dispose()
+    with matching_on(tmp_path) as made:
+        yield made
 
 
 def volunteer(matching: Matching, email: str, **more: Any) -> uuid.UUID:

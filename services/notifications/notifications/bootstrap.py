@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from sanctuary import erasure, erasure_records
+from sanctuary import erasure, erasure_records, retention
 from sanctuary.cli import run_background
 from sanctuary.contracts import ErasureRequested
 from sanctuary.runtime import Service, build_service
@@ -16,6 +16,7 @@ from notifications.adapters.models import Base, ErasureLog, Inbox, Outbox, Tombs
 from notifications.config import NotificationsConfig, from_env
 from notifications.entrypoints.mailer import Mailer
 from notifications.service_layer import privacy
+from notifications.service_layer import retention as expiry
 from notifications.service_layer.handlers import HANDLERS
 
 
@@ -53,4 +54,8 @@ def bootstrap(config: NotificationsConfig | None = None) -> Service:
         handlers={**HANDLERS, ErasureRequested.TYPE: _on_erasure_requested(config)},
         commands={"mailer": _mailer},
         tombstone_model=Tombstone,
+        # The relay's housekeeping: notifications' part of the retention schedule.
+        housekeeping=retention.housekeeping(
+            lambda uow, now: expiry.apply(uow, now, config.retention)
+        ),
     )

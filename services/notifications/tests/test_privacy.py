@@ -18,6 +18,7 @@ from notifications.adapters.deliveries import DeliveryStore
 from notifications.adapters.models import (
     Delivery,
     ErasureLog,
+    EventCopy,
     Outbox,
     Person,
     Registrant,
@@ -28,6 +29,7 @@ from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from notifications.entrypoints.web import create_app
 from notifications.service_layer import privacy, subject_access, unsubscribes
+from notifications.service_layer import retention as expiry
 from notifications.service_layer.handlers.people import PersonNotYetKnown
 from sanctuary import erasure
 from sanctuary.contracts import (
@@ -39,6 +41,7 @@ from sanctuary.contracts import (
 )
 from sanctuary.links import address_hash
 from sanctuary.migrations import upgrade
+from sanctuary.retention import Retention
 from sanctuary.runtime import Service
 from sanctuary.vocabulary import DeliveryStatus
 from sanctuary_dev.messages import apply, group_created, registered, requested
@@ -475,3 +478,38 @@ def test_a_persons_own_change_renames_them_and_sets_their_emails(service: Servic
     change(subject=hashed, emails_stopped=())  # every optional email again; the name stays
     assert rows(service, Unsubscribe) == []
     assert [p.name for p in rows(service, Person)] == ["Amina K."]
+
+
+def test_emails_and_registrants_are_forgotten_on_schedule(service: Service) -> None:
+    """The retention schedule (ADR 0028), with a fake clock on both sides of each edge: an
+    email sent loses its address and words 90 days after it was written (its template,
+    status and group stay); one still being tried is left to the mailer; the registrants of
+    an event are forgotten six months after it ended."""
+    amina(service)
+    mark(service, "volunteer_welcome", DeliveryStatus.SENT)  # the others are still pending
+    [welcome] = rows(service, Delivery, Delivery.template == "volunteer_welcome")
+    waiting = rows(service, Delivery, Delivery.template != "volunteer_welcome")
+    assert waiting
+    schedule = Retention()
+
+    def expire(now: datetime) -> dict[str, int]:
+        with service.unit_of_work() as uow:
+            return expiry.apply(uow, now, schedule)
+
+    written = erasure.aware(welcome.created_at)
+    edge = written + timedelta(days=schedule.sent_emails)
+    assert expire(edge) == {"emails": 0, "registrants": 0}
+    assert expire(edge + timedelta(seconds=1)) == {"emails": 1, "registrants": 0}
+    [blank] = rows(service, Delivery, Delivery.id == welcome.id)
+    assert (blank.to_address, blank.context, blank.rendered) == ("", {}, None)
+    assert all(d.to_address for d in rows(service, Delivery, Delivery.id != welcome.id))
+    assert (blank.template, blank.status, blank.group_id) == (
+        welcome.template,
+        DeliveryStatus.SENT,
+        welcome.group_id,
+    )
+    [event] = rows(service, EventCopy)
+    ended = erasure.aware(event.ends_at) + timedelta(days=schedule.registrations)
+    assert expire(ended)["registrants"] == 0
+    assert expire(ended + timedelta(seconds=1))["registrants"] == 1
+    assert rows(service, Registrant) == []

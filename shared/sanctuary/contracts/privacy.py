@@ -56,6 +56,14 @@ class ErasureRequested:
     requested_at: datetime
     # Email them that it is done, when an address is held (a coordinator may say no).
     confirm: bool = True
+    # Why, when no person asked for it: the retention schedule's rule (no personal data).
+    # None: asked through the gateway, which recorded the reason itself.
+    reason: Annotated[
+        str | None,
+        lambda: fields.String(
+            load_default=None, allow_none=True, validate=validate.Length(max=200)
+        ),
+    ] = None
 
 
 @contract

@@ -48,9 +48,10 @@ def test_the_exchange_is_a_durable_topic_exchange() -> None:
 
 
 def test_every_service_that_holds_people_hears_erasures_and_the_gateway_their_answers() -> None:
-    """Each holder erases on person.erasure_requested; the gateway's matrix hears person.erased."""
-    holders = {
+    """Each holder erases on person.erasure_requested; the gateway's matrix hears person.erased,
+    and records the erasures a service starts itself (retention)."""
+    hearing = {
         s for s, types in topology.SUBSCRIPTIONS.items() if "person.erasure_requested" in types
     }
-    assert holders == {"matching", "events", "notifications"}
-    assert topology.SUBSCRIPTIONS["gateway"] == ("person.erased",)
+    assert hearing == {"gateway", "matching", "events", "notifications"}
+    assert set(topology.SUBSCRIPTIONS["gateway"]) == {"person.erased", "person.erasure_requested"}

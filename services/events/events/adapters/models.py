@@ -10,6 +10,8 @@ from sanctuary.messaging_models import InboxMixin, OutboxMixin
 from sqlalchemy import DateTime, Index, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+OPEN_WITH_ADDRESS = "status IN ('confirmed', 'waitlisted') AND email <> ''"
+
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True)}
@@ -45,14 +47,15 @@ class Registration(Base):
 
     __tablename__ = "registrations"
     __table_args__ = (
-        # One open registration per person and event, enforced by the database too.
+        # One open registration per person and event, enforced by the database too. A place
+        # whose address was blanked (retention, after the event) is nobody's: outside it.
         Index(
             "uq_open_registration_per_email",
             "event_id",
             "email",
             unique=True,
-            postgresql_where=text("status IN ('confirmed', 'waitlisted')"),
-            sqlite_where=text("status IN ('confirmed', 'waitlisted')"),
+            postgresql_where=text(OPEN_WITH_ADDRESS),
+            sqlite_where=text(OPEN_WITH_ADDRESS),
         ),
         Index("ix_registrations_queue", "event_id", "status", "queued_at"),
     )

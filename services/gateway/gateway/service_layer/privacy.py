@@ -4,7 +4,6 @@ ask for their erasure everywhere, follow its completion matrix, record a subject
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sanctuary import contracts
-from sanctuary.contracts import ErasureRequested, PersonErased
+from sanctuary.contracts import ErasureRequested
 from sanctuary.erasure import Keys, aware
 from sanctuary.erasure_records import outbox_about, purge_outbox
 from sanctuary.links import address_hash
@@ -23,8 +22,6 @@ from sqlalchemy.orm import Session
 
 from gateway.adapters.models import ErasureProgress, Outbox, PrivacyRequest
 from gateway.service_layer import data_links
-
-log = logging.getLogger(__name__)
 
 # The services that hold people and answer a subject read, and the four that answer an erasure.
 HOLDERS = ("matching", "events", "notifications")
@@ -159,7 +156,7 @@ def request_erasure(
     now = request.requested_at
     purged = purge_outbox(uow.session, Outbox, keys, secret)
     links = data_links.forget(uow.session, person.email)
-    _start_matrix(uow.session, request, {"outbox_messages": purged, "data_links": links})
+    start_matrix(uow.session, request, {"outbox_messages": purged, "data_links": links})
     uow.publish(
         ErasureRequested(
             erasure_id=request.id,
@@ -201,7 +198,7 @@ def recorded(
     return request
 
 
-def _start_matrix(session: Session, request: PrivacyRequest, own: dict[str, int]) -> None:
+def start_matrix(session: Session, request: PrivacyRequest, own: dict[str, int]) -> None:
     """One row per service: the gateway's done (its outbox rows), the others pending."""
     for service in SERVICES:
         gateway = service == "gateway"
@@ -234,28 +231,6 @@ def record_access(
     request = recorded(uow, ACCESS, person, person.keys(secret), reason, requested_by, via)
     request.completed_at = request.requested_at
     return request
-
-
-def on_person_erased(event: PersonErased, uow: UnitOfWork) -> None:
-    """A service has erased the person: its row of the matrix is done; the request is
-    complete once every service's is."""
-    rows = {
-        row.service: row
-        for row in uow.session.query(ErasureProgress).filter_by(erasure_id=event.erasure_id)
-    }
-    row = rows.get(event.service)
-    if row is None:
-        log.warning(
-            "an answer to an erasure this gateway did not ask for",
-            extra={"erasure_id": str(event.erasure_id), "service": event.service},
-        )
-        return
-    row.status, row.counts, row.kept = DONE, dict(event.counts), dict(event.kept)
-    row.done_at = event.erased_at
-    if all(r.status == DONE for r in rows.values()):
-        request = uow.session.get(PrivacyRequest, event.erasure_id)
-        if request is not None and request.completed_at is None:
-            request.completed_at = datetime.now(UTC)
 
 
 def pending(session: Session) -> tuple[int, float]:

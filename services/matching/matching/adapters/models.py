@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sanctuary.erasure import ErasureLogMixin, TombstoneMixin
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
 from sanctuary.vocabulary import CheckOutcome
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -37,8 +41,10 @@ class Volunteer(Base):
     references: Mapped[str] = mapped_column(String(10), default=CheckOutcome.PENDING)
     screening: Mapped[str] = mapped_column(String(10), default=CheckOutcome.PENDING)
     training: Mapped[str] = mapped_column(String(10), default=CheckOutcome.PENDING)
-    # Criminal-offence data: the outcome only, never the certificate.
+    # Criminal-offence data: the outcome only, never the certificate; and when it was
+    # recorded (both purged after RETAIN_DBS_DAYS: sanctuary.retention).
     dbs: Mapped[str] = mapped_column(String(10), default=CheckOutcome.NONE)
+    dbs_recorded_at: Mapped[datetime | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(20), index=True)
     # Their local group: matched only within it. None: no group covers their postcode yet.
     group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
@@ -46,6 +52,15 @@ class Volunteer(Base):
     registered_at: Mapped[datetime]
     # Since when they paused from their own data page: left out of runs until they resume.
     paused_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Their last activity: any change to their row (a check, a change of their own, a move).
+    # A volunteer never ready is erased RETAIN_UNREADY_VOLUNTEERS_DAYS after it.
+    active_at: Mapped[datetime | None] = mapped_column(default=_now, onupdate=_now)
+
+    @validates("dbs")
+    def _dated(self, _key: str, outcome: str) -> str:
+        """A DBS outcome held is dated when recorded; none, no date."""
+        self.dbs_recorded_at = _now() if outcome == CheckOutcome.HELD else None
+        return outcome
 
 
 class Newcomer(Base):
