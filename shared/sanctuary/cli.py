@@ -1,4 +1,5 @@
-"""The process commands every service shares: `python -m <service> migrate|worker|relay|parked`.
+"""The process commands every service shares: `python -m <service> migrate|worker|relay|parked|
+erasures`.
 
 Each command is a composition root: it reads the environment once (through the service's
 bootstrap), opens its connections, runs until SIGTERM or SIGINT, and closes them.
@@ -12,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -182,6 +183,30 @@ def _migrate(service: Service) -> None:
         service.after_migrate(service)
 
 
+def _moment(text: str) -> datetime:
+    """An ISO time from the command line; UTC unless it says otherwise."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _reapply(service: Service, since: datetime) -> int:
+    """Announce again every erasure in this service's log since `since` (no email, the same
+    ids and times): after another service's database is restored from a backup older than
+    them, that service applies the ones it lacks; every other finds them in its log."""
+    if service.erasure_log is None:
+        raise SystemExit(f"{service.config.service} keeps no erasure log")
+    with service.unit_of_work() as uow:
+        again = service.erasure_log(uow.session, since)
+        for request in again:
+            uow.publish(request)
+    print(
+        f"{len(again)} erasure(s) since {since.isoformat()} announced again by "
+        f"{service.config.service}; its relay publishes them",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one process of the service that `bootstrap` wires."""
     parser = argparse.ArgumentParser(description="Run one process of this service.")
@@ -195,6 +220,13 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
     parked.add_argument("action", choices=["list", "replay"])
     parked.add_argument("message_ids", nargs="*", help="ids to replay")
     parked.add_argument("--all", action="store_true", help="replay every parked message")
+    erasures = sub.add_parser(
+        "erasures", help="announce again the erasures since a time (after a restore from backup)"
+    )
+    erasures.add_argument("action", choices=["reapply"])
+    erasures.add_argument(
+        "--since", required=True, type=_moment, help="ISO time, e.g. 2026-12-01T02:00Z (UTC)"
+    )
     service = bootstrap()
     for name in service.commands:
         sub.add_parser(name, help=f"run the {name} process")
@@ -205,6 +237,7 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
         "worker": lambda: run_worker(service),
         "relay": lambda: run_relay(service),
         "parked": lambda: _parked(service, args),
+        "erasures": lambda: _reapply(service, args.since),
         "status": lambda: _status(service),
         "probe": lambda: _probe(service),
         **{name: make(service) for name, make in service.commands.items()},

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -89,7 +89,7 @@ class Keys:
 
 def keys_of_request(request: ErasureRequested) -> Keys:
     """The keys an erasure request names."""
-    ids = {*request.volunteer_ids, *request.newcomer_ids, *request.registration_ids}
+    ids = {*request.volunteer_ids, *request.newcomer_ids, *request.registration_ids, *request.ids}
     return Keys(
         frozenset(str(i) for i in ids),
         frozenset([request.subject] if request.subject else []),
@@ -217,6 +217,40 @@ def handler(
             announce(uow, service, row)
 
     return on_erasure_requested
+
+
+# Why an erasure is announced again: its reason, for whoever records it.
+REAPPLIED = "announced again after a restore from backup"
+# What announces a service's erasures since a time again: its own log, read.
+ErasureLogReader = Callable[[Session, datetime], list[ErasureRequested]]
+
+
+def again(
+    erasure_id: str | uuid.UUID, subject: str | None, ids: Iterable[str], requested_at: datetime
+) -> ErasureRequested:
+    """An erasure of a log, to announce again: the same id, keys and time, no email."""
+    return ErasureRequested(
+        erasure_id=uuid.UUID(str(erasure_id)),
+        subject=subject,
+        ids=tuple(uuid.UUID(i) for i in sorted(ids)),
+        requested_at=aware(requested_at),
+        confirm=False,
+        reason=REAPPLIED,
+    )
+
+
+def log_reader(erasure_log: type[ErasureLogMixin]) -> ErasureLogReader:
+    """A holder's erasures applied since a time, from its erasure log."""
+
+    def since(session: Session, moment: datetime) -> list[ErasureRequested]:
+        rows = session.scalars(
+            select(erasure_log)
+            .where(erasure_log.erased_at >= moment)
+            .order_by(erasure_log.erased_at)
+        )
+        return [again(r.erasure_id, r.subject, r.ids, r.requested_at) for r in rows]
+
+    return since
 
 
 def bury(

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, MetaData
 
 from sanctuary.config import ServiceConfig
 from sanctuary.db import SessionFactory, make_engine, session_factory
-from sanctuary.erasure import TombstoneMixin, guarded
+from sanctuary.erasure import ErasureLogReader, TombstoneMixin, guarded
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
 from sanctuary.unit_of_work import Handler, UnitOfWork, unit_of_work
 
@@ -35,6 +35,8 @@ class Service:
     after_migrate: Callable[[Service], None] | None = None
     # Timed upkeep the relay runs every few seconds, e.g. the gateway's erasure gauges.
     housekeeping: Callable[[Service], None] | None = None
+    # Its erasures since a time, from its own log: what `erasures reapply` announces again.
+    erasure_log: ErasureLogReader | None = None
 
     def unit_of_work(self, correlation_id: str | None = None) -> AbstractContextManager[UnitOfWork]:
         """A transaction that announces through this service's outbox (a new correlation id
@@ -54,6 +56,7 @@ def build_service(
     after_migrate: Callable[[Service], None] | None = None,
     tombstone_model: type[TombstoneMixin] | None = None,
     housekeeping: Callable[[Service], None] | None = None,
+    erasure_log: ErasureLogReader | None = None,
 ) -> Service:
     """Wire a service: its engine and session factory from the configuration. Connects lazily.
     With a tombstone model, every handler is behind the erasure guard (`sanctuary.erasure`)."""
@@ -72,4 +75,5 @@ def build_service(
         commands=commands or {},
         after_migrate=after_migrate,
         housekeeping=housekeeping,
+        erasure_log=erasure_log,
     )

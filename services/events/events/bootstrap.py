@@ -40,6 +40,7 @@ def bootstrap(config: ServiceConfig | None = None) -> Service:
         handlers={**HANDLERS, ErasureRequested.TYPE: on_erasure_requested},
         commands={"clock": lambda service: lambda: run_background(Clock(service).run)},
         tombstone_model=Tombstone,
+        erasure_log=erasure.log_reader(ErasureLog),
         # The relay's housekeeping: the events service's part of the retention schedule.
         housekeeping=retention.housekeeping(
             lambda uow, now: expiry.apply(uow, now, config.retention)

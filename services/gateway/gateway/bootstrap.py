@@ -34,6 +34,7 @@ def bootstrap(config: GatewayConfig | None = None) -> Service:
         },
         after_migrate=seed_default_group,
         housekeeping=_housekeeping,
+        erasure_log=erasure_answers.logged_since,
     )
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from gateway.adapters.models import ErasureProgress, Outbox, PrivacyRequest
 from gateway.service_layer import erasure_answers, privacy
-from sanctuary import contracts
+from sanctuary import cli, contracts, erasure
 from sanctuary.contracts import ErasureRequested, PersonErased
 from sanctuary.links import address_hash
 from sanctuary_dev.messages import signed_up
@@ -149,7 +149,7 @@ def test_bad_erasure_requests_get_a_clear_answer(make_app: Callable[..., Any]) -
 
 def test_an_erasure_a_service_started_is_recorded_and_followed_like_ours(service: Any) -> None:
     """Retention (ADR 0028): matching erases a person and announces the request; the gateway
-    records it (via retention, with the rule as the reason), erases its own outbox rows about
+    records it (via service, with the rule as the reason), erases its own outbox rows about
     them, and fills the matrix; an answer that arrives before the request is tried again."""
     volunteer_id = uuid.uuid4()
     with service.unit_of_work() as uow:
@@ -169,7 +169,7 @@ def test_an_erasure_a_service_started_is_recorded_and_followed_like_ours(service
     with service.sessions() as session:
         recorded = session.get(PrivacyRequest, request.erasure_id)
         assert (recorded.via, recorded.reason, recorded.group_ids) == (
-            "retention",
+            "service",
             request.reason,
             [],
         )
@@ -183,3 +183,29 @@ def test_an_erasure_a_service_started_is_recorded_and_followed_like_ours(service
         done = privacy.matrix(session, session.get(PrivacyRequest, request.erasure_id))
     assert done["status"] == "complete"
     assert done["services"][0]["counts"] == {"outbox_messages": 1}
+
+
+def test_the_gateways_erasures_since_a_time_are_announced_again(service: Any) -> None:
+    """`python -m gateway erasures reapply --since` (after a holder's restore): its log since
+    then, the same ids, keys and times, no email; a subject access is not an erasure."""
+    person = privacy.Person(ADDRESS)
+    person.ids["volunteer_ids"].add(str(uuid.uuid4()))
+    before = datetime.now(UTC)
+    with service.unit_of_work() as uow:
+        asked = privacy.request_erasure(
+            uow, person, SECRET, reason="by phone", requested_by=None, via="api"
+        )
+        privacy.record_access(uow, person, SECRET, reason="post", requested_by=None, via="api")
+    since = (before - timedelta(seconds=1)).isoformat()
+    assert cli.main(lambda: service, ["erasures", "reapply", "--since", since]) == 0
+    with service.sessions() as session:
+        facts = [
+            contracts.load(row.type, json.loads(row.body))
+            for row in session.scalars(select(Outbox))
+            if row.type == ErasureRequested.TYPE
+        ]
+    first, again = facts
+    assert again.erasure_id == first.erasure_id == asked.id
+    assert (again.subject, again.requested_at) == (first.subject, first.requested_at)
+    assert again.ids == first.volunteer_ids
+    assert (again.confirm, again.reason) == (False, erasure.REAPPLIED)

@@ -34,6 +34,7 @@ def bootstrap(config: ServiceConfig | None = None) -> Service:
         handlers={**HANDLERS, ErasureRequested.TYPE: _erasure_handler(config)},
         commands={"clock": _clock},
         tombstone_model=Tombstone,
+        erasure_log=erasure.log_reader(ErasureLog),
         housekeeping=_retention(config),
     )
 

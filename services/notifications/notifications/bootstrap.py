@@ -54,6 +54,7 @@ def bootstrap(config: NotificationsConfig | None = None) -> Service:
         handlers={**HANDLERS, ErasureRequested.TYPE: _on_erasure_requested(config)},
         commands={"mailer": _mailer},
         tombstone_model=Tombstone,
+        erasure_log=erasure.log_reader(ErasureLog),
         # The relay's housekeeping: notifications' part of the retention schedule.
         housekeeping=retention.housekeeping(
             lambda uow, now: expiry.apply(uow, now, config.retention)

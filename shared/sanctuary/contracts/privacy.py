@@ -52,6 +52,9 @@ class ErasureRequested:
     volunteer_ids: Ids = ()
     newcomer_ids: Ids = ()
     registration_ids: Ids = ()
+    # Ids of any of those kinds: an erasure announced again from a log that keeps them
+    # together (`erasures reapply` after a restore from backup).
+    ids: Ids = ()
     # A message about them accepted at the edge up to this time is void from now on.
     requested_at: datetime
     # Email them that it is done, when an address is held (a coordinator may say no).

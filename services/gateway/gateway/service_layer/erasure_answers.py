@@ -9,16 +9,19 @@ import logging
 from datetime import UTC, datetime
 
 from sanctuary.contracts import ErasureRequested, PersonErased
-from sanctuary.erasure import keys_of_request
+from sanctuary.erasure import again, keys_of_request
 from sanctuary.erasure_records import purge_outbox
 from sanctuary.unit_of_work import UnitOfWork
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.adapters.models import ErasureProgress, Outbox, PrivacyRequest
 from gateway.service_layer import privacy
 
 log = logging.getLogger(__name__)
-# How an erasure a service started is recorded: by whom, and why when it does not say.
-VIA = "retention"
+# How an erasure a service started (retention, or a log announced again after a restore) is
+# recorded: by whom, and why when it does not say.
+VIA = "service"
 REASON = "asked by a service"
 
 
@@ -49,6 +52,16 @@ def on_erasure_requested(request: ErasureRequested, uow: UnitOfWork, *, secret: 
     uow.session.flush()
     purged = purge_outbox(uow.session, Outbox, keys, secret)
     privacy.start_matrix(uow.session, recorded, {"outbox_messages": purged})
+
+
+def logged_since(session: Session, moment: datetime) -> list[ErasureRequested]:
+    """The erasures asked since `moment`, as `erasures reapply` announces them again."""
+    found = session.scalars(
+        select(PrivacyRequest)
+        .where(PrivacyRequest.kind == privacy.ERASURE, PrivacyRequest.requested_at >= moment)
+        .order_by(PrivacyRequest.requested_at)
+    )
+    return [again(r.id, r.subject, r.ids, r.requested_at) for r in found]
 
 
 def on_person_erased(event: PersonErased, uow: UnitOfWork) -> None:
