@@ -1,6 +1,6 @@
 """The records an erasure reaches beyond a service's own tables (ADR 0025): its outbox rows
 about the person, the messages naming them in its parking lot and delay queues; and a row
-as plain JSON for a subject-access export."""
+or a queued message as plain JSON for a subject-access export."""
 
 from __future__ import annotations
 
@@ -13,14 +13,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from amqp.exceptions import ChannelError as AmqpChannelError
 from kombu import Connection
+from kombu.exceptions import ChannelError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sanctuary import contracts, topology
+from sanctuary.config import ServiceConfig
 from sanctuary.erasure import ERASURE_TYPES, Keys, Sweeper, aware, keys_of_message
 from sanctuary.links import address_hash
 from sanctuary.messaging_models import OutboxMixin
+from sanctuary.redelivery import REASON_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +112,80 @@ def sweeper(amqp_url: str, service: str, delays: tuple[int, ...], secret: str) -
     return sweep
 
 
+def queued_about(
+    amqp_url: str, service: str, delays: tuple[int, ...], keys: Keys, secret: str
+) -> list[dict[str, Any]]:
+    """For a subject-access export: the messages naming the person in `service`'s parking lot
+    and delay queues, each with its queue, type, why it waits and its body. Read and put back
+    (the channel closes unacked, as a sweep's untouched messages); a queue not declared yet
+    holds nothing and is not made."""
+    queues = topology.service_queues(service, delays)
+    found: list[dict[str, Any]] = []
+    with Connection(amqp_url, connect_timeout=5) as connection:
+        for queue in (queues.parked, *queues.retries):
+            found.extend(_read_queue(connection, queue, keys, secret))
+    return found
+
+
+def with_queued(
+    found: dict[str, Any], config: ServiceConfig, email: str | None, asked: Iterable[Any]
+) -> dict[str, Any]:
+    """A service's subject read (`records`, `ids`), with the messages naming the person that
+    wait in its queues as `records.queued_messages`: by the address, the ids asked for and
+    the ids it found."""
+    ids = {str(i) for i in asked} | {str(i) for kind in found.get("ids", {}).values() for i in kind}
+    hashed = [address_hash(config.link_secret, email)] if email else []
+    keys = Keys(frozenset(ids), frozenset(hashed))
+    found["records"]["queued_messages"] = queued_about(
+        config.amqp_url, config.service, config.retry_delays_ms, keys, config.link_secret
+    )
+    return found
+
+
+def _read_queue(
+    connection: Connection, queue: Any, keys: Keys, secret: str
+) -> list[dict[str, Any]]:
+    channel = connection.channel()
+    try:
+        bound = queue(channel)
+        try:
+            _, count, _ = bound.queue_declare(passive=True)
+        except (ChannelError, AmqpChannelError):
+            return []  # not declared on this broker yet: nothing waits in it
+        found = []
+        for _ in range(count):
+            message = bound.get(no_ack=False)
+            if message is None:
+                break
+            body = _bytes(message.body)
+            if message.properties.get("type") not in ERASURE_TYPES and mentions(body, keys, secret):
+                found.append(_exported_message(queue.name, message, body))
+        return found
+    finally:
+        with contextlib.suppress(Exception):
+            channel.close()  # every message goes back where it was
+
+
+def _exported_message(queue: str, message: Any, body: bytes) -> dict[str, Any]:
+    text = body.decode("utf-8", errors="replace")
+    try:
+        content: Any = json.loads(text)
+    except ValueError:
+        content = text
+    return {
+        "queue": queue,
+        "type": message.properties.get("type"),
+        "message_id": message.properties.get("message_id"),
+        "reason": (message.headers or {}).get(REASON_HEADER),
+        "body": content,
+    }
+
+
+def _bytes(body: Any) -> bytes:
+    """A text body comes decoded (its content_encoding)."""
+    return body if isinstance(body, bytes) else str(body or "").encode()
+
+
 def _sweep_queue(connection: Connection, queue: Any, keys: Keys, secret: str) -> int:
     channel = connection.channel()
     try:
@@ -120,9 +198,7 @@ def _sweep_queue(connection: Connection, queue: Any, keys: Keys, secret: str) ->
             if message is None:
                 break
             kind = message.properties.get("type")
-            body = message.body  # a text body comes decoded (its content_encoding)
-            body = body if isinstance(body, bytes) else str(body or "").encode()
-            if kind not in ERASURE_TYPES and mentions(body, keys, secret):
+            if kind not in ERASURE_TYPES and mentions(_bytes(message.body), keys, secret):
                 message.ack()
                 removed += 1
         return removed

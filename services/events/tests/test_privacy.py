@@ -68,7 +68,11 @@ class Events:
 def events(tmp_path: Path) -> Iterator[Events]:
     url = f"sqlite:///{tmp_path / 'events.db'}"
     config = ServiceConfig(
-        service="events", database_url=url, internal_token="s3cret", link_secret=SECRET
+        service="events",
+        database_url=url,
+        internal_token="s3cret",
+        link_secret=SECRET,
+        amqp_url="memory://",  # an in-process broker: the subject read looks in its queues
     )
     app = create_app(config)
     service = app.extensions["service"]

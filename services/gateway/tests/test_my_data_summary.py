@@ -131,15 +131,16 @@ def test_referrals_name_the_people_by_first_name_or_count_them() -> None:
 
 
 def test_messages_are_counted_across_every_service() -> None:
+    """Waiting to be sent (outboxes), or waiting in a queue (retried or parked)."""
     sections = summary(
         export(
             gateway={"outbox": [{}, {}]},
             matching={"outbox": [{}]},
-            events={"outbox": [{}]},
-            notifications={"outbox": [{}]},
+            events={"outbox": [{}], "queued_messages": [{}, {}]},
+            notifications={"outbox": [{}], "queued_messages": [{}]},
         )
     )
-    assert sections == [Section(held.MESSAGES, count=5)]
+    assert sections == [Section(held.MESSAGES, count=8)]
 
 
 def test_the_details_held_are_only_those_with_a_value() -> None:

@@ -59,7 +59,11 @@ class Matching:
 def matching_on(tmp_path: Path) -> Iterator[Matching]:
     url = f"sqlite:///{tmp_path / 'matching.db'}"
     config = ServiceConfig(
-        service="matching", database_url=url, internal_token="s3cret", link_secret=SECRET
+        service="matching",
+        database_url=url,
+        internal_token="s3cret",
+        link_secret=SECRET,
+        amqp_url="memory://",  # an in-process broker: the subject read looks in its queues
     )
     app = create_app(config)
     service = app.extensions["service"]

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from kombu import Connection, Producer
 from notifications.adapters.deliveries import DeliveryStore
 from notifications.adapters.models import (
     Delivery,
@@ -31,7 +32,7 @@ from notifications.entrypoints.web import create_app
 from notifications.service_layer import privacy, subject_access, unsubscribes
 from notifications.service_layer import retention as expiry
 from notifications.service_layer.handlers.people import PersonNotYetKnown
-from sanctuary import erasure
+from sanctuary import erasure, topology
 from sanctuary.contracts import (
     DetailsChanged,
     ErasureRequested,
@@ -417,6 +418,34 @@ def test_the_subjects_route_answers_with_the_service_credential_only(service: Se
     assert answer.json["service"] == "notifications"
     assert set(answer.json) == {"service", "records", "ids", "group_ids"}
     assert answer.json["ids"]["volunteer_ids"] == [str(volunteer_id)]
+    assert answer.json["records"]["queued_messages"] == []
+    # A message about them parked (and one about someone else): the first is in the export,
+    # with why it waits, and both stay parked.
+    queues = topology.service_queues("notifications", service.config.retry_delays_ms)
+    with Connection(service.config.amqp_url) as connection:
+        channel = connection.channel()
+        topology.declare_all(channel, service.config.retry_delays_ms)
+        producer = Producer(channel)
+        for name, address in (("Amina Khalid", AMINA), ("Omar", "omar@example.org")):
+            producer.publish(
+                {"name": name, "email": address},
+                routing_key=queues.parked.name,
+                exchange="",
+                type="volunteer.registered",
+                message_id=str(uuid.uuid4()),
+                headers={"x-parked-reason": "schema: volunteer_id missing"},
+            )
+        channel.close()
+    answer = client.post("/internal/v1/subjects", json=body, headers=auth)
+    [parked] = answer.json["records"]["queued_messages"]
+    assert parked["queue"] == queues.parked.name
+    assert (parked["type"], parked["reason"]) == (
+        "volunteer.registered",
+        "schema: volunteer_id missing",
+    )
+    assert parked["body"] == {"name": "Amina Khalid", "email": AMINA}
+    again = client.post("/internal/v1/subjects", json=body, headers=auth)
+    assert again.json["records"]["queued_messages"] == [parked]  # read, and put back
     bad = client.post("/internal/v1/subjects", json={"volunteer_ids": ["nope"]}, headers=auth)
     assert bad.status_code == 422
     assert bad.content_type == "application/problem+json"

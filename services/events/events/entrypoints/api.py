@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import ValidationError, fields
+from sanctuary import erasure_records
 from sanctuary.bodies.events import (
     AttendanceSchema,
     CancelSchema,
@@ -247,6 +248,8 @@ def subject() -> Response:
     service = current_service()
     with service.sessions() as session:
         found = privacy.export(session, service.config.link_secret, data["email"], data)
+    asked = [*data["volunteer_ids"], *data["newcomer_ids"], *data["registration_ids"]]
+    found = erasure_records.with_queued(found, service.config, data["email"], asked)
     return jsonify({"service": "events", **found})
 
 

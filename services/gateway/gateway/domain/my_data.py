@@ -81,10 +81,16 @@ def summary(export: dict[str, Any]) -> list[Section]:
         _items(
             UNSUBSCRIBED, [Item(None, u["category"]) for u in notifications.get("unsubscribes", ())]
         ),
-        _count(MESSAGES, [row for tables in services.values() for row in tables.get("outbox", ())]),
+        _count(MESSAGES, [row for tables in services.values() for row in _messages(tables)]),
         _count(LINKS, services.get("gateway", {}).get("data_links", ())),
     ]
     return [section for section in found if section is not None]
+
+
+def _messages(tables: dict[str, Any]) -> list[Any]:
+    """Messages about them between the services: waiting to be sent, or waiting in a queue
+    (to be tried again, or parked for an operator)."""
+    return [*tables.get("outbox", ()), *tables.get("queued_messages", ())]
 
 
 def _kept(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sanctuary import erasure_records
 from sanctuary.bodies.matching import (
     STATUS_FILTER,
     ChecksSchema,
@@ -261,4 +262,6 @@ def subject_access() -> Response:
     service = current_service()
     with service.sessions() as session:
         found = privacy.export(session, service.config.link_secret, **body)
+    asked = [*body["volunteer_ids"], *body["newcomer_ids"], *body["registration_ids"]]
+    found = erasure_records.with_queued(found, service.config, body["email"], asked)
     return jsonify(service="matching", **found)

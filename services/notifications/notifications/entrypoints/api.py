@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
+from sanctuary import erasure_records
 from sanctuary.bodies.privacy import SubjectSchema
 from sanctuary.scope import listed_groups
 from sanctuary.vocabulary import DeliveryStatus
@@ -142,6 +143,8 @@ def subject() -> Response:
     only, never in a URL or a log line."""
     data = load_body(SubjectSchema())
     ids = [*data["volunteer_ids"], *data["newcomer_ids"], *data["registration_ids"]]
-    with current_service().sessions() as session:
+    service = current_service()
+    with service.sessions() as session:
         found = subject_access.export(session, _secret(), data["email"], ids)
+    found = erasure_records.with_queued(found, service.config, data["email"], ids)
     return jsonify({"service": "notifications", **found})
