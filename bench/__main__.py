@@ -43,6 +43,7 @@ def sign_up(gateway: str, address: str) -> requests.Response:
             "languages": ["en"],
             "availability": [{"day": "sat", "part": "morning"}],
             "consent": True,
+            "special_consent": True,
         },
     )
 

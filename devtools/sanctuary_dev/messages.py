@@ -54,6 +54,18 @@ def queue_messages(amqp_url: str, queue: str) -> list[Any]:
     return taken
 
 
+def queue_consumers(amqp_url: str, queue: str) -> int:
+    """How many consumers `queue` has now: a worker counts once it is consuming (and has its
+    stop signals in hand)."""
+    with patient(Connection(amqp_url)) as connection:
+        channel = connection.channel()
+        try:
+            _, _, consumers = channel.queue_declare(queue, passive=True)
+        finally:
+            channel.close()
+    return int(consumers)
+
+
 def group_created(**overrides: Any) -> Any:
     """A group.created for the network's own group (the one `migrate` seeds); override any
     field for another group."""

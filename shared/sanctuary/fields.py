@@ -77,16 +77,19 @@ def email() -> fields.Email:
     return fields.Email(required=True, validate=validate.Length(max=EMAIL_MAX))
 
 
-def languages() -> fields.List[Any]:
-    """One to twenty distinct language codes such as "en", "ar", "ti" or "prs"."""
+def languages(*, required: bool = True) -> fields.List[Any]:
+    """One to twenty distinct language codes such as "en", "ar", "ti" or "prs" (none at all,
+    if not required)."""
     code = fields.String(
         validate=validate.Regexp(_LANGUAGE, error="Not a language code such as 'en' or 'ar'.")
     )
-    return fields.List(
-        code,
-        required=True,
-        validate=[validate.Length(min=1, max=LANGUAGES_MAX), _distinct],
-    )
+    rules: list[Callable[[Any], Any]] = [
+        validate.Length(min=1 if required else 0, max=LANGUAGES_MAX),
+        _distinct,
+    ]
+    if required:
+        return fields.List(code, required=True, validate=rules)
+    return fields.List(code, load_default=list, validate=rules)
 
 
 def _distinct(values: list[Any]) -> None:

@@ -56,6 +56,7 @@ def a_ready_volunteer_and_a_waiting_newcomer(system: Any, tag: str) -> tuple[str
             "languages": ["en", "ar"],
             "availability": SLOT,
             "consent": True,
+            "special_consent": True,
         },
         timeout=10,
     ).json()["id"]
@@ -68,6 +69,7 @@ def a_ready_volunteer_and_a_waiting_newcomer(system: Any, tag: str) -> tuple[str
             "languages": ["ar"],
             "availability": SLOT,
             "consent": True,
+            "special_consent": True,
         },
         timeout=10,
     ).json()["id"]
@@ -102,6 +104,7 @@ def test_a_coordinator_signs_in_and_approves_a_proposed_match(
             "languages": ["uk", "en"],
             "availability": SLOT,
             "consent": True,
+            "special_consent": True,
         },
         timeout=10,
     ).json()["id"]

@@ -57,6 +57,7 @@ def test_a_volunteer_signs_up_on_a_phone_and_gets_the_welcome_email(
     page.get_by_role("group", name="Saturday").get_by_label("Afternoon").check()
     page.get_by_role("checkbox", name="English").check()
     page.get_by_label("I agree that the network keeps and uses these details").check()
+    page.locator("#special_consent").check()  # languages and gender used for matching
     page.get_by_role("button", name="Send my application").click()
 
     expect(page).to_have_url(f"{system.gateway}/volunteer/thanks/{page.url.rsplit('/', 1)[-1]}")
@@ -94,6 +95,7 @@ def test_a_newcomer_asks_for_a_befriender_in_arabic_on_a_right_to_left_page(
     page.get_by_role("checkbox", name="العربية").check()
     page.locator("#availability").check()
     page.get_by_label(arabic("I agree. The person who wants a befriender agrees too.")).check()
+    page.locator("#special_consent").check()  # languages and gender used for matching
     page.get_by_role("button", name=arabic("Send")).click()
 
     expect(page).to_have_url(f"{system.gateway}/befriender/thanks/{page.url.rsplit('/', 1)[-1]}")

@@ -94,6 +94,7 @@ def test_a_newcomer_finds_their_local_group_from_a_postcode_on_a_phone_and_asks_
     page.get_by_role("checkbox", name=re.compile("Tigrinya|Arabic")).first.check()
     page.locator("#availability").check()
     page.get_by_label("I agree. The person who wants a befriender agrees too.").check()
+    page.locator("#special_consent").check()  # languages and gender used for matching
     page.get_by_role("button", name="Send").click()
 
     expect(page).to_have_url(re.compile(re.escape(system.url("/befriender/thanks/")) + ".+"))
@@ -132,6 +133,7 @@ def a_volunteer_in(system: Any, slug: str, name: str, tag: str) -> str:
             "languages": ["en"],
             "availability": SLOT,
             "consent": True,
+            "special_consent": True,
             "group": slug,
         },
         timeout=10,

@@ -39,6 +39,7 @@ def test_a_volunteer_sees_corrects_and_erases_their_data_on_a_phone_in_arabic(
         "availability": [{"day": "sat", "part": "morning"}],
         "locale": "ar",
         "consent": True,
+        "special_consent": True,
     }
     answer = requests.post(system.url("/api/v1/volunteers"), json=signup, timeout=10)
     assert answer.status_code == 202, answer.text

@@ -157,7 +157,13 @@ def take_part(gateway: Gateway, system: System) -> str:
         "POST",
         "/api/v1/volunteers",
         202,
-        json={**PERSON, "languages": ["en", "uk"], "availability": SLOT, "consent": True},
+        json={
+            **PERSON,
+            "languages": ["en", "uk"],
+            "availability": SLOT,
+            "consent": True,
+            "special_consent": True,
+        },
     )["id"]
     wait_until(lambda: gateway.status(f"/api/v1/volunteers/{volunteer}") == "applied", 30)
     checks = {"references": "verified", "screening": "passed"}
@@ -170,7 +176,8 @@ def take_part(gateway: Gateway, system: System) -> str:
     register(gateway, schedule(gateway, "social"))
 
     asking = {**PARTNER, "postcode": "LS6 2BB", "availability": SLOT, "consent": True}
-    partner = gateway.call("POST", "/api/v1/newcomers", 202, json={**asking, "languages": ["uk"]})
+    asking |= {"languages": ["uk"], "special_consent": True}
+    partner = gateway.call("POST", "/api/v1/newcomers", 202, json=asking)
     wait_until(lambda: gateway.status(f"/api/v1/newcomers/{partner['id']}") == "waiting", 30)
     gateway.call("POST", "/api/v1/matching/runs", 200, headers=ADMIN, json={"dry_run": False})
     [match] = gateway.call("GET", "/api/v1/matches?status=proposed", 200, headers=ADMIN)

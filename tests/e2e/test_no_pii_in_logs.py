@@ -135,6 +135,7 @@ def use_the_forms(base: str) -> None:
             "languages": "ti",
             "availability": "sat-morning",
             "consent": "yes",
+            "special_consent": "yes",
         },
         200,
     )
@@ -156,9 +157,11 @@ def take_part(gateway: Gateway, mail: Path) -> None:
             "languages": ["en", "uk", "ar"],
             "availability": SLOT,
             "consent": True,
+            "special_consent": True,
         },
     )["id"]
     newcomer = {"postcode": "LS6 2BB", "availability": SLOT, "consent": True}
+    newcomer |= {"special_consent": True}
     asking = gateway.call(
         "POST", "/api/v1/newcomers", 202, json={**NEWCOMER, **newcomer, "languages": ["uk"]}
     )["id"]
@@ -172,6 +175,7 @@ def take_part(gateway: Gateway, mail: Path) -> None:
             **newcomer,
             "postcode": "LS99 9ZZ",
             "languages": ["ti"],
+            "special_consent": True,
         },
     )
     # Refused input quoting personal data: the 422 must not carry it into a log either.

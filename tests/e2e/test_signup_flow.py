@@ -69,6 +69,7 @@ def test_a_volunteer_signs_up_and_receives_a_welcome_email(system: System) -> No
             "languages": ["en", "ar"],
             "availability": [{"day": "sat", "part": "morning"}],
             "consent": True,
+            "special_consent": True,
         },
         headers={"Idempotency-Key": "e2e-1"},
     )
@@ -88,6 +89,7 @@ def test_a_volunteer_signs_up_and_receives_a_welcome_email(system: System) -> No
             "languages": ["en", "ar"],
             "availability": [{"day": "sat", "part": "morning"}],
             "consent": True,
+            "special_consent": True,
         },
         headers={"Idempotency-Key": "e2e-1"},
     )
@@ -145,6 +147,7 @@ def test_two_local_groups_each_sign_their_own_peoples_emails(system: System) -> 
                 "languages": ["en"],
                 "availability": [{"day": "sat", "part": "morning"}],
                 "consent": True,
+                "special_consent": True,
             },
             timeout=5,
         )
@@ -175,6 +178,7 @@ def test_a_person_sees_and_erases_their_own_data_from_an_emailed_link(system: Sy
         "languages": ["en", "ar"],
         "availability": [{"day": "sat", "part": "morning"}],
         "consent": True,
+        "special_consent": True,
     }
     asked = requests.post(f"{system.gateway}/api/v1/volunteers", json=signup, timeout=5)
     assert asked.status_code == 202

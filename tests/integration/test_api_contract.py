@@ -318,6 +318,7 @@ def test_with_the_internal_apis_down_every_answer_is_still_documented(
             "languages": ["en"],
             "availability": [{"day": "sat", "part": "morning"}],
             "consent": True,
+            "special_consent": True,
         },
     )
     assert accepted.status_code == 202, accepted.json

@@ -209,6 +209,7 @@ def test_showing_contact_details_is_audited_and_the_audit_log_holds_ids_only(
             "languages": ["en", "ar"],
             "availability": [{"day": "sat", "part": "morning"}],
             "consent": True,
+            "special_consent": True,
         },
     )
     assert volunteer.status_code == 202
@@ -328,6 +329,7 @@ def test_checks_and_decisions_from_the_dashboard_name_what_is_wrong(
             "languages": ["en"],
             "availability": [{"day": "sat", "part": "morning"}],
             "consent": True,
+            "special_consent": True,
         },
     ).json["id"]
     with running_worker(matching):

@@ -45,6 +45,7 @@ from sanctuary_dev.messages import (
     apply,
     group_created,
     publish_message,
+    queue_consumers,
     queue_messages,
     registered,
     signed_up,
@@ -115,6 +116,9 @@ def test_a_worker_stopped_under_load_loses_nothing_and_applies_nothing_twice(
     for _ in range(300):
         publish_message(matching.config.amqp_url, signed_up())
     stopping, staying = worker_processes(matching, 2)
+    # Both consuming (a SIGTERM while starting up would kill, not stop, the process).
+    queue = topology.queue_name("matching")
+    wait_until(lambda: queue_consumers(matching.config.amqp_url, queue) == 2, timeout=60)
     wait_until(lambda: rows(matching, Volunteer) >= 30)
     stopping.send_signal(signal.SIGTERM)
     assert stopping.wait(timeout=15) == 0
@@ -149,6 +153,7 @@ def sign_up(base: str, n: int) -> requests.Response:
         "languages": ["en"],
         "availability": [{"day": "sat", "part": "morning"}],
         "consent": True,
+        "special_consent": True,
     }
     return requests.post(f"{base}/api/v1/volunteers", json=body, timeout=30)
 

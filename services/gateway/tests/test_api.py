@@ -26,6 +26,7 @@ VALID = {
     "languages": ["en", "ar"],
     "availability": [{"day": "sat", "part": "morning"}],
     "consent": True,
+    "special_consent": True,
 }
 
 
@@ -87,7 +88,16 @@ def problem_fields(answer: Any) -> dict[str, str]:
         ({"email": "a" * 250 + "@example.org"}, "email", "Longer than maximum length 254."),
         ({"consent": False}, "consent", "Consent must be given (true) to sign up."),
         ({"consent": "true"}, "consent", "Not a valid boolean."),
-        ({"languages": []}, "languages", "Length must be between 1 and 20."),
+        (
+            {"languages": [f"l{c}" for c in "abcdefghijklmnopqrstu"]},
+            "languages",
+            "Length must be between 0 and 20.",
+        ),
+        (
+            {"special_consent": False},
+            "languages",
+            "We can use this only with your consent to use it for matching (special_consent).",
+        ),
         ({"languages": "en"}, "languages", "Not a valid list."),
         ({"postcode": "nowhere"}, "postcode", "Not a valid UK postcode."),
         ({"name": "x" * 101}, "name", "Length must be between 1 and 100."),
@@ -127,7 +137,6 @@ def test_missing_fields_are_all_named_at_once(client: FlaskClient) -> None:
         "name",
         "email",
         "postcode",
-        "languages",
         "availability",
         "consent",
     }
@@ -234,6 +243,7 @@ NEWCOMER = {
     "same_gender_only": True,
     "needs_dbs": False,
     "consent": True,
+    "special_consent": True,
 }
 
 

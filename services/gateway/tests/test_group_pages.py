@@ -42,6 +42,7 @@ VOLUNTEER_FORM = {
     "max_matches": "1",
     "languages": ["en"],
     "consent": "yes",
+    "special_consent": "yes",
 }
 
 

@@ -37,6 +37,7 @@ SIGN_UP = {
     "languages": ["en"],
     "availability": [{"day": "sat", "part": "morning"}],
     "consent": True,
+    "special_consent": True,
 }
 
 

@@ -22,6 +22,7 @@ PERSON = {"name": "Olena", "email": "olena@example.org", "consent": True}
 NEEDS = {
     "postcode": "LS6 1AA",
     "languages": ["uk"],
+    "special_consent": True,
     "availability": [{"day": "sat", "part": "morning"}],
 }
 FORMS: list[tuple[type[Schema], dict[str, Any], Any]] = [

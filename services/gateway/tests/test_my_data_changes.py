@@ -221,3 +221,27 @@ def test_the_api_twin(client: FlaskClient, app: Any) -> None:
     gone = client.patch(f"/api/v1/my-data/{data_link_token(SECRET, uuid.uuid4())}", json=body)
     assert gone.status_code == 404
     assert len(changes(app)) == 1
+
+
+def test_the_consent_to_use_languages_gender_and_needs_is_withdrawn(
+    client: FlaskClient, app: Any
+) -> None:
+    """ADR 0029: one button; every service is told to remove them; the API twin takes only
+    false (giving it again needs the words of a form)."""
+    token = link_for(client, app, VOLUNTEER)
+    path = f"/my-data/{token}"
+    page = client.get(path, headers=PAGE).text
+    assert "Your languages, gender and needs" in page
+    csrf = form_of(page)["csrf_token"]
+    done = client.post(f"{path}/special", data={"csrf_token": csrf})
+    assert done.status_code == 303
+    assert "We stop using your languages" in client.get(done.headers["Location"]).text
+    [change] = changes(app)
+    assert (change["special_consent"], change["volunteer_ids"]) == (False, [VOLUNTEER_ID])
+    assert (
+        client.patch(f"/api/v1/my-data/{token}", json={"special_consent": True}).status_code == 422
+    )
+    assert (
+        client.patch(f"/api/v1/my-data/{token}", json={"special_consent": False}).status_code == 202
+    )
+    assert [c["special_consent"] for c in changes(app)] == [False, False]

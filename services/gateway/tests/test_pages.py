@@ -35,6 +35,7 @@ VOLUNTEER_FORM = {
     "interests": ["football", "cooking"],
     "same_gender_only": "yes",
     "consent": "yes",
+    "special_consent": "yes",
 }
 VOLUNTEER_JSON = {
     "name": "Amina Haddad",
@@ -49,6 +50,7 @@ VOLUNTEER_JSON = {
     "same_gender_only": True,
     "locale": "en",
     "consent": True,
+    "special_consent": True,
 }
 NEWCOMER_FORM = {
     "asking": "myself",
@@ -59,6 +61,7 @@ NEWCOMER_FORM = {
     "availability": ["mon-afternoon"],
     "needs": ["making_friends"],
     "consent": "yes",
+    "special_consent": "yes",
 }
 
 
@@ -207,7 +210,7 @@ def test_a_valid_volunteer_form_records_exactly_what_the_api_would(
     [from_form] = [m for m in messages if m["volunteer_id"] == match.group(1)]
     [from_api] = [m for m in messages if m is not from_form]
     assert from_form["type"] == from_api["type"] == "volunteer.signed_up"
-    for varying in ("volunteer_id", "consented_at"):
+    for varying in ("volunteer_id", "consented_at", "special_consent_at"):
         from_form.pop(varying), from_api.pop(varying)
     assert from_form == from_api
     assert from_form["postcode"] == "LS6 1AA"
@@ -249,7 +252,7 @@ WRONG = {
     "name": ("x" * 101, "x" * 101),
     "email": ("amina@", "amina@"),
     "postcode": ("LS6", "LS6"),
-    "languages": (None, None),
+    "languages": (["x!"], ["x!"]),
     "availability": (None, None),
     "max_matches": ("7", 7),
     "consent": (None, False),
@@ -291,6 +294,22 @@ def test_a_wrong_field_shows_the_apis_message_next_to_it_and_keeps_the_rest(
     assert ("same_gender_only", "yes") in checked
 
 
+def test_languages_and_gender_need_their_own_consent(client: FlaskClient, app: Any) -> None:
+    """Ticked without the separate consent to use them (ADR 0029): each is refused with the
+    reason, and nothing is recorded; without them, the sign-up goes through."""
+    form = {k: v for k, v in VOLUNTEER_FORM.items() if k != "special_consent"}
+    answer = submit(client, "/volunteer", form)
+    assert answer.status_code == 422
+    page = Page(answer.text)
+    for field in ("languages", "gender", "same_gender_only"):
+        assert "only with your consent" in page.text(f"{field}-error"), field
+    assert outbox(app) == []
+    bare = {k: v for k, v in form.items() if k not in ("languages", "gender", "same_gender_only")}
+    assert submit(client, "/volunteer", bare).status_code == 303
+    [fact] = outbox(app)
+    assert (fact["languages"], fact["gender"], fact["special_consent_at"]) == ([], None, None)
+
+
 def _group_of(page: Page, field: str) -> str:
     # Boxes and radios are described by their fieldset.
     [group] = [
@@ -309,7 +328,7 @@ def test_every_wrong_field_at_once_is_listed_in_page_order(client: FlaskClient) 
     assert "Postcode: Missing data for required field." in summary
     assert "Email address: Not a valid email address." in summary
     links = re.findall(r'<li><a href="#(\w+)">', answer.text)
-    assert links == ["name", "email", "postcode", "availability", "languages", "consent"]
+    assert links == ["name", "email", "postcode", "availability", "consent"]
     ids = {a.get("id") for _t, a in Page(answer.text).elements}
     assert set(links) <= ids
 
@@ -337,7 +356,7 @@ def test_a_post_without_the_csrf_token_is_refused(client: FlaskClient, app: Any)
 def test_the_arabic_form_answers_in_arabic(client: FlaskClient) -> None:
     arabic = {"Accept-Language": "ar"}
     form = {**NEWCOMER_FORM, "postcode": "nowhere", "consent": ""}
-    del form["consent"], form["languages"]
+    del form["consent"], form["special_consent"]  # languages ticked, but no consent to use them
     answer = submit(client, "/befriender", form, **arabic)
     assert answer.status_code == 422
     assert '<html lang="ar" dir="rtl">' in answer.text
@@ -347,7 +366,9 @@ def test_the_arabic_form_answers_in_arabic(client: FlaskClient) -> None:
         page.text("postcode-error")
         == "خطأ: هذا ليس رمزًا بريديًا صحيحًا في المملكة المتحدة. مثال: LS6 1AA"
     )
-    assert page.text("languages-error") == "خطأ: هذا السؤال مطلوب. يرجى الإجابة عليه."
+    assert page.text("languages-error") == (
+        "خطأ: لا نستطيع استخدام هذا إلا بموافقتك على استخدامه لإيجاد صديق مناسب (special_consent)."
+    )
     assert page.text("consent-error") == "خطأ: يجب أن توافق حتى نتمكن من استلام طلبك."
     assert page.by_id("name")["value"] == "Olena"
 
@@ -399,6 +420,7 @@ def test_a_request_needs_someone_to_write_to(client: FlaskClient, app: Any) -> N
             "languages": ["uk"],
             "availability": [{"day": "mon", "part": "afternoon"}],
             "consent": True,
+            "special_consent": True,
         },
     )
     assert Page(answer.text).text("email-error") == f"Error: {expected['email']}"

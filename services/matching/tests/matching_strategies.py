@@ -28,11 +28,14 @@ def subset(items: tuple, min_size: int = 0) -> st.SearchStrategy[frozenset]:
     return st.frozensets(st.sampled_from(items), min_size=min_size, max_size=len(items))
 
 
+# Mostly some languages; now and then none (the person did not consent to their use).
+languages = st.one_of(subset(LANGUAGES, 1), subset(LANGUAGES, 1), st.just(frozenset()))
+
 volunteers = st.builds(
     Volunteer,
     id=ids,
     district=st.sampled_from(DISTRICTS),
-    languages=subset(LANGUAGES, 1),
+    languages=languages,
     availability=subset(SLOTS, 1),
     interests=subset(INTERESTS),
     gender=st.sampled_from(GENDERS),
@@ -46,7 +49,7 @@ newcomers = st.builds(
     Newcomer,
     id=ids,
     district=st.sampled_from(DISTRICTS),
-    languages=subset(LANGUAGES, 1),
+    languages=languages,
     wants_english_practice=st.booleans(),
     needs=subset(NEEDS),
     interests=subset(INTERESTS),

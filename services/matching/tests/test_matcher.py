@@ -130,3 +130,46 @@ def test_the_volunteers_not_chosen_are_the_next_best_with_a_reason(population: P
         ]
         assert shown == others
         assert all(o["why"] for o in proposal.not_chosen)
+
+
+def test_without_consent_to_use_languages_the_language_rule_is_not_applied_and_said() -> None:
+    """A newcomer who did not let us use their languages (ADR 0029) is still matched with
+    someone in the area who is free when they are; the explanation says what was not used.
+    Two people who both gave theirs and share none are not."""
+    from matching.domain.profiles import Newcomer, Volunteer
+
+    def volunteer(languages: frozenset[str]) -> Volunteer:
+        return Volunteer(
+            id=uuid.uuid4(),
+            district="LS6",
+            languages=languages,
+            availability=frozenset({("sat", "morning")}),
+            interests=frozenset(),
+            gender=None,
+            same_gender_only=False,
+            has_dbs=False,
+            capacity_left=1,
+        )
+
+    def newcomer(languages: frozenset[str]) -> Newcomer:
+        return Newcomer(
+            id=uuid.uuid4(),
+            district="LS6",
+            languages=languages,
+            wants_english_practice=False,
+            needs=frozenset(),
+            interests=frozenset(),
+            availability=frozenset({("sat", "morning")}),
+            gender=None,
+            same_gender_only=False,
+            needs_dbs=False,
+            waiting_days=3,
+        )
+
+    unknown, apart = newcomer(frozenset()), newcomer(frozenset({"ti"}))
+    population = Population(volunteers=(volunteer(frozenset({"ar"})),), newcomers=(unknown, apart))
+    result = run(population)
+    [proposal] = result.proposals
+    assert proposal.newcomer_id == unknown.id
+    assert proposal.explanation()["not_used"] == [scoring.NOT_USED_LANGUAGES]
+    assert "common_language" in result.unmatched[apart.id]

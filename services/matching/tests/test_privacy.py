@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from matching.adapters.models import ErasureLog, Match, Newcomer, Outbox, Tombstone, Volunteer
-from matching.domain import lifecycle
+from matching.domain import lifecycle, scoring
 from matching.domain.groups import run_by_group
 from matching.service_layer import coordination, moves, population, privacy, views
 from matching_harness import SECRET, TOKEN, Matching, matching_on
@@ -451,3 +451,38 @@ def test_an_erased_persons_change_is_dropped(matching: Matching) -> None:
     erased = matching.get(Volunteer, volunteer_id)
     assert erased.name != "Back Again"
     assert erased.paused_at is None
+
+
+def test_the_special_consent_is_kept_and_its_withdrawal_removes_the_data(
+    matching: Matching,
+) -> None:
+    """ADR 0029: the stamp of the separate consent is kept with the request; withdrawn, the
+    languages, gender and needs go, and the matcher still pairs them, saying what it could
+    not use."""
+    volunteer_id, newcomer_id = ready_pair(matching)
+    stamp = datetime(2026, 12, 5, 9, tzinfo=UTC)
+    with matching.service.sessions.begin() as session:
+        row = session.get(Newcomer, newcomer_id)
+        row.special_consent_at, row.special_consent_version = stamp, "2026-12-05"
+        row.gender, row.needs, row.same_gender_only = "female", ["forms"], False
+    matching.apply(change(newcomer_ids=(newcomer_id,), special_consent=False))
+    newcomer = matching.get(Newcomer, newcomer_id)
+    assert (newcomer.languages, newcomer.gender, newcomer.needs) == ([], None, [])
+    assert (newcomer.special_consent_at, newcomer.special_consent_version) == (None, None)
+    assert newcomer.name == "Yonas"  # the rest stays
+    with matching.service.unit_of_work() as uow:
+        result = coordination.start_run(uow, dry_run=False)
+    [proposal] = result.proposals
+    assert proposal.volunteer_id == volunteer_id
+    assert proposal.explanation()["not_used"] == [scoring.NOT_USED_LANGUAGES]
+
+
+def test_a_sign_up_carries_its_special_consent_stamp(matching: Matching) -> None:
+    stamp = datetime(2026, 12, 5, 9, tzinfo=UTC)
+    signup = signed_up(special_consent_at=stamp, special_consent_version="2026-12-05")
+    matching.apply(signup)
+    volunteer = matching.get(Volunteer, signup.volunteer_id)
+    assert (erasure.aware(volunteer.special_consent_at), volunteer.special_consent_version) == (
+        stamp,
+        "2026-12-05",
+    )

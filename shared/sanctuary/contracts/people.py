@@ -27,9 +27,18 @@ KINDS = ("volunteer", "newcomer")  # the people matching holds
 Name = Annotated[str, f.name]
 Email = Annotated[str, f.email]
 Postcode = Annotated[str, lambda: f.Postcode(required=True)]
-Languages = Annotated[tuple[str, ...], f.languages]
 Tags = Annotated[tuple[str, ...], f.tags]
 Gender = Annotated[str | None, f.gender]
+# Languages, gender and needs are special-category data (they can reveal ethnicity, religion
+# or health): they travel only with the separate consent to use them for matching, stamped
+# with its time and the version of the words the person agreed to (ADR 0029). Without it a
+# sign-up or a request carries none of them. (Bodies from before that consent existed carry
+# languages and no stamp: they were given under the one consent the form asked then.)
+SpecialLanguages = Annotated[tuple[str, ...], lambda: f.languages(required=False)]
+ConsentVersion = Annotated[
+    str | None,
+    lambda: fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40)),
+]
 
 
 def _optional_email() -> fields.Email:
@@ -51,8 +60,10 @@ class VolunteerSignedUp:
     name: Name
     email: Email
     postcode: Postcode
-    languages: Languages
+    languages: SpecialLanguages = ()
     consented_at: datetime
+    special_consent_at: datetime | None = None
+    special_consent_version: ConsentVersion = None
     availability: Annotated[tuple[Slot, ...], lambda: f.availability(required=False)] = ()
     interests: Tags = ()
     gender: Gender = None
@@ -84,7 +95,7 @@ class NewcomerRequested:
     email: Annotated[str | None, _optional_email] = None
     referrer_email: Annotated[str | None, _optional_email] = None
     postcode: Postcode
-    languages: Languages
+    languages: SpecialLanguages = ()
     wants_english_practice: bool = False
     needs: Tags = ()
     interests: Tags = ()
@@ -93,6 +104,8 @@ class NewcomerRequested:
     same_gender_only: bool = False
     needs_dbs: bool = False
     consented_at: datetime
+    special_consent_at: datetime | None = None
+    special_consent_version: ConsentVersion = None
     locale: Locale = DEFAULT_LOCALE
     # Their local group; None when no group covers their postcode yet (the network's list).
     group_id: uuid.UUID | None = None

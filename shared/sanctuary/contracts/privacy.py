@@ -130,6 +130,9 @@ class DetailsChanged:
     availability: Annotated[tuple[tuple[str, str], ...] | None, _unchanged(f.availability)] = None
     # True: not proposed (a volunteer) or not matched (a newcomer) until False again.
     paused: bool | None = None
+    # False: they withdraw the consent to use their languages, gender and needs for
+    # matching (ADR 0029): every service removes them.
+    special_consent: bool | None = None
     # The optional email categories they do not want (every other one they do).
     emails_stopped: tuple[EmailCategory, ...] | None = None
     changed_at: datetime

@@ -13,6 +13,18 @@ from sanctuary.contracts import (
 )
 from sanctuary.vocabulary import DEFAULT_LOCALE, SubmissionStatus
 
+# The version of the words of the separate consent to use languages, gender and needs for
+# matching (the forms' "special_consent" box, ADR 0029): change it whenever they change, so
+# each stamp says what the person agreed to.
+SPECIAL_CONSENT_VERSION = "2026-12-05"
+
+
+def special_consent(form: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The stamp of the separate consent, when it was given: its time and its words' version."""
+    if not form.get("special_consent"):
+        return {"special_consent_at": None, "special_consent_version": None}
+    return {"special_consent_at": now, "special_consent_version": SPECIAL_CONSENT_VERSION}
+
 
 def volunteer_signed_up(
     volunteer_id: uuid.UUID, form: dict[str, Any], now: datetime
@@ -23,8 +35,9 @@ def volunteer_signed_up(
         name=form["name"],
         email=form["email"],
         postcode=form["postcode"],
-        languages=tuple(form["languages"]),
+        languages=tuple(form.get("languages", ())),
         consented_at=now,
+        **special_consent(form, now),
         availability=tuple(form["availability"]),
         interests=tuple(form["interests"]),
         gender=form["gender"],
@@ -40,10 +53,12 @@ def newcomer_requested(
     newcomer_id: uuid.UUID, form: dict[str, Any], now: datetime
 ) -> NewcomerRequested:
     """The fact the gateway announces for a valid request for a befriender."""
-    fields = {k: v for k, v in form.items() if k not in ("consent", "group")}
+    fields = {k: v for k, v in form.items() if k not in ("consent", "group", "special_consent")}
     for listed in ("languages", "needs", "interests", "availability"):
-        fields[listed] = tuple(fields[listed])
-    return NewcomerRequested(newcomer_id=newcomer_id, consented_at=now, **fields)
+        fields[listed] = tuple(fields.get(listed, ()))
+    return NewcomerRequested(
+        newcomer_id=newcomer_id, consented_at=now, **special_consent(form, now), **fields
+    )
 
 
 def public_status(owner_status: str | None) -> str:

@@ -25,6 +25,9 @@ class Current:
     profile: dict[str, Any] | None
     paused: bool | None
     stopped: frozenset[str]
+    # Whether we may use their languages, gender and needs (ADR 0029): None without a
+    # sign-up or a request.
+    special: bool | None = None
 
     def form(self) -> dict[str, list[str]]:
         """The page's form answers for what is held now, as a browser would send them."""
@@ -54,7 +57,19 @@ def current(export: dict[str, Any]) -> Current:
         row["category"] for row in services.get("notifications", {}).get("unsubscribes", ())
     )
     paused = any(row.get("paused_at") for row in rows) if rows else None
-    return Current(name=name or None, profile=profile, paused=paused, stopped=stopped)
+    special = any(_special(row) for row in rows) if rows else None
+    return Current(name or None, profile, paused, stopped, special)
+
+
+def _special(row: dict[str, Any]) -> bool:
+    """Whether a row holds special-category data: its consent, or (from before the consent
+    was asked separately) languages, a gender or needs given under the one consent."""
+    return bool(
+        row.get("special_consent_at")
+        or row.get("languages")
+        or row.get("gender")
+        or row.get("needs")
+    )
 
 
 def change(asked: dict[str, Any], now: Current) -> dict[str, Any]:
@@ -83,6 +98,7 @@ def differences(asked: dict[str, Any], now: Current) -> dict[str, Any]:
             {tuple(s) for s in v} == {tuple(s) for s in held.get("availability", ())}
         ),
         "paused": lambda v: v == now.paused,
+        "special_consent": lambda v: v == now.special,
         "emails": lambda v: set(change({"emails": v}, now)["emails_stopped"]) == now.stopped,
     }
     return {key: value for key, value in asked.items() if not same[key](value)}

@@ -40,6 +40,37 @@ def consent() -> f.StrictBoolean:
     )
 
 
+def special_consent() -> f.StrictBoolean:
+    """The separate consent to use languages, gender and needs for matching (ADR 0029)."""
+    return strict_bool(
+        False,
+        metadata={
+            "description": "The person agrees that we use their languages, gender and needs "
+            "to find them a match (special-category data). Without it, none of them may be "
+            "given, and the matcher works without them."
+        },
+    )
+
+
+class SpecialConsentRule:
+    """Languages, gender and needs only with the separate consent to use them."""
+
+    SPECIAL = ("languages", "gender", "same_gender_only", "needs")
+
+    @validates_schema(skip_on_field_errors=False)  # said with the other mistakes, at once
+    def _special_only_with_consent(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("special_consent"):
+            return
+        given = [field for field in self.SPECIAL if data.get(field)]
+        if given:
+            raise ValidationError({field: [WITHOUT_SPECIAL_CONSENT] for field in given})
+
+
+WITHOUT_SPECIAL_CONSENT = (
+    "We can use this only with your consent to use it for matching (special_consent)."
+)
+
+
 def group_slug() -> fields.String:
     """The local group the person chose (its slug); otherwise their postcode decides."""
     return f.slug(
@@ -60,13 +91,13 @@ def areas(**kwargs: Any) -> fields.List[Any]:
     )
 
 
-class VolunteerSignUpSchema(RequestSchema):
+class VolunteerSignUpSchema(SpecialConsentRule, RequestSchema):
     """A volunteer's sign-up: only what the welcome and the matching need."""
 
     name = f.name()
     email = f.email()
     postcode = f.Postcode(required=True, metadata={"example": "LS6 1AA"})
-    languages = f.languages()
+    languages = f.languages(required=False)
     availability = f.availability()
     interests = f.tags()
     gender = f.gender()
@@ -81,9 +112,10 @@ class VolunteerSignUpSchema(RequestSchema):
     group = group_slug()
     locale = preferred_language()
     consent = consent()
+    special_consent = special_consent()
 
 
-class NewcomerRequestSchema(RequestSchema):
+class NewcomerRequestSchema(SpecialConsentRule, RequestSchema):
     """A request for a befriender, by the newcomer or a support worker who refers them."""
 
     name = f.name()
@@ -95,7 +127,7 @@ class NewcomerRequestSchema(RequestSchema):
         metadata={"description": "A support worker's email, when they refer the newcomer."},
     )
     postcode = f.Postcode(required=True, metadata={"example": "LS6 1AA"})
-    languages = f.languages()
+    languages = f.languages(required=False)
     wants_english_practice = strict_bool(False)
     needs = f.tags()
     interests = f.tags()
@@ -106,6 +138,7 @@ class NewcomerRequestSchema(RequestSchema):
     group = group_slug()
     locale = preferred_language()
     consent = consent()
+    special_consent = special_consent()
 
     @validates_schema
     def _someone_to_write_to(self, data: dict[str, Any], **_: Any) -> None:

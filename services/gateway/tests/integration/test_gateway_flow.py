@@ -24,6 +24,7 @@ SIGN_UP = {
     "languages": ["en", "ar"],
     "availability": [{"day": "sat", "part": "morning"}],
     "consent": True,
+    "special_consent": True,
 }
 
 

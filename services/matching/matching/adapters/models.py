@@ -49,6 +49,10 @@ class Volunteer(Base):
     # Their local group: matched only within it. None: no group covers their postcode yet.
     group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     consented_at: Mapped[datetime]
+    # The separate consent to use languages, gender and needs for matching (ADR 0029): when,
+    # and the version of its words. None: not given or withdrawn (none of them is held).
+    special_consent_at: Mapped[datetime | None] = mapped_column(default=None)
+    special_consent_version: Mapped[str | None] = mapped_column(String(40), default=None)
     registered_at: Mapped[datetime]
     # Since when they paused from their own data page: left out of runs until they resume.
     paused_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -86,6 +90,10 @@ class Newcomer(Base):
     # Their local group: matched only within it. None: no group covers their postcode yet.
     group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     consented_at: Mapped[datetime]
+    # The separate consent to use languages, gender and needs for matching (ADR 0029): when,
+    # and the version of its words. None: not given or withdrawn (none of them is held).
+    special_consent_at: Mapped[datetime | None] = mapped_column(default=None)
+    special_consent_version: Mapped[str | None] = mapped_column(String(40), default=None)
     registered_at: Mapped[datetime]
     # Since when they paused from their own data page: left out of runs until they resume.
     paused_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -66,6 +66,9 @@ class _Encoded:
         # Every language but English, to count the languages shared beyond it.
         self.not_english = _bitsets([[w for w in langs if w != ENGLISH]], langs)[0]
         self.v_english = np.array([ENGLISH in v.languages for v in vs], dtype=bool)
+        # Languages not held (no consent to use them): the language rule does not apply.
+        self.v_no_lang = np.array([not v.languages for v in vs], dtype=bool)
+        self.n_no_lang = np.array([not n.languages for n in ns], dtype=bool)
         self.v_slots = _bitsets([v.availability for v in vs], SLOT_BITS)  # type: ignore[arg-type]
         self.n_slots = _bitsets([n.availability for n in ns], SLOT_BITS)  # type: ignore[arg-type]
         self.v_tags = _bitsets([v.interests for v in vs], tags)
@@ -144,7 +147,8 @@ def _block(
     same_gender = (enc.n_gender[rows][:, None] == enc.v_gender[cols][None, :]) & (
         enc.n_gender[rows][:, None] >= 0
     )
-    ok = (shared_langs > 0) | english_pair
+    unknown = enc.n_no_lang[rows][:, None] | enc.v_no_lang[cols][None, :]
+    ok = (shared_langs > 0) | english_pair | unknown
     ok &= slots > 0
     ok &= ~enc.n_same_gender_only[rows][:, None] | same_gender
     ok &= ~enc.v_same_gender_only[cols][None, :] | same_gender

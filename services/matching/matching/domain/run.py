@@ -34,6 +34,8 @@ class Proposal:
     factors: dict[str, int]
     rules_passed: tuple[str, ...]
     not_chosen: tuple[dict[str, object], ...]  # the next-best volunteers and why not them
+    # What could not be used for this pair (a person did not consent to its use).
+    not_used: tuple[str, ...] = ()
 
     def explanation(self) -> dict[str, object]:
         """The explanation stored with the match and shown to coordinators."""
@@ -41,6 +43,7 @@ class Proposal:
             "factors": self.factors,
             "rules_passed": list(self.rules_passed),
             "not_chosen": list(self.not_chosen),
+            **({"not_used": list(self.not_used)} if self.not_used else {}),
         }
 
 
@@ -105,6 +108,7 @@ class _Explainer:
             factors=breakdown.as_dict(),
             rules_passed=scoring.RULES,
             not_chosen=tuple(self._not_chosen(n, v, breakdown.total)),
+            not_used=tuple(scoring.not_used(volunteer, newcomer)),
         )
 
     def _not_chosen(self, n: int, v: int, score: int) -> list[dict[str, object]]:

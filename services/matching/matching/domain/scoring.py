@@ -21,6 +21,11 @@ PER_NEED_FIT, MAX_NEEDS_FIT = 2, 2  # a need the volunteer lists among their int
 SAME_DISTRICT = 3  # rather than a neighbouring one
 PER_WEEK_WAITING, MAX_WEEKS_WAITING = 1, 12
 
+# Said in an explanation when a person's languages are not held (no consent to use them).
+NOT_USED_LANGUAGES = (
+    "languages: not shared by one of them, so the common-language rule was not applied"
+)
+
 RULES = (
     "volunteer_ready",
     "volunteer_has_capacity",
@@ -55,7 +60,8 @@ def broken_rules(v: Volunteer, n: Newcomer, population: Population) -> list[str]
         "volunteer_ready": v.ready,
         "volunteer_has_capacity": v.capacity_left > 0,
         "same_or_neighbouring_area": v.district in population.areas_near(n.district),
-        "common_language": bool(v.languages & n.languages)
+        "common_language": not languages_known(v, n)
+        or bool(v.languages & n.languages)
         or (n.wants_english_practice and ENGLISH in v.languages),
         "common_availability": bool(v.availability & n.availability),
         "gender_preference": _genders_agree(v, n),
@@ -63,6 +69,19 @@ def broken_rules(v: Volunteer, n: Newcomer, population: Population) -> list[str]
         "not_rejected_or_ended_before": (v.id, n.id) not in population.excluded,
     }
     return [rule for rule in RULES if not checks[rule]]
+
+
+def languages_known(v: Volunteer, n: Newcomer) -> bool:
+    """Whether both people let us use their languages (special-category data: without their
+    consent none are held). If one did not, the language rule is not applied and the
+    explanation says so: the coordinator asks them."""
+    return bool(v.languages) and bool(n.languages)
+
+
+def not_used(v: Volunteer, n: Newcomer) -> list[str]:
+    """What the matcher could not use for this pair, because one of them did not consent to
+    its use (ADR 0029): the explanation lists it for the coordinator."""
+    return [] if languages_known(v, n) else [NOT_USED_LANGUAGES]
 
 
 def _genders_agree(v: Volunteer, n: Newcomer) -> bool:

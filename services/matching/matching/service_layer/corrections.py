@@ -1,6 +1,7 @@
-"""A person's own changes from their data page (ADR 0027): corrected details (UK GDPR Art. 16)
-and a pause (Art. 18). Applied to every row of theirs that is not erased; a paused volunteer
-is not proposed and a paused newcomer's request waits (service_layer.population)."""
+"""A person's own changes from their data page (ADR 0027): corrected details (UK GDPR Art.
+16), a pause (Art. 18) and the special-category consent withdrawn (Art. 9, ADR 0029). Applied
+to every row of theirs that is not erased; a paused volunteer is not proposed and a paused
+newcomer's request waits (service_layer.population)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,18 @@ def _apply(row: Volunteer | Newcomer, change: DetailsChanged) -> None:
         row.languages = list(change.languages)
     if change.availability is not None:
         row.availability = [list(slot) for slot in change.availability]
+    if change.special_consent is False:
+        withdraw_special(row)
     if change.paused is True and row.paused_at is None:
         row.paused_at = change.changed_at
     elif change.paused is False:
         row.paused_at = None
+
+
+def withdraw_special(row: Volunteer | Newcomer) -> None:
+    """The consent to use languages, gender and needs is withdrawn: none of them is held any
+    more, and the matcher works without them (saying so in its explanations)."""
+    row.languages, row.gender, row.same_gender_only = [], None, False
+    if isinstance(row, Newcomer):
+        row.needs = []
+    row.special_consent_at = row.special_consent_version = None

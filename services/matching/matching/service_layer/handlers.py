@@ -41,6 +41,8 @@ def on_volunteer_signed_up(event: VolunteerSignedUp, uow: UnitOfWork) -> None:
             status=domain.INITIAL_STATUS,
             group_id=event.group_id,
             consented_at=event.consented_at,
+            special_consent_at=event.special_consent_at,
+            special_consent_version=event.special_consent_version,
             registered_at=datetime.now(UTC),
         )
     )
@@ -70,6 +72,8 @@ def on_newcomer_requested(event: NewcomerRequested, uow: UnitOfWork) -> None:
             status=domain.NEWCOMER_WAITING,
             group_id=event.group_id,
             consented_at=event.consented_at,
+            special_consent_at=event.special_consent_at,
+            special_consent_version=event.special_consent_version,
             registered_at=datetime.now(UTC),
         )
     )

@@ -51,6 +51,7 @@ def sign_up(client: FlaskClient, **extra: Any) -> str:
             "languages": ["en", "ar"],
             "availability": SLOT,
             "consent": True,
+            "special_consent": True,
             **extra,
         },
     )
@@ -68,6 +69,7 @@ def request_befriender(client: FlaskClient, **extra: Any) -> str:
             "languages": ["ar"],
             "availability": SLOT,
             "consent": True,
+            "special_consent": True,
             **extra,
         },
     )

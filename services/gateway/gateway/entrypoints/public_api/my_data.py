@@ -74,6 +74,13 @@ class DetailsSchema(RequestSchema):
         }
     )
     emails = fields.Nested(EmailChoicesSchema)
+    special_consent = f.StrictBoolean(
+        validate=validate.Equal(False, error="Only false: the consent can be withdrawn here."),
+        metadata={
+            "description": "false: withdraw the consent to use your languages, gender and "
+            "needs for matching; every service removes them (ADR 0029)."
+        },
+    )
 
     @validates_schema
     def _something(self, data: dict[str, Any], **_: Any) -> None:

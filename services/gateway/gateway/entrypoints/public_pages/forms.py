@@ -37,11 +37,21 @@ SCHEMA_MESSAGES = frozenset(
         N_("Must be greater than or equal to 1 and less than or equal to 3."),
         N_("Must be one of: female, male, non_binary."),
         N_("Items must not repeat."),
+        N_("We can use this only with your consent to use it for matching (special_consent)."),
     )
 )
 
 # How form answers map to the API's JSON: ticked boxes are true, unticked false.
-FLAGS = frozenset(("same_gender_only", "has_dbs", "wants_english_practice", "needs_dbs", "consent"))
+FLAGS = frozenset(
+    (
+        "same_gender_only",
+        "has_dbs",
+        "wants_english_practice",
+        "needs_dbs",
+        "consent",
+        "special_consent",
+    )
+)
 LISTS = frozenset(("languages", "interests", "needs"))
 
 FORM_KEY = "form_key"

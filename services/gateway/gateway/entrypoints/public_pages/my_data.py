@@ -37,10 +37,13 @@ blp = Blueprint("my_data_pages", __name__)
 # How long the erasure's page waits before it looks again by itself.
 REFRESH_SECONDS = 2
 # The pages whose address holds a token.
-WITH_TOKEN = frozenset(("view", "download", "correct", "pause", "erase", "erasure"))
+WITH_TOKEN = frozenset(
+    ("view", "download", "correct", "withdraw_special", "pause", "erase", "erasure")
+)
 UNDERSTOOD = "understood"
 # What the page says after a change, named in its address (`?changed=`).
 CORRECTED, SAME, PAUSED, RESUMED = "details", "nothing", "paused", "resumed"
+WITHDRAWN = "withdrawn"
 NOT_UNDERSTOOD = N_("Tick the box to say you understand that this cannot be undone.")
 
 
@@ -142,15 +145,24 @@ def _details_input(form: MultiDict[str, str], now: corrections.Current) -> dict[
     """The details form, loaded as the API's body: the fields it shows (a sign-up's or
     request's details only to those who have one; a language at least), and every optional
     email ticked or not. ValidationError as the API would answer it."""
-    shown = ("name", "postcode", "languages", "availability") if now.profile else ("name",)
-    schema = api.DetailsSchema(only=(*shown, "emails"))
+    shown: tuple[str, ...] = ("name",)
     if now.profile is not None:
+        shown = ("name", "postcode", "availability", *(("languages",) if now.special else ()))
+    schema = api.DetailsSchema(only=(*shown, "emails"))
+    if now.special:
         schema.fields["languages"].required = True  # none ticked: say so, not "unchanged"
     body = schema_input(schema, form, language())
     ticked = form.getlist("emails")
     body["emails"] = {category: category in ticked for category in EmailCategory}
     loaded: dict[str, Any] = schema.load(body)
     return loaded
+
+
+@blp.post("/my-data/<token>/special")
+def withdraw_special(token: str) -> Response:
+    """Withdraw the consent to use languages, gender and needs: every service removes them."""
+    api.changed(api.opened(token), {"special_consent": False})
+    return redirect(url_for(".view", token=token, changed=WITHDRAWN), code=303)
 
 
 @blp.post("/my-data/<token>/pause")
