@@ -325,6 +325,7 @@ def test_places_lose_their_name_and_address_six_months_after_the_event(events: E
     later = scheduled(events, capacity=5, starts_at=SOON + timedelta(days=30))
     ours = [registered(events, past, f"p{i}@example.org") for i in range(2)]
     theirs = registered(events, later, "l@example.org")
+    nowhere = registered(events, uuid.uuid4(), "lost@example.org")  # refused: no such event
     ends = SOON + timedelta(hours=2)
     schedule = Retention()
 
@@ -332,6 +333,12 @@ def test_places_lose_their_name_and_address_six_months_after_the_event(events: E
         with events.service.unit_of_work() as uow:
             return expiry.apply(uow, now, schedule)
 
+    refused = erasure.aware(events.registration(nowhere).decided_at)
+    assert expire(refused + timedelta(days=schedule.registrations)) == {"registrations": 0}
+    assert expire(refused + timedelta(days=schedule.registrations, seconds=1)) == {
+        "registrations": 1
+    }
+    assert events.registration(nowhere).email == ""
     edge = ends + timedelta(days=schedule.registrations)
     assert expire(edge) == {"registrations": 0}
     assert expire(edge + timedelta(seconds=1)) == {"registrations": 2}
