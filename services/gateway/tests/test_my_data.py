@@ -305,7 +305,10 @@ def test_asking_is_rate_limited_like_every_public_post(make_app: Callable[..., A
 
 
 def test_every_page_links_to_my_data_in_its_language(client: FlaskClient) -> None:
-    for language, words in (("en", "See, download or erase your data"), ("uk", "Переглянути")):
+    for language, words in (
+        ("en", "See, correct, download or erase your data"),
+        ("uk", "Переглянути"),
+    ):
         home = client.get("/", headers={**PAGE, "Accept-Language": language})
         assert f'href="/my-data">{words}' in home.text
 

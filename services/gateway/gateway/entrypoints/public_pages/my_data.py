@@ -1,8 +1,9 @@
-"""A person's own data, as pages (ADR 0026): `/my-data` asks for a link by email (always the
-same "check your email" answer), the emailed link shows what every part of the system holds
-in plain words, downloads it as JSON, corrects it, chooses the emails, pauses and resumes,
-and erases it all; the erasure's page follows it,
-looking again by itself every 2 seconds until it is complete. No JavaScript.
+"""A person's own data, as pages (ADR 0026, 27, 29): `/my-data` asks for a link by email
+(always the same "check your email" answer); the emailed link shows what every part of the
+system holds in plain words, downloads it as JSON, corrects it, chooses the optional emails,
+pauses and resumes, withdraws the special-category consent, and erases it all; the
+erasure's page follows it, looking again by itself every 2 seconds until it is complete. No
+JavaScript.
 
 An unknown, forged or expired link gets one 404 page, which offers the form to ask again.
 The address of these pages holds the secret token: requests made from them carry only the
