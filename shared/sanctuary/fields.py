@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate
 
 NAME_MAX = 100
 EMAIL_MAX = 254  # RFC 5321 path limit
@@ -22,11 +22,52 @@ _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
+# What no text we take in may hold: NUL and the other C0 controls but tab, line feed and
+# carriage return (PostgreSQL refuses NUL, nobody types the rest), and lone surrogates (no
+# UTF-8 exists for them: every later encoder would fail on the message, for good).
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+UNSAFE_TEXT = "Contains a character that is not allowed (a control character or half a pair)."
+# Bidirectional controls: an override in a name would turn round the words around it in
+# other people's emails (their subjects quote names). Removed from free text.
+_BIDI_CONTROLS = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+
+
+def _unsafe_in(value: Any) -> bool:
+    if isinstance(value, str):
+        return _UNSAFE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_unsafe_in(k) or _unsafe_in(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unsafe_in(item) for item in value)
+    return False
+
+
+class SafeText:
+    """A schema that refuses, field by field, any text holding a character no text may hold
+    (`_UNSAFE`), wherever it is in the body: before any field is loaded, so a request is
+    answered 422 and a message parked with the reason, instead of failing later."""
+
+    @pre_load
+    def _refuse_unsafe_text(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        bad = {
+            key if not _unsafe_in(key) else "(a field name)": [UNSAFE_TEXT]
+            for key, value in data.items()
+            if _unsafe_in(key) or _unsafe_in(value)
+        }
+        if bad:
+            raise ValidationError(bad)
+        return data
+
+
 class Text(fields.String):
-    """A string with surrounding white space removed before it is checked."""
+    """A string with surrounding white space and bidirectional controls removed before it is
+    checked."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return str(super()._deserialize(value, attr, data, **kwargs)).strip()
+        text = str(super()._deserialize(value, attr, data, **kwargs))
+        return _BIDI_CONTROLS.sub("", text).strip()
 
 
 class StrictBoolean(fields.Boolean):

@@ -4,6 +4,7 @@ credential on internal APIs, and health endpoints."""
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import time
 import uuid
@@ -208,6 +209,17 @@ def _follow_correlation_id(app: Flask) -> None:
         return response
 
 
+def _readable_json(app: Flask) -> None:
+    """A JSON body is read once before any route does: one that Python cannot read (nested
+    thousands deep, a number of thousands of digits) is a 400 here, never a 500 from
+    whichever library reads it next."""
+
+    @app.before_request
+    def _check() -> None:
+        if request.content_length and request.is_json:
+            _json_body()
+
+
 def unit_of_work() -> AbstractContextManager[UnitOfWork]:
     """A unit of work of the service handling this request, carrying its correlation id."""
     return current_service().unit_of_work(g.correlation_id)
@@ -220,6 +232,7 @@ def create_service_app(import_name: str, service: Service, *blueprints: Blueprin
     app = Flask(import_name)
     _follow_correlation_id(app)
     _count_requests(app, service.config.service)
+    _readable_json(app)
     app.config["INTERNAL_TOKEN"] = service.config.internal_token
     app.config["AMQP_URL"] = service.config.amqp_url
     app.extensions["service"] = service
@@ -243,12 +256,27 @@ def invalid(messages: Any, detail: str = "The request body has invalid fields.")
     return error
 
 
+def _json_body() -> Any:
+    """The request's body as JSON; a 400 problem for anything else, a nesting too deep or a
+    number too long for Python to read (never a 500)."""
+    if not request.is_json:
+        raise BadRequest("The body must be JSON.")
+    try:
+        return json.loads(request.get_data(cache=True))
+    except RecursionError:
+        raise BadRequest("The body must be JSON, nested less deeply.") from None
+    except ValueError as exc:  # not JSON, not UTF-8, or a number of thousands of digits
+        if "digits" in str(exc):
+            raise BadRequest(
+                "The body must be JSON, with numbers of at most 4300 digits."
+            ) from None
+        raise BadRequest("The body must be JSON.") from None
+
+
 def load_body(schema: Schema) -> dict[str, Any]:
     """The request's JSON loaded by `schema` (an empty body loads as {}); a 400 problem when
     it is not JSON, a 422 naming the fields when it does not fit."""
-    data = request.get_json(silent=True) if request.content_length else {}
-    if data is None:
-        raise BadRequest("The body must be JSON.")
+    data = _json_body() if request.content_length else {}
     try:
         loaded: dict[str, Any] = schema.load(data)
     except ValidationError as exc:

@@ -289,7 +289,9 @@ def test_a_mailer_stopped_finishes_the_email_in_hand_and_none_is_lost_or_doubled
         first.send_signal(signal.SIGTERM)
         started = time.monotonic()
         assert first.wait(timeout=25) == 0
-        assert time.monotonic() - started < 2.0  # a batch of 20 takes 4 s on this server
+        # Well before the batch would end (20 emails take 4 s on this server), with room for
+        # a busy machine (two test processes on two cores).
+        assert time.monotonic() - started < 3.0
         sent_by_first = rows(notifications, Delivery, Delivery.status == "sent")
         assert 0 < sent_by_first < 20
         assert len(list(mails.glob("*.eml"))) == sent_by_first

@@ -146,7 +146,7 @@ def test_a_body_that_is_not_json_gets_400(client: FlaskClient) -> None:
     """Broken JSON is a bad request, explained."""
     answer = client.post("/api/v1/volunteers", data="{", content_type="application/json")
     assert answer.status_code == 400
-    assert answer.json["detail"] == "(body): Invalid JSON body."
+    assert answer.json["detail"] == "The body must be JSON."
 
 
 def test_a_body_that_is_not_an_object_gets_422(client: FlaskClient) -> None:

@@ -17,10 +17,11 @@ from marshmallow import (
     validates_schema,
 )
 
+from sanctuary.fields import SafeText
 from sanctuary.vocabulary import EventKind
 
 
-class Body(Schema):
+class Body(SafeText, Schema):
     class Meta:
         unknown = RAISE
 

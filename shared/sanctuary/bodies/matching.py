@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from sanctuary.fields import StrictBoolean
+from sanctuary.fields import SafeText, StrictBoolean
 from sanctuary.vocabulary import (
     CHECK_OUTCOMES,
     Check,
@@ -16,7 +16,7 @@ from sanctuary.vocabulary import (
 )
 
 
-class Body(Schema):
+class Body(SafeText, Schema):
     class Meta:
         unknown = RAISE
 

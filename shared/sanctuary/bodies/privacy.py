@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from sanctuary.fields import SafeText
 
-class SubjectSchema(Schema):
+
+class SubjectSchema(SafeText, Schema):
     """Who a subject read is about: their email (in the body only, never in a URL or a log
     line; None for a person without one) and any ids of theirs the gateway knows."""
 

@@ -27,6 +27,8 @@ from typing import Any, ClassVar, TypeVar
 
 from marshmallow import EXCLUDE, Schema, fields, post_load
 
+from sanctuary.fields import SafeText
+
 M = TypeVar("M")
 SCHEMAS: dict[str, type[ContractSchema]] = {}
 
@@ -53,7 +55,7 @@ class Word(fields.Enum[Any]):
         return super()._serialize(member, attr, obj, **kwargs)
 
 
-class ContractSchema(Schema):
+class ContractSchema(SafeText, Schema):
     """Base of every message schema: unknown fields are ignored, for forward compatibility."""
 
     class Meta:

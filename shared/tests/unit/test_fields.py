@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 from sanctuary import fields as f
 
 
@@ -69,3 +69,44 @@ def test_a_bad_language_list_is_refused(languages: list[str]) -> None:
 def test_language_codes_with_a_region_are_accepted() -> None:
     """pt-BR, zh-Hant and three-letter codes are real choices."""
     assert load(languages=["pt-BR", "zh-Hant", "prs"])["languages"] == ["pt-BR", "zh-Hant", "prs"]
+
+
+class _Body(f.SafeText, Schema):
+    name = f.name()
+    tags = fields.List(fields.String())
+    slot = fields.Dict()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "\ud800x"}, "name"),  # half a surrogate pair: no UTF-8 exists for it
+        ({"name": "a\x00b"}, "name"),  # NUL: PostgreSQL refuses it
+        ({"name": "a\x1bb"}, "name"),  # escape, and the other C0 controls
+        ({"name": "Amal", "tags": ["ok", "bad\x07"]}, "tags"),
+        ({"name": "Amal", "slot": {"day\x00": "sat"}}, "slot"),
+        ({"name": "Amal", "bad\ud800": 1}, "(a field name)"),
+    ],
+)
+def test_text_a_worker_could_never_handle_is_refused_field_by_field(
+    body: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        _Body().load(body)
+    assert refused.value.messages == {field: [f.UNSAFE_TEXT]}
+
+
+def test_tabs_and_new_lines_pass_and_bidirectional_controls_leave_names() -> None:
+    loaded = _Body().load({"name": "\u202eAmal\u202c Haddad", "tags": ["line\none", "a\tb"]})
+    assert loaded == {"name": "Amal Haddad", "tags": ["line\none", "a\tb"]}
+
+
+def test_a_message_with_such_text_is_refused_on_publish_and_parked_on_receipt() -> None:
+    from sanctuary import contracts
+    from sanctuary_dev.messages import signed_up
+
+    with pytest.raises(ValidationError):
+        contracts.dump(signed_up(name="Amal\x00"))
+    body = contracts.dump(signed_up())[1]
+    with pytest.raises(ValidationError):
+        contracts.load("volunteer.signed_up", {**body, "postcode": "LS6 1AA\ud800"})

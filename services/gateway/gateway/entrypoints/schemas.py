@@ -9,7 +9,7 @@ from sanctuary import fields as f
 from sanctuary.vocabulary import DEFAULT_LOCALE, Locale
 
 
-class RequestSchema(Schema):
+class RequestSchema(f.SafeText, Schema):
     """Base of every request body: an unknown field is an error the caller should hear about."""
 
     class Meta:

@@ -38,6 +38,7 @@ SCHEMA_MESSAGES = frozenset(
         N_("Must be one of: female, male, non_binary."),
         N_("Items must not repeat."),
         N_("We can use this only with your consent to use it for matching (special_consent)."),
+        N_("Contains a character that is not allowed (a control character or half a pair)."),
     )
 )
 
