@@ -114,13 +114,20 @@ def install_error_handlers(app: Flask) -> None:
     app.register_error_handler(Exception, unexpected_problem)
 
 
+def bearer_token() -> str:
+    """The token of the request's `Authorization: Bearer <token>`, the scheme in any case
+    (RFC 9110: schemes are case-insensitive); "" without one."""
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
 def require_service_token(blueprint: Blueprint) -> None:
     """Internal APIs answer only callers holding the service credential (INTERNAL_TOKEN)."""
 
     @blueprint.before_request
     def _check() -> None:
         expected = current_app.config["INTERNAL_TOKEN"]
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        given = bearer_token()
         # An empty credential never matches, even if the setting were empty.
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             raise Unauthorized("This internal API needs the service credential.")

@@ -209,3 +209,21 @@ def test_the_gateways_erasures_since_a_time_are_announced_again(service: Any) ->
     assert (again.subject, again.requested_at) == (first.subject, first.requested_at)
     assert again.ids == first.volunteer_ids
     assert (again.confirm, again.reason) == (False, erasure.REAPPLIED)
+
+
+def test_a_coordinator_token_is_taken_whatever_the_case_of_its_scheme(service: Any) -> None:
+    """RFC 9110: `bearer` is `Bearer`; a wrong token is still refused."""
+    from gateway.entrypoints.web import create_app
+
+    client = create_app(service.config).test_client()
+    for scheme in ("bearer", "BEARER"):
+        answer = client.get(
+            "/api/v1/erasures/" + str(uuid.uuid4()),
+            headers={"Authorization": f"{scheme} dev-admin-token"},
+        )
+        assert answer.status_code == 404, scheme  # let in: no such erasure
+    refused = client.get(
+        "/api/v1/erasures/" + str(uuid.uuid4()), headers={"Authorization": "bearer wrong"}
+    )
+    assert refused.status_code == 401
+    client.application.extensions["service"].engine.dispose()

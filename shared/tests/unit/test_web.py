@@ -68,3 +68,23 @@ def test_an_empty_service_credential_lets_no_one_in() -> None:
         assert client.get("/internal").status_code == 401
         assert client.get("/internal", headers={"Authorization": "Bearer "}).status_code == 401
     assert client.get("/internal", headers={"Authorization": "Bearer s3cret"}).text == "in"
+
+
+def test_the_bearer_scheme_is_read_in_any_case() -> None:
+    """RFC 9110: an authentication scheme is case-insensitive; the token is not."""
+    from flask import Blueprint, Flask
+    from sanctuary.web import install_error_handlers, require_service_token
+
+    internal = Blueprint("internal", __name__)
+    require_service_token(internal)
+    internal.add_url_rule("/internal", "internal", lambda: "in")
+    app = Flask(__name__)
+    install_error_handlers(app)
+    app.register_blueprint(internal)
+    app.config["INTERNAL_TOKEN"] = "s3cret"
+    client = app.test_client()
+    for scheme in ("Bearer", "bearer", "BEARER", "  bEaReR"):
+        answer = client.get("/internal", headers={"Authorization": f"{scheme} s3cret"})
+        assert answer.text == "in", scheme
+    for wrong in ("Basic s3cret", "Bearer S3CRET", "Bearers3cret", "s3cret"):
+        assert client.get("/internal", headers={"Authorization": wrong}).status_code == 401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -227,9 +228,10 @@ def event_registrations(event_id: uuid.UUID) -> Response:
         return jsonify(rows)
     out = io.StringIO()
     columns = ["id", "name", "email", "status", "waitlist_position", "attended"]
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    # Every cell quoted, so a spreadsheet splitting on ";" or a tab keeps it whole; and
+    # guarded, so none of its parts runs as a formula (issue 16, point 8).
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", quoting=csv.QUOTE_ALL)
     writer.writeheader()
-    # A cell starting with = + - @ would run as a formula in a spreadsheet: quote it.
     writer.writerows({k: _safe_cell(v) for k, v in row.items()} for row in rows)
     return Response(
         out.getvalue(),
@@ -253,7 +255,16 @@ def subject() -> Response:
     return jsonify({"service": "events", **found})
 
 
+# What a spreadsheet may split a cell on (the separator differs by locale: "," in English,
+# ";" in much of Europe, a tab or a line), then what starts a formula there.
+_SPLIT_THEN_FORMULA = re.compile(r"([,;\t|\r\n]\s*)(?=[=+\-@])")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """Every part of a cell a spreadsheet could read as a formula, at its start or after any
+    separator, is guarded with an apostrophe: shown as text, never run."""
+    if not isinstance(value, str):
+        return value
+    guarded = _SPLIT_THEN_FORMULA.sub(r"\1'", value)
+    return "'" + guarded if guarded.startswith(_FORMULA_START) else guarded

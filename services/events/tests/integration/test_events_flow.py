@@ -7,6 +7,8 @@ TCP (threaded), the gateway app and relay, and events workers (threads, or four 
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -298,6 +300,11 @@ def test_attending_a_training_completes_it_once_and_the_list_downloads_as_csv(
         )
         registration = str(answer.json["id"])
         wait_until(lambda: decided(gateway, registration))
+        # A formula after a separator: safe only if the whole cell stays whole and guarded,
+        # whatever the spreadsheet splits on (issue 16, point 8).
+        body = {"name": "Sam;=1+2;", "email": "s@example.org", "consent": True}
+        other = gateway.post(f"/api/v1/events/{event['id']}/registrations", json=body)
+        wait_until(lambda: decided(gateway, str(other.json["id"])))
     url = f"/api/v1/events/{event['id']}/attendance"
     for _ in range(2):
         marked = gateway.post(url, headers=ADMIN, json={"registration_ids": [registration]})
@@ -307,9 +314,14 @@ def test_attending_a_training_completes_it_once_and_the_list_downloads_as_csv(
     assert (stranger.status_code, stranger.json["errors"][0]["field"]) == (422, "registration_ids")
     listing = gateway.get(f"/api/v1/events/{event['id']}/registrations?format=csv", headers=ADMIN)
     assert listing.mimetype == "text/csv"
-    lines = listing.get_data(as_text=True).splitlines()
-    assert lines[0] == "id,name,email,status,waitlist_position,attended"
-    assert "'=HYPERLINK" in lines[1]
+    text = listing.get_data(as_text=True)
+    lines = text.splitlines()
+    assert lines[0] == '"id","name","email","status","waitlist_position","attended"'
+    assert "'=HYPERLINK" in text
+    assert '"Sam;\'=1+2;"' in text  # quoted whole, and the part after the separator guarded
+    for separator in (",", ";", "\t"):  # however a spreadsheet splits it, no cell is a formula
+        for row in csv.reader(io.StringIO(text), delimiter=separator):
+            assert not any(cell.lstrip().startswith(("=", "+", "@")) for cell in row), row
 
 
 def test_fifty_cancellations_amid_two_hundred_new_registrations_keep_every_rule(

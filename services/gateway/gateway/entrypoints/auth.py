@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 
 from flask import Response, current_app, g, request
-from sanctuary.web import unit_of_work
+from sanctuary.web import bearer_token, unit_of_work
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, Unauthorized
 
@@ -19,8 +19,7 @@ def require_bearer() -> None:
     """Before every coordinator API call: a personal token or the bootstrap ADMIN_TOKEN;
     401 (with WWW-Authenticate: Bearer) for none, a wrong or a revoked one, 403 for a
     switched-off account."""
-    header = request.headers.get("Authorization", "")
-    given = header[len("Bearer ") :].strip() if header.startswith("Bearer ") else ""
+    given = bearer_token()
     access, principal = bearer_access(unit_of_work, given, current_app.config["ADMIN_TOKEN"])
     if access is Access.DEACTIVATED:
         raise Forbidden("This coordinator account is switched off.")
