@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sanctuary.failures import describe
 from sanctuary.web import field_errors
 
@@ -51,8 +53,8 @@ def test_log_lines_never_carry_an_email_even_from_a_database_error() -> None:
     assert "failed for <email>" in line
 
 
-def test_an_empty_service_credential_lets_no_one_in() -> None:
-    """Even with INTERNAL_TOKEN empty, an internal API refuses a caller with no token."""
+def _internal_app() -> Any:
+    """A Flask app with one internal route behind the service credential."""
     from flask import Blueprint, Flask
     from sanctuary.web import install_error_handlers, require_service_token
 
@@ -62,6 +64,12 @@ def test_an_empty_service_credential_lets_no_one_in() -> None:
     app = Flask(__name__)
     install_error_handlers(app)
     app.register_blueprint(internal)
+    return app
+
+
+def test_an_empty_service_credential_lets_no_one_in() -> None:
+    """Even with INTERNAL_TOKEN empty, an internal API refuses a caller with no token."""
+    app = _internal_app()
     client = app.test_client()
     for token in ("", "s3cret"):
         app.config["INTERNAL_TOKEN"] = token
@@ -72,15 +80,7 @@ def test_an_empty_service_credential_lets_no_one_in() -> None:
 
 def test_the_bearer_scheme_is_read_in_any_case() -> None:
     """RFC 9110: an authentication scheme is case-insensitive; the token is not."""
-    from flask import Blueprint, Flask
-    from sanctuary.web import install_error_handlers, require_service_token
-
-    internal = Blueprint("internal", __name__)
-    require_service_token(internal)
-    internal.add_url_rule("/internal", "internal", lambda: "in")
-    app = Flask(__name__)
-    install_error_handlers(app)
-    app.register_blueprint(internal)
+    app = _internal_app()
     app.config["INTERNAL_TOKEN"] = "s3cret"
     client = app.test_client()
     for scheme in ("Bearer", "bearer", "BEARER", "  bEaReR"):
