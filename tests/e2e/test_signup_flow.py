@@ -240,3 +240,21 @@ def links_in(folder: Path, address: str, path: str) -> list[str]:
                 text = part.get_payload(decode=True).decode()
                 found += re.findall(rf"https?://\S+{re.escape(path)}\S+", text)
     return found
+
+
+def test_only_its_own_user_reads_what_the_system_keeps(system: System) -> None:
+    """var/ holds the secrets, the databases (names, addresses) and the run log: 0700 and
+    0600, nothing for the group or anyone else (issue 16, point 7)."""
+    import stat
+
+    var = system.log.parent
+    wait_until(lambda: list(var.glob("*.db")), timeout=30)
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    kept = [p for p in var.rglob("*")]
+    assert {p.name for p in kept} >= {"internal-token", "link-secret", "run.log"}
+    open_to_others = [
+        (str(p.relative_to(var)), oct(stat.S_IMODE(p.stat().st_mode)))
+        for p in kept
+        if stat.S_IMODE(p.stat().st_mode) & 0o077
+    ]
+    assert open_to_others == []
