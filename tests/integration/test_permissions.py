@@ -297,7 +297,7 @@ def test_events_are_scheduled_changed_and_cancelled_from_the_dashboard(
     csv = browser.get(f"{event_path}/registrations.csv")
     assert csv.mimetype == "text/csv"
     assert "attachment" in csv.headers["Content-Disposition"]
-    assert "Ana Lima,an@example.org,confirmed,,True" in csv.text
+    assert '"Ana Lima","an@example.org","confirmed","","True"' in csv.text
 
     changed = browser.post(f"{event_path}/edit", data={"csrf_token": token, "capacity": "2"})
     assert "Saved." in flashed(browser, changed)
