@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -57,12 +58,17 @@ def queue_messages(amqp_url: str, queue: str) -> list[Any]:
 def queue_consumers(amqp_url: str, queue: str) -> int:
     """How many consumers `queue` has now: a worker counts once it is consuming (and has its
     stop signals in hand)."""
+    from amqp.exceptions import NotFound
+
     with patient(Connection(amqp_url)) as connection:
         channel = connection.channel()
         try:
             _, _, consumers = channel.queue_declare(queue, passive=True)
+        except NotFound:
+            return 0  # not declared yet: no worker has connected
         finally:
-            channel.close()
+            with contextlib.suppress(Exception):
+                channel.close()
     return int(consumers)
 
 

@@ -21,14 +21,14 @@ import pytest
 from kombu.message import Message
 from matching.adapters.models import Inbox, Outbox, Volunteer
 from matching.service_layer.handlers import on_volunteer_signed_up
-from sanctuary import envelope
+from sanctuary import envelope, topology
 from sanctuary.cli import queue_depths
 from sanctuary.failures import PermanentError
 from sanctuary.runtime import Service
 from sanctuary.unit_of_work import UnitOfWork
 from sanctuary_dev.looking import count, holds, parked
 from sanctuary_dev.looking import messages_counted as counted
-from sanctuary_dev.messages import publish_messages, signed_up
+from sanctuary_dev.messages import publish_messages, queue_consumers, signed_up
 from sanctuary_dev.processes import running_worker, stop_processes, wait_until, worker_processes
 from sqlalchemy import event as sqlalchemy_event
 
@@ -269,6 +269,9 @@ def test_batching_workers_stopped_under_load_lose_nothing_and_apply_nothing_twic
             yield signed_up()
 
     stopping, staying = worker_processes(matching, 2, WORKER_BATCH="20")
+    # Both consuming first: a SIGTERM while one is starting up kills it instead of stopping it.
+    queue = topology.queue_name("matching")
+    wait_until(lambda: queue_consumers(matching.config.amqp_url, queue) == 2, timeout=60)
     publisher = threading.Thread(
         target=publish_messages, args=(matching.config.amqp_url, trickle())
     )
