@@ -83,7 +83,7 @@ class DetailsSchema(RequestSchema):
     )
 
     @validates_schema
-    def _something(self, data: dict[str, Any], **_: Any) -> None:
+    def _something_to_change(self, data: dict[str, Any], **_: Any) -> None:
         if not data or data == {"emails": {}}:
             raise ValidationError("Give at least one detail to change.", "_schema")
 
