@@ -17,6 +17,7 @@ import pytest
 from sanctuary.config import DEFAULT_AMQP_URL, ServiceConfig
 from sanctuary.migrations import upgrade
 from sanctuary.runtime import Service
+from sanctuary_dev.secrets import TEST_SECRETS
 from sanctuary_dev.servers import (
     DEFAULT_TEST_POSTGRES_URL,
     TEST_RETRY_DELAYS_MS,
@@ -25,6 +26,11 @@ from sanctuary_dev.servers import (
 )
 
 INTERNAL_TOKEN = "s3cret"  # the service credential the tests' gateways and services share
+
+# The processes a test starts read their secrets from the environment, as in production,
+# and refuse to start without them: this run's own, unless the caller set some.
+for _name, _value in TEST_SECRETS.items():
+    os.environ.setdefault(_name, _value)
 
 
 def _docker_reachable() -> bool:
@@ -132,7 +138,9 @@ def events(make_service: Callable[..., Service]) -> Service:
     """Events on its own PostgreSQL database and this test's vhost."""
     from events.bootstrap import bootstrap
 
-    return make_service(bootstrap, "events", internal_token=INTERNAL_TOKEN, link_secret="l1nk")
+    return make_service(
+        bootstrap, "events", internal_token=INTERNAL_TOKEN, link_secret="test-events-link-secret"
+    )
 
 
 @pytest.fixture

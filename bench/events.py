@@ -24,6 +24,7 @@ from sanctuary.migrations import upgrade
 from sanctuary.vocabulary import EventKind, EventStatus, RegistrationStatus
 from sanctuary_dev.messages import publish_messages
 from sanctuary_dev.processes import wait_until
+from sanctuary_dev.secrets import with_secrets
 from sanctuary_dev.servers import (
     DEFAULT_TEST_POSTGRES_URL,
     TEST_RETRY_DELAYS_MS,
@@ -85,7 +86,7 @@ def decided_per_second(service, amqp_url: str, workers: int) -> float:  # type: 
     """Requests decided per second by `workers` worker processes, from the first started."""
     publish_requests(amqp_url, an_event(service))
     env = {
-        **os.environ,
+        **with_secrets(dict(os.environ)),
         "EVENTS_DATABASE_URL": service.config.database_url,
         "AMQP_URL": amqp_url,
         "RETRY_DELAYS_MS": ",".join(map(str, TEST_RETRY_DELAYS_MS)),

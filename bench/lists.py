@@ -29,6 +29,7 @@ from matching.entrypoints.web import create_app as create_matching
 from sanctuary.migrations import upgrade
 from sanctuary.vocabulary import MatchStatus, NewcomerStatus, VolunteerStatus
 from sanctuary_dev.processes import serving
+from sanctuary_dev.secrets import with_secrets
 from sanctuary_dev.servers import DEFAULT_TEST_POSTGRES_URL, private_database
 from sqlalchemy import insert
 
@@ -146,14 +147,14 @@ def signed_in(gateway: Any, email: str) -> Any:
 def measure(stack: ExitStack) -> dict[str, tuple[float, float]]:
     matching_url = stack.enter_context(private_database(DEFAULT_TEST_POSTGRES_URL, "matching"))
     gateway_url = stack.enter_context(private_database(DEFAULT_TEST_POSTGRES_URL, "gateway"))
-    matching_config = matching_env({"MATCHING_DATABASE_URL": matching_url, "INTERNAL_TOKEN": "b"})
+    matching_config = matching_env(with_secrets({"MATCHING_DATABASE_URL": matching_url}))
     app = create_matching(matching_config)
     service = app.extensions["service"]
     upgrade(service.migrations, matching_url, service.metadata)
     config = GatewayConfig(
         service="gateway",
         database_url=gateway_url,
-        internal_token="b",
+        internal_token=matching_config.internal_token,
         matching_url=stack.enter_context(serving(app)),
         cookie_secure=False,
         public_rate_limit="",

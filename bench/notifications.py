@@ -35,6 +35,7 @@ from sanctuary.config import DEFAULT_AMQP_URL
 from sanctuary.migrations import upgrade
 from sanctuary_dev.messages import apply, group_created, publish_messages, registered
 from sanctuary_dev.processes import wait_until
+from sanctuary_dev.secrets import with_secrets
 from sanctuary_dev.servers import (
     DEFAULT_TEST_POSTGRES_URL,
     TEST_RETRY_DELAYS_MS,
@@ -108,7 +109,7 @@ def _per_email(seconds: float) -> float:
 
 def _env(config: NotificationsConfig) -> dict[str, str]:
     return {
-        **os.environ,
+        **with_secrets(dict(os.environ)),
         "NOTIFICATIONS_DATABASE_URL": config.database_url,
         "AMQP_URL": config.amqp_url,
         "RETRY_DELAYS_MS": ",".join(map(str, TEST_RETRY_DELAYS_MS)),

@@ -131,12 +131,15 @@ def _web_ports(smtp_port: int) -> dict[str, str]:
 def _system_env(
     ports: dict[str, str], amqp_url: str, var_dir: Path, smtp_port: int, env: dict[str, str]
 ) -> dict[str, str]:
-    """The environment `scripts/run` gets: this venv's commands first on the PATH."""
+    """The environment `scripts/run` gets: this venv's commands first on the PATH, and no
+    secret, as on a newcomer's machine (it makes its own in var/)."""
     import os
     import sys
 
+    from sanctuary_dev.secrets import TEST_SECRETS
+
     return {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name not in TEST_SECRETS},
         **ports,
         "AMQP_URL": amqp_url,
         "VAR_DIR": str(var_dir),
@@ -223,7 +226,9 @@ def worker_processes(service: Any, how_many: int, **env: str) -> list[subprocess
         **os.environ,
         f"{config.service.upper()}_DATABASE_URL": config.database_url,
         "AMQP_URL": config.amqp_url,
-        "LINK_SECRET": config.link_secret,
+        # The service's own link secret when its test gave one (else the run's, from the
+        # environment): the workers must sign links as the test's service does.
+        **({"LINK_SECRET": config.link_secret} if config.link_secret else {}),
         "RETRY_DELAYS_MS": ",".join(map(str, config.retry_delays_ms)),
         **env,
     }

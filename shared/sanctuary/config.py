@@ -22,6 +22,40 @@ def _get(env: Mapping[str, str], name: str, default: str) -> str:
     return value or default
 
 
+# Secrets every deployment sets itself. The values this project ever shipped as defaults are
+# public, so a process refuses them as it refuses a secret unset or too short to guess.
+KNOWN_SECRETS = frozenset({"dev-internal-token", "dev-link-secret", "dev-admin-token"})
+SECRET_MIN_LENGTH = 16
+
+
+def secret(env: Mapping[str, str], name: str, *, required: bool = True) -> str:
+    """A secret from the environment, else from the file `make run` keeps it in
+    (`$VAR_DIR/internal-token` for INTERNAL_TOKEN), so a command run beside `make run`
+    finds it too.
+
+    Unset is refused when `required` (else it means "switched off", answered as ""); a known
+    default, a `change-me` placeholder or fewer than SECRET_MIN_LENGTH characters always are.
+    Set but empty is "unset", and does not look in the file.
+    """
+    if name in env:
+        value = env[name].strip()
+    else:
+        kept = Path(_get(env, "VAR_DIR", "var")) / name.lower().replace("_", "-")
+        value = kept.read_text().strip() if kept.is_file() else ""
+    if not value:
+        if required:
+            raise ConfigError(
+                f"{name} is not set: give it a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return ""
+    if value in KNOWN_SECRETS or value.lower().startswith("change-me"):
+        raise ConfigError(f"{name} is a published default: set a random value of your own")
+    if len(value) < SECRET_MIN_LENGTH:
+        raise ConfigError(f"{name} must be at least {SECRET_MIN_LENGTH} characters long")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = _get(env, name, str(default))
     try:
@@ -61,8 +95,10 @@ class ServiceConfig:
     service: str
     database_url: str
     amqp_url: str = DEFAULT_AMQP_URL
-    internal_token: str = "dev-internal-token"  # noqa: S105 (a development default, documented)
-    link_secret: str = "dev-link-secret"  # noqa: S105 (a development default, documented)
+    # Set by every deployment (INTERNAL_TOKEN, LINK_SECRET: see `secret`); the empty defaults
+    # serve tests that build a configuration by hand.
+    internal_token: str = ""
+    link_secret: str = ""
     log_level: str = "INFO"
     relay_poll_seconds: float = 0.2
     outbox_retention_hours: float = 72.0
@@ -88,8 +124,8 @@ class ServiceConfig:
                 env, f"{service.upper()}_DATABASE_URL", default_database_url(service, env)
             ),
             "amqp_url": _get(env, "AMQP_URL", DEFAULT_AMQP_URL),
-            "internal_token": _get(env, "INTERNAL_TOKEN", "dev-internal-token"),
-            "link_secret": _get(env, "LINK_SECRET", "dev-link-secret"),
+            "internal_token": secret(env, "INTERNAL_TOKEN"),
+            "link_secret": secret(env, "LINK_SECRET"),
             "log_level": _get(env, "LOG_LEVEL", "INFO").upper(),
             "relay_poll_seconds": _float(env, "RELAY_POLL_SECONDS", 0.2),
             "outbox_retention_hours": _float(env, "OUTBOX_RETENTION_HOURS", 72.0),

@@ -7,6 +7,7 @@ waits for what it needs, and reaches its own database and no other.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -106,9 +107,14 @@ def test_a_compose_binary_accepts_the_file() -> None:
     command = _compose_command()
     if command is None:
         pytest.skip("neither docker-compose nor the docker compose plugin is on PATH")
+    secrets = {
+        name: "a-long-random-test-value"
+        for name in ("INTERNAL_TOKEN", "LINK_SECRET", "RABBITMQ_PASSWORD", "POSTGRES_PASSWORD")
+    }
     result = subprocess.run(
         [*command, "-f", str(COMPOSE), "config", "-q"],
         cwd=ROOT,
+        env={**os.environ, **secrets},
         capture_output=True,
         text=True,
         timeout=60,
@@ -263,3 +269,45 @@ def test_the_build_context_leaves_out_local_state() -> None:
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
     for entry in (".venv", "var", ".git", "**/__pycache__", ".pytest_cache"):
         assert entry in ignored
+
+
+def test_no_secret_has_a_default_and_compose_says_which_is_missing() -> None:
+    """Every secret is `${NAME:?...}` (compose stops, naming it) or, for the optional
+    bootstrap credential, empty: no `change-me` value anywhere, no broker password in clear."""
+    text = COMPOSE.read_text()
+    assert "change-me" not in text.lower()
+    for name in ("INTERNAL_TOKEN", "LINK_SECRET", "RABBITMQ_PASSWORD", "POSTGRES_PASSWORD"):
+        assert f"${{{name}:?" in text, name
+    assert environment("gateway-web")["ADMIN_TOKEN"] == "${ADMIN_TOKEN:-}"
+    assert environment("rabbitmq")["RABBITMQ_DEFAULT_PASS"].startswith("${RABBITMQ_PASSWORD:?")
+    for name in APP:
+        password = urlsplit(environment(name)["AMQP_URL"]).password
+        assert password == "${RABBITMQ_PASSWORD}", name
+
+
+def test_only_the_gateway_is_published_beyond_loopback() -> None:
+    """The broker (and its known user), its UI, Mailpit and Prometheus answer on 127.0.0.1
+    only; the gateway is the one public door."""
+    published = {name: spec.get("ports", []) for name, spec in compose()["services"].items()}
+    assert published.pop("gateway-web") == ["${GATEWAY_PORT:-8000}:8000"]
+    assert {name for name, ports in published.items() if ports} == {
+        "rabbitmq",
+        "mailpit",
+        "prometheus",
+    }
+    for name, ports in published.items():
+        for port in ports:
+            assert str(port).startswith("127.0.0.1:"), (name, port)
+
+
+def test_a_compose_binary_refuses_to_start_without_the_secrets() -> None:
+    """Interpolation fails, naming a missing secret; with all four set it passes."""
+    command = _compose_command()
+    if command is None:
+        pytest.skip("neither docker-compose nor the docker compose plugin is on PATH")
+    names = ("INTERNAL_TOKEN", "LINK_SECRET", "RABBITMQ_PASSWORD", "POSTGRES_PASSWORD")
+    bare = {k: v for k, v in os.environ.items() if k not in names}
+    run = [*command, "-f", str(COMPOSE), "config", "-q"]
+    refused = subprocess.run(run, cwd=ROOT, env=bare, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0
+    assert any(name in refused.stderr for name in names), refused.stderr

@@ -36,7 +36,7 @@ from sqlalchemy.engine import Engine
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("gateway", "matching", "events", "notifications")
-ADMIN = {"Authorization": "Bearer erasure-probe-admin"}
+ADMIN = {"Authorization": "Bearer erasure-probe-admin-token"}
 SLOT = [{"day": "sat", "part": "morning"}]
 # Distinctive, so that a hit is theirs and not a coincidence.
 PERSON = {

@@ -24,7 +24,7 @@ from sanctuary_dev.processes import running_system, wait_until
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN = {"Authorization": "Bearer pii-probe-admin"}
+ADMIN = {"Authorization": "Bearer pii-probe-admin-token-0"}
 SLOT = [{"day": "sat", "part": "morning"}]
 
 # Distinctive, so that any hit in a log is a leak and not a coincidence; mixed case, so

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sanctuary.config import ConfigError, ServiceConfig, env_value
+from sanctuary.config import ConfigError, ServiceConfig, env_value, secret
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,8 @@ class GatewayConfig(ServiceConfig):
     matching_url: str = "http://127.0.0.1:8001"
     events_url: str = "http://127.0.0.1:8002"
     notifications_url: str = "http://127.0.0.1:8003"
-    admin_token: str = "dev-admin-token"  # noqa: S105 (a development default, documented)
+    # The bootstrap coordinator credential; "" (unset) switches it off.
+    admin_token: str = ""
     # Seconds to wait for an internal API before answering 503.
     upstream_timeout: float = 3.0
     # Public POSTs per client address (a Flask-Limiter string); "" turns the limit off.
@@ -56,8 +57,8 @@ def from_env(env: Mapping[str, str] | None = None) -> GatewayConfig:
         notifications_url=env_value(
             "NOTIFICATIONS_URL", GatewayConfig.notifications_url, env
         ).rstrip("/"),
-        # Set but empty switches the bootstrap credential off (personal tokens only).
-        admin_token=env.get("ADMIN_TOKEN", GatewayConfig.admin_token).strip(),
+        # Unset or empty switches the bootstrap credential off (personal tokens only).
+        admin_token=secret(env, "ADMIN_TOKEN", required=False),
         # Empty is meaningful here (no limit), so the default applies only when unset.
         public_rate_limit=env.get("PUBLIC_RATE_LIMIT", GatewayConfig.public_rate_limit).strip(),
         redis_url=env_value("REDIS_URL", "", env),

@@ -11,6 +11,9 @@ from gateway.config import GatewayConfig
 from gateway.entrypoints.web import create_app
 from sanctuary.migrations import upgrade
 
+# The credentials the gateway's own tests sign links and call the coordinator API with.
+TEST_SETTINGS = {"admin_token": "test-admin-token", "link_secret": "test-link-secret"}
+
 
 @pytest.fixture
 def make_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
@@ -19,7 +22,8 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
 
     def make(**settings: Any) -> Any:
         url = f"sqlite:///{tmp_path / f'g{len(made)}.db'}"
-        app = create_app(GatewayConfig(service="gateway", database_url=url, **settings))
+        config = GatewayConfig(service="gateway", database_url=url, **{**TEST_SETTINGS, **settings})
+        app = create_app(config)
         service = app.extensions["service"]
         upgrade(service.migrations, url, service.metadata)
         made.append(service)

@@ -36,7 +36,7 @@ from sanctuary_dev.processes import serving
 from sqlalchemy import select
 
 TOKEN = "s3cret"
-SECRET = "l1nk"
+SECRET = "test-events-link-secret"
 SERVICE = {"Authorization": f"Bearer {TOKEN}"}
 # A Saturday in summer: 09:00 to 10:00 UTC is 10:00 to 11:00 in London (BST).
 STARTS, ENDS = "2030-07-06T09:00:00+00:00", "2030-07-06T10:00:00+00:00"

@@ -24,7 +24,7 @@ from gateway.entrypoints.site import LANGUAGES
 from gateway.service_layer import groups
 from sqlalchemy import select
 
-ADMIN = {"Authorization": "Bearer dev-admin-token"}
+ADMIN = {"Authorization": "Bearer test-admin-token"}
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}
 SHEFFIELD = {
     "slug": "sheffield",

@@ -20,9 +20,10 @@ from gateway.adapters.models import Outbox
 from gateway.domain import groups as rules
 from gateway.service_layer import staff
 from sanctuary.contracts import DEFAULT_GROUP_ID
+from sanctuary_dev.secrets import with_secrets
 from sqlalchemy import select
 
-ADMIN = {"Authorization": "Bearer dev-admin-token"}
+ADMIN = {"Authorization": "Bearer test-admin-token"}
 SHEFFIELD = {
     "slug": "sheffield",
     "name": "Sheffield City of Sanctuary",
@@ -185,7 +186,9 @@ def test_a_sign_up_goes_to_the_group_it_names_else_to_its_postcodes(client: Any)
 def test_migrate_seeds_the_networks_group_once_and_says_how_to_set_its_contact(
     tmp_path: Any,
 ) -> None:
-    env = {"GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}", "PATH": "/usr/bin:/bin"}
+    env = with_secrets(
+        {"GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}", "PATH": "/usr/bin:/bin"}
+    )
     run = [sys.executable, "-m", "gateway", "migrate"]
     first = subprocess.run(run, env=env, capture_output=True, text=True, check=True)
     assert "created the network's group network" in first.stderr

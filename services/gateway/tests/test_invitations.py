@@ -20,7 +20,7 @@ from gateway.service_layer import staff
 from sanctuary.links import invitation_token
 from sqlalchemy import select, update
 
-ADMIN = {"Authorization": "Bearer dev-admin-token"}
+ADMIN = {"Authorization": "Bearer test-admin-token"}
 PASSWORD = "a long enough passphrase"
 
 
@@ -47,7 +47,7 @@ def bearer_of(client: Any, *groups: str) -> dict[str, str]:
 
 def link(invitation_id: str) -> str:
     """The link the invitation email carries, made as notifications makes it."""
-    token = invitation_token("dev-link-secret", uuid.UUID(invitation_id))
+    token = invitation_token("test-link-secret", uuid.UUID(invitation_id))
     return f"/coordinator/invitations/{invitation_id}/{token}"
 
 

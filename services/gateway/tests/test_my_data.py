@@ -29,9 +29,10 @@ from openapi_spec_validator import validate
 from sanctuary.config import ConfigError
 from sanctuary.contracts import PersonErased
 from sanctuary.links import data_link_token, erasure_status_token
+from sanctuary_dev.secrets import with_secrets
 from sqlalchemy import delete, select
 
-SECRET = "dev-link-secret"
+SECRET = "test-link-secret"
 HELD = "Amal.Haddad@example.org"
 PAGE = {"Accept": "text/html"}
 # What the services answer about the held address (nothing about any other).
@@ -347,7 +348,7 @@ def test_the_api_document_describes_the_five_routes(client: FlaskClient) -> None
 
 
 def test_the_link_lifetime_from_the_environment() -> None:
-    assert from_env({}).my_data_link_minutes == 30
-    assert from_env({"MY_DATA_LINK_MINUTES": "45"}).my_data_link_minutes == 45
+    assert from_env(with_secrets({})).my_data_link_minutes == 30
+    assert from_env(with_secrets({"MY_DATA_LINK_MINUTES": "45"})).my_data_link_minutes == 45
     with pytest.raises(ConfigError, match="MY_DATA_LINK_MINUTES"):
-        from_env({"MY_DATA_LINK_MINUTES": "0"})
+        from_env(with_secrets({"MY_DATA_LINK_MINUTES": "0"}))

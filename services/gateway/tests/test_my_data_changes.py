@@ -23,7 +23,7 @@ from gateway.entrypoints.coordinators import privacy_api
 from sanctuary.links import address_hash, data_link_token
 from sqlalchemy import select
 
-SECRET = "dev-link-secret"
+SECRET = "test-link-secret"
 VOLUNTEER = "amal.haddad@example.org"
 ATTENDEE = "sami@example.org"  # holds only a place at an event
 PAGE = {"Accept": "text/html"}

@@ -23,8 +23,8 @@ from sanctuary.links import address_hash
 from sanctuary_dev.messages import signed_up
 from sqlalchemy import func, select
 
-ADMIN = {"Authorization": "Bearer dev-admin-token"}
-SECRET = "dev-link-secret"
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+SECRET = "test-link-secret"
 ADDRESS = "Amal.Haddad@example.org"
 
 
@@ -219,7 +219,7 @@ def test_a_coordinator_token_is_taken_whatever_the_case_of_its_scheme(service: A
     for scheme in ("bearer", "BEARER"):
         answer = client.get(
             "/api/v1/erasures/" + str(uuid.uuid4()),
-            headers={"Authorization": f"{scheme} dev-admin-token"},
+            headers={"Authorization": f"{scheme} test-admin-token"},
         )
         assert answer.status_code == 404, scheme  # let in: no such erasure
     refused = client.get(

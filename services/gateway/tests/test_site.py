@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po
 from gateway.config import from_env
 from gateway.entrypoints.site import LANGUAGES
 from sanctuary.config import ConfigError
+from sanctuary_dev.secrets import with_secrets
 
 TRANSLATIONS = Path(__file__).parents[1] / "gateway" / "translations"
 
@@ -115,12 +116,14 @@ def test_an_empty_rate_limit_turns_it_off(make_app: Callable[..., Any]) -> None:
 
 
 def test_rate_limit_settings_from_the_environment() -> None:
-    assert from_env({}).public_rate_limit == "30/minute"
-    assert from_env({"PUBLIC_RATE_LIMIT": ""}).public_rate_limit == ""
-    assert from_env({"REDIS_URL": "redis://localhost:6379/0"}).redis_url.startswith("redis:")
-    assert from_env({"COOKIE_SECURE": "false"}).cookie_secure is False
+    assert from_env(with_secrets({})).public_rate_limit == "30/minute"
+    assert from_env(with_secrets({"PUBLIC_RATE_LIMIT": ""})).public_rate_limit == ""
+    assert from_env(with_secrets({"REDIS_URL": "redis://localhost:6379/0"})).redis_url.startswith(
+        "redis:"
+    )
+    assert from_env(with_secrets({"COOKIE_SECURE": "false"})).cookie_secure is False
     with pytest.raises(ConfigError, match="PROXY_HOPS"):
-        from_env({"PROXY_HOPS": "one"})
+        from_env(with_secrets({"PROXY_HOPS": "one"}))
 
 
 def test_rate_limits_are_shared_through_redis(make_app: Callable[..., Any]) -> None:
@@ -178,6 +181,19 @@ def test_public_posts_share_one_bucket_per_address(make_app: Callable[..., Any])
     assert client.post("/api/v1/newcomers", json={}).status_code == 429
 
 
-def test_an_empty_admin_token_switches_the_bootstrap_credential_off() -> None:
-    assert from_env({}).admin_token == "dev-admin-token"
-    assert from_env({"ADMIN_TOKEN": ""}).admin_token == ""
+def test_an_unset_admin_token_switches_the_bootstrap_credential_off(tmp_path: Path) -> None:
+    """No bootstrap credential unless one is set (or `make run` made one in var/)."""
+    nothing_kept = {"VAR_DIR": str(tmp_path)}
+    assert from_env(with_secrets(nothing_kept)).admin_token == ""
+    (tmp_path / "admin-token").write_text("made-by-make-run-0123456\n")
+    assert from_env(with_secrets(nothing_kept)).admin_token == "made-by-make-run-0123456"
+    assert from_env(with_secrets({**nothing_kept, "ADMIN_TOKEN": ""})).admin_token == ""
+    token = "a-long-random-bootstrap-token"
+    assert from_env(with_secrets({"ADMIN_TOKEN": token})).admin_token == token
+
+
+@pytest.mark.parametrize("known", ["dev-admin-token", "change-me-admin", "short"])
+def test_the_gateway_refuses_a_known_or_short_admin_token(known: str) -> None:
+    """The bootstrap credential of earlier releases, a compose placeholder, a guessable one."""
+    with pytest.raises(ConfigError, match="ADMIN_TOKEN"):
+        from_env(with_secrets({"ADMIN_TOKEN": known}))

@@ -5,5 +5,5 @@ from __future__ import annotations
 
 import uuid
 
-SECRET = "l1nk"
+SECRET = "test-events-link-secret"
 LEEDS = uuid.UUID("00000000-0000-4000-8000-0000000000aa")

@@ -8,6 +8,7 @@ from email_samples import GROUP
 from notifications import domain
 from notifications.adapters.mail import render
 from sanctuary_dev.messages import registered
+from sanctuary_dev.secrets import with_secrets
 
 
 def test_a_registration_plans_one_welcome_per_volunteer() -> None:
@@ -110,9 +111,9 @@ def test_a_public_base_url_that_links_could_not_carry_is_refused_at_start() -> N
     from notifications.config import from_env
     from sanctuary.config import ConfigError
 
-    assert from_env({"PUBLIC_BASE_URL": "https://sanctuary.example/"}).public_base_url == (
-        "https://sanctuary.example"
-    )
+    assert from_env(
+        with_secrets({"PUBLIC_BASE_URL": "https://sanctuary.example/"})
+    ).public_base_url == ("https://sanctuary.example")
     for bad in (
         'https://a.example/"x',
         "https://a.example/?a=1&b=2",
@@ -120,4 +121,4 @@ def test_a_public_base_url_that_links_could_not_carry_is_refused_at_start() -> N
         "https://ü.example",
     ):
         with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
-            from_env({"PUBLIC_BASE_URL": bad})
+            from_env(with_secrets({"PUBLIC_BASE_URL": bad}))

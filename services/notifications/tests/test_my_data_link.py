@@ -29,7 +29,7 @@ from sanctuary_dev.messages import apply, group_created, registered, requested
 from sqlalchemy import select, update
 
 pytestmark = pytest.mark.integration
-SECRET = "l1nk"
+SECRET = "test-events-link-secret"
 BASE = "https://sanctuary.example"
 LEEDS = uuid.UUID("00000000-0000-4000-8000-0000000000aa")
 EVENT = uuid.UUID("00000000-0000-4000-8000-0000000000e1")

@@ -49,7 +49,7 @@ from sanctuary_dev.messages import apply, group_created, registered, requested
 from sqlalchemy import select, update
 
 pytestmark = pytest.mark.integration
-SECRET = "l1nk"
+SECRET = "test-events-link-secret"
 LEEDS = uuid.UUID("00000000-0000-4000-8000-0000000000aa")
 AMINA = "amina@example.org"
 WORKER = "worker@charity.example"

@@ -237,3 +237,47 @@ def test_a_web_process_started_before_its_database_is_alive_and_not_ready_until_
         web.send_signal(signal.SIGTERM)
         assert web.wait(timeout=30) == 0
         service.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("service", "command", "variable", "value"),
+    [
+        ("matching", "worker", "INTERNAL_TOKEN", "dev-internal-token"),
+        ("events", "relay", "LINK_SECRET", "dev-link-secret"),
+        ("notifications", "mailer", "LINK_SECRET", "change-me-links"),
+        ("gateway", "migrate", "ADMIN_TOKEN", "dev-admin-token"),
+    ],
+)
+def test_a_process_given_a_published_secret_refuses_to_start(
+    tmp_path: Path, service: str, command: str, variable: str, value: str
+) -> None:
+    """Outside `make run` (which makes its own), a process on a default that was ever
+    published exits 1 before touching its database, its last line naming the variable."""
+    log = tmp_path / f"{service}.log"
+    database = f"sqlite:///{tmp_path / 'never-made.db'}"
+    process = start(
+        service, command, log, **{f"{service.upper()}_DATABASE_URL": database, variable: value}
+    )
+    assert process.wait(timeout=60) == 1
+    assert variable in log.read_text().strip().splitlines()[-1]
+    assert not (tmp_path / "never-made.db").exists()
+
+
+def test_a_web_process_given_a_published_secret_does_not_serve(
+    make_service: Callable[..., Service],
+) -> None:
+    """gunicorn's worker cannot build the app, so gunicorn stops instead of serving with a
+    credential anyone can read in this repository's history."""
+    from gateway.bootstrap import bootstrap as gateway_bootstrap
+    from gateway.config import GatewayConfig
+
+    gateway = make_service(gateway_bootstrap, "gateway", GatewayConfig)
+    port = free_port()
+    app = "gateway.entrypoints.web:create_app()"
+    web = web_process(gateway, app, port, ADMIN_TOKEN="dev-admin-token")
+    try:
+        assert web.wait(timeout=60) != 0
+    finally:
+        if web.poll() is None:
+            web.kill()
+    assert http_status(f"http://127.0.0.1:{port}/healthz") == 0

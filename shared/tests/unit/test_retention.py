@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sanctuary.config import ConfigError, ServiceConfig
 from sanctuary.retention import Paced, Retention
+from sanctuary_dev.secrets import with_secrets
 
 
 def test_the_schedule_of_issue_14_by_default_and_each_period_a_setting() -> None:
-    default = ServiceConfig.from_env("matching", {}).retention
+    default = ServiceConfig.from_env("matching", with_secrets({})).retention
     assert (default.unready_volunteers, default.closed_requests, default.ended_matches) == (
         365,
         365,
@@ -18,7 +19,7 @@ def test_the_schedule_of_issue_14_by_default_and_each_period_a_setting() -> None
     )
     assert (default.dbs, default.registrations, default.sent_emails) == (183, 183, 90)
     env = {"RETAIN_SENT_EMAILS_DAYS": "30", "RETENTION_CHECK_MINUTES": "0.5"}
-    changed = ServiceConfig.from_env("notifications", env).retention
+    changed = ServiceConfig.from_env("notifications", with_secrets(env)).retention
     assert (changed.sent_emails, changed.check_minutes, changed.dbs) == (30, 0.5, 183)
     now = datetime(2026, 12, 5, tzinfo=UTC)
     assert changed.cutoff("sent_emails", now) == now - timedelta(days=30)

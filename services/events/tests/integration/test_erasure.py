@@ -29,7 +29,7 @@ from sanctuary_dev.processes import running_relay, running_worker, wait_until
 from sanctuary_dev.servers import TEST_RETRY_DELAYS_MS
 
 pytestmark = pytest.mark.integration
-SECRET = "l1nk"  # the events fixture's LINK_SECRET
+SECRET = "test-events-link-secret"  # the events fixture's LINK_SECRET
 
 
 def publish(

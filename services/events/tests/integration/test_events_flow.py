@@ -96,7 +96,7 @@ def test_places_then_the_waiting_list_then_promotion_on_cancel(
         "waitlist_position": 1,
         "group_id": None,  # a national event, and no group named
     }
-    token = cancel_token("l1nk", uuid.UUID(first))
+    token = cancel_token("test-events-link-secret", uuid.UUID(first))
     cancelled = gateway.post(f"/api/v1/registrations/{first}/cancel", json={"token": token})
     assert cancelled.json["status"] == "cancelled"
     assert state(gateway, third)["status"] == "confirmed"
@@ -350,7 +350,7 @@ def test_fifty_cancellations_amid_two_hundred_new_registrations_keep_every_rule(
     def leave(registration_id: str) -> int:
         return requests.post(
             f"{events_url}/internal/v1/registrations/{registration_id}/cancel",
-            json={"token": cancel_token("l1nk", uuid.UUID(registration_id))},
+            json={"token": cancel_token("test-events-link-secret", uuid.UUID(registration_id))},
             headers={"Authorization": "Bearer s3cret"},
             timeout=30,
         ).status_code
@@ -449,7 +449,7 @@ def test_a_groups_event_and_each_registration_announce_their_groups(
         wait_until(lambda: "registration.waitlisted" in dict(facts(events)))
     cancelled = requests.post(
         f"{events_url}/internal/v1/registrations/{first}/cancel",
-        json={"token": cancel_token("l1nk", first)},
+        json={"token": cancel_token("test-events-link-secret", first)},
         headers=INTERNAL,
         timeout=30,
     )

@@ -273,7 +273,7 @@ def test_calls_without_the_header_still_see_every_group(
     assert call(events_url, "GET", f"/events/{world['b']}").json()["group_id"] == str(B)
     status = call(events_url, "GET", f"/registrations/{at_b}").json()
     assert (status["status"], status["group_id"]) == ("confirmed", str(B))
-    token = cancel_token("l1nk", uuid.UUID(at_b))
+    token = cancel_token("test-events-link-secret", uuid.UUID(at_b))
     cancelled = call(events_url, "POST", f"/registrations/{at_b}/cancel", json={"token": token})
     assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
 
