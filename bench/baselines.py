@@ -78,11 +78,13 @@ def smtp_sends(port: int, times: int) -> list[float]:
 
 @contextmanager
 def bare_flask(root: Path) -> Iterator[str]:
-    """The bare Flask app under gunicorn with one sync worker, like each web process."""
+    """The bare Flask app under gunicorn with one worker and sanctuary.serving's settings,
+    like each web process of `make run`."""
     port = free_port()
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
+            *("-c", "python:sanctuary.serving"),
             "--bind",
             f"127.0.0.1:{port}",
             "--no-control-socket",

@@ -252,8 +252,8 @@ def stop_processes(processes: list[subprocess.Popen[bytes]]) -> list[int]:
 
 
 def web_process(service: Any, app: str, port: int, **env: str) -> subprocess.Popen[bytes]:
-    """`app` under gunicorn as docker-compose and Kubernetes run it (two sync workers), on
-    127.0.0.1:`port`, with the service's database and broker."""
+    """`app` under gunicorn as docker-compose and Kubernetes run it (sanctuary.serving, two
+    workers), on 127.0.0.1:`port`, with the service's database and broker."""
     import os
     import sys
 
@@ -261,6 +261,7 @@ def web_process(service: Any, app: str, port: int, **env: str) -> subprocess.Pop
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
+            *("-c", "python:sanctuary.serving"),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

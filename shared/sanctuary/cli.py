@@ -243,7 +243,7 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
         **{name: make(service) for name, make in service.commands.items()},
     }
     if args.command in ("worker", "relay", *service.commands):
-        metrics.serve(service.config.metrics_port)
+        metrics.serve(service.config.metrics_host, service.config.metrics_port)
         # Only workers and relays talk to the broker; clocks and the mailer need the database.
         if not wait_for_dependencies(service, broker=args.command in ("worker", "relay")):
             return 0  # told to stop while waiting

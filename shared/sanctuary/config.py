@@ -107,6 +107,7 @@ class ServiceConfig:
     # Messages a worker applies in one transaction (1: each in its own; see consumer.py).
     worker_batch: int = 1
     metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     # How long a worker, relay, clock or mailer waits at start for its broker and database.
     startup_wait_seconds: float = 300.0
     # The retention schedule (sanctuary.retention): each service carries out its part.
@@ -132,7 +133,7 @@ class ServiceConfig:
             "retry_delays_ms": _delays(env),
             "prefetch": int(_float(env, "WORKER_PREFETCH", 10)),
             "worker_batch": _at_least_one(env, "WORKER_BATCH", 1),
-            "metrics_port": int(_float(env, "METRICS_PORT", 0)) or None,
+            **dict(zip(("metrics_host", "metrics_port"), metrics_address(env), strict=True)),
             "startup_wait_seconds": _float(env, "STARTUP_WAIT_SECONDS", 300.0),
             "retention": Retention.from_env(env),
         }
@@ -141,6 +142,13 @@ class ServiceConfig:
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> ServiceConfig:
         """Build the configuration of `service` from the environment."""
         return cls(**cls.common_from_env(service, env))  # type: ignore[arg-type]
+
+
+def metrics_address(env: Mapping[str, str]) -> tuple[str, int | None]:
+    """Where a process serves its metrics: METRICS_BIND_HOST (else WEB_BIND_HOST, else
+    loopback) and METRICS_PORT (unset: nowhere)."""
+    host = _get(env, "METRICS_BIND_HOST", _get(env, "WEB_BIND_HOST", "127.0.0.1"))
+    return host, int(_float(env, "METRICS_PORT", 0)) or None
 
 
 def env_value(name: str, default: str, env: Mapping[str, str] | None = None) -> str:

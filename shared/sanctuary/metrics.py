@@ -1,14 +1,13 @@
 """Prometheus metrics, defined once for every process of every service.
 
-Web processes answer GET /metrics. Workers, relays, clocks and the mailer serve the same on
-METRICS_PORT when it is set. Under gunicorn with several workers, set
-PROMETHEUS_MULTIPROC_DIR so that one scrape sees them all (prometheus-client's multiprocess
-mode).
+Every process serves them on METRICS_BIND_HOST:METRICS_PORT when METRICS_PORT is set, never
+on an application's port (a scrape shows sign-in counts and times). A web process's gunicorn
+master serves all its workers' figures at once (sanctuary.serving: prometheus-client's
+multiprocess mode).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -94,15 +93,20 @@ def waiting(service: str, dependency: str) -> Iterator[None]:
 
 
 def exposition() -> tuple[bytes, str]:
-    """The current metrics in Prometheus' text format, across processes where configured."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry), CONTENT_TYPE_LATEST
+    """This process's metrics in Prometheus' text format."""
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
-def serve(port: int | None) -> None:
-    """Serve /metrics on `port` in a background thread (non-web processes); None: don't."""
+def serve(host: str, port: int | None) -> None:
+    """Serve /metrics on host:port in a background thread (workers, relays, clocks, the
+    mailer); no port: don't."""
     if port:
-        start_http_server(port, addr="0.0.0.0")  # noqa: S104 (scraped from the pod network)
+        start_http_server(port, addr=host)
+
+
+def serve_all_processes(host: str, port: int) -> None:
+    """Serve, from gunicorn's master, the figures every worker writes to
+    PROMETHEUS_MULTIPROC_DIR (sanctuary.serving)."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    start_http_server(port, addr=host, registry=registry)

@@ -16,7 +16,13 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import BadRequest, HTTPException, Unauthorized, UnprocessableEntity
+from werkzeug.exceptions import (
+    BadRequest,
+    ClientDisconnected,
+    HTTPException,
+    Unauthorized,
+    UnprocessableEntity,
+)
 from werkzeug.http import HTTP_STATUS_CODES
 
 from sanctuary import logs, metrics
@@ -87,9 +93,8 @@ def http_problem(exc: HTTPException) -> Response:
 
 
 def unexpected_problem(exc: Exception) -> Response:
-    """A 500 problem document; the traceback goes to the log only."""
-    # Logged with its traceback for the operator; the client gets no detail of the internals.
-    # The route's pattern, never the path: a path can hold a token (an unsubscribe link).
+    """A 500 problem document; the traceback goes to the log only, with the route's pattern,
+    never the path (a path can hold a token: an unsubscribe link)."""
     route = request.url_rule.rule if request.url_rule else "(unmatched)"
     log.exception("unhandled error on %s %s", request.method, route)
     return problem(500, "Internal Server Error", "Something went wrong on our side.")
@@ -111,7 +116,15 @@ def _answer(status: int, exc: Exception) -> Response:
 def install_error_handlers(app: Flask) -> None:
     """Every error, expected or not, answers application/problem+json; never a stack trace."""
     app.register_error_handler(HTTPException, http_problem)
+    for slow in (ClientDisconnected, TimeoutError):  # the most precise class's handler wins
+        app.register_error_handler(slow, too_slow)
     app.register_error_handler(Exception, unexpected_problem)
+
+
+def too_slow(exc: Exception) -> Response:
+    """A body that stopped before its Content-Length (too slow for sanctuary.serving's read
+    limit, which the server reads as its end; or the client went away): 408."""
+    return problem(408, "Request Timeout", "The request did not arrive in time.")
 
 
 def bearer_token() -> str:
@@ -141,11 +154,6 @@ def health_blueprint(engine_of: Callable[[], Engine]) -> Blueprint:
     def healthz() -> Response:
         return jsonify(status="ok")
 
-    @blueprint.get("/metrics")
-    def prometheus() -> Response:
-        body, content_type = metrics.exposition()
-        return Response(body, content_type=content_type)
-
     @blueprint.get("/readyz")
     def readyz() -> Response:
         # Ready means the database answers. The broker is reported, not required: a web
@@ -168,7 +176,7 @@ def health_blueprint(engine_of: Callable[[], Engine]) -> Blueprint:
     return blueprint
 
 
-_PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
+_PROBES = frozenset({"/healthz", "/readyz"})
 
 
 def _count_requests(app: Flask, name: str) -> None:

@@ -30,7 +30,8 @@ SERVICES = ("gateway", "matching", "events", "notifications")
 PROCESSES: dict[str, list[str]] = {}
 for _svc in SERVICES:
     PROCESSES[f"{_svc}-web"] = [
-        *("gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2"),
+        *("gunicorn", "-c", "python:sanctuary.serving", "--bind", "0.0.0.0:8000"),
+        *("--workers", "2"),
         f"{_svc}.entrypoints.web:create_app()",
     ]
     PROCESSES[f"{_svc}-relay"] = ["python", "-m", _svc, "relay"]

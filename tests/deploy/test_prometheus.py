@@ -160,13 +160,13 @@ def scraped_by_dns(config: dict[str, Any]) -> dict[str, tuple[str, int, str]]:
 
 
 def test_the_compose_prometheus_scrapes_every_process_type_on_its_port() -> None:
-    """Web processes on 8000 (/metrics), every other one on METRICS_PORT (9100)."""
+    """Every process on METRICS_PORT (9100): web processes too, never on their port 8000."""
     compose = load(ROOT / "docker-compose.yml")
     metrics_port = int(compose["x-common-env"]["METRICS_PORT"])
     scraped = scraped_by_dns(load(HERE / "prometheus.yml"))
     assert sorted(scraped) == sorted(procfile_processes())
     for name, (_, port, path) in scraped.items():
-        assert port == (8000 if name.endswith("-web") else metrics_port), name
+        assert port == metrics_port, name
         assert path == "/metrics"
 
 
@@ -195,15 +195,15 @@ def deployments() -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("deployment", deployments(), ids=lambda d: d["metadata"]["name"])
 def test_every_pod_asks_to_be_scraped_on_its_metrics_port(deployment: dict[str, Any]) -> None:
-    """prometheus.io/scrape, port and path on each pod template; web pods declare the port."""
+    """prometheus.io/scrape, port and path on each pod template, on the metrics port (for
+    web pods too: their port 8000 serves no metrics); web pods declare their port."""
     configmap = load(K8S / "configmap.yaml")
     template = deployment["spec"]["template"]
     annotations = template["metadata"]["annotations"]
     web = deployment["metadata"]["name"].endswith("-web")
     assert annotations["prometheus.io/scrape"] == "true"
-    assert annotations["prometheus.io/port"] == (
-        "8000" if web else configmap["data"]["METRICS_PORT"]
-    )
+    assert annotations["prometheus.io/port"] == configmap["data"]["METRICS_PORT"]
+    assert configmap["data"]["METRICS_BIND_HOST"] == "0.0.0.0"  # noqa: S104 (the pod network)
     assert annotations["prometheus.io/path"] == "/metrics"
     if web:
         [container] = template["spec"]["containers"]

@@ -28,6 +28,7 @@ from matching.entrypoints.web import create_app as create_matching
 from notifications.bootstrap import bootstrap as notifications_bootstrap
 from notifications.config import NotificationsConfig
 from notifications.entrypoints.web import create_app as create_notifications
+from sanctuary import metrics
 from sanctuary.config import ServiceConfig
 from sanctuary.runtime import Service
 from sanctuary_dev.mailsink import free_port
@@ -53,11 +54,11 @@ PROCESSES = [
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
-def test_every_web_process_answers_health_readiness_and_metrics(
+def test_every_web_process_answers_health_and_readiness_and_no_metrics(
     name: str, make_service: Callable[..., Service]
 ) -> None:
-    """/healthz 200; /readyz 200 on a database that answers; /metrics in Prometheus' format
-    with the requests just made."""
+    """/healthz 200; /readyz 200 on a database that answers; the requests just made are
+    counted, but /metrics is not on the application's port (issue 16: it showed sign-ins)."""
     bootstrap, create_app, config_type = SERVICES[name]
     service = make_service(bootstrap, name, config_type)
     app = create_app(service.config)
@@ -69,13 +70,13 @@ def test_every_web_process_answers_health_readiness_and_metrics(
         )
         ready = client.get("/readyz")
         assert (ready.status_code, ready.json) == (200, {"status": "ready", "broker": "ok"})
-        scraped = client.get("/metrics")
-        assert scraped.status_code == 200
-        assert scraped.content_type.startswith("text/plain")
+        assert client.get("/metrics").status_code == 404
+        body, content_type = metrics.exposition()
+        assert content_type.startswith("text/plain")
         assert (
             f'sanctuary_http_requests_total{{method="GET",route="/readyz",service="{name}",'
             'status="200"}'
-        ) in scraped.get_data(as_text=True)
+        ) in body.decode()
     finally:
         app.extensions["service"].engine.dispose()
 
@@ -196,24 +197,23 @@ def test_a_relay_keeps_reporting_its_lag_while_the_broker_is_away(
 def test_one_scrape_of_a_two_worker_web_process_counts_the_requests_of_both(
     make_service: Callable[..., Service], tmp_path: Any
 ) -> None:
-    """gunicorn with two workers, as compose and Kubernetes run it, with PROMETHEUS_MULTIPROC_DIR:
-    every scrape shows all the requests, whichever worker answers it (without the folder,
-    each scrape would show one worker's count and rate() would see counters reset)."""
+    """gunicorn with two workers, as compose and Kubernetes run it: its master serves on
+    METRICS_PORT what both workers counted (prometheus-client's multiprocess mode, in a folder
+    sanctuary.serving makes when PROMETHEUS_MULTIPROC_DIR is unset), the same total in every
+    scrape; the application's port serves no metrics."""
     matching = make_service(matching_bootstrap, "matching")
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
-    web = web_process(
-        matching,
-        "matching.entrypoints.web:create_app()",
-        port,
-        PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
-    )
+    app = "matching.entrypoints.web:create_app()"
+    web = web_process(matching, app, port, METRICS_PORT=str(metrics_port))
     try:
         wait_until(lambda: http_status(f"{base}/healthz") == 200, timeout=30, interval=0.2)
         with requests.Session() as session:
             for _ in range(40):
                 session.get(f"{base}/healthz", timeout=5)
-        counts = {healthz_count(requests.get(f"{base}/metrics", timeout=5).text) for _ in range(10)}
+        assert http_status(f"{base}/metrics") == 404
+        scraped = f"http://127.0.0.1:{metrics_port}/metrics"
+        counts = {healthz_count(requests.get(scraped, timeout=5).text) for _ in range(10)}
     finally:
         web.send_signal(signal.SIGTERM)
         assert web.wait(timeout=30) == 0
