@@ -50,6 +50,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "registration.waitlisted",
         "registration.promoted",
         "registration.cancelled",
+        "registration.rejected",
         "match.proposed",
         "match.approved",
         "match.checkin_due",

@@ -27,8 +27,9 @@ def test_places_are_given_until_the_event_is_full_then_people_wait() -> None:
     assert decide(event(confirmed=2), None, NOW).status == "waitlisted"
 
 
-def test_a_second_request_from_the_same_person_is_rejected_naming_the_first() -> None:
-    """Never two places; the answer says which registration holds it."""
+def test_a_second_request_from_the_same_person_is_rejected_but_shown_as_a_new_one() -> None:
+    """Never two places; the decision keeps which registration holds it, and what a new
+    request would have been told (ADR 31): the asker learns nothing about the address."""
     first = uuid.uuid4()
     decision = decide(event(), first, NOW)
     assert (decision.status, decision.reason, decision.existing_registration_id) == (
@@ -36,6 +37,15 @@ def test_a_second_request_from_the_same_person_is_rejected_naming_the_first() ->
         "already_registered",
         first,
     )
+    assert decision.shown_as == "confirmed"
+    assert decide(event(confirmed=2), first, NOW).shown_as == "waitlisted"
+
+
+def test_what_is_about_the_event_is_answered_the_same_to_everyone() -> None:
+    """A closed or cancelled event says so whether or not the address holds a place there."""
+    closed = event(registration_closes_at=NOW - timedelta(minutes=1))
+    assert decide(closed, uuid.uuid4(), NOW).reason == "registration_closed"
+    assert decide(event(status="cancelled"), uuid.uuid4(), NOW).reason == "event_cancelled"
 
 
 def test_unknown_cancelled_and_closed_events_reject_with_the_reason() -> None:

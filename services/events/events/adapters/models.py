@@ -70,6 +70,9 @@ class Registration(Base):
     status: Mapped[str] = mapped_column(String(12))  # confirmed, waitlisted, cancelled, rejected
     reason: Mapped[str | None] = mapped_column(String(30))
     existing_registration_id: Mapped[uuid.UUID | None]
+    # A duplicate's answer to whoever asked: confirmed or waitlisted, as a new request would
+    # have been (ADR 31). None for every other registration.
+    shown_as: Mapped[str | None] = mapped_column(String(12), default=None)
     # The waiting list's order: when the request was decided (then the id, for ties).
     queued_at: Mapped[datetime]
     decided_at: Mapped[datetime]

@@ -23,6 +23,9 @@ class Decision:
     status: RegistrationStatus  # confirmed, waitlisted or rejected
     reason: RejectionReason | None = None
     existing_registration_id: uuid.UUID | None = None
+    # A duplicate is shown to whoever asked as a new request would have been answered
+    # (confirmed or waitlisted): its answer must tell nothing of the address's own place.
+    shown_as: RegistrationStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -36,20 +39,27 @@ class EventState:
 
 
 def decide(event: EventState | None, existing: uuid.UUID | None, now: datetime) -> Decision:
-    """confirmed while places remain, else waitlisted; rejected with the reason otherwise."""
+    """confirmed while places remain, else waitlisted; rejected with the reason otherwise.
+
+    The reasons that are about the event come first, so that they are the same whoever asks.
+    An address that already holds a place or a queue position is rejected, but shown as a
+    new request would be (ADR 31): the owner is told by email, the asker learns nothing."""
     if event is None:
         return Decision(RegistrationStatus.REJECTED, RejectionReason.UNKNOWN_EVENT)
     if event.status == EventStatus.CANCELLED:
         return Decision(RegistrationStatus.REJECTED, RejectionReason.EVENT_CANCELLED)
-    if existing is not None:
-        return Decision(RegistrationStatus.REJECTED, RejectionReason.ALREADY_REGISTERED, existing)
     if event.registration_closes_at is not None and now > event.registration_closes_at:
         return Decision(RegistrationStatus.REJECTED, RejectionReason.REGISTRATION_CLOSED)
-    return Decision(
+    as_new = (
         RegistrationStatus.CONFIRMED
         if event.confirmed < event.capacity
         else RegistrationStatus.WAITLISTED
     )
+    if existing is not None:
+        return Decision(
+            RegistrationStatus.REJECTED, RejectionReason.ALREADY_REGISTERED, existing, as_new
+        )
+    return Decision(as_new)
 
 
 def free_places(capacity: int, confirmed: int) -> int:

@@ -21,7 +21,7 @@ from sanctuary.bodies.events import (
 from sanctuary.bodies.privacy import SubjectSchema
 from sanctuary.db import as_utc
 from sanctuary.scope import caller_groups, listed_groups, may_see
-from sanctuary.vocabulary import EventStatus, RegistrationStatus
+from sanctuary.vocabulary import EventStatus, RegistrationStatus, RejectionReason, SubmissionStatus
 from sanctuary.web import (
     answer_errors,
     current_service,
@@ -150,20 +150,24 @@ def event_detail(event_id: uuid.UUID) -> Response:
 
 
 def registration_view(session: Any, registration: Registration) -> dict[str, Any]:
-    """A registration's status, with its queue position while waiting; nothing personal."""
+    """A registration's status, with its queue position while waiting; nothing personal.
+
+    Anyone holding the id reads it, so it says nothing about another registration: a
+    duplicate answers as a new request would have been (ADR 31), without its reason or the
+    place the address already holds (a duplicate decided before that shows `received`)."""
     view: dict[str, Any] = {
         "id": str(registration.id),
         "event_id": str(registration.event_id),
         "status": registration.status,
         "group_id": registration.group_id and str(registration.group_id),
     }
+    if registration.reason == RejectionReason.ALREADY_REGISTERED:
+        view["status"] = registration.shown_as or SubmissionStatus.RECEIVED
+    elif registration.reason:
+        view["reason"] = registration.reason
     position = registrations.waitlist_position(session, registration)
     if position is not None:
         view["waitlist_position"] = position
-    if registration.reason:
-        view["reason"] = registration.reason
-    if registration.existing_registration_id:
-        view["existing_registration_id"] = str(registration.existing_registration_id)
     return view
 
 

@@ -17,7 +17,7 @@ from sanctuary.db import as_utc
 from sanctuary.links import is_cancel_token
 from sanctuary.unit_of_work import UnitOfWork
 from sanctuary.vocabulary import RegistrationStatus
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from events import domain
@@ -85,6 +85,7 @@ def decide(uow: UnitOfWork, request: c.RegistrationRequested) -> None:
         status=decision.status,
         reason=decision.reason,
         existing_registration_id=decision.existing_registration_id,
+        shown_as=decision.shown_as,
         queued_at=now,
         decided_at=now,
         group_id=group_of(request, event),
@@ -143,16 +144,24 @@ def _answer(
     )
 
 
+# The waiting list as people see it: those waiting, and the duplicates shown as waiting
+# (ADR 31), which move up with it so that no position gives a duplicate away.
+IN_QUEUE = or_(
+    Registration.status == RegistrationStatus.WAITLISTED,
+    Registration.shown_as == RegistrationStatus.WAITLISTED,
+)
+
+
 def waitlist_position(session: Session, registration: Registration) -> int | None:
-    """1 for the first person waiting; None for anyone not waiting."""
-    if registration.status != RegistrationStatus.WAITLISTED:
+    """1 for the first in the queue; None for anyone not in it."""
+    if RegistrationStatus.WAITLISTED not in (registration.status, registration.shown_as):
         return None
     ahead = session.scalar(
         select(func.count())
         .select_from(Registration)
         .where(
             Registration.event_id == registration.event_id,
-            Registration.status == RegistrationStatus.WAITLISTED,
+            IN_QUEUE,
             tuple_(Registration.queued_at, Registration.id)
             < tuple_(registration.queued_at, registration.id),
         )
@@ -166,22 +175,21 @@ def promote(uow: UnitOfWork, event: Event) -> int:
     free = domain.free_places(event.capacity, confirmed_count(session, event.id))
     if free == 0:
         return 0
-    waiting = session.scalars(
-        select(Registration)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.WAITLISTED,
-        )
-        .order_by(Registration.queued_at, Registration.id)
-        .limit(free)
-    ).all()
-    for registration in waiting:
+    promoted = 0
+    queue = select(Registration).where(Registration.event_id == event.id, IN_QUEUE)
+    for registration in session.scalars(queue.order_by(Registration.queued_at, Registration.id)):
+        if promoted == free:
+            break
+        if registration.status == RegistrationStatus.REJECTED:  # a duplicate: it moves up,
+            registration.shown_as = RegistrationStatus.CONFIRMED  # taking no place
+            continue
         registration.status, registration.decided_at = (
             RegistrationStatus.CONFIRMED,
             datetime.now(UTC),
         )
         uow.publish(_fact(c.RegistrationPromoted, registration))
-    return len(waiting)
+        promoted += 1
+    return promoted
 
 
 def cancel(uow: UnitOfWork, registration_id: uuid.UUID, token: str, secret: str) -> Registration:

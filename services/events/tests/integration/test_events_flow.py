@@ -105,19 +105,42 @@ def test_places_then_the_waiting_list_then_promotion_on_cancel(
     assert types[-2:] == ["registration.cancelled", "registration.promoted"]
 
 
-def test_a_second_registration_with_the_same_email_is_rejected_with_the_first(
+def test_a_second_registration_with_the_same_email_reads_like_a_new_one(
     gateway: FlaskClient, events: Service
 ) -> None:
-    """Never a second place: rejected, already_registered, and which registration holds it."""
-    event = schedule(gateway)
+    """Never a second place, but whoever asked cannot tell (issue 16, point 1): the status
+    read answers as for a new request (confirmed while places remain, then waitlisted with a
+    position), never the reason or the id of the place the address holds; the events
+    service keeps both, and announces registration.rejected so that the owner is told."""
+    event = schedule(gateway)  # two places
     with running_worker(events):
         first = register(gateway, event["id"], "ana@example.org")
         wait_until(lambda: decided(gateway, first))
         again = register(gateway, event["id"], "ANA@example.org")
         answer = wait_until(lambda: decided(gateway, again))
-    assert answer["status"] == "rejected"
-    assert answer["reason"] == "already_registered"
-    assert answer["existing_registration_id"] == first
+        other = register(gateway, event["id"], "bo@example.org")
+        wait_until(lambda: decided(gateway, other))
+        late = register(gateway, event["id"], "ana@example.org")
+        late_answer = wait_until(lambda: decided(gateway, late))
+        third = register(gateway, event["id"], "cy@example.org")
+        waiting = wait_until(lambda: decided(gateway, third))
+    expected = {"id": again, "event_id": event["id"], "status": "confirmed", "group_id": None}
+    assert answer == expected
+    assert late_answer == {**expected, "id": late, "status": "waitlisted", "waitlist_position": 1}
+    assert waiting["waitlist_position"] == 2  # as if the duplicate were a real place ahead
+    token = cancel_token("test-events-link-secret", uuid.UUID(other))
+    gateway.post(f"/api/v1/registrations/{other}/cancel", json={"token": token})
+    # The freed place goes to the first real person waiting; the duplicate ahead moves up
+    # with the queue, taking no place.
+    assert state(gateway, late)["status"] == "confirmed"
+    assert state(gateway, third)["status"] == "confirmed"
+    with events.sessions() as session:
+        for duplicate in (again, late):
+            kept = session.get(Registration, uuid.UUID(duplicate))
+            assert (kept.status, kept.reason) == ("rejected", "already_registered")
+            assert kept.existing_registration_id == uuid.UUID(first)
+        types = list(session.scalars(select(Outbox.type).order_by(Outbox.created_at)))
+    assert types.count("registration.rejected") == 2
 
 
 def test_unknown_closed_or_wrongly_cancelled_registrations_are_refused(

@@ -327,6 +327,47 @@ def test_waiting_promotion_and_cancellation_each_send_their_own_email(
     assert int(next(iter(cancel.walk("VEVENT")))["sequence"]) == 2
 
 
+def test_a_second_request_for_a_held_place_tells_its_owner_once_a_day_in_their_words(
+    notifications: Service, sink: tuple[int, Path]
+) -> None:
+    """ADR 31: whoever asked again was answered as if new, so the address's owner is told,
+    under the name and in the language of their own place (never the name the new request
+    typed, which could be anything), once a day however often it is asked; other
+    rejections send nothing."""
+    import uuid as _uuid
+
+    from sanctuary.contracts import RegistrationConfirmed, RegistrationRejected
+
+    event = an_event()
+    held = registration(RegistrationConfirmed, event, locale="ar")
+    asked = {"event_id": event.event_id, "name": "Not Ana at all", "email": "ana@example.org"}
+    again = [
+        RegistrationRejected(
+            registration_id=_uuid.uuid4(),
+            **asked,
+            reason="already_registered",
+            existing_registration_id=held.registration_id,
+        )
+        for _ in range(3)
+    ]
+    closed = RegistrationRejected(
+        registration_id=_uuid.uuid4(), **asked, reason="registration_closed"
+    )
+    url = notifications.config.amqp_url
+    with running_worker(notifications):
+        for message in (event, held, *again, closed):
+            publish_message(url, message)
+        wait_until(lambda: count(notifications, Inbox) == 6, timeout=15)
+    assert count(notifications, Delivery) == 2  # the confirmation and one notice
+    mailer(notifications).send_due()
+    [notice] = [m for m in received(sink[1]) if "طلب شخص ما مكانك مرة أخرى" in m["Subject"]]
+    assert notice["To"] == "ana@example.org"
+    body = notice.get_body(("plain",)).get_content()
+    assert "Ana" in body
+    assert "Not Ana" not in body
+    assert f"/registrations/{held.registration_id}/cancel?token=" in body
+
+
 def test_changes_reminders_and_cancellation_reach_the_right_people_once(
     notifications: Service, sink: tuple[int, Path]
 ) -> None:

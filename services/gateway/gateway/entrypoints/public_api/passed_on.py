@@ -53,9 +53,12 @@ class RegistrationStatusSchema(Schema):
         validate=validate.OneOf((SubmissionStatus.RECEIVED, *RegistrationStatus)),
     )
     waitlist_position = fields.Integer(metadata={"description": "While waitlisted: 1 is next"})
-    reason = fields.String(metadata={"description": "Why it was rejected"})
-    existing_registration_id = fields.UUID(
-        metadata={"description": "The same person's earlier registration for this event"}
+    reason = fields.String(
+        metadata={
+            "description": "Why it was rejected: the event is unknown, cancelled or closed "
+            "(a request from an address that already has a place reads like a new one, "
+            "and its owner is told by email)"
+        }
     )
     group_id = fields.UUID(
         allow_none=True, metadata={"description": "The registrant's local group; null: none"}

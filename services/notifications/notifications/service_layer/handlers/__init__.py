@@ -18,6 +18,7 @@ from sanctuary.contracts import (
     GroupUpdated,
     NewcomerRequested,
     PersonMoved,
+    RegistrationRejected,
     VolunteerReadinessChanged,
     VolunteerRegistered,
 )
@@ -30,6 +31,7 @@ from notifications.service_layer.handlers.events import (
     on_event_scheduled,
     on_event_updated,
     on_registration_changed,
+    on_registration_rejected,
     on_reminder_due,
 )
 from notifications.service_layer.handlers.groups import (
@@ -64,5 +66,6 @@ HANDLERS: dict[str, Handler] = {
     DataLinkRequested.TYPE: on_data_link_requested,
     DetailsChanged.TYPE: on_details_changed,
     **{t: on_registration_changed(t) for t in domain.REGISTRATION_EMAILS},
+    RegistrationRejected.TYPE: on_registration_rejected,
     **{t: on_match_changed(t) for t in MATCH_EMAILS},
 }

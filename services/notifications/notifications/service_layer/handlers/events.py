@@ -12,10 +12,11 @@ from sanctuary.contracts import (
     EventScheduled,
     EventUpdated,
     RegistrationChanged,
+    RegistrationRejected,
 )
 from sanctuary.db import as_utc
 from sanctuary.unit_of_work import Handler, UnitOfWork
-from sanctuary.vocabulary import DEFAULT_LOCALE, RegistrationStatus
+from sanctuary.vocabulary import DEFAULT_LOCALE, RegistrationStatus, RejectionReason
 from sqlalchemy import select
 
 from notifications import domain
@@ -172,6 +173,36 @@ def on_reminder_due(reminder: EventReminderDue, uow: UnitOfWork) -> None:
             key=f"{reminder.reminder}:{details['starts_at']}",
             locale=reminder.locale or locale,
             group_id=reminder.group_id or group_id,
+        ),
+    )
+
+
+def on_registration_rejected(fact: RegistrationRejected, uow: UnitOfWork) -> None:
+    """A request for a place by an address that already holds one (ADR 31): whoever asked
+    was answered as if it were new, so the address's owner is told instead, at most once a
+    day for each place, under the name and in the language they gave. Other rejections are
+    about the event, and the status page says them."""
+    existing = fact.existing_registration_id
+    if fact.reason != RejectionReason.ALREADY_REGISTERED or existing is None:
+        return
+    copy = uow.session.get(EventCopy, fact.event_id)
+    held = uow.session.get(Registrant, existing)
+    if copy is None or held is None:
+        raise EventNotYetKnown(str(fact.event_id))  # the place's own fact is on its way
+    now = datetime.now(UTC)
+    plan(
+        uow,
+        domain.event_email(
+            "registration_duplicate",
+            None,
+            existing,
+            held.name,  # never the name the new request typed: it could be anything
+            held.email,
+            _event(copy),
+            now,
+            key=now.date().isoformat(),
+            locale=held.locale,
+            group_id=held.group_id,
         ),
     )
 
