@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -9,10 +10,11 @@ from sanctuary import metrics
 from sanctuary.contracts import ErasureRequested, PersonErased
 from sanctuary.runtime import Service, build_service
 
+from gateway.adapters import rate_limits
 from gateway.adapters.models import Base, Inbox, Outbox
 from gateway.config import GatewayConfig, from_env
 from gateway.entrypoints.admin import seed_default_group
-from gateway.service_layer import erasure_answers, my_data, privacy
+from gateway.service_layer import erasure_answers, my_data, privacy, sign_in
 
 
 def bootstrap(config: GatewayConfig | None = None) -> Service:
@@ -39,11 +41,14 @@ def bootstrap(config: GatewayConfig | None = None) -> Service:
 
 
 def _housekeeping(service: Service) -> None:
-    """The relay's timed upkeep: the erasure gauges, and expired links to people's own data
-    deleted (the address is kept no longer than its link lives)."""
+    """The relay's timed upkeep: the erasure gauges; expired links to people's own data
+    deleted (the address is kept no longer than its link lives); sign-in counts a day old
+    and ended rate-limit windows forgotten."""
     _erasure_gauges(service)
     with service.unit_of_work() as uow:
         my_data.prune(uow)
+        sign_in.prune(uow.session, datetime.now(UTC))
+    rate_limits.prune(service.engine)
 
 
 def _erasure_gauges(service: Service) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, String, false
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, String, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -210,3 +210,26 @@ class DataLink(Base):
     locale: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins of one account from one client (ADR 32), kept in the database so that
+    no restart forgets them; a success deletes the row, housekeeping a day-old one."""
+
+    __tablename__ = "sign_in_throttles"
+
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)  # digest of the email
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)  # keyed hash of the address
+    failures: Mapped[int]
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RateLimitCounter(Base):
+    """A rate-limit window's count (Flask-Limiter's fixed window), when no Redis is given:
+    the web processes share it and a restart keeps it (gateway.adapters.rate_limits)."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int]
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch

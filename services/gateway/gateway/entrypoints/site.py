@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -34,6 +35,7 @@ from sanctuary.web import http_problem, unexpected_problem
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from gateway.adapters import rate_limits
 from gateway.config import GatewayConfig
 
 # Each language the pages and emails are written in: its own name, and its direction.
@@ -149,7 +151,7 @@ def install(app: Flask, config: GatewayConfig, public: Iterable[Blueprint]) -> L
     limiter = Limiter(
         get_remote_address,
         app=app,
-        storage_uri=config.redis_url or "memory://",
+        **_limit_storage(app, config),
         headers_enabled=True,
         # A Redis outage must not turn the sign-up form into an error page.
         swallow_errors=True,
@@ -163,6 +165,17 @@ def install(app: Flask, config: GatewayConfig, public: Iterable[Blueprint]) -> L
     app.register_error_handler(HTTPException, _error)
     app.register_error_handler(Exception, _crash)
     return limiter
+
+
+def _limit_storage(app: Flask, config: GatewayConfig) -> dict[str, Any]:
+    """Redis when given (shared by every web process, fast); else the gateway's own database,
+    never a process's memory: a restarted worker must not forget a limit (ADR 32)."""
+    if config.redis_url:
+        return {"storage_uri": config.redis_url}
+    return {
+        "storage_uri": f"{rate_limits.SCHEME}://",
+        "storage_options": {"engine": app.extensions["service"].engine},
+    }
 
 
 def _wants_page() -> bool:

@@ -18,7 +18,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -27,12 +26,8 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter.util import get_remote_address
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter
 from sanctuary.vocabulary import MatchStatus, VolunteerStatus
-from sanctuary.web import current_service, unit_of_work
+from sanctuary.web import current_service
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
@@ -41,17 +36,10 @@ from gateway.adapters.upstream import UpstreamUnavailable
 from gateway.domain import accounts
 from gateway.domain.accounts import Access
 from gateway.entrypoints import auth, routing
-from gateway.entrypoints.site import local_path
 from gateway.service_layer import staff
 
 blp = Blueprint("dashboard", __name__, url_prefix="/coordinator")
 log = logging.getLogger(__name__)
-
-# Against password guessing: attempts per client address, and failures per account (keyed by
-# the email asked for, known or not, so the limit itself tells nothing).
-LOGIN_PER_ADDRESS = parse("20 per 15 minutes")
-ATTEMPTS_PER_ACCOUNT = parse("10 per 15 minutes")
-WRONG = "The email or the password is not right."
 
 OPEN_VIEWS = {"dashboard.login"}  # reachable without a session
 AUDITED_VIEWS: set[str] = set()  # GET pages that show contact details
@@ -176,71 +164,6 @@ def act(service: str, method: str, path: str, done: str, back: str, **kwargs: An
     return redirect(back, code=303)
 
 
-# Signing in and out.
-
-
-# Where the counts go while the shared storage (Redis) is not answering: this process.
-_FALLBACK = FixedWindowRateLimiter(MemoryStorage())
-
-
-def _count(operation: str, item: Any, *key: str) -> Any:
-    """`hit`, `test` or `get_window_stats` on the app's limiter storage; in this process's
-    memory while that storage is down, so that guessing stays limited and sign-in works."""
-    # Flask-Limiter keeps the app's limiters in a set; site.install makes exactly one.
-    (limiter,) = current_app.extensions["limiter"]
-    try:
-        return getattr(limiter.limiter, operation)(item, *key)
-    except Exception:  # Redis down or unreachable: any storage error
-        log.warning("sign-in rate limit storage unavailable: counting in this process")
-        return getattr(_FALLBACK, operation)(item, *key)
-
-
-def _too_many(item: Any, *key: str) -> Response:
-    wait = max(int(_count("get_window_stats", item, *key).reset_time - time.time()), 1)
-    response = Response(
-        render_template("coordinator/login.html", error="Too many tries. Wait, then try again."),
-        status=429,
-    )
-    response.headers["Retry-After"] = str(wait)
-    return response
-
-
-@blp.route("/login", methods=["GET", "POST"])
-def login() -> Redirect | str:
-    """Email and password; the same answer, in the same time, for every kind of wrong."""
-    target = local_path(request.values.get("next") or url_for(".index"))
-    if request.method == "GET":
-        return render_template("coordinator/login.html", next=target)
-    email = request.form.get("email", "")
-    address_key = ("coordinator-login-address", get_remote_address())
-    account_key = ("coordinator-login-account", accounts.token_digest(email.strip().lower()))
-    if not _count("hit", LOGIN_PER_ADDRESS, *address_key):
-        return _too_many(LOGIN_PER_ADDRESS, *address_key)
-    # Every attempt counts before the password is checked, so parallel guesses cannot
-    # all pass the check before any of them is counted.
-    if not _count("hit", ATTEMPTS_PER_ACCOUNT, *account_key):
-        return _too_many(ATTEMPTS_PER_ACCOUNT, *account_key)
-    coordinator = staff.sign_in(unit_of_work, email, request.form.get("password", ""))
-    if coordinator is None:
-        page = render_template("coordinator/login.html", error=WRONG, next=target, email=email)
-        return Response(page, status=200)
-    session.clear()  # a new session (and CSRF token) at every sign-in
-    now = time.time()
-    session.update(coordinator=str(coordinator.id), signed_in=now, seen=now)
-    with _sessions()() as db:
-        g.principal = staff.principal_of(db, coordinator)
-    flash(f"Signed in as {coordinator.display_name}.", "ok")
-    return redirect(target, code=303)
-
-
-@blp.post("/logout")
-def logout() -> Redirect:
-    staff.end_sessions(unit_of_work, g.principal.coordinator_id)
-    session.clear()
-    flash("Signed out.", "ok")
-    return redirect(url_for(".login"), code=303)
-
-
 # The overview.
 
 
@@ -285,6 +208,7 @@ def blueprint() -> Blueprint:
         group_pages,
         invitation_pages,
         people_pages,
+        sign_in_pages,
     )
 
     return blp
