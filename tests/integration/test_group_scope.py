@@ -199,7 +199,7 @@ def test_a_coordinator_of_one_group_never_reaches_anothers(
     client, south = network
     units = client.application.extensions["service"].unit_of_work
     north_id = staff.create_coordinator(units, "n@example.org", "N", PASSWORD, groups=["north"])
-    bearer = staff.issue_token(units, north_id, "script")
+    bearer = staff.issue_token(units, north_id, "script").token
     browser = signed_in(client, "n@example.org")
     token = csrf_token(browser, "/coordinator/tokens")
     before = state(matching, south)
@@ -236,7 +236,7 @@ def test_well_formed_requests_on_another_groups_people_and_events_are_404_and_ch
     client, south = network
     units = client.application.extensions["service"].unit_of_work
     north_id = staff.create_coordinator(units, "n@example.org", "N", PASSWORD, groups=["north"])
-    headers = {"Authorization": f"Bearer {staff.issue_token(units, north_id, 'script')}"}
+    headers = {"Authorization": f"Bearer {staff.issue_token(units, north_id, 'script').token}"}
     before = state(matching, south)
     soon = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     actions = [
@@ -312,7 +312,7 @@ def test_a_person_who_moved_city_moves_group_unless_a_match_holds_them(
     ]
     units = client.application.extensions["service"].unit_of_work
     made = staff.create_coordinator(units, "s@example.org", "S", PASSWORD, groups=["south"])
-    theirs = {"Authorization": f"Bearer {staff.issue_token(units, made, 't')}"}
+    theirs = {"Authorization": f"Bearer {staff.issue_token(units, made, 't').token}"}
     gone = client.get(f"/api/v1/newcomers/{moving.newcomer_id}/suggestions", headers=theirs)
     assert gone.status_code == 404
 
@@ -364,7 +364,7 @@ def test_people_s_rights_are_exercised_for_ones_own_groups_only(
 
     def bearer(email: str, group: str) -> dict[str, str]:
         made = staff.create_coordinator(units, email, "C", PASSWORD, groups=[group])
-        return {"Authorization": f"Bearer {staff.issue_token(units, made, 'script')}"}
+        return {"Authorization": f"Bearer {staff.issue_token(units, made, 'script').token}"}
 
     north, southern = bearer("n@example.org", "north"), bearer("s@example.org", "south")
     by_email = {"email": "South.Volunteer@example.org", "reason": "asked by phone"}

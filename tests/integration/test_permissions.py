@@ -117,7 +117,7 @@ def test_without_credentials_nothing_opens(gateway: FlaskClient) -> None:
 
 def test_wrong_revoked_and_expired_credentials_are_refused(gateway: FlaskClient) -> None:
     coordinator_id = staff.create_coordinator(units(gateway), "r@example.org", "R", PASSWORD)
-    revoked = staff.issue_token(units(gateway), coordinator_id, "old")
+    revoked = staff.issue_token(units(gateway), coordinator_id, "old").token
     (token_row,) = staff.tokens_of(units(gateway), coordinator_id)
     assert staff.revoke_token(units(gateway), coordinator_id, token_row.id)
     idle = signed_in(gateway, "r@example.org")
@@ -140,7 +140,7 @@ def test_wrong_revoked_and_expired_credentials_are_refused(gateway: FlaskClient)
 
 def test_a_switched_off_coordinator_gets_403_everywhere(gateway: FlaskClient) -> None:
     coordinator_id = staff.create_coordinator(units(gateway), "o@example.org", "O", PASSWORD)
-    bearer = staff.issue_token(units(gateway), coordinator_id, "script")
+    bearer = staff.issue_token(units(gateway), coordinator_id, "script").token
     browser = signed_in(gateway, "o@example.org")
     token = csrf_token(browser, "/coordinator/tokens")
     assert staff.set_active(units(gateway), "o@example.org", False)
@@ -160,7 +160,7 @@ def test_valid_credentials_open_every_route_and_each_call_is_audited(
     coordinator_id = staff.create_coordinator(
         units(gateway), "v@example.org", "V", PASSWORD, network_admin=True
     )
-    bearer = staff.issue_token(units(gateway), coordinator_id, "script")
+    bearer = staff.issue_token(units(gateway), coordinator_id, "script").token
     browser = signed_in(gateway, "v@example.org")
     token = csrf_token(browser, "/coordinator/tokens")
     expected = set()

@@ -31,6 +31,8 @@ class GatewayConfig(ServiceConfig):
     proxy_hops: int = 0
     # How long the emailed link to a person's own data (/my-data) works, in minutes.
     my_data_link_minutes: int = 30
+    # How long a personal API token works (API_TOKEN_DAYS); make another before it ends.
+    api_token_days: int = 90
     # The network's own group, seeded by `migrate` on an empty registry (DEFAULT_GROUP_*).
     default_group: dict[str, object] = field(default_factory=lambda: dict(DEFAULT_GROUP))
 
@@ -65,6 +67,7 @@ def from_env(env: Mapping[str, str] | None = None) -> GatewayConfig:
         cookie_secure=env_value("COOKIE_SECURE", "true", env).lower() not in ("0", "false", "no"),
         proxy_hops=_count("PROXY_HOPS", env),
         my_data_link_minutes=_minutes("MY_DATA_LINK_MINUTES", env),
+        api_token_days=_at_least_one("API_TOKEN_DAYS", GatewayConfig.api_token_days, env),
         default_group=_default_group(env),
     )
 
@@ -81,9 +84,13 @@ def _default_group(env: Mapping[str, str]) -> dict[str, object]:
 
 
 def _minutes(name: str, env: Mapping[str, str]) -> int:
-    raw = env_value(name, str(GatewayConfig.my_data_link_minutes), env)
+    return _at_least_one(name, GatewayConfig.my_data_link_minutes, env, "minutes")
+
+
+def _at_least_one(name: str, default: int, env: Mapping[str, str], unit: str = "days") -> int:
+    raw = env_value(name, str(default), env)
     if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{name} must be a whole number of minutes, at least 1, not {raw!r}")
+        raise ConfigError(f"{name} must be a whole number of {unit}, at least 1, not {raw!r}")
     return int(raw)
 
 

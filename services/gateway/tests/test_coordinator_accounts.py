@@ -90,11 +90,13 @@ def test_tokens_are_random_and_stored_only_as_their_sha256() -> None:
 
 def test_who_may_act() -> None:
     active, off = Holder(True), Holder(False)
-    assert accounts.token_access(active, None) is Access.ALLOWED
-    assert accounts.token_access(active, NOW) is Access.UNKNOWN  # revoked
-    assert accounts.token_access(None, None) is Access.UNKNOWN
-    assert accounts.token_access(off, None) is Access.DEACTIVATED
-    assert accounts.token_access(off, NOW) is Access.UNKNOWN
+    later = NOW + timedelta(days=1)
+    assert accounts.token_access(active, None, later, NOW) is Access.ALLOWED
+    assert accounts.token_access(active, NOW, later, NOW) is Access.UNKNOWN  # revoked
+    assert accounts.token_access(active, None, NOW, NOW) is Access.UNKNOWN  # expired
+    assert accounts.token_access(None, None, later, NOW) is Access.UNKNOWN
+    assert accounts.token_access(off, None, later, NOW) is Access.DEACTIVATED
+    assert accounts.token_access(off, NOW, later, NOW) is Access.UNKNOWN
     signed_in = NOW - timedelta(hours=1)
     assert accounts.session_access(active, signed_in, NOW, NOW) is Access.ALLOWED
     idle = NOW - accounts.IDLE_TIMEOUT - timedelta(seconds=1)
@@ -139,6 +141,35 @@ def test_sign_in_rotates_the_session_and_sets_safe_cookies(
     with sessions(app)() as db:
         record = db.scalars(select(AuditRecord)).one()
     assert (record.action, record.via, record.actor) == ("login", "dashboard", "coordinator")
+
+
+def test_the_session_cookie_shows_neither_who_nor_the_messages(
+    make_app: Callable[..., Any],
+) -> None:
+    """Issue 16, point 10: the cookie is sealed (Fernet), not only signed: no part of it
+    decodes to the coordinator's id or the flash message, and a changed one is no session."""
+    import base64
+    import binascii
+    import zlib
+
+    app = make_app()
+    coordinator_id = staff.create_coordinator(units(app), EMAIL, "Ali Khan", PASSWORD)
+    client = app.test_client()
+    assert sign_in(client).status_code == 303  # flashes "Signed in as Ali Khan."
+    sealed = client.get_cookie("session").value  # type: ignore[union-attr]
+    assert sealed.startswith("gAAAAA")  # a Fernet token
+    for part in sealed.lstrip(".").split("."):
+        try:
+            raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        except (binascii.Error, ValueError):
+            continue
+        for data in (raw, *([zlib.decompress(raw)] if raw[:1] == b"x" else [])):
+            assert str(coordinator_id).encode() not in data
+            assert b"Ali" not in data
+    assert "Signed in as Ali Khan." in client.get("/coordinator/tokens").text
+    changed = sealed[:-6] + ("AAAAAA" if sealed[-6:] != "AAAAAA" else "BBBBBB")
+    client.set_cookie("session", changed)
+    assert client.get("/coordinator/tokens").status_code == 303  # to the sign-in page
 
 
 def test_a_sign_in_goes_back_to_the_page_asked_for_but_never_off_the_site(
@@ -309,12 +340,37 @@ def test_a_token_made_in_the_dashboard_is_shown_once_and_opens_the_api(
     assert refused.headers["WWW-Authenticate"] == "Bearer"
 
 
+def test_a_token_works_for_api_token_days_and_says_until_when(
+    make_app: Callable[..., Any],
+) -> None:
+    """Issue 16, point 10: no token opens the API for ever. It is shown with its end, and
+    past it the API answers 401 as for a revoked one; the page marks it expired."""
+    app = make_app(api_token_days=30)
+    staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
+    client = app.test_client()
+    sign_in(client)
+    made = client.post(
+        "/coordinator/tokens",
+        data={"name": "laptop", "csrf_token": csrf_token(client, "/coordinator/tokens")},
+    )
+    until = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%d")
+    assert f"It works until {until}" in made.text
+    token = re.search(r"(sct_[A-Za-z0-9_-]+)", made.text).group(1)  # type: ignore[union-attr]
+    bearer = {"Authorization": f"Bearer {token}"}
+    api = app.test_client()
+    assert api.get("/api/v1/matches", headers=bearer).status_code == 503  # let through
+    with sessions(app).begin() as db:
+        db.scalars(select(ApiToken)).one().expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    assert api.get("/api/v1/matches", headers=bearer).status_code == 401
+    assert "(expired)" in client.get("/coordinator/tokens").text
+
+
 def test_the_api_refuses_a_switched_off_coordinator_with_403(
     make_app: Callable[..., Any],
 ) -> None:
     app = make_app(admin_token="bootstrap-secret")
     coordinator_id = staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
-    token = staff.issue_token(units(app), coordinator_id, "script")
+    token = staff.issue_token(units(app), coordinator_id, "script").token
     staff.set_active(units(app), EMAIL, False)
     api = app.test_client()
     answer = api.get("/api/v1/matches", headers={"Authorization": f"Bearer {token}"})

@@ -60,7 +60,7 @@ def coordinator_token(client: Any, **options: Any) -> dict[str, str]:
     made = staff.create_coordinator(
         service.unit_of_work, email, "C", "a long passphrase", **options
     )
-    return {"Authorization": f"Bearer {staff.issue_token(service.unit_of_work, made, 't')}"}
+    return {"Authorization": f"Bearer {staff.issue_token(service.unit_of_work, made, 't').token}"}
 
 
 def test_the_longest_area_a_postcode_starts_with_decides_its_group() -> None:

@@ -42,7 +42,7 @@ def bearer_of(client: Any, *groups: str) -> dict[str, str]:
     made = staff.create_coordinator(
         units, f"{uuid.uuid4().hex[:6]}@example.org", "C", PASSWORD, groups=list(groups)
     )
-    return {"Authorization": f"Bearer {staff.issue_token(units, made, 't')}"}
+    return {"Authorization": f"Bearer {staff.issue_token(units, made, 't').token}"}
 
 
 def link(invitation_id: str) -> str:
@@ -145,7 +145,7 @@ def test_an_invitation_lapses_with_its_inviters_rights(client: Any) -> None:
     """Switched off (or out of the group) before the link is used: the link no longer works."""
     units = service(client).unit_of_work
     made = staff.create_coordinator(units, "f@example.org", "F", PASSWORD, groups=["north"])
-    bearer = {"Authorization": f"Bearer {staff.issue_token(units, made, 't')}"}
+    bearer = {"Authorization": f"Bearer {staff.issue_token(units, made, 't').token}"}
     invited = client.post(
         "/api/v1/coordinators/invitations",
         json={"email": "g@example.org", "name": "G", "groups": ["north"]},

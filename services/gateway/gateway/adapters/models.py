@@ -113,6 +113,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # No token opens the API for ever (issue 16, point 10): API_TOKEN_DAYS after it is made.
+    expires_at: Mapped[datetime | None]
 
 
 class AuditRecord(Base):

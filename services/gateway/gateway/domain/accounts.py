@@ -93,9 +93,13 @@ class Holder:
     sessions_valid_after: datetime | None = None
 
 
-def token_access(holder: Holder | None, revoked_at: datetime | None) -> Access:
-    """A personal token's access: unknown or revoked tokens are nobody's."""
+def token_access(
+    holder: Holder | None, revoked_at: datetime | None, expires_at: datetime | None, now: datetime
+) -> Access:
+    """A personal token's access: unknown, revoked or expired tokens are nobody's."""
     if holder is None or revoked_at is not None:
+        return Access.UNKNOWN
+    if expires_at is not None and now >= expires_at:
         return Access.UNKNOWN
     return Access.ALLOWED if holder.active else Access.DEACTIVATED
 

@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     token = sub.add_parser("create-token", help="print a new personal API token, once")
     token.add_argument("--email", required=True)
     token.add_argument("--name", default="cli", help="what the token is for")
+    token.add_argument("--days", type=int, help="how long it works (default API_TOKEN_DAYS)")
     for name in COMMANDS[2:4]:
         sub.add_parser(name, help="switch an account off or on").add_argument(
             "--email", required=True
@@ -119,8 +120,16 @@ def _run(service: Service, args: argparse.Namespace) -> int:
         print("no coordinator has this email", file=sys.stderr)
         return 1
     if args.command == "create-token":
-        print(staff.issue_token(units, found.id, args.name))
-        print("shown once: keep it in a password manager", file=sys.stderr)
+        config = service.config
+        assert isinstance(config, GatewayConfig)
+        days = args.days if args.days and args.days > 0 else config.api_token_days
+        issued = staff.issue_token(units, found.id, args.name, days)
+        print(issued.token)
+        print(
+            f"shown once: keep it in a password manager; it works until "
+            f"{issued.expires_at:%Y-%m-%d}",
+            file=sys.stderr,
+        )
     else:
         staff.set_active(units, args.email, args.command == "reactivate-coordinator")
     staff.record(

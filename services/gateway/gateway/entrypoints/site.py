@@ -37,6 +37,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway.adapters import rate_limits
 from gateway.config import GatewayConfig
+from gateway.entrypoints.sessions import EncryptedSessionInterface
 
 # Each language the pages and emails are written in: its own name, and its direction.
 LANGUAGES: dict[Locale, tuple[str, str]] = {
@@ -126,6 +127,7 @@ def install(app: Flask, config: GatewayConfig, public: Iterable[Blueprint]) -> L
     app.secret_key = hmac.new(
         config.link_secret.encode(), b"gateway-session", hashlib.sha256
     ).hexdigest()
+    app.session_interface = EncryptedSessionInterface()
     app.config.update(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,

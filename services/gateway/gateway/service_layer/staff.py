@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sanctuary.db import as_utc
 from sanctuary.unit_of_work import UnitOfWorkFactory
@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.adapters.models import ApiToken, AuditRecord, Coordinator, Group, Membership
+from gateway.config import GatewayConfig
 from gateway.domain import accounts
 from gateway.domain.accounts import Access, Holder
 from gateway.service_layer.groups import NoSuchGroup
@@ -140,9 +141,24 @@ def end_sessions(units: UnitOfWorkFactory, coordinator_id: uuid.UUID) -> None:
             coordinator.sessions_valid_after = now()
 
 
-def issue_token(units: UnitOfWorkFactory, coordinator_id: uuid.UUID, name: str) -> str:
-    """A new personal token for the coordinator: returned once, stored only as its hash."""
+@dataclass(frozen=True)
+class Issued:
+    """A personal token as made: shown once, then only its hash is kept."""
+
+    token: str
+    expires_at: datetime
+
+
+def issue_token(
+    units: UnitOfWorkFactory,
+    coordinator_id: uuid.UUID,
+    name: str,
+    days: int = GatewayConfig.api_token_days,
+) -> Issued:
+    """A new personal token for the coordinator, working for `days` (API_TOKEN_DAYS)."""
     token = accounts.new_token()
+    made = now()
+    expires_at = made + timedelta(days=days)
     with units() as uow:
         session = uow.session
         session.add(
@@ -151,10 +167,11 @@ def issue_token(units: UnitOfWorkFactory, coordinator_id: uuid.UUID, name: str) 
                 coordinator_id=coordinator_id,
                 name=name.strip()[:100] or "token",
                 digest=accounts.token_digest(token),
-                created_at=now(),
+                created_at=made,
+                expires_at=expires_at,
             )
         )
-    return token
+    return Issued(token, expires_at)
 
 
 def tokens_of(units: UnitOfWorkFactory, coordinator_id: uuid.UUID) -> list[ApiToken]:
@@ -189,7 +206,16 @@ def bearer_access(
             select(ApiToken).where(ApiToken.digest == accounts.token_digest(given))
         )
         coordinator = session.get(Coordinator, token.coordinator_id) if token else None
-        access = accounts.token_access(holder(coordinator), token.revoked_at if token else None)
+        access = (
+            accounts.token_access(
+                holder(coordinator),
+                token.revoked_at,
+                token.expires_at and as_utc(token.expires_at),
+                now(),
+            )
+            if token
+            else Access.UNKNOWN
+        )
         if access is not Access.ALLOWED or token is None or coordinator is None:
             return access, None
         token.last_used_at = now()

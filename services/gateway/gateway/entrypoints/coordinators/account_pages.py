@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
+from sanctuary.db import as_utc
 from sanctuary.vocabulary import DeliveryStatus
-from sanctuary.web import unit_of_work
+from sanctuary.web import current_service, unit_of_work
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
@@ -32,19 +35,26 @@ def deliveries() -> str:
 # Personal API tokens and the audit log.
 
 
+def _tokens_page(**shown: Any) -> str:
+    """Your tokens, each with when it stops working, and which have."""
+    mine = staff.tokens_of(unit_of_work, g.principal.coordinator_id)
+    now = datetime.now(UTC)
+    expired = {t.id for t in mine if t.expires_at and as_utc(t.expires_at) <= now}
+    return render_template("coordinator/tokens.html", tokens=mine, expired=expired, **shown)
+
+
 @blp.get("/tokens")
 def tokens() -> str:
-    mine = staff.tokens_of(unit_of_work, g.principal.coordinator_id)
-    return render_template("coordinator/tokens.html", tokens=mine)
+    return _tokens_page()
 
 
 @blp.post("/tokens")
 def create_token() -> str:
     """A new personal token, shown on this one answer only."""
     name = request.form.get("name", "").strip() or "token"
-    token = staff.issue_token(unit_of_work, g.principal.coordinator_id, name)
-    mine = staff.tokens_of(unit_of_work, g.principal.coordinator_id)
-    return render_template("coordinator/tokens.html", tokens=mine, new_token=token, name=name)
+    days = current_service().config.api_token_days  # type: ignore[attr-defined]
+    issued = staff.issue_token(unit_of_work, g.principal.coordinator_id, name, days)
+    return _tokens_page(new_token=issued.token, name=name, expires_at=issued.expires_at)
 
 
 @blp.post("/tokens/<uuid:token_id>/revoke")
