@@ -300,10 +300,8 @@ def test_logout_is_a_post_and_ends_even_a_copied_session(make_app: Callable[...,
 # Personal tokens.
 
 
-def test_a_token_made_in_the_dashboard_is_shown_once_and_opens_the_api(
-    make_app: Callable[..., Any],
-) -> None:
-    app = make_app()
+def token_made_in_the_dashboard(app: Any) -> tuple[Any, Any]:
+    """Ali signed in, and the page that shows the token "laptop" just made."""
     staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
     client = app.test_client()
     sign_in(client)
@@ -311,6 +309,14 @@ def test_a_token_made_in_the_dashboard_is_shown_once_and_opens_the_api(
         "/coordinator/tokens",
         data={"name": "laptop", "csrf_token": csrf_token(client, "/coordinator/tokens")},
     )
+    return client, made
+
+
+def test_a_token_made_in_the_dashboard_is_shown_once_and_opens_the_api(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app()
+    client, made = token_made_in_the_dashboard(app)
     assert made.status_code == 200
     token = re.search(r"(sct_[A-Za-z0-9_-]+)", made.text).group(1)  # type: ignore[union-attr]
     assert token not in client.get("/coordinator/tokens").text
@@ -346,13 +352,7 @@ def test_a_token_works_for_api_token_days_and_says_until_when(
     """Issue 16, point 10: no token opens the API for ever. It is shown with its end, and
     past it the API answers 401 as for a revoked one; the page marks it expired."""
     app = make_app(api_token_days=30)
-    staff.create_coordinator(units(app), EMAIL, "Ali", PASSWORD)
-    client = app.test_client()
-    sign_in(client)
-    made = client.post(
-        "/coordinator/tokens",
-        data={"name": "laptop", "csrf_token": csrf_token(client, "/coordinator/tokens")},
-    )
+    client, made = token_made_in_the_dashboard(app)
     until = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%d")
     assert f"It works until {until}" in made.text
     token = re.search(r"(sct_[A-Za-z0-9_-]+)", made.text).group(1)  # type: ignore[union-attr]
