@@ -44,6 +44,9 @@ lint: $(STAMP) ## ruff and mypy
 bench: $(STAMP) ## run the benchmarks and write their figures into docs/benchmarks.md
 	$(BIN)/python -m bench
 
+audit: $(STAMP) ## every pinned package against the advisories PyPI carries (docs/security.md)
+	$(BIN)/python -m sanctuary_dev.audit constraints.txt
+
 parked: $(STAMP) ## list parked messages of every service
 	@for s in matching events notifications; do $(BIN)/python -m $$s parked list; done
 
@@ -53,4 +56,4 @@ status: $(STAMP) ## queue depths and outbox lag of every service, one JSON line 
 clean: ## remove the virtual environment and local data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install run test chromium unit lint bench parked status clean
+.PHONY: help install run test chromium unit lint bench audit parked status clean
