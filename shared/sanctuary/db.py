@@ -18,7 +18,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         # hide_parameters: a failing statement's values (names, emails) never reach a log line.
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+        # A server that does not answer is given up after 5 s (a 503, not a hang); a pooled
+        # connection is checked before use, so a restarted server needs no restart here.
+        connect_args = {"connect_timeout": 5, **kwargs.pop("connect_args", {})}
+        return create_engine(
+            url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args, **kwargs
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sanctuary.failures import describe
-from sanctuary.web import field_errors
+from sanctuary.problems import field_errors
 
 
 def test_nested_validation_messages_become_one_flat_list_of_fields() -> None:
@@ -56,7 +56,8 @@ def test_log_lines_never_carry_an_email_even_from_a_database_error() -> None:
 def _internal_app() -> Any:
     """A Flask app with one internal route behind the service credential."""
     from flask import Blueprint, Flask
-    from sanctuary.web import install_error_handlers, require_service_token
+    from sanctuary.problems import install_error_handlers
+    from sanctuary.web import require_service_token
 
     internal = Blueprint("internal", __name__)
     require_service_token(internal)

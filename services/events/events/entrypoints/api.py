@@ -20,10 +20,10 @@ from sanctuary.bodies.events import (
 )
 from sanctuary.bodies.privacy import SubjectSchema
 from sanctuary.db import as_utc
+from sanctuary.problems import answer_errors
 from sanctuary.scope import caller_groups, listed_groups, may_see
 from sanctuary.vocabulary import EventStatus, RegistrationStatus, RejectionReason, SubmissionStatus
 from sanctuary.web import (
-    answer_errors,
     current_service,
     invalid,
     load_body,

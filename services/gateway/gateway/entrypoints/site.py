@@ -30,8 +30,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
+from sanctuary.problems import http_problem, unexpected_problem
 from sanctuary.vocabulary import DEFAULT_LOCALE, RIGHT_TO_LEFT, Locale
-from sanctuary.web import http_problem, unexpected_problem
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -185,10 +185,12 @@ def _wants_page() -> bool:
     return not request.path.startswith("/api/") and request.accept_mimetypes.accept_html
 
 
-def _error(exc: HTTPException) -> Response | tuple[str, int]:
+def _error(exc: HTTPException) -> Response | tuple[str, int, dict[str, str]]:
     if not _wants_page():
         return http_problem(exc)
-    return render_template("error.html", status=exc.code or 500), exc.code or 500
+    status = exc.code or 500
+    waiting = {k: v for k, v in exc.get_headers() if k == "Retry-After"}
+    return render_template("error.html", status=status), status, waiting
 
 
 def _crash(exc: Exception) -> Response | tuple[str, int]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, Response
-from sanctuary.web import answer_errors, create_service_app, install_error_handlers, problem
+from sanctuary.problems import answer_errors, install_error_handlers, problem
+from sanctuary.web import create_service_app
 
 from gateway.adapters.upstream import Upstream, UpstreamUnavailable
 from gateway.bootstrap import bootstrap

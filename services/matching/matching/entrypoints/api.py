@@ -20,14 +20,13 @@ from sanctuary.bodies.matching import (
 )
 from sanctuary.bodies.privacy import SubjectSchema
 from sanctuary.db import as_utc
+from sanctuary.problems import answer_errors, problem
 from sanctuary.scope import caller_groups, listed_groups
 from sanctuary.vocabulary import CHECK_OUTCOMES, MatchAction
 from sanctuary.web import (
-    answer_errors,
     current_service,
     invalid,
     load_body,
-    problem,
     require_service_token,
     unit_of_work,
 )

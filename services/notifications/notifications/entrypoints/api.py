@@ -8,13 +8,13 @@ from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 from sanctuary import erasure_records
 from sanctuary.bodies.privacy import SubjectSchema
+from sanctuary.problems import problem
 from sanctuary.scope import listed_groups
 from sanctuary.vocabulary import DeliveryStatus
 from sanctuary.web import (
     current_service,
     invalid,
     load_body,
-    problem,
     require_service_token,
     unit_of_work,
 )

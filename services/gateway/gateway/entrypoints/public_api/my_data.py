@@ -13,7 +13,8 @@ from flask import Response, current_app, jsonify, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sanctuary import fields as f
-from sanctuary.web import current_service, load_body, problem, unit_of_work
+from sanctuary.problems import problem
+from sanctuary.web import current_service, load_body, unit_of_work
 from werkzeug.exceptions import NotFound
 
 from gateway.domain import corrections

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_smorest import Api
 from sanctuary import fields as f
-from sanctuary.web import PROBLEM
+from sanctuary.problems import PROBLEM
 
 from gateway.entrypoints.schemas import ProblemSchema
 
