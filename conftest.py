@@ -190,3 +190,29 @@ def gateway_client(make_service: Callable[..., Service]) -> Iterator[Callable[..
             return app.test_client()
 
         yield make
+
+
+# The test files that take longest, in the order they should start. Under xdist
+# (`--dist loadfile`) each worker takes the next file as it frees up: a long file taken last
+# would leave one worker finishing it alone for minutes, so they go first and the many
+# short files fill the end.
+LONGEST_FIRST = (
+    "tests/integration/test_api_contract.py",
+    "tests/e2e/",
+    "tests/browser/",
+    "tests/integration/",
+    "services/events/tests/integration/",
+    "shared/tests/integration/",
+    "services/notifications/tests/integration/",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return next(
+            (i for i, start in enumerate(LONGEST_FIRST) if path.startswith(start)),
+            len(LONGEST_FIRST),
+        )
+
+    items.sort(key=rank)  # stable: each file's tests stay together and in order

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from kombu import Connection
@@ -44,6 +45,14 @@ from sanctuary.unit_of_work import Handler
 from sanctuary.vocabulary import MessageOutcome
 
 log = logging.getLogger(__name__)
+
+# Seconds between tries to reach the broker again: 0.5, 1, 1.5, then every 2.
+RECONNECT_FIRST = 0.5
+RECONNECT_MAX = 2.0
+
+
+class StopWaitingForBroker(Exception):
+    """A stop signal came while the worker was trying to reach its broker again."""
 
 
 class Worker(ConsumerMixin):  # type: ignore[misc]
@@ -87,6 +96,33 @@ class Worker(ConsumerMixin):  # type: ignore[misc]
         self.batch_size = batch_size
         self.batch: list[Delivery] = []
         self.batch_due_at = 0.0
+
+    def run(self, _tokens: int = 1, **kwargs: Any) -> None:
+        """Consume until should_stop; told to stop while the broker is away, leave at once."""
+        try:
+            super().run(_tokens, **kwargs)
+        except StopWaitingForBroker:
+            log.info("worker stopped while waiting for its broker")
+
+    def on_connection_error(self, exc: Exception, interval: float) -> None:
+        """Each failed try to reach the broker again: say so, or leave if asked to stop."""
+        if self.should_stop:
+            raise StopWaitingForBroker from exc
+        log.warning("worker cannot reach its broker, trying again in %.1f s: %r", interval, exc)
+
+    @contextmanager
+    def establish_connection(self) -> Iterator[Connection]:
+        """ConsumerMixin's, with a short backoff: kombu's own grows to 30 s between tries, so
+        a worker came back up to 16 s after the broker did; this one within RECONNECT_MAX."""
+        with self.create_connection() as connection:
+            connection.ensure_connection(
+                self.on_connection_error,
+                self.connect_max_retries,
+                interval_start=RECONNECT_FIRST,
+                interval_step=RECONNECT_FIRST,
+                interval_max=RECONNECT_MAX,
+            )
+            yield connection
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> list[Any]:
         """One consumer on the service's main queue, decoding nothing itself (on_message)."""
