@@ -64,7 +64,8 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
 
 
-def _at_least_one(env: Mapping[str, str], name: str, default: int) -> int:
+def at_least_one(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of at least 1 (a count, minutes, days); unset or empty: `default`."""
     raw = _get(env, name, str(default))
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{name} must be a whole number of at least 1, not {raw!r}")
@@ -119,6 +120,7 @@ class ServiceConfig:
     ) -> dict[str, object]:
         """The common fields as keyword arguments, for a subclass's from_env to extend."""
         env = os.environ if env is None else env
+        metrics_host, metrics_port = metrics_address(env)
         return {
             "service": service,
             "database_url": _get(
@@ -132,8 +134,9 @@ class ServiceConfig:
             "outbox_retention_hours": _float(env, "OUTBOX_RETENTION_HOURS", 72.0),
             "retry_delays_ms": _delays(env),
             "prefetch": int(_float(env, "WORKER_PREFETCH", 10)),
-            "worker_batch": _at_least_one(env, "WORKER_BATCH", 1),
-            **dict(zip(("metrics_host", "metrics_port"), metrics_address(env), strict=True)),
+            "worker_batch": at_least_one(env, "WORKER_BATCH", 1),
+            "metrics_host": metrics_host,
+            "metrics_port": metrics_port,
             "startup_wait_seconds": _float(env, "STARTUP_WAIT_SECONDS", 300.0),
             "retention": Retention.from_env(env),
         }

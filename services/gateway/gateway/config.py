@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sanctuary.config import ConfigError, ServiceConfig, env_value, secret
+from sanctuary.config import ConfigError, ServiceConfig, at_least_one, env_value, secret
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,10 @@ def from_env(env: Mapping[str, str] | None = None) -> GatewayConfig:
         redis_url=env_value("REDIS_URL", "", env),
         cookie_secure=env_value("COOKIE_SECURE", "true", env).lower() not in ("0", "false", "no"),
         proxy_hops=_count("PROXY_HOPS", env),
-        my_data_link_minutes=_minutes("MY_DATA_LINK_MINUTES", env),
-        api_token_days=_at_least_one("API_TOKEN_DAYS", GatewayConfig.api_token_days, env),
+        my_data_link_minutes=at_least_one(
+            env, "MY_DATA_LINK_MINUTES", GatewayConfig.my_data_link_minutes
+        ),
+        api_token_days=at_least_one(env, "API_TOKEN_DAYS", GatewayConfig.api_token_days),
         default_group=_default_group(env),
     )
 
@@ -81,17 +83,6 @@ def _default_group(env: Mapping[str, str]) -> dict[str, object]:
         if raw:
             group[key] = tuple(raw.replace(",", " ").split()) if key == "areas" else raw
     return group
-
-
-def _minutes(name: str, env: Mapping[str, str]) -> int:
-    return _at_least_one(name, GatewayConfig.my_data_link_minutes, env, "minutes")
-
-
-def _at_least_one(name: str, default: int, env: Mapping[str, str], unit: str = "days") -> int:
-    raw = env_value(name, str(default), env)
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{name} must be a whole number of {unit}, at least 1, not {raw!r}")
-    return int(raw)
 
 
 def _count(name: str, env: Mapping[str, str]) -> int:

@@ -20,14 +20,12 @@ def attempt(units: UnitOfWorkFactory, account: str, client: str, now: datetime) 
     """Count this try as failed before the password is checked, so that guesses sent in
     parallel are all counted: None when it may go on, else when the pair may try next (and
     then nothing is counted)."""
-    for tries in (1, 2):
-        try:
-            with units() as uow:
-                return _attempt(uow.session, account, client, now)
-        except IntegrityError:  # two first tries at once: the other one made the row
-            if tries == 2:
-                raise
-    return None  # not reached
+    try:
+        with units() as uow:
+            return _attempt(uow.session, account, client, now)
+    except IntegrityError:  # two first tries at once: the other one made the row; read it
+        with units() as uow:
+            return _attempt(uow.session, account, client, now)
 
 
 def _attempt(session: Session, account: str, client: str, now: datetime) -> datetime | None:
