@@ -25,7 +25,9 @@ MEANING = {
     415: "Body not sent as JSON",
     422: "A field is invalid; each one is named in `errors`",
     429: "Too many requests from this address; retry after `Retry-After` seconds",
-    503: "A service behind the gateway is not answering; retry shortly",
+    408: "The body did not arrive in time (WEB_READ_SECONDS between two of its parts)",
+    503: "A service behind the gateway, or its database, is not answering; retry after "
+    "`Retry-After` seconds",
 }
 
 
@@ -75,8 +77,11 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 def documented(blp: Any, *codes: int, **doc: Any) -> Callable[[Any], Any]:
-    """`blp.doc` listing these error statuses (with MEANING as their descriptions)."""
-    responses = {str(code): _problem(MEANING[code]) for code in codes}
+    """`blp.doc` listing these error statuses (with MEANING as their descriptions). Every
+    operation may find its database away (503), and one that takes a body (413) may find
+    its client too slow to send it (408): those are listed for all of them here."""
+    listed = {*codes, 503, *((408,) if 413 in codes else ())}
+    responses = {str(code): _problem(MEANING[code]) for code in sorted(listed)}
     responses.update(doc.pop("responses", {}))
     return blp.doc(responses=responses, **doc)  # type: ignore[no-any-return]
 
