@@ -72,6 +72,12 @@ EMAILS = Counter(
     "Emails tried by the mailer, by outcome (sent, retrying, failed).",
     ["service", "outcome"],
 )
+SMTP_DOWN = Gauge(
+    "sanctuary_smtp_down",
+    "1 while a mailer takes its SMTP server as down and probes it instead of sending batches.",
+    ["service"],
+    multiprocess_mode="livemax",
+)
 
 WAITING = Gauge(
     "sanctuary_waiting_for_dependency",

@@ -22,8 +22,11 @@ class NotificationsConfig(ServiceConfig):
     # With the default RETRY_DELAYS_MS, 20 tries span about 3 h: an SMTP outage that long.
     mail_max_attempts: int = 20
     mail_poll_seconds: float = 0.2
-    # How long a mailer's claim on a batch lasts; a crashed mailer's emails wait this long.
-    mail_claim_seconds: float = 300.0
+    # How long a mailer's claim on its emails lasts, renewed while it works: a crashed
+    # mailer's emails go to another within this.
+    mail_claim_seconds: float = 30.0
+    # While the SMTP server is down, probes follow 1, 2, 4 … s, never further apart than this.
+    mail_probe_max_seconds: float = 15.0
     # Where the links in emails lead: the gateway's public address.
     public_base_url: str = "http://localhost:8000"
 
@@ -41,7 +44,8 @@ def from_env(env: Mapping[str, str] | None = None) -> NotificationsConfig:
         mail_from=env_value("MAIL_FROM", NotificationsConfig.mail_from, env),
         mail_max_attempts=int(env_value("MAIL_MAX_ATTEMPTS", "20", env)),
         mail_poll_seconds=float(env_value("MAIL_POLL_SECONDS", "0.2", env)),
-        mail_claim_seconds=float(env_value("MAIL_CLAIM_SECONDS", "300", env)),
+        mail_claim_seconds=float(env_value("MAIL_CLAIM_SECONDS", "30", env)),
+        mail_probe_max_seconds=float(env_value("MAIL_PROBE_MAX_SECONDS", "15", env)),
         public_base_url=_base_url(env_value("PUBLIC_BASE_URL", "http://localhost:8000", env)),
     )
 

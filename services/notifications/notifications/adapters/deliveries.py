@@ -11,8 +11,7 @@ from typing import Any
 
 from sanctuary import metrics
 from sanctuary.vocabulary import DeliveryStatus
-from sqlalchemy import Connection, Engine, Integer, bindparam, null, select, update
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy import Connection, Engine, Integer, and_, bindparam, null, or_, select, update
 
 from notifications import domain
 from notifications.adapters.models import Delivery, Unsubscribe
@@ -23,19 +22,15 @@ log = logging.getLogger(__name__)
 BATCH = 100  # emails a claim takes: one claim (a round trip and a commit) for up to 100
 
 
-# Sent: the words are not kept once sent (the context stays, as the log).
-MARK_SENT = (
-    update(Delivery)
-    .where(Delivery.id == bindparam("delivery_id"))
-    .values(
-        status=bindparam("status"),
-        attempts=bindparam("attempts"),
-        sent_at=bindparam("sent_at"),
-        last_error=null(),
-        rendered=null(),
-    )
+CLAIMED_COLUMNS = (
+    Delivery.id,
+    Delivery.template,
+    Delivery.to_address,
+    Delivery.context,
+    Delivery.attempts,
+    Delivery.correlation_id,
+    Delivery.rendered,
 )
-
 
 # A batch of due deliveries becomes `sending` until the claim runs out; the columns are
 # Claimed's, then when the email was planned (a batch is sent oldest first).
@@ -54,16 +49,7 @@ CLAIM = (
         )
     )
     .values(status=DeliveryStatus.SENDING, next_attempt_at=bindparam("until"))
-    .returning(
-        Delivery.id,
-        Delivery.template,
-        Delivery.to_address,
-        Delivery.context,
-        Delivery.attempts,
-        Delivery.correlation_id,
-        Delivery.rendered,
-        Delivery.created_at,
-    )
+    .returning(*CLAIMED_COLUMNS, Delivery.created_at)
 )
 
 
@@ -78,18 +64,18 @@ class Claimed:
     attempts: int
     correlation_id: str
     rendered: dict[str, str] | None
+    # Set for a probe's email claimed before its own retry was due (the server is down): a
+    # failed try is not its fault and costs it nothing; it goes back to wait until then.
+    waiting_until: datetime | None = None
 
 
 class DeliveryStore:
-    """The mailer's reads and writes of the deliveries table; keeps one connection for the
-    `sent` marks while there is work."""
+    """The mailer's claims, renewals, releases and failures on the deliveries table (the
+    `sent` marks are `marks.SentMarks`)."""
 
     def __init__(self, engine: Engine, config: NotificationsConfig) -> None:
         self.engine = engine
         self.config = config
-        self.marks: Connection | None = None
-        self._mark_cursor: Any = None  # on PostgreSQL, the driver's cursor on `marks`
-        self._mark_sql: str | None = None  # MARK_SENT compiled for PostgreSQL
 
     def claim(self) -> list[Claimed]:
         """Mark a batch of due deliveries `sending` until the claim runs out, and commit: then
@@ -99,24 +85,90 @@ class DeliveryStore:
         now = datetime.now(UTC)
         with self.engine.begin() as connection:
             rows = connection.execute(
-                CLAIM,
-                {
-                    "now": now,
-                    "until": now + timedelta(seconds=self.config.mail_claim_seconds),
-                    "batch": BATCH,
-                },
+                CLAIM, {"now": now, "until": self._lease_end(now), "batch": BATCH}
             ).all()
             batch = [Claimed(*row[:-1]) for row in sorted(rows, key=lambda row: row[-1])]
-            suppressed = self._unsubscribed(connection, batch)
-            if suppressed:
-                connection.execute(
-                    update(Delivery)
-                    .where(Delivery.id.in_(suppressed))
-                    .values(status=DeliveryStatus.SUPPRESSED, rendered=null())
+            return self._without_unsubscribed(connection, batch)
+
+    def claim_probe(self) -> list[Claimed]:
+        """Claim the one pending email next in line, due or not, to see whether the SMTP server
+        is back (ADR 0033): while it is down, the emails waiting for a retry are not due, and
+        the outage's end must not wait for them. Never one another mailer holds."""
+        now = datetime.now(UTC)
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                select(Delivery.id, Delivery.next_attempt_at)
+                .where(
+                    or_(
+                        Delivery.status == DeliveryStatus.PENDING,
+                        and_(
+                            Delivery.status == DeliveryStatus.SENDING,
+                            Delivery.next_attempt_at <= now,
+                        ),
+                    )
                 )
-                metrics.EMAILS.labels("notifications", DeliveryStatus.SUPPRESSED).inc(
-                    len(suppressed)
+                .order_by(Delivery.next_attempt_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if row is None:
+                return []
+            delivery_id, due_at = row
+            [claimed] = connection.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id)
+                .values(status=DeliveryStatus.SENDING, next_attempt_at=self._lease_end(now))
+                .returning(*CLAIMED_COLUMNS)
+            ).all()
+            waiting = _aware(due_at) if _aware(due_at) > now else None
+            return self._without_unsubscribed(
+                connection, [Claimed(*claimed, waiting_until=waiting)]
+            )
+
+    def _lease_end(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.config.mail_claim_seconds)
+
+    def renew(self, claimed: list[Claimed]) -> None:
+        """Lengthen the claim on emails still in hand, so a mailer that lives keeps them and
+        one that died lets them go within MAIL_CLAIM_SECONDS (30 s)."""
+        if not claimed:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id.in_([c.id for c in claimed]),
+                    Delivery.status == DeliveryStatus.SENDING,
                 )
+                .values(next_attempt_at=self._lease_end(datetime.now(UTC)))
+            )
+
+    def retries_due_now(self) -> int:
+        """Make every email waiting for a retry due now: the server they waited for is back
+        (ADR 0033). Returns how many."""
+        now = datetime.now(UTC)
+        with self.engine.begin() as connection:
+            return connection.execute(
+                update(Delivery)
+                .where(
+                    Delivery.status == DeliveryStatus.PENDING,
+                    Delivery.attempts > 0,
+                    Delivery.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now)
+            ).rowcount
+
+    def _without_unsubscribed(self, connection: Connection, batch: list[Claimed]) -> list[Claimed]:
+        """The batch less its optional emails to addresses unsubscribed from their category,
+        which become `suppressed` in the claim's transaction."""
+        suppressed = self._unsubscribed(connection, batch)
+        if suppressed:
+            connection.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(suppressed))
+                .values(status=DeliveryStatus.SUPPRESSED, rendered=null())
+            )
+            metrics.EMAILS.labels("notifications", DeliveryStatus.SUPPRESSED).inc(len(suppressed))
         return [claimed for claimed in batch if claimed.id not in suppressed]
 
     def _unsubscribed(self, connection: Connection, batch: list[Claimed]) -> set[uuid.UUID]:
@@ -141,18 +193,19 @@ class DeliveryStore:
         return {id_ for id_, key in optional.items() if key in unsubscribed}
 
     def release(self, claimed: list[Claimed]) -> None:
-        """Give back emails claimed and not tried: due now, for the next batch or mailer."""
+        """Give back emails claimed and not tried: due now, for the next batch or mailer (a
+        probe's email that was not due yet waits again until it is)."""
         if not claimed:
             return
+        now = datetime.now(UTC)
         with self.engine.begin() as connection:
-            connection.execute(
-                update(Delivery)
-                .where(
-                    Delivery.id.in_([c.id for c in claimed]),
-                    Delivery.status == DeliveryStatus.SENDING,
+            for due_at in {c.waiting_until or now for c in claimed}:
+                ids = [c.id for c in claimed if (c.waiting_until or now) == due_at]
+                connection.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING)
+                    .values(status=DeliveryStatus.PENDING, next_attempt_at=due_at)
                 )
-                .values(status=DeliveryStatus.PENDING, next_attempt_at=datetime.now(UTC))
-            )
 
     def record_failure(self, delivery_id: uuid.UUID, values: dict[str, Any]) -> None:
         """Write a failed try's outcome (status, attempts, when next, the reply), unless the
@@ -164,75 +217,7 @@ class DeliveryStore:
                 .values(**values)
             )
 
-    def _marks_connection(self) -> Connection:
-        """A connection for the `sent` marks, kept while there is work and reset when given
-        back. On PostgreSQL it is in autocommit, so a mark is one round trip, and does not wait
-        for the disk: the mailer dying loses nothing committed; only the database server
-        crashing may lose the last ~0.6 s of marks, and those emails go once more
-        (docs/emails-delivery.md)."""
-        connection = self.engine.connect()
-        if connection.dialect.name == "postgresql":
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            connection.exec_driver_sql("SET synchronous_commit TO OFF")
-            connection.commit()
-        return connection
 
-    def open_marks(self) -> None:
-        """Open the marks connection before the first email of a batch goes out, so a database
-        that is away stops the batch before anything is sent, not after a 250."""
-        if self.marks is None:
-            self.marks = self._marks_connection()
-
-    def mark_sent(self, claimed: Claimed) -> None:
-        """Commit `sent` for `claimed` on the kept marks connection. That connection may have
-        died since the last mark (a database restart, an idle timeout): the UPDATE is
-        idempotent, so it is tried once more on a fresh, pre-pinged connection before the
-        error stands (and the email stays `sending`, to go again when its claim runs out)."""
-        values = {
-            "delivery_id": claimed.id,
-            "status": DeliveryStatus.SENT,
-            "attempts": claimed.attempts + 1,
-            "sent_at": datetime.now(UTC),
-        }
-        if self.marks is None:
-            self.marks = self._marks_connection()
-        try:
-            self._mark(self.marks, values)
-            return
-        except (DBAPIError, self.marks.dialect.loaded_dbapi.Error):
-            self.close()
-            log.warning("the marks connection failed: marking again on a new one")
-        # Through SQLAlchemy this time: an error that stands is one the mailer's loop knows.
-        self.marks = self._marks_connection()
-        self.marks.execute(MARK_SENT, values)
-        self.marks.commit()
-
-    def _mark(self, marks: Connection, values: dict[str, Any]) -> None:
-        """One `sent` mark. On PostgreSQL through psycopg (3), the statement is compiled once
-        and run on the driver's own cursor, prepared on the server, in autocommit: SQLAlchemy's
-        work on each execution cost more CPU than the driver's. Other drivers go through
-        SQLAlchemy (`prepare=` is psycopg's own)."""
-        if (marks.dialect.name, marks.dialect.driver) != ("postgresql", "psycopg"):
-            marks.execute(MARK_SENT, values)
-            marks.commit()
-            return
-        if self._mark_cursor is None:
-            self._mark_sql = str(MARK_SENT.compile(dialect=marks.dialect))
-            self._mark_cursor = marks.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        self._mark_cursor.execute(self._mark_sql, values, prepare=True)
-
-    def close(self) -> None:
-        """Give the marks connection back, if open."""
-        if self.marks is not None:
-            marks, self.marks, self._mark_cursor = self.marks, None, None
-            _close_marks(marks)
-
-
-def _close_marks(connection: Connection) -> None:
-    """Give the marks' connection back to the pool as it was lent."""
-    try:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("RESET synchronous_commit")
-    except SQLAlchemyError:
-        connection.invalidate()  # never back to the pool with our setting
-    connection.close()
+def _aware(moment: datetime) -> datetime:
+    """A stored time as UTC-aware (SQLite gives it back naive)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -3,9 +3,11 @@
 The worker rendered each email when it planned it (ADR 0019); the mailer puts the words into
 MIME with the secret links and sends the bytes. Each batch is claimed first (`sending`,
 committed), then each email is sent and marked `sent` in its own commit right after the
-server's 250, one round trip on a connection kept while there is work. A crash leaves the claimed
-emails to the next mailer once the claim runs out; only the one whose 250 arrived before its
-commit is sent twice, with the same Message-ID (docs/emails-delivery.md).
+server's 250, one round trip on a connection kept while there is work. The claim is short and
+renewed while the batch goes out: a crash leaves the claimed emails to the next mailer within
+MAIL_CLAIM_SECONDS; only the one whose 250 arrived before its commit is sent twice, with the
+same Message-ID (docs/emails-delivery.md). A server that is down is probed, one email at a
+time, instead of letting every email spend its tries on it (ADR 0033).
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from notifications import domain
 from notifications.adapters.deliveries import Claimed, DeliveryStore
 from notifications.adapters.mail import Rendered, compose, render_parts
+from notifications.adapters.marks import SentMarks
 from notifications.adapters.models import Outbox
 from notifications.adapters.smtp import ConnectionLost, SmtpSession
 from notifications.adapters.smtp import reply as smtp_reply
 from notifications.config import NotificationsConfig
 from notifications.domain import links
+from notifications.domain.outage import Next, Outage
 from notifications.service_layer import privacy
 
 log = logging.getLogger(__name__)
@@ -45,9 +49,12 @@ class Mailer:
     def __init__(self, engine: Engine, config: NotificationsConfig) -> None:
         self.config = config
         self.store = DeliveryStore(engine, config)
+        self.marks = SentMarks(engine)
         self.sessions = session_factory(engine)
         # Kept from one batch to the next while there is work (`run`), closed when idle.
         self.smtp = SmtpSession(config)
+        # Whether the SMTP server is down: then probes, not batches (ADR 0033).
+        self.outage = Outage(probe_ceiling=config.mail_probe_max_seconds)
         self.envelope_from = parseaddr(config.mail_from)[1]
 
     def send_due(self, stopping: threading.Event | None = None) -> int:
@@ -69,26 +76,34 @@ class Mailer:
             return privacy.finish_erasures(uow)
 
     def _send_batch(self, stopping: threading.Event | None) -> int:
-        """Claim and send one batch, on the SMTP session and marks connection kept from the
-        batch before (opened if there is none); a lost session is dropped, not reused."""
-        started = time.monotonic()
-        batch = self.store.claim()
+        """Claim and send one batch (or, while the SMTP server is down, one probe's email), on
+        the SMTP session and marks connection kept from the batch before (opened if there is
+        none); a lost session is dropped, not reused. The claim is renewed while the batch
+        goes out, so a mailer that dies lets its emails go within MAIL_CLAIM_SECONDS."""
+        step = self.outage.next(time.monotonic())
+        if step is Next.WAIT:
+            return 0
+        batch = self.store.claim() if step is Next.SEND else self.store.claim_probe()
         if not batch:
             return 0
         try:
             smtp = self.smtp.for_batch(len(batch))
         except (smtplib.SMTPException, OSError) as exc:
-            for claimed in batch:
-                self._failed(claimed, exc)
+            self._unreachable(exc)
+            self.store.release(batch)  # no email pays a try for a server that is not there
             return len(batch)
         done = 0
+        renewed = time.monotonic()
         try:
-            self.store.open_marks()
+            self.marks.open()
             for claimed in batch:
-                # Stop well inside the claim, so no other mailer takes an email we still send.
-                late = time.monotonic() - started > self.config.mail_claim_seconds / 2
-                if late or (stopping is not None and stopping.is_set()):
+                if self.outage.down and step is Next.SEND:
+                    break  # it went down mid-batch: the rest wait for a probe, tries untouched
+                if stopping is not None and stopping.is_set():
                     break
+                if time.monotonic() - renewed > self.config.mail_claim_seconds / 6:
+                    self.store.renew(batch[done:])
+                    renewed = time.monotonic()
                 done += 1
                 self._send(smtp, claimed)
         except ConnectionLost:
@@ -100,10 +115,39 @@ class Mailer:
             self.store.release(batch[done:])
         return len(batch)
 
+    def _answered(self) -> None:
+        """The server answered for good (250 or 5xx): if it was down, the emails that waited
+        for it go now (ADR 0033)."""
+        if self.outage.answered():
+            metrics.SMTP_DOWN.labels("notifications").set(0)
+            due = self.store.retries_due_now()
+            log.info("the SMTP server answers again; %d email(s) waiting for a retry go now", due)
+
+    def _refused(self, claimed: Claimed) -> None:
+        """A transient refusal: several in a row, of different emails, mean the server."""
+        was_down = self.outage.down
+        if self.outage.refused(claimed.id, time.monotonic()) and not was_down:
+            self._went_down("it refuses every email for now")
+
+    def _unreachable(self, exc: BaseException) -> None:
+        was_down = self.outage.down
+        self.outage.unreachable(time.monotonic())
+        if not was_down:
+            self._went_down(describe(exc))
+
+    def _went_down(self, why: str) -> None:
+        metrics.SMTP_DOWN.labels("notifications").set(1)
+        log.warning(
+            "the SMTP server is down (%s): no batches until a probe gets through; "
+            "probes after 1, 2, 4 s … up to every %g s",
+            redact.emails(why),
+            self.outage.probe_ceiling,
+        )
+
     def close(self) -> None:
         """End the SMTP session (QUIT) and give the marks connection back, if open."""
         self.smtp.close()
-        self.store.close()
+        self.marks.close()
 
     def _send(self, smtp: smtplib.SMTP, claimed: Claimed) -> None:
         try:
@@ -114,32 +158,39 @@ class Mailer:
         try:
             smtp.sendmail(self.envelope_from, [claimed.to_address], message)
         except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            reply = "; ".join(smtp_reply(c, m) for c, m in exc.recipients.values())
-            permanent = all(domain.is_permanent_smtp_code(code) for code in codes)
-            self._failed(claimed, exc, permanent=permanent, reply=reply)
-            if 421 in codes:  # the server closes the session after a 421
-                raise ConnectionLost from exc
+            [(code, text)] = exc.recipients.values()  # one recipient an email
+            self._replied(claimed, exc, code, smtp_reply(code, text))
             return
         except smtplib.SMTPResponseException as exc:
             reply = smtp_reply(exc.smtp_code, exc.smtp_error)
-            self._failed(
-                claimed, exc, permanent=domain.is_permanent_smtp_code(exc.smtp_code), reply=reply
-            )
-            if exc.smtp_code == 421:  # the server closes the session after a 421
-                raise ConnectionLost from exc
+            self._replied(claimed, exc, exc.smtp_code, reply)
             return
         except (smtplib.SMTPException, OSError) as exc:
             self._failed(claimed, exc)
+            self._unreachable(exc)
             raise ConnectionLost from exc
         # The window: the server has the email; until this commit, a crash sends it again.
-        self.store.mark_sent(claimed)
+        self.marks.mark(claimed)
+        self._answered()
         metrics.EMAILS.labels("notifications", DeliveryStatus.SENT).inc()
         log.info(
             "sent %s",
             claimed.template,
             extra={"delivery_id": str(claimed.id), "correlation_id": claimed.correlation_id},
         )
+
+    def _replied(self, claimed: Claimed, exc: BaseException, code: int, reply: str) -> None:
+        """The server refused the email with `code`: failed for good on a 5xx, else tried
+        again; a 421 also ends the session (the server hangs up) and says it is down."""
+        permanent = domain.is_permanent_smtp_code(code)
+        self._failed(claimed, exc, permanent=permanent, reply=reply)
+        if permanent:
+            self._answered()
+        elif code == 421:
+            self._unreachable(exc)
+            raise ConnectionLost from exc
+        else:
+            self._refused(claimed)
 
     def _message(self, claimed: Claimed) -> bytes:
         """The email's bytes: the worker's rendering with the secret links put in (or, for a
@@ -181,11 +232,18 @@ class Mailer:
         reply: str | None = None,
     ) -> None:
         """Record a failed try: `failed` for good if permanent or out of tries, else pending
-        again after the next of RETRY_DELAYS_MS."""
+        again after the next of RETRY_DELAYS_MS. A probe's email that was not due yet pays no
+        try for a server that is down: it waits again as it did (ADR 0033)."""
         attempts = claimed.attempts + 1
         last_error = redact.emails(reply or describe(exc))[:300]
         values: dict[str, Any] = {"attempts": attempts, "last_error": last_error}
-        if permanent or attempts >= self.config.mail_max_attempts:
+        if claimed.waiting_until is not None and not permanent:
+            values.update(
+                attempts=claimed.attempts,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=claimed.waiting_until,
+            )
+        elif permanent or attempts >= self.config.mail_max_attempts:
             values.update(
                 status=DeliveryStatus.FAILED, next_attempt_at=datetime.now(UTC), rendered=None
             )
@@ -228,8 +286,13 @@ class Mailer:
                     self.close()  # nothing due: no session held open while idle
                 if tried == 0 or self.smtp.session is None:
                     # Nothing due; or the server ended the session (a 421, a drop) or could
-                    # not be reached: a poll's pause before the next session, not a storm.
-                    stopping.wait(self.config.mail_poll_seconds)
+                    # not be reached: a poll's pause (or less, to the next probe) before the
+                    # next session, not a storm.
+                    now = time.monotonic()
+                    pause = self.config.mail_poll_seconds
+                    if self.outage.down:
+                        pause = min(pause, max(self.outage.seconds_to_next(now), 0.01))
+                    stopping.wait(pause)
         finally:
             self.close()
         log.info("mailer stopped")

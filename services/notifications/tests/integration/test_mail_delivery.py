@@ -457,26 +457,28 @@ class AlwaysBusy(mailsink.Answering):
         return "421 4.7.0 Too busy, closing"
 
 
-def test_a_server_that_ends_every_session_gets_a_poll_between_sessions_not_a_storm(
+def test_a_server_that_ends_every_session_is_probed_ever_less_often_not_stormed(
     notifications: Service, tmp_path: Path
 ) -> None:
-    """Each session ends at the first email with a 421: the mailer waits its poll before the
-    next session instead of opening one for every email of the backlog back to back."""
+    """Each session ends at the first email with a 421: the server is taken as down, and
+    probed after 1 then 2 s, one email each, instead of a session for every email of the
+    backlog; only the emails that went to it paid a try (ADR 0033)."""
     handler = AlwaysBusy(tmp_path / "busy")
     busy = Controller(handler, hostname="127.0.0.1", port=mailsink.free_port())
     busy.start()
     planned(notifications, *(welcome(n) for n in range(8)))
-    m = mailer(notifications, smtp_port=busy.port, mail_poll_seconds=0.5)
+    m = mailer(notifications, smtp_port=busy.port, mail_poll_seconds=0.05)
     stopping = threading.Event()
     runner = threading.Thread(target=m.run, args=(stopping,))
     runner.start()
     try:
-        time.sleep(1.2)
+        time.sleep(4.0)
     finally:
         stopping.set()
         runner.join(timeout=10)
         busy.stop()
-    assert 2 <= handler.sessions <= 3  # at 0, 0.5 and 1.0 s
+    assert handler.sessions == 3  # at 0, 1 and 3 s; the next would be at 7 s
+    assert sum(d.attempts for d in deliveries(notifications)) == 3
     assert handler.accepted == 0
 
 
@@ -516,8 +518,8 @@ def test_a_marks_connection_that_died_between_batches_sends_no_email_twice(
     m = mailer(notifications, mail_claim_seconds=1.0)
     planned(notifications, welcome(1))
     assert m._send_batch(None) == 1
-    assert m.store.marks is not None
-    pid = m.store.marks.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    assert m.marks.connection is not None
+    pid = m.marks.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
     with notifications.engine.connect() as admin:
         admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")  # type: ignore[arg-type]
     planned(notifications, welcome(2))
@@ -706,3 +708,101 @@ def test_coordinators_see_deliveries_failures_first_with_the_last_reply(
         assert bad.status_code == 422, query
         assert bad.content_type == "application/problem+json"
         assert [e["field"] for e in bad.get_json()["errors"]] == [field]
+
+
+class Refusing(mailsink.Answering):
+    """Answers every message with `refusal` while it is set, as a server having an outage."""
+
+    refusal: str | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refusal is not None:
+            return self.refusal
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_server_refusing_everything_for_a_while_gets_probes_and_then_the_backlog_at_once(
+    notifications: Service, tmp_path: Path
+) -> None:
+    """451 for every email for 4 s, with retries spaced 1 s, 10 s, 10 min: three emails find
+    the server down, then one probe at a time; once a probe gets its 250, the whole backlog
+    goes at once, those waiting for their 10-minute retry included (ADR 0033)."""
+    handler = Refusing(tmp_path / "refusing")
+    handler.refusal = "451 4.3.0 Try again later"
+    server = Controller(handler, hostname="127.0.0.1", port=mailsink.free_port())
+    server.start()
+    planned(notifications, *(welcome(n) for n in range(40)))
+    m = mailer(
+        notifications,
+        smtp_port=server.port,
+        mail_poll_seconds=0.05,
+        mail_probe_max_seconds=1.0,
+        retry_delays_ms=(1_000, 10_000, 600_000),
+    )
+    stopping = threading.Event()
+    runner = threading.Thread(target=m.run, args=(stopping,))
+    runner.start()
+    try:
+        time.sleep(4.0)
+        during = deliveries(notifications)
+        handler.refusal = None
+        recovered = time.monotonic()
+        wait_until(lambda: handler.accepted == 40, timeout=10)
+        took = time.monotonic() - recovered
+    finally:
+        stopping.set()
+        runner.join(timeout=10)
+        server.stop()
+    tries_during = sum(d.attempts for d in during)
+    assert 3 <= tries_during <= 3 + 5  # three to find it down, then one a probe (≤ 1 s apart)
+    assert took < 2.0  # the next probe (≤ 1 s), then the backlog
+    assert Counter(message["Message-ID"] for message in received(handler)).most_common(1)[0][1] == 1
+    assert {d.status for d in deliveries(notifications)} == {"sent"}
+
+
+def test_a_server_that_cannot_be_reached_costs_no_email_a_try(
+    notifications: Service, tmp_path: Path
+) -> None:
+    """Nothing listens on the SMTP port: the batch goes back untried, the mailer probes, and
+    when the server starts every email goes on its first try."""
+    port = mailsink.free_port()
+    planned(notifications, *(welcome(n) for n in range(5)))
+    m = mailer(notifications, smtp_port=port, mail_probe_max_seconds=0.5)
+    assert m.send_due() == 5
+    assert {(d.status, d.attempts) for d in deliveries(notifications)} == {("pending", 0)}
+    assert m.outage.down
+    handler = mailsink.Answering(tmp_path / "late")
+    server = Controller(handler, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        wait_until(lambda: m.send_due() == 0 and handler.accepted == 5, timeout=10)
+    finally:
+        m.close()
+        server.stop()
+    assert not m.outage.down
+    assert {(d.status, d.attempts) for d in deliveries(notifications)} == {("sent", 1)}
+
+
+def test_a_mailer_at_work_renews_its_claim_so_no_other_mailer_takes_its_emails(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """A batch that takes 2 s against a claim of 1.2 s: the claim is renewed as it goes,
+    so a second mailer polling meanwhile takes nothing, and each email goes once, on the
+    first mailer's one session."""
+    planned(notifications, *(welcome(n) for n in range(20)))
+    sink.hold = 0.1
+    first = mailer(notifications, mail_claim_seconds=1.2)
+    second = mailer(notifications, mail_claim_seconds=1.2)
+    sending = threading.Thread(target=first.send_due)
+    sending.start()
+    taken_by_second = 0
+    try:
+        while sending.is_alive():
+            taken_by_second += second.send_due()
+            time.sleep(0.1)
+    finally:
+        sending.join(timeout=30)
+    assert taken_by_second == 0
+    assert sink.accepted == 20
+    assert len(sink.peers) == 1
+    assert {(d.status, d.attempts) for d in deliveries(notifications)} == {("sent", 1)}

@@ -23,7 +23,7 @@ from sanctuary.runtime import Service
 from sanctuary_dev import mailsink
 from sanctuary_dev.messages import apply, group_created, publish_message, registered, requested
 from sanctuary_dev.processes import running_worker, wait_until
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 pytestmark = pytest.mark.integration
 
@@ -157,18 +157,14 @@ def test_names_are_escaped_in_the_html_email(
 def test_smtp_failing_keeps_the_email_pending_and_it_is_sent_later(
     notifications: Service, sink: tuple[int, Path]
 ) -> None:
-    """A server that is down costs a delay, not the email."""
+    """A server that is down costs a delay, not the email, nor one of its tries."""
     publish_message(notifications.config.amqp_url, registered())
     with running_worker(notifications):
         wait_until(lambda: count(notifications, Delivery) == 1)
     assert mailer(notifications, smtp_port=mailsink.free_port()).send_due() == 1
     with notifications.sessions() as session:
         delivery = session.scalars(select(Delivery)).one()
-    assert (delivery.status, delivery.attempts) == ("pending", 1)
-    assert delivery.next_attempt_at > datetime.now(UTC)
-    assert mailer(notifications).send_due() == 0  # not due yet
-    with notifications.sessions.begin() as session:
-        session.execute(update(Delivery).values(next_attempt_at=datetime.now(UTC)))
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
     assert mailer(notifications).send_due() == 1
     assert count(notifications, Delivery, Delivery.status == "sent") == 1
     assert len(received(sink[1])) == 1
