@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from sanctuary import envelope, logs, metrics, migrations, parking, preflight, topology
+from sanctuary import envelope, logs, metrics, migrations, parking, preflight, topology, wakeup
 from sanctuary.consumer import Worker
 from sanctuary.db import ping
 from sanctuary.failures import describe
@@ -66,6 +66,7 @@ def run_relay(service: Service) -> None:
         poll_seconds=config.relay_poll_seconds,
         retention=timedelta(hours=config.outbox_retention_hours),
         housekeeping=(lambda: upkeep(service)) if upkeep else None,
+        wakeup=wakeup.for_table(service.engine, service.outbox_model.__tablename__),
     )
     on_stop_signals(relay.stopping.set)
     try:

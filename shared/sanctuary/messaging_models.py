@@ -16,6 +16,7 @@ class OutboxMixin:
 
         def __init__(self, **columns: Any) -> None: ...
 
+    __tablename__: str
     message_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)

@@ -45,3 +45,41 @@ def run_env() -> None:
                 connection.execute(text("SELECT pg_advisory_xact_lock(726400101)"))
             context.run_migrations()
     engine.dispose()
+
+
+WAKE_FUNCTION = """
+CREATE OR REPLACE FUNCTION sanctuary_wake() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify(TG_ARGV[0], '');
+  RETURN NULL;
+END $$
+"""
+
+
+def wake_on_insert(*tables: str) -> None:
+    """In a migration's upgrade(), on PostgreSQL: announce inserts into each table on its
+    `sanctuary.wakeup.channel`, once a statement, when the transaction commits, so the loop
+    that reads the table wakes at once (ADR 0034). Elsewhere it does nothing."""
+    from alembic import op
+
+    from sanctuary.wakeup import channel
+
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(WAKE_FUNCTION)
+    for table in tables:
+        op.execute(
+            f'CREATE TRIGGER "{table}_wakes" AFTER INSERT ON "{table}" '
+            f"FOR EACH STATEMENT EXECUTE FUNCTION sanctuary_wake('{channel(table)}')"
+        )
+
+
+def no_wake_on_insert(*tables: str) -> None:
+    """wake_on_insert's downgrade."""
+    from alembic import op
+
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        op.execute(f'DROP TRIGGER IF EXISTS "{table}_wakes" ON "{table}"')
+    op.execute("DROP FUNCTION IF EXISTS sanctuary_wake()")

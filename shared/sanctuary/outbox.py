@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sanctuary import envelope, metrics, topology
 from sanctuary.db import SessionFactory, as_utc
 from sanctuary.messaging_models import OutboxMixin
+from sanctuary.wakeup import Sleeping, Wakeup
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 60.0
@@ -45,6 +46,7 @@ class Relay:
         poll_seconds: float = 0.2,
         retention: timedelta = timedelta(hours=72),
         housekeeping: Callable[[], None] | None = None,
+        wakeup: Wakeup | None = None,
     ) -> None:
         self.sessions = sessions
         self.outbox_model = outbox_model
@@ -56,6 +58,8 @@ class Relay:
         self.retention = retention
         # The service's own timed upkeep (gauges, retention), run as often as the lag report.
         self.housekeeping = housekeeping
+        # Woken by a commit to the outbox, not only by the poll (ADR 0034).
+        self.wakeup = wakeup or Sleeping()
         self._next_prune = 0.0
         self._next_lag_report = 0.0
         self.stopping = threading.Event()
@@ -106,7 +110,8 @@ class Relay:
                 log.info("pruned %d published outbox rows", pruned)
 
     def run(self) -> None:
-        """Publish until stopped; sleeps only when there was nothing to publish."""
+        """Publish until stopped; waits (for a commit to the outbox, or the poll) only when
+        there was nothing more to publish."""
         log.info("relay started", extra={"app_id": self.app_id})
         while not self.stopping.is_set():
             try:
@@ -125,7 +130,8 @@ class Relay:
                 continue
             self.published += published
             if published < self.batch_size:
-                self.stopping.wait(self.poll_seconds)
+                self.wakeup.wait(self.poll_seconds, self.stopping)
+        self.wakeup.close()
         log.info(
             "relay stopped after publishing %d messages",
             self.published,

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Any
 
-from sanctuary import metrics, redact
+from sanctuary import metrics, redact, wakeup
 from sanctuary.db import session_factory
 from sanctuary.failures import describe
 from sanctuary.unit_of_work import unit_of_work
@@ -32,7 +32,7 @@ from notifications import domain
 from notifications.adapters.deliveries import Claimed, DeliveryStore
 from notifications.adapters.mail import Rendered, compose, render_parts
 from notifications.adapters.marks import SentMarks
-from notifications.adapters.models import Outbox
+from notifications.adapters.models import Delivery, Outbox
 from notifications.adapters.smtp import ConnectionLost, SmtpSession
 from notifications.adapters.smtp import reply as smtp_reply
 from notifications.config import NotificationsConfig
@@ -55,6 +55,8 @@ class Mailer:
         self.smtp = SmtpSession(config)
         # Whether the SMTP server is down: then probes, not batches (ADR 0033).
         self.outage = Outage(probe_ceiling=config.mail_probe_max_seconds)
+        # Woken by a commit of new emails, not only by the poll (ADR 0034).
+        self.wakeup = wakeup.for_table(engine, Delivery.__tablename__)
         self.envelope_from = parseaddr(config.mail_from)[1]
 
     def send_due(self, stopping: threading.Event | None = None) -> int:
@@ -137,11 +139,9 @@ class Mailer:
 
     def _went_down(self, why: str) -> None:
         metrics.SMTP_DOWN.labels("notifications").set(1)
+        ceiling = self.outage.probe_ceiling
         log.warning(
-            "the SMTP server is down (%s): no batches until a probe gets through; "
-            "probes after 1, 2, 4 s … up to every %g s",
-            redact.emails(why),
-            self.outage.probe_ceiling,
+            "the SMTP server is down (%s): probes up to every %g s", redact.emails(why), ceiling
         )
 
     def close(self) -> None:
@@ -292,7 +292,8 @@ class Mailer:
                     pause = self.config.mail_poll_seconds
                     if self.outage.down:
                         pause = min(pause, max(self.outage.seconds_to_next(now), 0.01))
-                    stopping.wait(pause)
+                    self.wakeup.wait(pause, stopping)
         finally:
             self.close()
+            self.wakeup.close()
         log.info("mailer stopped")

@@ -1,0 +1,28 @@
+"""wake on commit: inserts into outbox wake the relay at once (ADR 0034)
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-06 04:30:00
+
+On PostgreSQL a statement trigger notifies the table's channel when the inserting transaction
+commits; the relay LISTEN instead of waiting for their next poll. Nothing on SQLite.
+"""
+
+from __future__ import annotations
+
+from sanctuary.migrations import no_wake_on_insert, wake_on_insert
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+TABLES = ("outbox",)
+
+
+def upgrade() -> None:
+    wake_on_insert(*TABLES)
+
+
+def downgrade() -> None:
+    no_wake_on_insert(*TABLES)
