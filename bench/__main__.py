@@ -114,7 +114,9 @@ def main() -> None:
                 latency = signup_to_email(gateway, Path(scratch) / "mail")
                 gateway_post = timed(lambda: sign_up(gateway, "bench@example.org"), 200)
                 gateway_rate = throughput(lambda: sign_up(gateway, "bench@example.org"))
-            paced = paced_on_postgresql(ROOT, amqp_url, Path(scratch), sink.port, sign_up)
+            paced, pg_rate = paced_on_postgresql(
+                ROOT, amqp_url, Path(scratch), sink.port, sign_up, throughput
+            )
         finally:
             sink.stop()
     rows = latency_rows(latency, gateway_post, bare_post, broker, smtp)
@@ -135,6 +137,11 @@ def main() -> None:
             f"POST /api/v1/volunteers, {CLIENTS} clients, 1 gunicorn worker",
             gateway_rate,
             f"{gateway_rate / bare_rate:.2f}x bare Flask",
+        ),
+        (
+            f"the same on PostgreSQL, {CLIENTS} clients, 1 gunicorn worker",
+            pg_rate,
+            f"{pg_rate / bare_rate:.2f}x bare Flask",
         ),
         (f"bare Flask POST, {CLIENTS} clients, 1 gunicorn worker", bare_rate, ""),
     ]

@@ -22,10 +22,16 @@ SignUp = Callable[[str, str], requests.Response]
 
 
 def paced_on_postgresql(
-    root: Path, amqp_url: str, scratch: Path, smtp_port: int, sign_up: SignUp
-) -> list[float]:
+    root: Path,
+    amqp_url: str,
+    scratch: Path,
+    smtp_port: int,
+    sign_up: SignUp,
+    throughput: Callable[[Callable[[], requests.Response]], float],
+) -> tuple[list[float], float]:
     """The system as `make run` starts it, but on four private PostgreSQL databases (made
-    and dropped), taking PACED_RATE sign-ups a second for PACED_SECONDS; see paced_signups."""
+    and dropped): the email delays at PACED_RATE sign-ups a second for PACED_SECONDS (see
+    paced_signups), then the sign-ups accepted a second by `throughput`."""
     with ExitStack() as databases:
         urls = {
             f"{name.upper()}_DATABASE_URL": databases.enter_context(
@@ -36,7 +42,8 @@ def paced_on_postgresql(
         with running_system(
             root, amqp_url, scratch / "var-pg", smtp_port, PUBLIC_RATE_LIMIT="", **urls
         ) as gateway:
-            return paced_signups(gateway, scratch / "mail", PACED_RATE, PACED_SECONDS, sign_up)
+            paced = paced_signups(gateway, scratch / "mail", PACED_RATE, PACED_SECONDS, sign_up)
+            return paced, throughput(lambda: sign_up(gateway, "bench@example.org"))
 
 
 def paced_signups(

@@ -204,14 +204,21 @@ def for_postcode(sessions: SessionFactory, postcode: str) -> GroupView | None:
 
 def place(sessions: SessionFactory, slug: str | None, postcode: str | None) -> uuid.UUID | None:
     """The group of someone who named `slug` (NoSuchGroup when none has it), else the one
-    their postcode falls in; None when neither gives one."""
-    if slug:
-        named = by_slug(sessions, slug)
-        if named is None:
-            raise NoSuchGroup(f"No local group has the slug {slug!r}.")
-        return named.id
-    found = for_postcode(sessions, postcode) if postcode else None
-    return found.id if found else None
+    their postcode falls in; None when neither gives one. One query: every sign-up asks."""
+    with sessions() as session:
+        if slug:
+            named = session.scalar(select(Group.id).where(Group.slug == slug))
+            if named is None:
+                raise NoSuchGroup(f"No local group has the slug {slug!r}.")
+            return named
+        if not postcode:
+            return None
+        found = session.execute(
+            select(GroupArea.area, GroupArea.group_id).where(
+                GroupArea.area.in_(rules.areas_to_try(postcode))
+            )
+        )
+        return rules.covering(postcode, {area: group for area, group in found})
 
 
 def _cover(session: Session, group_id: uuid.UUID, areas: Iterable[str]) -> None:

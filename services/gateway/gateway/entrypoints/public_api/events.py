@@ -63,7 +63,7 @@ def event_detail(event_id: uuid.UUID) -> Response:
 
 @blp.route("/events/<uuid:event_id>/registrations")
 class Registrations(MethodView):
-    @blp.arguments(RegistrationRequestSchema)
+    @blp.arguments(RegistrationRequestSchema())
     @blp.response(202, AcceptedSchema, headers={"Location": {"schema": {"type": "string"}}})
     @documented(blp, 400, 404, 413, 415, 429)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])

@@ -62,7 +62,7 @@ def status_of(kind: str, submission_id: uuid.UUID, owner: str) -> dict[str, Any]
 
 @blp.route("/volunteers")
 class Volunteers(MethodView):
-    @blp.arguments(VolunteerSignUpSchema)
+    @blp.arguments(VolunteerSignUpSchema())  # one instance: webargs would build one a request
     @blp.response(202, AcceptedSchema, headers={"Location": {"schema": {"type": "string"}}})
     @documented(blp, 400, 413, 415, 429)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
@@ -83,7 +83,7 @@ class VolunteerStatus(MethodView):
 
 @blp.route("/newcomers")
 class Newcomers(MethodView):
-    @blp.arguments(NewcomerRequestSchema)
+    @blp.arguments(NewcomerRequestSchema())
     @blp.response(202, AcceptedSchema, headers={"Location": {"schema": {"type": "string"}}})
     @documented(blp, 400, 413, 415, 429)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
