@@ -132,20 +132,18 @@ def main() -> None:
             f"p99 {p99 * 1000:.1f} ms; {statistics.median(paced) / floor:.1f}x the floor",
         ),
     )
-    rates = [
-        (
-            f"POST /api/v1/volunteers, {CLIENTS} clients, 1 gunicorn worker",
-            gateway_rate,
-            f"{gateway_rate / bare_rate:.2f}x bare Flask",
-        ),
-        (
-            f"the same on PostgreSQL, {CLIENTS} clients, 1 gunicorn worker",
-            pg_rate,
-            f"{pg_rate / bare_rate:.2f}x bare Flask",
-        ),
-        (f"bare Flask POST, {CLIENTS} clients, 1 gunicorn worker", bare_rate, ""),
-    ]
+    rates = rate_rows(gateway_rate, pg_rate, bare_rate)
     write_report(rows, rates)
+
+
+def rate_rows(sqlite: float, postgresql: float, bare: float) -> list[tuple[str, float, str]]:
+    """The throughput table, each rate against bare Flask's."""
+    served = f"{CLIENTS} clients, 1 gunicorn worker"
+    return [
+        (f"POST /api/v1/volunteers, {served}", sqlite, f"{sqlite / bare:.2f}x bare Flask"),
+        (f"the same on PostgreSQL, {served}", postgresql, f"{postgresql / bare:.2f}x bare Flask"),
+        (f"bare Flask POST, {served}", bare, ""),
+    ]
 
 
 def latency_rows(
