@@ -11,8 +11,8 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import TypeAlias
 
+from matching.domain.outcomes import TOP_K, Proposal, RunResult
 from matching.domain.profiles import Newcomer, Population, Volunteer
-from matching.domain.run import TOP_K, Proposal, RunResult, run, suggestions
 
 # Why a newcomer with no group is left out of a network-wide run.
 NO_GROUP_YET = "no local group yet: a network admin assigns one before they can be matched"
@@ -71,6 +71,8 @@ def run_by_group(population: Population, groups: Scope = None, top_k: int = TOP_
     is reported unmatched with the reason NO_GROUP_YET. The total score is the sum over the
     groups.
     """
+    from matching.domain.run import run  # the solver's stack, only where a run is made
+
     split = partition(population)
     chosen = [own for group_id, own in split.groups.items() if in_scope(groups, group_id)]
     proposals: list[Proposal] = []
@@ -93,6 +95,8 @@ def suggestions_in_group(
 ) -> list[Proposal]:
     """The `limit` best ready volunteers of the newcomer's own group; none while the newcomer
     has no group yet."""
+    from matching.domain.run import suggestions  # the solver's stack, only where it is used
+
     newcomer = next(n for n in population.newcomers if n.id == newcomer_id)
     if newcomer.group_id is None:
         return []

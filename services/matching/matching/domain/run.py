@@ -8,56 +8,17 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from matching.domain import scoring
 from matching.domain.assignment import assign
 from matching.domain.candidates import Candidates, generate
+from matching.domain.outcomes import TOP_K, Proposal, RunResult
 from matching.domain.profiles import Population
 
-# Each newcomer keeps their best few hundred candidates: the optimum over that graph is
-# what the run guarantees (docs/matching.md: a few hundred keeps the solve well under a second).
-TOP_K = 200
 ALTERNATIVES_SHOWN = 2
 DIAGNOSED = 12  # volunteers checked to say why nobody in the area fits a newcomer
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """A volunteer proposed for a newcomer, with everything a coordinator needs to judge it."""
-
-    volunteer_id: uuid.UUID
-    newcomer_id: uuid.UUID
-    score: int
-    factors: dict[str, int]
-    rules_passed: tuple[str, ...]
-    not_chosen: tuple[dict[str, object], ...]  # the next-best volunteers and why not them
-    # What could not be used for this pair (a person did not consent to its use).
-    not_used: tuple[str, ...] = ()
-
-    def explanation(self) -> dict[str, object]:
-        """The explanation stored with the match and shown to coordinators."""
-        return {
-            "factors": self.factors,
-            "rules_passed": list(self.rules_passed),
-            "not_chosen": list(self.not_chosen),
-            **({"not_used": list(self.not_used)} if self.not_used else {}),
-        }
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What a run proposes, its total score, and who stays unmatched and why."""
-
-    proposals: tuple[Proposal, ...]
-    unmatched: dict[uuid.UUID, str] = field(default_factory=dict)
-
-    @property
-    def total_score(self) -> int:
-        """The sum of the proposals' scores: what the assignment maximises."""
-        return sum(p.score for p in self.proposals)
 
 
 def run(population: Population, top_k: int = TOP_K) -> RunResult:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from matching.adapters.models import Match, Newcomer, Volunteer
 from matching.domain import lifecycle
 from matching.domain.groups import Scope, in_scope, run_by_group
-from matching.domain.run import Proposal, RunResult
+from matching.domain.outcomes import Proposal, RunResult
 from matching.service_layer import population
 
 
