@@ -53,14 +53,16 @@ def memory(pid: int) -> tuple[str, int, int]:
 
 
 def kind(command: str) -> str:
-    """A process's line in the table: `gateway web (gunicorn)`, `matching relay`, `honcho`."""
+    """A process's line in the table: `gateway web (gunicorn)`, `matching relay`."""
     if "gunicorn" in command:
         app = re.search(r"(\w+)\.entrypoints\.web", command)
         return f"{app.group(1) if app else '?'} web (gunicorn)"
     found = re.search(r"-m (\w+) (\w+)", command)
     if found:
         return f"{found.group(1)} {found.group(2)}"
-    return "honcho" if "honcho" in command else command.split(" ")[0]
+    if "sanctuary_dev.procfile" in command:
+        return "the Procfile runner (make run)"
+    return command.split(" ")[0]
 
 
 def main() -> None:
@@ -101,10 +103,14 @@ def main() -> None:
         ],
         f"| **all** | {len(samples)} | {total_rss / 1024:.0f} | {total_pss / 1024:.0f} |",
         "",
-        f"Goal (issue 17): under {GOAL_MIB} MiB resident in all. Before the solver's imports "
-        "were moved out of the processes that never solve (matching's worker, relay and clock "
-        "imported numpy and OR-Tools: about 94 MiB each), the same system held 1,458 MiB "
-        "resident (963 MiB proportional) in 35 processes.",
+        f"Goal (issue 17): under {GOAL_MIB} MiB resident in all; not reached. The issue "
+        "measured 1,458 MiB resident (963 MiB proportional) in 35 processes. Since then the "
+        "solver's imports left the matching processes that never solve (numpy and OR-Tools "
+        "cost each about 30 MiB), and `make run` runs the Procfile with "
+        "`sanctuary_dev.procfile`, one process, where honcho forked one Python process per "
+        "line (16 processes, 247 MiB resident, 52 MiB proportional). What is left: each "
+        "worker, relay and clock holds 65-76 MiB (SQLAlchemy, kombu and psycopg alone are "
+        "46 MiB), and each web process a gunicorn master beside its worker.",
         "",
     ]
     write_section("\n".join(lines))

@@ -1,7 +1,7 @@
 """Fixtures of the browser tests: the whole system as `make run` starts it, the SMTP sink it
 mails to, and headless pages of Debian's Chromium driven by Playwright.
 
-Real: every process of every service (scripts/run under honcho, gunicorn for the web
+Real: every process of every service (scripts/run, sanctuary_dev.procfile, gunicorn for the web
 processes), RabbitMQ (a private vhost), SQLite files, an aiosmtpd sink, and Chromium. One
 system serves every browser test of the session: starting it takes a few seconds.
 

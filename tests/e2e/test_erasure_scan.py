@@ -4,8 +4,8 @@ message of any queue. Their subject-access export, taken before, held every row 
 found then.
 
 Real: `scripts/run` (what `make run` starts) with every process of every service under
-honcho, on SQLite files as `make run` uses them and again on PostgreSQL; RabbitMQ (a private
-vhost); an SMTP sink.
+sanctuary_dev.procfile, on SQLite files as `make run` uses them and again on PostgreSQL;
+RabbitMQ (a private vhost); an SMTP sink.
 """
 
 from __future__ import annotations

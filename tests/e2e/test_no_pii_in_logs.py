@@ -1,9 +1,9 @@
 """End to end: no name, email or phone number reaches any log line of any process.
 
 Real: `scripts/run` (what `make run` starts) with every process of every service under
-honcho, gunicorn for the web processes, RabbitMQ (a private vhost), SQLite files, and an
-SMTP sink. Every process logs at DEBUG; honcho gathers their stdout and stderr into one file,
-which the test reads after Ctrl-C has stopped them all.
+sanctuary_dev.procfile, gunicorn for the web processes, RabbitMQ (a private vhost), SQLite
+files, and an SMTP sink. Every process logs at DEBUG; the runner gathers their stdout and
+stderr into one file, which the test reads after Ctrl-C has stopped them all.
 """
 
 from __future__ import annotations
@@ -254,7 +254,7 @@ def send_bad_messages(amqp_url: str) -> list[str]:
 
 
 def processes_logging(log: str) -> set[str]:
-    """The Procfile processes that wrote a JSON log line (honcho prefixes "name.1 | ")."""
+    """The Procfile processes that wrote a JSON log line (the runner prefixes "name.1 | ")."""
     found = re.findall(r"^\S+ ([a-z-]+)\.\d+\s*\| \{", log, flags=re.MULTILINE)
     return set(found)
 

@@ -1,8 +1,8 @@
 """End to end: `scripts/run` (what `make run` starts) with every real process, HTTP in, email out.
 
-Real: every process of every service under honcho, gunicorn for the web processes, RabbitMQ
-(a private vhost), SQLite files (as `make run` uses), and an SMTP server (aiosmtpd) that the
-test reads mail from.
+Real: every process of every service under sanctuary_dev.procfile, gunicorn for the web
+processes, RabbitMQ (a private vhost), SQLite files (as `make run` uses), and an SMTP server
+(aiosmtpd) that the test reads mail from.
 """
 
 from __future__ import annotations
