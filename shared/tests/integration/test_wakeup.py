@@ -37,11 +37,15 @@ def gateway(make_service: Callable[..., Service]) -> Service:
 def waited(waker: wakeup.Wakeup, seconds: float, commit: Callable[[], None] | None) -> float:
     """How long `waker.wait(seconds)` took, with `commit` made 0.2 s into the wait."""
     stopping = threading.Event()
-    if commit is not None:
-        threading.Timer(0.2, commit).start()
+    committer = threading.Timer(0.2, commit or (lambda: None))
+    committer.start()
     started = time.monotonic()
     waker.wait(seconds, stopping)
-    return time.monotonic() - started
+    took = time.monotonic() - started
+    # The wait ends at the commit, maybe before the committer gives its connection back to
+    # the pool: an engine disposed before then would leave it open.
+    committer.join()
+    return took
 
 
 def add_to_outbox(service: Service) -> None:
