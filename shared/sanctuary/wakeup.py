@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 RECONNECT_SECONDS = 5.0
+STOP_CHECK_SECONDS = 0.25  # a long wait looks this often whether it was told to stop
 # On SQLite every transaction takes the one write lock (`sanctuary.db`), and a web process
 # that finds it taken sleeps in SQLite's busy handler: a loop woken by a commit starts its
 # next batch no sooner than this after its last wake, so under load many commits make one
@@ -92,11 +93,21 @@ class Listening:
         if self.connection is None:
             stopping.wait(seconds)
             return
+        deadline = time.monotonic() + seconds
         try:
-            for _ in self.connection.notifies(timeout=seconds, stop_after=1):
-                pass
-            for _ in self.connection.notifies(timeout=0):
-                pass  # the others that came meanwhile: one wake is enough
+            while not stopping.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                woken = False
+                for _ in self.connection.notifies(
+                    timeout=min(left, STOP_CHECK_SECONDS), stop_after=1
+                ):
+                    woken = True
+                if woken:
+                    for _ in self.connection.notifies(timeout=0):
+                        pass  # the others that came meanwhile: one wake is enough
+                    return
         except psycopg.Error as exc:
             self._lost(exc)
 
@@ -140,7 +151,7 @@ class WatchingLog:
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            events = self.inotify.read(timeout=max(1, int(left * 1000)))
+            events = self.inotify.read(timeout=max(1, int(min(left, STOP_CHECK_SECONDS) * 1000)))
             if any(event.name == self.log_name for event in events):
                 rest = self._woken + SQLITE_COALESCE_SECONDS - time.monotonic()
                 if rest > 0:
