@@ -20,6 +20,10 @@ from marshmallow import (
 from sanctuary.fields import SafeText
 from sanctuary.vocabulary import EventKind
 
+# Places at one event: a network-wide webinar's at most, and far inside the database's integer
+# (a larger number was a 500 from the events service, found by schemathesis).
+CAPACITY = validate.Range(min=1, max=100_000)
+
 
 class Body(SafeText, Schema):
     class Meta:
@@ -44,7 +48,7 @@ class NewEventSchema(Body):
         load_default="Europe/London",
         metadata={"description": "IANA name; Europe/London if not given"},
     )
-    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    capacity = fields.Integer(required=True, strict=True, validate=CAPACITY)
     online_url = fields.Url(load_default=None, allow_none=True, schemes={"https"})
     location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
     registration_closes_at = fields.AwareDateTime(load_default=None, allow_none=True)
@@ -85,7 +89,7 @@ class EventChangesSchema(Body):
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
     timezone = fields.String()
-    capacity = fields.Integer(strict=True, validate=validate.Range(min=1))
+    capacity = fields.Integer(strict=True, validate=CAPACITY)
     online_url = fields.Url(allow_none=True, schemes={"https"})
     location = fields.String(allow_none=True, validate=validate.Length(max=300))
     registration_closes_at = fields.AwareDateTime(allow_none=True)

@@ -290,8 +290,9 @@ class Mailer:
                     # next session, not a storm.
                     now = time.monotonic()
                     pause = self.config.mail_poll_seconds
-                    if self.outage.down:
-                        pause = min(pause, max(self.outage.seconds_to_next(now), 0.01))
+                    to_probe = self.outage.seconds_to_next(now)  # 0 when up or a probe is due
+                    if to_probe > 0:
+                        pause = min(pause, to_probe)
                     self.wakeup.wait(pause, stopping)
         finally:
             self.close()

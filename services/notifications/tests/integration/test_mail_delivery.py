@@ -35,6 +35,7 @@ from notifications.adapters.models import Delivery, Inbox, Person, Unsubscribe
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from notifications.domain import links as email_links
+from notifications.domain import outage as outage_module
 from notifications.entrypoints.mailer import Mailer
 from notifications.service_layer.handlers.planning import plan
 from sanctuary import links
@@ -458,11 +459,12 @@ class AlwaysBusy(mailsink.Answering):
 
 
 def test_a_server_that_ends_every_session_is_probed_ever_less_often_not_stormed(
-    notifications: Service, tmp_path: Path
+    notifications: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each session ends at the first email with a 421: the server is taken as down, and
-    probed after 1 then 2 s, one email each, instead of a session for every email of the
-    backlog; only the emails that went to it paid a try (ADR 0033)."""
+    probed after 1 then 2 s (here a quarter of that), one email each, instead of a session
+    for every email of the backlog; only the emails that went to it paid a try (ADR 0033)."""
+    monkeypatch.setattr(outage_module, "FIRST_PROBE_SECONDS", 0.25)
     handler = AlwaysBusy(tmp_path / "busy")
     busy = Controller(handler, hostname="127.0.0.1", port=mailsink.free_port())
     busy.start()
@@ -472,12 +474,12 @@ def test_a_server_that_ends_every_session_is_probed_ever_less_often_not_stormed(
     runner = threading.Thread(target=m.run, args=(stopping,))
     runner.start()
     try:
-        time.sleep(4.0)
+        time.sleep(1.0)
     finally:
         stopping.set()
         runner.join(timeout=10)
         busy.stop()
-    assert handler.sessions == 3  # at 0, 1 and 3 s; the next would be at 7 s
+    assert handler.sessions == 3  # at 0, 0.25 and 0.75 s; the next would be at 1.75 s
     assert sum(d.attempts for d in deliveries(notifications)) == 3
     assert handler.accepted == 0
 
@@ -724,9 +726,10 @@ class Refusing(mailsink.Answering):
 def test_a_server_refusing_everything_for_a_while_gets_probes_and_then_the_backlog_at_once(
     notifications: Service, tmp_path: Path
 ) -> None:
-    """451 for every email for 4 s, with retries spaced 1 s, 10 s, 10 min: three emails find
-    the server down, then one probe at a time; once a probe gets its 250, the whole backlog
-    goes at once, those waiting for their 10-minute retry included (ADR 0033)."""
+    """451 for every email for 2 s, with retries spaced 1 s, 10 s, 10 min: three emails find
+    the server down, then one probe at a time (at most 0.5 s apart here); once a probe gets
+    its 250, the whole backlog goes at once, those waiting for their 10-minute retry included
+    (ADR 0033)."""
     handler = Refusing(tmp_path / "refusing")
     handler.refusal = "451 4.3.0 Try again later"
     server = Controller(handler, hostname="127.0.0.1", port=mailsink.free_port())
@@ -736,14 +739,14 @@ def test_a_server_refusing_everything_for_a_while_gets_probes_and_then_the_backl
         notifications,
         smtp_port=server.port,
         mail_poll_seconds=0.05,
-        mail_probe_max_seconds=1.0,
+        mail_probe_max_seconds=0.5,
         retry_delays_ms=(1_000, 10_000, 600_000),
     )
     stopping = threading.Event()
     runner = threading.Thread(target=m.run, args=(stopping,))
     runner.start()
     try:
-        time.sleep(4.0)
+        time.sleep(2.0)
         during = deliveries(notifications)
         handler.refusal = None
         recovered = time.monotonic()
@@ -754,8 +757,8 @@ def test_a_server_refusing_everything_for_a_while_gets_probes_and_then_the_backl
         runner.join(timeout=10)
         server.stop()
     tries_during = sum(d.attempts for d in during)
-    assert 3 <= tries_during <= 3 + 5  # three to find it down, then one a probe (≤ 1 s apart)
-    assert took < 2.0  # the next probe (≤ 1 s), then the backlog
+    assert 3 <= tries_during <= 3 + 5  # three to find it down, then one a probe (≤ 0.5 s apart)
+    assert took < 1.5  # the next probe (≤ 0.5 s), then the backlog
     assert Counter(message["Message-ID"] for message in received(handler)).most_common(1)[0][1] == 1
     assert {d.status for d in deliveries(notifications)} == {"sent"}
 
