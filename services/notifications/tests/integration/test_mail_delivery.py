@@ -809,3 +809,22 @@ def test_a_mailer_at_work_renews_its_claim_so_no_other_mailer_takes_its_emails(
     assert sink.accepted == 20
     assert len(sink.peers) == 1
     assert {(d.status, d.attempts) for d in deliveries(notifications)} == {("sent", 1)}
+
+
+def test_a_mailer_with_its_server_down_and_nothing_to_probe_waits_its_poll(
+    notifications: Service,
+) -> None:
+    """Down, a probe due, and no email pending: the mailer looks again after its poll (or a
+    commit of a new email), it does not spin."""
+    m = mailer(notifications, smtp_port=mailsink.free_port(), mail_poll_seconds=0.2)
+    m.outage.unreachable(time.monotonic() - 60)  # down for a minute, its probe long due
+    looks = []
+    claim_probe = m.store.claim_probe
+    m.store.claim_probe = lambda: looks.append(1) or claim_probe()  # type: ignore[method-assign]
+    stopping = threading.Event()
+    runner = threading.Thread(target=m.run, args=(stopping,))
+    runner.start()
+    time.sleep(1.0)
+    stopping.set()
+    runner.join(timeout=10)
+    assert 3 <= len(looks) <= 8  # about one a poll; it spun at about a hundred a second
