@@ -17,7 +17,7 @@ help: ## list the targets
 $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml devtools/pyproject.toml services/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt $(PACKAGES) -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-compile -c constraints.txt $(PACKAGES) -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install every package (done by run and test)
