@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData, text
 
 from sanctuary.db import make_engine
+from sanctuary.wakeup import channel
 
 
 def alembic_config(script_location: Path, database_url: str, metadata: MetaData) -> Config:
@@ -60,10 +61,6 @@ def wake_on_insert(*tables: str) -> None:
     """In a migration's upgrade(), on PostgreSQL: announce inserts into each table on its
     `sanctuary.wakeup.channel`, once a statement, when the transaction commits, so the loop
     that reads the table wakes at once (ADR 0034). Elsewhere it does nothing."""
-    from alembic import op
-
-    from sanctuary.wakeup import channel
-
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(WAKE_FUNCTION)
@@ -76,8 +73,6 @@ def wake_on_insert(*tables: str) -> None:
 
 def no_wake_on_insert(*tables: str) -> None:
     """wake_on_insert's downgrade."""
-    from alembic import op
-
     if op.get_bind().dialect.name != "postgresql":
         return
     for table in tables:

@@ -192,14 +192,19 @@ def by_id(sessions: SessionFactory, group_id: str | uuid.UUID) -> GroupView | No
 def for_postcode(sessions: SessionFactory, postcode: str) -> GroupView | None:
     """The group covering a normalised postcode; None when no group covers it yet."""
     with sessions() as session:
-        found = session.execute(
-            select(GroupArea.area, GroupArea.group_id).where(
-                GroupArea.area.in_(rules.areas_to_try(postcode))
-            )
-        )
-        group_id = rules.covering(postcode, {area: group for area, group in found})
+        group_id = _covering(session, postcode)
         group = session.get(Group, group_id) if group_id else None
         return _view(session, group) if group else None
+
+
+def _covering(session: Session, postcode: str) -> uuid.UUID | None:
+    """The id of the group covering a normalised postcode: one query."""
+    found = session.execute(
+        select(GroupArea.area, GroupArea.group_id).where(
+            GroupArea.area.in_(rules.areas_to_try(postcode))
+        )
+    )
+    return rules.covering(postcode, {area: group for area, group in found})
 
 
 def place(sessions: SessionFactory, slug: str | None, postcode: str | None) -> uuid.UUID | None:
@@ -211,14 +216,7 @@ def place(sessions: SessionFactory, slug: str | None, postcode: str | None) -> u
             if named is None:
                 raise NoSuchGroup(f"No local group has the slug {slug!r}.")
             return named
-        if not postcode:
-            return None
-        found = session.execute(
-            select(GroupArea.area, GroupArea.group_id).where(
-                GroupArea.area.in_(rules.areas_to_try(postcode))
-            )
-        )
-        return rules.covering(postcode, {area: group for area, group in found})
+        return _covering(session, postcode) if postcode else None
 
 
 def _cover(session: Session, group_id: uuid.UUID, areas: Iterable[str]) -> None:

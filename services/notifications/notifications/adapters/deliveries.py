@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sanctuary import metrics
+from sanctuary.db import as_utc
 from sanctuary.vocabulary import DeliveryStatus
 from sqlalchemy import Connection, Engine, Integer, and_, bindparam, null, or_, select, update
 
@@ -120,7 +121,7 @@ class DeliveryStore:
                 .values(status=DeliveryStatus.SENDING, next_attempt_at=self._lease_end(now))
                 .returning(*CLAIMED_COLUMNS)
             ).all()
-            waiting = _aware(due_at) if _aware(due_at) > now else None
+            waiting = as_utc(due_at) if as_utc(due_at) > now else None
             return self._without_unsubscribed(
                 connection, [Claimed(*claimed, waiting_until=waiting)]
             )
@@ -216,8 +217,3 @@ class DeliveryStore:
                 .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.SENDING)
                 .values(**values)
             )
-
-
-def _aware(moment: datetime) -> datetime:
-    """A stored time as UTC-aware (SQLite gives it back naive)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
