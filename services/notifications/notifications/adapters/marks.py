@@ -1,8 +1,11 @@
 """The `sent` marks: one commit per email right after the server's 250, on a connection kept
-while there is work (ADR 0021, docs/emails-delivery.md)."""
+while there is work (ADR 0021, docs/emails-delivery.md). A mark the database could not take
+(it went away between the 250 and the commit) is owed, and paid before the mailer claims
+anything again (ADR 0035): the email is not sent twice for it."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -39,19 +42,28 @@ class SentMarks:
         self.connection: Connection | None = None
         self._cursor: Any = None  # on PostgreSQL, the driver's cursor on `connection`
         self._sql: str | None = None  # MARK_SENT compiled for PostgreSQL
+        self.owed: list[dict[str, Any]] = []  # marks of emails sent, not yet committed
 
     def _connect(self) -> Connection:
-        """A connection for the `sent` marks, kept while there is work and reset when given
-        back. On PostgreSQL it is in autocommit, so a mark is one round trip, and does not wait
-        for the disk: the mailer dying loses nothing committed; only the database server
-        crashing may lose the last ~0.6 s of marks, and those emails go once more
-        (docs/emails-delivery.md)."""
+        """A connection for the `sent` marks, kept while there is work. On PostgreSQL it is in
+        autocommit, so a mark is one round trip. Each mark waits for the disk (the server's
+        synchronous_commit): with it off, a database crash lost the last ~0.6 s of marks and
+        `make chaos` saw those emails go twice (ADR 0035)."""
         connection = self.engine.connect()
         if connection.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            connection.exec_driver_sql("SET synchronous_commit TO OFF")
-            connection.commit()
         return connection
+
+    def settle(self) -> None:
+        """Commit the marks owed, before anything is claimed: without them, the emails would
+        look unsent once their claim ran out. Raises, keeping them owed, while the database is
+        still away."""
+        while self.owed:
+            if self.connection is None:
+                self.connection = self._connect()
+            self.connection.execute(MARK_SENT, self.owed[0])
+            self.connection.commit()
+            self.owed.pop(0)
 
     def open(self) -> None:
         """Open the marks connection before the first email of a batch goes out, so a database
@@ -63,7 +75,7 @@ class SentMarks:
         """Commit `sent` for `claimed` on the kept marks connection. That connection may have
         died since the last mark (a database restart, an idle timeout): the UPDATE is
         idempotent, so it is tried once more on a fresh, pre-pinged connection before the
-        error stands (and the email stays `sending`, to go again when its claim runs out)."""
+        error stands; then the mark is owed (`settle`)."""
         values = {
             "delivery_id": claimed.id,
             "status": DeliveryStatus.SENT,
@@ -79,9 +91,13 @@ class SentMarks:
             self.close()
             log.warning("the marks connection failed: marking again on a new one")
         # Through SQLAlchemy this time: an error that stands is one the mailer's loop knows.
-        self.connection = self._connect()
-        self.connection.execute(MARK_SENT, values)
-        self.connection.commit()
+        try:
+            self.connection = self._connect()
+            self.connection.execute(MARK_SENT, values)
+            self.connection.commit()
+        except BaseException:
+            self.owed.append(values)  # sent: marked as soon as the database takes it
+            raise
 
     def _mark(self, marks: Connection, values: dict[str, Any]) -> None:
         """One `sent` mark. On PostgreSQL through psycopg (3), the statement is compiled once
@@ -105,10 +121,7 @@ class SentMarks:
 
 
 def _close_marks(connection: Connection) -> None:
-    """Give the marks' connection back to the pool as it was lent."""
-    try:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("RESET synchronous_commit")
-    except SQLAlchemyError:
-        connection.invalidate()  # never back to the pool with our setting
-    connection.close()
+    """Give the marks' connection back to the pool. Closing a lost one fails on its rollback,
+    and SQLAlchemy invalidates it then (a disconnect): the pool never lends it again."""
+    with contextlib.suppress(SQLAlchemyError):
+        connection.close()

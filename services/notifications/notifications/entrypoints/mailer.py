@@ -1,13 +1,12 @@
 """The mailer process: sends pending deliveries over SMTP, retrying with growing delays.
 
 The worker rendered each email when it planned it (ADR 0019); the mailer puts the words into
-MIME with the secret links and sends the bytes. Each batch is claimed first (`sending`,
-committed), then each email is sent and marked `sent` in its own commit right after the
-server's 250, one round trip on a connection kept while there is work. The claim is short and
-renewed while the batch goes out: a crash leaves the claimed emails to the next mailer within
-MAIL_CLAIM_SECONDS; only the one whose 250 arrived before its commit is sent twice, with the
-same Message-ID (docs/emails-delivery.md). A server that is down is probed, one email at a
-time, instead of letting every email spend its tries on it (ADR 0033).
+MIME with the secret links and sends the bytes. Each batch is claimed (`sending`, committed),
+then each email is sent and marked `sent` in its own commit right after the server's 250. The
+claim is short and renewed while the batch goes out: a mailer's crash leaves its emails to the
+next within MAIL_CLAIM_SECONDS, only the one whose 250 came before its commit sent twice
+(docs/emails-delivery.md; a database away is waited for, ADR 0035). A server that is down is
+probed, one email at a time, instead of letting every email spend its tries on it (ADR 0033).
 """
 
 from __future__ import annotations
@@ -85,6 +84,7 @@ class Mailer:
         step = self.outage.next(time.monotonic())
         if step is Next.WAIT:
             return 0
+        self.marks.settle()  # what was sent before the database went away, first
         batch = self.store.claim() if step is Next.SEND else self.store.claim_probe()
         if not batch:
             return 0

@@ -40,6 +40,7 @@ from notifications.entrypoints.mailer import Mailer
 from notifications.service_layer.handlers.planning import plan
 from sanctuary import links
 from sanctuary.contracts import VolunteerReadinessChanged
+from sanctuary.db import make_engine
 from sanctuary.runtime import Service
 from sanctuary_dev import mailsink
 from sanctuary_dev.messages import (
@@ -50,7 +51,10 @@ from sanctuary_dev.messages import (
     registered,
 )
 from sanctuary_dev.processes import running_worker, serving, stop_processes, wait_until
+from sanctuary_dev.proxy import TcpProxy
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 pytestmark = pytest.mark.integration
 DELAYS_MS = (100, 200, 400)
@@ -537,6 +541,53 @@ def test_a_marks_connection_that_died_between_batches_sends_no_email_twice(
         "v1@example.org",
         "v2@example.org",
     ]
+
+
+class CuttingTheDatabase(mailsink.Answering):
+    """Accepts the message, but cuts the mailer's database away before its 250 goes back."""
+
+    proxy: TcpProxy
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        reply = await super().handle_DATA(server, session, envelope)
+        self.proxy.cut()
+        return reply
+
+
+def test_a_mark_the_database_could_not_take_is_paid_before_anything_is_sent_again(
+    notifications: Service, tmp_path: Path
+) -> None:
+    """The database goes away between an email's 250 and its `sent` mark (ADR 0035): the mark
+    is owed, not lost. When the database is back, after the email's claim has run out, the
+    mailer pays it before claiming anything, and the email is not sent a second time."""
+    real = make_url(notifications.config.database_url)
+    proxy = TcpProxy((real.host or "127.0.0.1", real.port or 5432))
+    proxied = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    handler = CuttingTheDatabase(tmp_path / "cut")
+    handler.proxy = proxy
+    controller = mailsink.start(tmp_path / "cut", handler=handler)
+    config = replace(notifications.config, smtp_port=controller.port, mail_claim_seconds=1.0)
+    engine = make_engine(proxied)
+    try:
+        m = Mailer(engine, config)  # type: ignore[arg-type]
+        planned(notifications, welcome(1))
+        with pytest.raises(OperationalError):
+            m._send_batch(None)
+        assert len(m.marks.owed) == 1
+        with pytest.raises(OperationalError):
+            m.send_due()  # still away: still owed
+        assert len(m.marks.owed) == 1
+        time.sleep(1.2)  # the claim has run out: the email looks due again
+        proxy.restore()
+        m.send_due()
+        m.close()
+        assert m.marks.owed == []
+        assert [(d.status, d.attempts) for d in deliveries(notifications)] == [("sent", 1)]
+        assert handler.accepted == 1
+    finally:
+        controller.stop()
+        engine.dispose()
+        proxy.cut()
 
 
 class RefusingFirstRecipient(mailsink.Answering):
