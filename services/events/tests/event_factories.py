@@ -33,6 +33,7 @@ def an_event(
                 ends_at=starts_at + timedelta(hours=1),
                 timezone="Europe/London",
                 capacity=10,
+                confirmed=registrants,
                 online_url="https://m.example/x",
                 location=None,
                 registration_closes_at=None,

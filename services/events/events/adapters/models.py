@@ -31,6 +31,9 @@ class Event(Base):
     ends_at: Mapped[datetime]
     timezone: Mapped[str] = mapped_column(String(60))
     capacity: Mapped[int]
+    # How many registrations hold a place (status confirmed): kept with every change of a
+    # place, under the event's lock (events.service_layer.registrations.take_place / free_place).
+    confirmed: Mapped[int] = mapped_column(default=0, server_default="0")
     online_url: Mapped[str | None] = mapped_column(String(500))  # for confirmed people only
     location: Mapped[str | None] = mapped_column(String(300))
     registration_closes_at: Mapped[datetime | None]

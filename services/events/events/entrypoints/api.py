@@ -22,7 +22,7 @@ from sanctuary.bodies.privacy import SubjectSchema
 from sanctuary.db import as_utc
 from sanctuary.problems import answer_errors
 from sanctuary.scope import caller_groups, listed_groups, may_see
-from sanctuary.vocabulary import EventStatus, RegistrationStatus, RejectionReason, SubmissionStatus
+from sanctuary.vocabulary import EventStatus, RejectionReason, SubmissionStatus
 from sanctuary.web import (
     current_service,
     invalid,
@@ -30,7 +30,7 @@ from sanctuary.web import (
     require_service_token,
     unit_of_work,
 )
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, or_, select, true
 from werkzeug.exceptions import NotFound
 
 from events import domain
@@ -56,7 +56,7 @@ answer_errors(
 )
 
 
-def public_view(event: Event, confirmed: int) -> dict[str, Any]:
+def public_view(event: Event) -> dict[str, Any]:
     """What anyone may see of an event: never the webinar link."""
     return {
         "id": str(event.id),
@@ -70,21 +70,9 @@ def public_view(event: Event, confirmed: int) -> dict[str, Any]:
         "location": event.location,
         "status": event.status,
         "capacity": event.capacity,
-        "places_left": max(event.capacity - confirmed, 0),
+        "places_left": max(event.capacity - event.confirmed, 0),
         "group_id": event.group_id and str(event.group_id),  # None: national
     }
-
-
-def _confirmed_counts(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    rows = session.execute(
-        select(Registration.event_id, func.count())
-        .where(
-            Registration.event_id.in_(ids),
-            Registration.status == RegistrationStatus.CONFIRMED,
-        )
-        .group_by(Registration.event_id)
-    )
-    return {event_id: n for event_id, n in rows}
 
 
 @blueprint.post("/events")
@@ -94,7 +82,7 @@ def create_event() -> tuple[Response, int]:
     data = load_body(NewEventSchema())
     with unit_of_work() as uow:
         event = scheduling.schedule(uow, data, caller_groups())
-    return jsonify({**public_view(event, 0), "online_url": event.online_url}), 201
+    return jsonify({**public_view(event), "online_url": event.online_url}), 201
 
 
 def _query_value(name: str, field: fields.Field[Any], values: list[str]) -> list[Any]:
@@ -135,8 +123,7 @@ def upcoming() -> Response:
             )
             .order_by(Event.starts_at, Event.id)
         ).all()
-        counts = _confirmed_counts(session, [e.id for e in events])
-        return jsonify([public_view(e, counts.get(e.id, 0)) for e in events])
+        return jsonify([public_view(e) for e in events])
 
 
 @blueprint.get("/events/<uuid:event_id>")
@@ -146,7 +133,7 @@ def event_detail(event_id: uuid.UUID) -> Response:
         event = session.get(Event, event_id)
         if event is None or not may_see(event.group_id, national=True):
             raise NotFound("No event with this id.")
-        return jsonify(public_view(event, _confirmed_counts(session, [event_id]).get(event_id, 0)))
+        return jsonify(public_view(event))
 
 
 def registration_view(session: Any, registration: Registration) -> dict[str, Any]:
@@ -198,9 +185,7 @@ def change_event(event_id: uuid.UUID) -> Response:
     changes = load_body(EventChangesSchema())
     with unit_of_work() as uow:
         event = scheduling.update_event(uow, event_id, changes, caller_groups())
-    with current_service().sessions() as session:
-        confirmed = registrations.confirmed_count(session, event.id)
-    return jsonify({**public_view(event, confirmed), "online_url": event.online_url})
+    return jsonify({**public_view(event), "online_url": event.online_url})
 
 
 @blueprint.post("/events/<uuid:event_id>/cancel")
@@ -209,7 +194,7 @@ def cancel_event(event_id: uuid.UUID) -> Response:
     those groups' events only: another's is 404, a national one 403."""
     with unit_of_work() as uow:
         event = scheduling.cancel_event(uow, event_id, caller_groups())
-    return jsonify(public_view(event, 0))
+    return jsonify(public_view(event))
 
 
 @blueprint.post("/events/<uuid:event_id>/attendance")

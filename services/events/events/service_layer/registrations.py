@@ -2,7 +2,9 @@
 
 Every decision about an event happens under a lock on its row (SELECT ... FOR UPDATE on
 PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers), so however many workers decide at
-once, the confirmed count never passes the capacity.
+once, the confirmed count never passes the capacity. The row carries that count
+(`Event.confirmed`), changed only by `_set_status` here and by cancelling the event
+(scheduling), in the transaction that changes the places: no decision counts rows.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ def _locked_event(session: Session, event_id: uuid.UUID) -> Event | None:
 
 
 def confirmed_count(session: Session, event_id: uuid.UUID) -> int:
-    """How many people hold a place at the event."""
+    """How many people hold a place at the event, counted: what `Event.confirmed` must equal
+    (the tests check it; the decisions read the counter)."""
     return int(
         session.scalar(
             select(func.count())
@@ -49,6 +52,13 @@ def confirmed_count(session: Session, event_id: uuid.UUID) -> int:
         )
         or 0
     )
+
+
+def _set_status(event: Event, registration: Registration, status: str, now: datetime) -> None:
+    """Change a registration's status, keeping the event's count of places with it."""
+    was = registration.status == RegistrationStatus.CONFIRMED
+    registration.status, registration.decided_at = status, now
+    event.confirmed += (status == RegistrationStatus.CONFIRMED) - was
 
 
 def _fact(kind: type, registration: Registration, **extra: Any) -> Any:
@@ -90,6 +100,8 @@ def decide(uow: UnitOfWork, request: c.RegistrationRequested) -> None:
         decided_at=now,
         group_id=group_of(request, event),
     )
+    if event is not None and decision.status == RegistrationStatus.CONFIRMED:
+        event.confirmed += 1
     session.add(registration)
     session.flush()
     uow.publish(_answer(session, registration, decision, request.locale))
@@ -109,7 +121,7 @@ def _state(session: Session, event: Event) -> domain.EventState:
     return domain.EventState(
         status=event.status,
         capacity=event.capacity,
-        confirmed=confirmed_count(session, event.id),
+        confirmed=event.confirmed,
         registration_closes_at=closes_at and as_utc(closes_at),
     )
 
@@ -172,7 +184,7 @@ def waitlist_position(session: Session, registration: Registration) -> int | Non
 def promote(uow: UnitOfWork, event: Event) -> int:
     """Give every free place to the first people waiting; returns how many moved up."""
     session = uow.session
-    free = domain.free_places(event.capacity, confirmed_count(session, event.id))
+    free = domain.free_places(event.capacity, event.confirmed)
     if free == 0:
         return 0
     promoted = 0
@@ -183,10 +195,7 @@ def promote(uow: UnitOfWork, event: Event) -> int:
         if registration.status == RegistrationStatus.REJECTED:  # a duplicate: it moves up,
             registration.shown_as = RegistrationStatus.CONFIRMED  # taking no place
             continue
-        registration.status, registration.decided_at = (
-            RegistrationStatus.CONFIRMED,
-            datetime.now(UTC),
-        )
+        _set_status(event, registration, RegistrationStatus.CONFIRMED, datetime.now(UTC))
         uow.publish(_fact(c.RegistrationPromoted, registration))
         promoted += 1
     return promoted
@@ -205,7 +214,7 @@ def cancel(uow: UnitOfWork, registration_id: uuid.UUID, token: str, secret: str)
     session.refresh(registration)  # read again under the event's lock
     if registration.status not in domain.OPEN:
         return registration  # cancelling twice changes nothing
-    registration.status, registration.decided_at = RegistrationStatus.CANCELLED, datetime.now(UTC)
+    _set_status(event, registration, RegistrationStatus.CANCELLED, datetime.now(UTC))
     uow.publish(_fact(c.RegistrationCancelled, registration))
     session.flush()
     promote(uow, event)
@@ -232,7 +241,7 @@ def withdraw(uow: UnitOfWork, held: Iterable[Registration]) -> int:
                 continue
             if upcoming and registration.status == RegistrationStatus.CONFIRMED:
                 freed += 1
-            registration.status, registration.decided_at = RegistrationStatus.CANCELLED, now
+            _set_status(event, registration, RegistrationStatus.CANCELLED, now)
         session.flush()
         if upcoming:
             promote(uow, event)  # a place at an event that has begun is no use to anyone

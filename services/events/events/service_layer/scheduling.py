@@ -98,12 +98,10 @@ def update_event(
     event = _changeable(session, event_id, groups)
     if event.status == EventStatus.CANCELLED:
         raise domain.EventCancelled("a cancelled event cannot be changed")
-    if "capacity" in changes:
-        confirmed = registrations.confirmed_count(session, event.id)
-        if changes["capacity"] < confirmed:
-            raise CapacityBelowConfirmed(
-                f"{confirmed} people already have a place; the capacity cannot go below that"
-            )
+    if "capacity" in changes and changes["capacity"] < event.confirmed:
+        raise CapacityBelowConfirmed(
+            f"{event.confirmed} people already have a place; the capacity cannot go below that"
+        )
     starts = as_utc(changes.get("starts_at", event.starts_at))
     if as_utc(changes.get("ends_at", event.ends_at)) <= starts:
         raise InvalidChange("ends_at", "The event must end after it starts.")
@@ -130,6 +128,7 @@ def cancel_event(uow: UnitOfWork, event_id: uuid.UUID, groups: Groups = None) ->
     if event.status == EventStatus.CANCELLED:
         return event
     event.status, event.sequence = EventStatus.CANCELLED, event.sequence + 1
+    event.confirmed = 0  # every place is given up below
     session.execute(
         update(Registration)
         .where(
@@ -262,6 +261,7 @@ def schedule(uow: UnitOfWork, data: dict[str, Any], groups: Groups = None) -> Ev
     event = Event(
         id=uuid.uuid4(),
         status=EventStatus.PUBLISHED,
+        confirmed=0,
         sequence=0,
         created_at=datetime.now(UTC),
         **data,
