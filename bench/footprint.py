@@ -65,6 +65,23 @@ def kind(command: str) -> str:
     return command.split(" ")[0]
 
 
+def history(total_mib: float) -> str:
+    """The goal, and how the figure came down to where it is."""
+    return (
+        f"Goal (issue 17): under {GOAL_MIB} MiB resident in all"
+        f"{'; reached' if total_mib < GOAL_MIB else '; not reached'}. The issue "
+        "measured 1,458 MiB resident (963 MiB proportional) in 35 processes. Since then the "
+        "solver's imports left the matching processes that never solve (numpy and OR-Tools "
+        "cost each about 30 MiB); `make run` runs the Procfile with `sanctuary_dev.procfile`, "
+        "one process, where honcho forked one Python process per line (16 processes, 247 MiB "
+        "resident); and it runs each service's worker, relay and clock or mailer as threads "
+        "of one `background` process (`sanctuary.cli.run_together`), where each had held "
+        "65-76 MiB of its own (SQLAlchemy, kombu and psycopg alone are 46 MiB). What is "
+        "left: each web process is a gunicorn master beside its worker, and matching's "
+        "clock, having caught up on the day's run when it started, holds the solver."
+    )
+
+
 def main() -> None:
     with (
         tempfile.TemporaryDirectory() as scratch,
@@ -103,14 +120,7 @@ def main() -> None:
         ],
         f"| **all** | {len(samples)} | {total_rss / 1024:.0f} | {total_pss / 1024:.0f} |",
         "",
-        f"Goal (issue 17): under {GOAL_MIB} MiB resident in all; not reached. The issue "
-        "measured 1,458 MiB resident (963 MiB proportional) in 35 processes. Since then the "
-        "solver's imports left the matching processes that never solve (numpy and OR-Tools "
-        "cost each about 30 MiB), and `make run` runs the Procfile with "
-        "`sanctuary_dev.procfile`, one process, where honcho forked one Python process per "
-        "line (16 processes, 247 MiB resident, 52 MiB proportional). What is left: each "
-        "worker, relay and clock holds 65-76 MiB (SQLAlchemy, kombu and psycopg alone are "
-        "46 MiB), and each web process a gunicorn master beside its worker.",
+        history(total_rss / 1024),
         "",
     ]
     write_section("\n".join(lines))

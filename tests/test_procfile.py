@@ -46,3 +46,24 @@ def test_a_process_that_ends_stops_the_others_with_its_exit_code(tmp_path: Path)
     out, _ = runner.communicate(timeout=20)
     assert runner.returncode == 3
     assert "short.1 stopped (rc=3)" in out
+
+
+def test_together_folds_each_services_loops_into_one_background_process() -> None:
+    """`make run`'s form: the web lines as they are, each service's worker, relay, clock and
+    mailer one `python -m <service> background` where the first of them stood."""
+    from sanctuary_dev.procfile import entries, together
+
+    folded = together(entries(Path(__file__).resolve().parents[1] / "Procfile"))
+    assert list(folded) == [
+        "mailsink",
+        "gateway-web",
+        "gateway-background",
+        "matching-web",
+        "matching-background",
+        "events-web",
+        "events-background",
+        "notifications-web",
+        "notifications-background",
+    ]
+    assert folded["events-background"] == "exec python -m events background"
+    assert folded["gateway-web"].startswith("exec gunicorn")

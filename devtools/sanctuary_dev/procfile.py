@@ -6,7 +6,12 @@ In place of honcho, which forks a Python process of its own for each line of the
 (16 processes, about 230 MiB resident, only to pass output along): here one process passes
 every output along, a thread each (`python -m bench.footprint`).
 
-    python -m sanctuary_dev.procfile Procfile [name ...]
+    python -m sanctuary_dev.procfile [--together] Procfile [name ...]
+
+With --together, each service's worker, relay, clock and mailer lines become one process,
+`python -m <service> background`, a thread each (sanctuary.cli.run_together): `make run`
+starts 9 of them instead of 16, on one machine where nothing scales on its own. Compose and
+Kubernetes run each line as its own process.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import IO
 
 STOP_SECONDS = 10.0  # a process still running this long after SIGTERM gets SIGKILL
 ENTRY = re.compile(r"^([A-Za-z0-9_-]+):\s*(.+)$")
+BACKGROUND = re.compile(r"^([a-z]+)-(worker|relay|clock|mailer)$")
 
 
 def entries(procfile: Path) -> dict[str, str]:
@@ -33,6 +39,20 @@ def entries(procfile: Path) -> dict[str, str]:
         if matched and not line.lstrip().startswith("#"):
             found[matched.group(1)] = matched.group(2)
     return found
+
+
+def together(commands: dict[str, str]) -> dict[str, str]:
+    """The same processes, each service's background loops folded into one `<service>-
+    background` line where the first of them stood."""
+    folded: dict[str, str] = {}
+    for name, command in commands.items():
+        loop = BACKGROUND.match(name)
+        if loop is None:
+            folded[name] = command
+        else:
+            service = loop.group(1)
+            folded[f"{service}-background"] = f"exec python -m {service} background"
+    return folded
 
 
 class Runner:
@@ -99,9 +119,11 @@ class Runner:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    folding = args[:1] == ["--together"]
+    args = args[1:] if folding else args
     commands = entries(Path(args[0]))
     chosen = {name: commands[name] for name in args[1:]} if args[1:] else commands
-    runner = Runner(chosen)
+    runner = Runner(together(chosen) if folding else chosen)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: runner.stopping.set())
     os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -26,6 +29,8 @@ from sanctuary.outbox import Relay, outbox_lag
 from sanctuary.preflight import check_broker
 from sanctuary.runtime import Service
 from sanctuary.signals import on_stop_signals
+
+log = logging.getLogger(__name__)
 
 
 def run_worker(service: Service) -> None:
@@ -73,6 +78,36 @@ def run_relay(service: Service) -> None:
         relay.run()
     finally:
         relay.connection.release()
+
+
+def run_together(service: Service) -> int:
+    """Every loop of the service but its web process in one process, a thread each: the
+    worker (if it consumes), the relay and its own (clock, mailer). `make run` runs these;
+    compose and Kubernetes run each loop as its own process, to scale it on its own. A loop
+    that fails stops the others (SIGTERM to this process), and the process exits 1."""
+    loops = {"relay": lambda: run_relay(service)}
+    if service.inbox_model is not None:
+        loops["worker"] = lambda: run_worker(service)
+    loops.update({name: make(service) for name, make in service.commands.items()})
+    failed = threading.Event()
+
+    def guarded(name: str, loop: Callable[[], object]) -> None:
+        try:
+            loop()
+        except BaseException:
+            log.exception("the %s loop failed: stopping the others", name)
+            failed.set()
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    threads = [
+        threading.Thread(target=guarded, args=(name, loop), name=name)
+        for name, loop in loops.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return 1 if failed.is_set() else 0
 
 
 def run_background(loop: Callable[[threading.Event], None]) -> None:
@@ -215,6 +250,7 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
     sub.add_parser("migrate", help="bring the database to the newest schema")
     sub.add_parser("worker", help="consume this service's messages")
     sub.add_parser("relay", help="publish this service's outbox")
+    sub.add_parser("background", help="worker, relay, clock or mailer: one process (make run)")
     sub.add_parser("status", help="queue depths and outbox lag, as JSON")
     sub.add_parser("probe", help="exit 0 if the database and the broker answer")
     parked = sub.add_parser("parked", help="list or replay parked messages")
@@ -237,16 +273,18 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
         "migrate": lambda: _migrate(service),
         "worker": lambda: run_worker(service),
         "relay": lambda: run_relay(service),
+        "background": lambda: run_together(service),
         "parked": lambda: _parked(service, args),
         "erasures": lambda: _reapply(service, args.since),
         "status": lambda: _status(service),
         "probe": lambda: _probe(service),
         **{name: make(service) for name, make in service.commands.items()},
     }
-    if args.command in ("worker", "relay", *service.commands):
+    if args.command in ("worker", "relay", "background", *service.commands):
         metrics.serve(service.config.metrics_host, service.config.metrics_port)
         # Only workers and relays talk to the broker; clocks and the mailer need the database.
-        if not wait_for_dependencies(service, broker=args.command in ("worker", "relay")):
+        broker = args.command in ("worker", "relay", "background")
+        if not wait_for_dependencies(service, broker=broker):
             return 0  # told to stop while waiting
     result = commands[args.command]()
     return result if isinstance(result, int) else 0

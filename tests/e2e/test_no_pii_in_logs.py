@@ -299,6 +299,10 @@ def test_no_process_logs_a_name_an_email_or_a_phone_number(amqp_url: str, tmp_pa
     assert {VOLUNTEER["name"], GUEST["name"]} <= set(leaks(everything))
     assert '"level": "DEBUG"' in log
     assert all(cid in log for cid in gateway.correlation_ids), "a submission left no log line"
-    assert processes_logging(log) >= {"gateway-web", "matching-worker", "notifications-mailer"}
+    assert processes_logging(log) >= {
+        "gateway-web",
+        "matching-background",  # its worker, relay and clock, as `make run` runs them
+        "notifications-background",
+    }
     assert "mailsink.1" in log
     assert leaks(log) == [], [line for line in log.splitlines() if leaks(line)][:10]
