@@ -22,7 +22,7 @@ from pathlib import Path
 import requests
 from sanctuary.config import DEFAULT_AMQP_URL
 from sanctuary_dev import mailsink
-from sanctuary_dev.processes import running_system, wait_until
+from sanctuary_dev.processes import running_system, volunteer_sign_up, wait_until
 from sanctuary_dev.servers import private_vhost
 
 from bench.baselines import bare_flask, broker_round_trips, smtp_sends, timed
@@ -38,15 +38,7 @@ def sign_up(gateway: str, address: str) -> requests.Response:
     return requests.post(
         f"{gateway}/api/v1/volunteers",
         timeout=10,
-        json={
-            "name": "Bench",
-            "email": address,
-            "postcode": "LS6 1AA",
-            "languages": ["en"],
-            "availability": [{"day": "sat", "part": "morning"}],
-            "consent": True,
-            "special_consent": True,
-        },
+        json=volunteer_sign_up(address),
     )
 
 

@@ -97,7 +97,7 @@ def production_files() -> Iterator[Path]:
 def code_files() -> Iterator[Path]:
     """All code but tests and migrations: production, the developers' tools, the benchmarks."""
     yield from production_files()
-    for folder in (ROOT / "devtools" / "sanctuary_dev", ROOT / "bench"):
+    for folder in (ROOT / "devtools" / "sanctuary_dev", ROOT / "bench", ROOT / "chaos"):
         yield from sorted(folder.rglob("*.py"))
 
 

@@ -51,8 +51,9 @@ def broker_problem(url: str, timeout: float = 5) -> str | None:
     """None if the broker accepts a login to the vhost of `url`, else the short reason."""
     connection = envelope.connect(url)
     try:
-        # No retry here: the caller decides when to ask again.
-        connection.ensure_connection(max_retries=0, timeout=timeout)
+        # No retry here: the caller decides when to ask again. Each node of a cluster's URL
+        # is tried once (kombu moves to the next host on each failure, with no wait).
+        connection.ensure_connection(max_retries=url.count(";"), timeout=timeout)
     except Exception as exc:  # refused, unknown vhost, bad login: all "not there yet"
         return short_reason(exc)
     finally:
@@ -149,10 +150,14 @@ def wait_for(
 
 
 def safe_amqp_url(url: str) -> str:
-    """The broker's address and vhost, without the login: fit for a log line."""
-    parts = urlsplit(url)
-    host = f"{parts.hostname or 'localhost'}:{parts.port or 5672}"
-    return urlunsplit(parts._replace(netloc=host))
+    """The broker's address and vhost, without the login: fit for a log line. A cluster's
+    URL names each node, separated by ';' (kombu's failover list): each is shown so."""
+    shown = []
+    for one in url.split(";"):
+        parts = urlsplit(one.strip())
+        host = f"{parts.hostname or 'localhost'}:{parts.port or 5672}"
+        shown.append(urlunsplit(parts._replace(netloc=host)))
+    return ";".join(shown)
 
 
 def safe_database_url(url: str) -> str:

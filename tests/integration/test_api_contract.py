@@ -42,7 +42,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": "Bearer coordinator-token"}
 # Bounded and derandomised: the same requests every run, in well under a minute.
-EXAMPLES = {GenerationMode.POSITIVE: 30, GenerationMode.NEGATIVE: 15}
+EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 10}
 # With the internal APIs down the question is only whether each answer is documented: a
 # third of the cases ask it of every operation.
 EXAMPLES_OTHERS_DOWN = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 5}

@@ -25,6 +25,7 @@ import requests
 from matching.adapters.models import Volunteer
 from matching.bootstrap import bootstrap as matching_bootstrap
 from notifications.bootstrap import bootstrap as notifications_bootstrap
+from sanctuary import preflight
 from sanctuary.config import ServiceConfig
 from sanctuary.migrations import upgrade
 from sanctuary.runtime import Service
@@ -281,3 +282,11 @@ def test_a_web_process_given_a_published_secret_does_not_serve(
         if web.poll() is None:
             web.kill()
     assert http_status(f"http://127.0.0.1:{port}/healthz") == 0
+
+
+def test_a_cluster_url_is_ready_when_any_of_its_nodes_answers(amqp_url: str) -> None:
+    """AMQP_URL may list a cluster's nodes (';' between them): the first refusing its port
+    does not make the broker count as away while the next one answers."""
+    closed = f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F"
+    assert preflight.broker_problem(closed, timeout=2) is not None
+    assert preflight.broker_problem(f"{closed};{amqp_url}", timeout=5) is None

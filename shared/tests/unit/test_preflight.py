@@ -93,3 +93,5 @@ def test_urls_in_log_lines_carry_no_password() -> None:
     """The target is logged; the secret in it is not."""
     assert "s3cret" not in preflight.safe_amqp_url("amqp://svc:s3cret@rabbit:5672/%2F")
     assert "s3cret" not in preflight.safe_database_url("postgresql+psycopg://svc:s3cret@db/x")
+    cluster = "amqp://svc:s3cret@r1:5672/v;amqp://svc:s3cret@r2:5673/v"
+    assert preflight.safe_amqp_url(cluster) == "amqp://r1:5672/v;amqp://r2:5673/v"

@@ -1,0 +1,1 @@
+"""Fault trials under load: `make chaos` (see chaos/__main__.py)."""
