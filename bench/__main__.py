@@ -22,7 +22,8 @@ from pathlib import Path
 import requests
 from sanctuary.config import DEFAULT_AMQP_URL
 from sanctuary_dev import mailsink
-from sanctuary_dev.processes import running_system, volunteer_sign_up, wait_until
+from sanctuary_dev.forms import volunteer_sign_up
+from sanctuary_dev.processes import running_system, wait_until
 from sanctuary_dev.servers import private_vhost
 
 from bench.baselines import bare_flask, broker_round_trips, smtp_sends, timed

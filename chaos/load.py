@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 
 import requests
-from sanctuary_dev.processes import volunteer_sign_up
+from sanctuary_dev.forms import volunteer_sign_up
 
 from chaos.mail import BOUNCE_PREFIX
 

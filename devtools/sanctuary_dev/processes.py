@@ -95,20 +95,6 @@ def running_relay(service: Any) -> Iterator[Any]:
         relay.connection.release()
 
 
-def volunteer_sign_up(address: str, name: str = "Bench") -> dict[str, Any]:
-    """The body of a volunteer's sign-up (POST /api/v1/volunteers) with this address, as the
-    benchmarks and `make chaos` send it."""
-    return {
-        "name": name,
-        "email": address,
-        "postcode": "LS6 1AA",
-        "languages": ["en"],
-        "availability": [{"day": "sat", "part": "morning"}],
-        "consent": True,
-        "special_consent": True,
-    }
-
-
 def schedule_cafe(client: Any, headers: dict[str, str]) -> str:
     """A social event a week ahead with two places, scheduled through the gateway's
     coordinator API by `client` (a Flask test client); its id."""
