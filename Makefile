@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := -e shared -e devtools -e services/gateway -e services/matching -e services/events -e services/notifications
 STAMP := $(VENV)/.installed
+# uv installs the pinned packages: the same set pip resolves (constraints.txt), in 16 s where
+# pip took 55 (it downloads and unpacks in parallel, and compiles no bytecode up front).
+UV := uv==0.13.9
 # Test files run on this many processes (pytest-xdist, a file's tests together): the suite
 # waits on brokers, databases and browsers as much as it computes. On 2 cores, 3 took the
 # suite from 686 s to 586 s (the pytest processes busy 129% then 153% of a core).
@@ -17,8 +20,8 @@ help: ## list the targets
 
 $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml devtools/pyproject.toml services/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --no-compile -c constraints.txt $(PACKAGES) -r requirements-dev.txt
+	$(BIN)/pip install --quiet $(UV)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt $(PACKAGES) -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install every package (done by run and test)
