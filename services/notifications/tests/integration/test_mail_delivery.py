@@ -849,6 +849,9 @@ def test_a_mailer_at_work_renews_its_claim_so_no_other_mailer_takes_its_emails(
     second = mailer(notifications, mail_claim_seconds=1.2)
     sending = threading.Thread(target=first.send_due)
     sending.start()
+    # The second starts polling once the first holds the batch: before, on a busy machine,
+    # its first poll could claim the emails ahead of the first mailer's thread.
+    wait_until(lambda: sink.accepted >= 1, timeout=10, interval=0.01)
     taken_by_second = 0
     try:
         while sending.is_alive():
