@@ -9,6 +9,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -17,10 +18,11 @@ from sanctuary.contracts.privacy import ErasureRequested
 from sanctuary.topology import queue_name
 
 from chaos.runner import Window
+from chaos.steady import steady
 
 SCALE = float(os.environ.get("CHAOS_SCALE", "1"))
 KILL_EVERY = 3.0  # seconds between two SIGKILLs in the kill trial
-POISON_TYPES = ("gateway", "matching", "events", "notifications")
+CONSUMERS = ("gateway", "matching", "events", "notifications")  # every service with a queue
 
 
 def seconds(full: float) -> float:
@@ -29,8 +31,6 @@ def seconds(full: float) -> float:
 
 def sustained(window: Window) -> float:
     """No fault: CHAOS_STEADY_RATE requests a second for 5 minutes, and what they cost."""
-    from chaos.steady import steady
-
     return steady(window, seconds(300))
 
 
@@ -124,7 +124,7 @@ def poison(window: Window) -> float:
     parked = _wait_parked(window, sent)
     window.figures["poison published"] = sent
     window.figures["parked, with a reason"] = parked
-    for service in POISON_TYPES:
+    for service in CONSUMERS:
         _cli(window, service, "parked", "replay", "--all")
     window.figures["parked again after replay"] = _wait_parked(window, sent)
     window.at(seconds(60))
@@ -135,7 +135,7 @@ def _publish_poison(url: str) -> int:
     sent = 0
     with Connection(url, transport_options={"confirm_publish": True}) as connection:
         producer = Producer(connection.channel())
-        for service in POISON_TYPES:
+        for service in CONSUMERS:
             queue = queue_name(service)
             envelope = {"message_id": str(uuid.uuid4()), "content_type": "application/json"}
             kinds: tuple[tuple[bytes, dict[str, str]], ...] = (
@@ -157,7 +157,7 @@ def _wait_parked(window: Window, expected: int) -> int:
     deadline, found = time.time() + 30, 0
     while time.time() < deadline:
         found = 0
-        for service in POISON_TYPES:
+        for service in CONSUMERS:
             lines = _cli(window, service, "parked", "list").splitlines()
             found += sum(bool(json.loads(line).get("reason")) for line in lines if line)
         if found >= expected:
@@ -179,7 +179,6 @@ def _cli(window: Window, service: str, *args: str) -> str:
 
 def _first_email_after(window: Window, moment: float, label: str) -> None:
     """Record, in the background, how long after `moment` the first email arrived."""
-    import threading
 
     def watch() -> None:
         deadline = moment + 120
