@@ -15,13 +15,12 @@ import requests
 from sanctuary_dev import mailsink
 
 from bench.baselines import bare_flask, broker_round_trips, smtp_sends
-from bench.machine import busy_since, machine_busy
+from bench.machine import TICK, busy_since, machine_busy
 from chaos.runner import Window
 from chaos.servers import RabbitNode
 
 RATE = float(os.environ.get("CHAOS_STEADY_RATE", "150"))
 RAW_TIMES = 2000  # operations of each raw step
-TICK = os.sysconf("SC_CLK_TCK")
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -90,14 +90,10 @@ class SentMarks:
         except (DBAPIError, self.connection.dialect.loaded_dbapi.Error):
             self.close()
             log.warning("the marks connection failed: marking again on a new one")
-        # Through SQLAlchemy this time: an error that stands is one the mailer's loop knows.
-        try:
-            self.connection = self._connect()
-            self.connection.execute(MARK_SENT, values)
-            self.connection.commit()
-        except BaseException:
-            self.owed.append(values)  # sent: marked as soon as the database takes it
-            raise
+        # Owed now, and paid at once on a new connection through SQLAlchemy: an error that
+        # stands is one the mailer's loop knows, and the mark waits until the database takes it.
+        self.owed.append(values)
+        self.settle()
 
     def _mark(self, marks: Connection, values: dict[str, Any]) -> None:
         """One `sent` mark. On PostgreSQL through psycopg (3), the statement is compiled once
