@@ -8,25 +8,25 @@ bootstrap), opens its connections, runs until SIGTERM or SIGINT, and closes them
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
-import sys
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from argparse import ArgumentParser
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any, Protocol
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from sanctuary import envelope, logs, metrics, migrations, parking, preflight, topology, wakeup
+from sanctuary import (
+    commands,
+    envelope,
+    logs,
+    metrics,
+    preflight,
+    wakeup,
+)
 from sanctuary.consumer import Worker
-from sanctuary.db import ping
-from sanctuary.failures import describe
-from sanctuary.outbox import Relay, outbox_lag
-from sanctuary.preflight import check_broker
+from sanctuary.outbox import Relay
 from sanctuary.runtime import Service
 from sanctuary.signals import on_stop_signals
 
@@ -151,105 +151,25 @@ def wait_for_dependencies(service: Service, *, broker: bool) -> bool:
     return True
 
 
-def _parked(service: Service, args: argparse.Namespace) -> int:
-    config = service.config
-    with envelope.connect(config.amqp_url) as connection:
-        if args.action == "list":
-            rows = parking.list_parked(connection, config.service, config.retry_delays_ms)
-            for row in rows:
-                print(json.dumps(asdict(row)))
-            print(f"{len(rows)} parked message(s) in {config.service}", file=sys.stderr)
-            return 0
-        ids = None if args.all else args.message_ids
-        if not ids and not args.all:
-            print("name message ids to replay, or --all", file=sys.stderr)
-            return 2
-        done = parking.replay(connection, config.service, config.retry_delays_ms, ids)
-        print(f"replayed {len(done)} message(s): {' '.join(done)}", file=sys.stderr)
-        return 0
+class Commands(Protocol):
+    """More commands of one service, which need no process of it (the gateway's accounts)."""
+
+    COMMANDS: tuple[str, ...]
+
+    def add_parsers(self, sub: Any) -> None: ...
+
+    def run(self, bootstrap: Callable[[], Service], args: argparse.Namespace) -> int: ...
 
 
-def _status(service: Service) -> int:
-    """Where this service's messages wait: queue depths and outbox lag, as one JSON object."""
-    config = service.config
-    lag = outbox_lag(service.sessions, service.outbox_model)
-    report: dict[str, Any] = {"service": config.service, "outbox": lag}
-    if config.service in topology.SUBSCRIPTIONS:
-        with envelope.connect(config.amqp_url) as connection:
-            report["queues"] = queue_depths(connection, config.service, config.retry_delays_ms)
-    print(json.dumps(report))
-    return 0
-
-
-def queue_depths(connection: Any, name: str, delays: tuple[int, ...]) -> dict[str, int]:
-    """Messages ready in the service's queue, waiting to be retried, and parked."""
-    queues = topology.service_queues(name, delays)
-    channel = connection.channel()
-    topology.declare_all(channel, delays)
-
-    def depth(queue: Any) -> int:
-        return int(queue(channel).queue_declare(passive=True).message_count)
-
-    return {
-        "ready": depth(queues.main),
-        "retrying": sum(depth(q) for q in queues.retries),
-        "parked": depth(queues.parked),
-    }
-
-
-def _probe(service: Service) -> int:
-    """Exit 0 when the database and the broker answer, else 1 with the reason: the liveness
-    and readiness probe of workers, relays, clocks and mailers."""
-    problems = []
-    try:
-        ping(service.engine)
-    except SQLAlchemyError as exc:
-        problems.append(f"database: {describe(exc)}")
-    broker = check_broker(service.config.amqp_url)
-    if broker:
-        problems.append(f"broker: {broker}")
-    print("; ".join(problems) or "ok", file=sys.stderr if problems else sys.stdout)
-    return 1 if problems else 0
-
-
-def _migrate(service: Service) -> None:
-    """Bring the schema to the newest revision, then whatever the service seeds."""
-    migrations.upgrade(service.migrations, service.config.database_url, service.metadata)
-    if service.after_migrate is not None:
-        service.after_migrate(service)
-
-
-def _moment(text: str) -> datetime:
-    """An ISO time from the command line; UTC unless it says otherwise."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _reapply(service: Service, since: datetime) -> int:
-    """Announce again every erasure in this service's log since `since` (no email, the same
-    ids and times): after another service's database is restored from a backup older than
-    them, that service applies the ones it lacks; every other finds them in its log."""
-    if service.erasure_log is None:
-        raise SystemExit(f"{service.config.service} keeps no erasure log")
-    with service.unit_of_work() as uow:
-        again = service.erasure_log(uow.session, since)
-        for request in again:
-            uow.publish(request)
-    print(
-        f"{len(again)} erasure(s) since {since.isoformat()} announced again by "
-        f"{service.config.service}; its relay publishes them",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) -> int:
-    """Parse the command line and run one process of the service that `bootstrap` wires."""
-    parser = argparse.ArgumentParser(description="Run one process of this service.")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _parser(prog: str, processes: Mapping[str, str], more: Commands | None) -> ArgumentParser:
+    """Every command, known before the environment is read: `--help` needs no setting."""
+    parser = ArgumentParser(prog=prog, description="Run a process of this service, or a command.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     sub.add_parser("migrate", help="bring the database to the newest schema")
     sub.add_parser("worker", help="consume this service's messages")
     sub.add_parser("relay", help="publish this service's outbox")
+    for name, what in processes.items():
+        sub.add_parser(name, help=what)
     sub.add_parser("background", help="worker, relay, clock or mailer: one process (make run)")
     sub.add_parser("status", help="queue depths and outbox lag, as JSON")
     sub.add_parser("probe", help="exit 0 if the database and the broker answer")
@@ -262,22 +182,39 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
     )
     erasures.add_argument("action", choices=["reapply"])
     erasures.add_argument(
-        "--since", required=True, type=_moment, help="ISO time, e.g. 2026-12-01T02:00Z (UTC)"
+        "--since", type=commands.moment, required=True, help="ISO time: 2026-12-01T02:00Z (UTC)"
     )
+    if more is not None:
+        more.add_parsers(sub)
+    return parser
+
+
+def main(
+    bootstrap: Callable[[], Service],
+    argv: Sequence[str] | None = None,
+    *,
+    processes: Mapping[str, str] | None = None,
+    more: Commands | None = None,
+) -> int:
+    """Parse the command line and run one process of the service that `bootstrap` wires;
+    `processes` names (and says what is) each process of its own (its clock, its mailer)."""
+    processes = processes or {}
+    prog = f"python -m {bootstrap.__module__.partition('.')[0]}"
+    args = _parser(prog, processes, more).parse_args(argv)
+    if more is not None and args.command in more.COMMANDS:
+        return more.run(bootstrap, args)
     service = bootstrap()
-    for name in service.commands:
-        sub.add_parser(name, help=f"run the {name} process")
-    args = parser.parse_args(argv)
+    assert set(service.commands) == set(processes), f"{prog}: processes {set(service.commands)}"
     logs.configure(service.config.service, service.config.log_level)
-    commands: dict[str, Callable[[], Any]] = {
-        "migrate": lambda: _migrate(service),
+    run: dict[str, Callable[[], Any]] = {
+        "migrate": lambda: commands.migrate(service),
         "worker": lambda: run_worker(service),
         "relay": lambda: run_relay(service),
         "background": lambda: run_together(service),
-        "parked": lambda: _parked(service, args),
-        "erasures": lambda: _reapply(service, args.since),
-        "status": lambda: _status(service),
-        "probe": lambda: _probe(service),
+        "parked": lambda: commands.parked(service, args),
+        "erasures": lambda: commands.reapply(service, args.since),
+        "status": lambda: commands.status(service),
+        "probe": lambda: commands.probe(service),
         **{name: make(service) for name, make in service.commands.items()},
     }
     if args.command in ("worker", "relay", "background", *service.commands):
@@ -286,5 +223,5 @@ def main(bootstrap: Callable[[], Service], argv: Sequence[str] | None = None) ->
         broker = args.command in ("worker", "relay", "background")
         if not wait_for_dependencies(service, broker=broker):
             return 0  # told to stop while waiting
-    result = commands[args.command]()
+    result = run[args.command]()
     return result if isinstance(result, int) else 0

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from sanctuary_dev import mailsink
@@ -53,12 +52,6 @@ class System:
     def url(self, path: str) -> str:
         """`path` on the gateway."""
         return self.gateway + path
-
-    def local(self, link: str) -> str:
-        """A link from an email, on this system's gateway: emails carry PUBLIC_BASE_URL, and
-        the system's ports are chosen at random when it starts."""
-        parts = urlsplit(link)
-        return self.gateway + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from playwright.sync_api import expect
@@ -59,7 +60,8 @@ def test_a_volunteer_sees_corrects_and_erases_their_data_on_a_phone_in_arabic(
                 return found.group(0)
         return None
 
-    link = system.local(wait_until(link_in_mail, timeout=30, interval=0.3))
+    link = wait_until(link_in_mail, timeout=30, interval=0.3)
+    assert link.startswith(f"http://localhost:{urlsplit(system.gateway).port}/")  # opened as is
 
     # Opened from the email, in a fresh browser: what is held, in Arabic.
     reader = make_page(width=PHONE, locale="ar")

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -77,6 +78,10 @@ def test_a_volunteer_signs_up_and_receives_a_welcome_email(system: System) -> No
     assert answer.headers["Location"] == answer.json()["status_url"]
     [welcome] = wait_until(lambda: welcome_emails_to(system.mail, address), timeout=30)
     assert "Welcome" in welcome["Subject"]
+    # Emailed links lead to this gateway, on the port it was given (PUBLIC_BASE_URL unset);
+    # the browser tests open them as they come.
+    port = urlsplit(system.gateway).port
+    assert f"The links in emails lead to http://localhost:{port} " in system.log.read_text()
     status = requests.get(system.gateway + answer.json()["status_url"], timeout=5).json()
     assert status == {"id": answer.json()["id"], "status": "applied", "group": "network"}
     again = requests.post(

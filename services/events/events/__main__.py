@@ -1,7 +1,8 @@
-"""`python -m events migrate|worker|relay|parked`."""
+"""`python -m events migrate|worker|relay|clock|parked|...`; `--help` lists them all."""
 
 from sanctuary.cli import main
 
 from events.bootstrap import bootstrap
 
-raise SystemExit(main(bootstrap))
+PROCESSES = {"clock": "announce each reminder when it is due"}
+raise SystemExit(main(bootstrap, processes=PROCESSES))

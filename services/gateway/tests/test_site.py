@@ -4,6 +4,7 @@ limits and HTML error pages, on the real gateway app and its SQLite database."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,9 @@ def test_public_posts_are_rate_limited_per_address(make_app: Callable[..., Any])
     client = make_app(public_rate_limit="3/minute").test_client()
     answers = [client.post("/api/v1/volunteers", json={}) for _ in range(4)]
     assert [a.status_code for a in answers] == [422, 422, 422, 429]
+    # Only the refusal says when to come back: a polling client would wait on any other.
+    assert [("Retry-After" in a.headers) for a in answers] == [False, False, False, True]
+    assert answers[0].headers["X-RateLimit-Remaining"] == "2"
     limited = answers[-1]
     assert limited.mimetype == "application/problem+json"
     assert int(limited.headers["Retry-After"]) > 0
@@ -197,3 +201,33 @@ def test_the_gateway_refuses_a_known_or_short_admin_token(known: str) -> None:
     """The bootstrap credential of earlier releases, a compose placeholder, a guessable one."""
     with pytest.raises(ConfigError, match="ADMIN_TOKEN"):
         from_env(with_secrets({"ADMIN_TOKEN": known}))
+
+
+def test_the_site_has_an_icon_where_browsers_look(make_app: Callable[..., Any]) -> None:
+    """/favicon.ico answered 404 on every first visit; the pages link the SVG."""
+    client = make_app().test_client()
+    with client.get("/favicon.ico") as icon:  # a file's answer: closed when read
+        assert icon.status_code == 200
+        assert icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO: reserved 0, type 1 (icon)
+        assert icon.data[22:30] == b"\x89PNG\r\n\x1a\n"  # its one 32 px image, as PNG
+    page = client.get("/").get_data(as_text=True)
+    linked = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+    assert linked, page[:600]
+    with client.get(linked.group(1)) as svg:
+        assert (svg.status_code, svg.mimetype) == (200, "image/svg+xml")
+
+
+def test_every_page_the_readme_lists_is_one_the_gateway_serves(
+    make_app: Callable[..., Any],
+) -> None:
+    """README's "The pages" names each public page; each is a GET route of the gateway."""
+    readme = (Path(__file__).parents[3] / "README.md").read_text()
+    table = readme.split("### The pages", 1)[1].split("\n### ", 1)[0]
+    listed = re.findall(r"`(/[^`?]*)", table)
+    assert len(listed) >= 12, listed
+    routes = make_app().url_map.bind("localhost")
+    for path in listed:
+        example = path.replace("<id>", "0b5c5c00-0000-4000-8000-000000000001")
+        example = re.sub(r"<\w+>", "network", example)
+        endpoint, _ = routes.match(example, method="GET")
+        assert endpoint, path

@@ -46,8 +46,14 @@ def from_env(env: Mapping[str, str] | None = None) -> NotificationsConfig:
         mail_poll_seconds=float(env_value("MAIL_POLL_SECONDS", "0.2", env)),
         mail_claim_seconds=float(env_value("MAIL_CLAIM_SECONDS", "30", env)),
         mail_probe_max_seconds=float(env_value("MAIL_PROBE_MAX_SECONDS", "15", env)),
-        public_base_url=_base_url(env_value("PUBLIC_BASE_URL", "http://localhost:8000", env)),
+        public_base_url=_base_url(env_value("PUBLIC_BASE_URL", _gateway_on_this_machine(env), env)),
     )
+
+
+def _gateway_on_this_machine(env: Mapping[str, str]) -> str:
+    """PUBLIC_BASE_URL unset: the gateway on this machine, on its port (GATEWAY_PORT), so a
+    changed port changes every link with it."""
+    return f"http://localhost:{env_value('GATEWAY_PORT', '8000', env)}"
 
 
 def _base_url(raw: str) -> str:

@@ -122,3 +122,15 @@ def test_a_public_base_url_that_links_could_not_carry_is_refused_at_start() -> N
     ):
         with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
             from_env(with_secrets({"PUBLIC_BASE_URL": bad}))
+
+
+def test_unset_public_base_url_follows_the_gateways_port() -> None:
+    """A changed GATEWAY_PORT changed every emailed link's port with it; unset, localhost."""
+    from notifications.config import from_env
+
+    assert from_env(with_secrets({"GATEWAY_PORT": "8123"})).public_base_url == (
+        "http://localhost:8123"
+    )
+    assert from_env(with_secrets({})).public_base_url == "http://localhost:8000"
+    named = {"GATEWAY_PORT": "8123", "PUBLIC_BASE_URL": "https://sanctuary.example.org"}
+    assert from_env(with_secrets(named)).public_base_url == "https://sanctuary.example.org"

@@ -22,7 +22,7 @@ from kombu.message import Message
 from matching.adapters.models import Inbox, Outbox, Volunteer
 from matching.service_layer.handlers import on_volunteer_signed_up
 from sanctuary import envelope, topology
-from sanctuary.cli import queue_depths
+from sanctuary.commands import queue_depths
 from sanctuary.failures import PermanentError
 from sanctuary.runtime import Service
 from sanctuary.unit_of_work import UnitOfWork

@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from typing import Any
 
 from marshmallow import ValidationError
 from sanctuary.config import ConfigError
@@ -30,9 +31,8 @@ GROUP_COMMANDS = COMMANDS[4:]
 CLI = staff.Principal(None, accounts.BOOTSTRAP)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m gateway")
-    sub = parser.add_subparsers(dest="command", required=True)
+def add_parsers(sub: Any) -> None:
+    """The account and group commands, beside every service's (sanctuary.cli.main)."""
     create = sub.add_parser("create-coordinator", help="a new coordinator account")
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True, help="the name other coordinators see")
@@ -49,10 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--email", required=True)
     token.add_argument("--name", default="cli", help="what the token is for")
     token.add_argument("--days", type=int, help="how long it works (default API_TOKEN_DAYS)")
-    for name in COMMANDS[2:4]:
-        sub.add_parser(name, help="switch an account off or on").add_argument(
-            "--email", required=True
-        )
+    for name, what in zip(
+        COMMANDS[2:4], ("switch an account off", "switch it on again"), strict=True
+    ):
+        sub.add_parser(name, help=what).add_argument("--email", required=True)
     for name, required in (("create-group", True), ("update-group", False)):
         group = sub.add_parser(name, help=f"{name.split('-')[0]} a local group")
         group.add_argument("--slug", required=True, help="its name in addresses: sheffield")
@@ -61,7 +61,6 @@ def _parser() -> argparse.ArgumentParser:
         group.add_argument("--area", action="append", help="S, S1, LS6 (repeat); * everywhere")
         group.add_argument("--timezone")
         group.add_argument("--description")
-    return parser
 
 
 def _password(from_stdin: bool) -> str:
@@ -139,9 +138,8 @@ def _run(service: Service, args: argparse.Namespace) -> int:
     return 0
 
 
-def main(bootstrap: Callable[[], Service], argv: Sequence[str]) -> int:
-    """Run one account command; 1 with the reason on a refusal."""
-    args = _parser().parse_args(argv)
+def run(bootstrap: Callable[[], Service], args: argparse.Namespace) -> int:
+    """Run one account or group command; 1 with the reason on a refusal."""
     service = bootstrap()
     try:
         return _run(service, args)

@@ -91,6 +91,12 @@ def local_path(target: str | None) -> str:
     return target
 
 
+@blp.get("/favicon.ico")
+def favicon() -> Response:
+    """Every browser asks for it at the site's root, whatever the pages link (favicon.svg)."""
+    return current_app.send_static_file("favicon.ico")
+
+
 @blp.get("/language/<code>")
 def switch_language(code: str) -> Response:
     """The language switch: remember the choice and go back to the page it was made on."""
@@ -149,7 +155,7 @@ def install(app: Flask, config: GatewayConfig, public: Iterable[Blueprint]) -> L
         session_cookie_secure=config.cookie_secure,
         session_cookie_http_only=True,
     )
-
+    app.after_request(_retry_after_only_on_refusals)  # before the limiter's: runs after it
     limiter = Limiter(
         get_remote_address,
         app=app,
@@ -167,6 +173,15 @@ def install(app: Flask, config: GatewayConfig, public: Iterable[Blueprint]) -> L
     app.register_error_handler(HTTPException, _error)
     app.register_error_handler(Exception, _crash)
     return limiter
+
+
+def _retry_after_only_on_refusals(response: Response) -> Response:
+    """The limiter writes Retry-After on every answer it counts, and a 202 carrying one
+    tells a polling client to wait a minute: only a refusal keeps it. (Flask runs the
+    after-request hooks last registered first, so this one is registered before it.)"""
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def _limit_storage(app: Flask, config: GatewayConfig) -> dict[str, Any]:
