@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -79,11 +80,18 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+def ascii_digits(text: str) -> str:
+    """Every decimal digit as its ASCII one: a phone's Arabic keyboard types Arabic-Indic
+    digits (U+0660-0669), a Persian or Urdu one Extended Arabic-Indic (U+06F0-06F9)."""
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+
+
 class Postcode(fields.String):
-    """A UK postcode, normalised to upper case with one space: "ls6 1aa" loads as "LS6 1AA"."""
+    """A UK postcode, normalised to upper case with one space and ASCII digits: "ls6 1aa", and
+    the same typed with Arabic-Indic digits, load as "LS6 1AA"."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = str(super()._deserialize(value, attr, data, **kwargs))
+        text = ascii_digits(str(super()._deserialize(value, attr, data, **kwargs)))
         compact = re.sub(r"\s+", "", text.upper())
         match = _POSTCODE.match(compact)
         if not match:
@@ -217,7 +225,8 @@ class Area(fields.String):
     """A postcode area or district a group covers, upper-cased ("ls6" loads as "LS6"), or "*"."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = re.sub(r"\s+", "", str(super()._deserialize(value, attr, data, **kwargs))).upper()
+        given = ascii_digits(str(super()._deserialize(value, attr, data, **kwargs)))
+        text = re.sub(r"\s+", "", given).upper()
         if not _AREA.match(text):
             raise ValidationError("Not a postcode area or district (such as S, S1 or LS6), or *.")
         return text

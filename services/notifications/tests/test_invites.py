@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
+from ical.calendar_stream import IcsCalendarStream
 from notifications.domain import invites
 
 DETAILS: dict[str, Any] = {
@@ -22,10 +23,34 @@ DETAILS: dict[str, Any] = {
 
 def test_an_invite_carries_the_events_uid_and_sequence() -> None:
     """A calendar updates the entry it has instead of adding another."""
-    ics = invites.invite(DETAILS, method="REQUEST", organiser="leeds@example.org").decode()
+    ics = invites.invite(
+        DETAILS, method="REQUEST", organiser=("Leeds", "leeds@example.org"), attendee="a@b.example"
+    ).decode()
     assert f"UID:{DETAILS['event_id']}@sanctuary-network" in ics
     assert "SEQUENCE:2" in ics
-    assert "mailto:leeds@example.org" in ics
+
+
+@pytest.mark.parametrize("method", ["REQUEST", "CANCEL"])
+def test_an_invite_is_addressed_to_its_reader_by_the_group(method: str) -> None:
+    """RFC 5546: a REQUEST and a CANCEL name one or more attendees; mail clients offer to add
+    an invite only when the reader is one. Read back by ical, a second, strict parser; a
+    group's name with quotes and Arabic survives (RFC 6868 escaping)."""
+    name = 'Leeds "Welcome" ليدز'
+    ics = invites.invite(
+        DETAILS, method=method, organiser=(name, "leeds@example.org"), attendee="ana@example.org"
+    ).decode()
+    calendar = IcsCalendarStream.calendar_from_ics(ics)
+    [event] = calendar.events
+    assert calendar.method == method
+    [reader] = event.attendees
+    assert (reader.uri, reader.role, reader.rsvp) == (
+        "mailto:ana@example.org",
+        "REQ-PARTICIPANT",
+        False,
+    )
+    assert reader.status == ("ACCEPTED" if method == "REQUEST" else None)
+    assert event.organizer is not None
+    assert (event.organizer.uri, event.organizer.common_name) == ("mailto:leeds@example.org", name)
 
 
 def test_details_an_invite_can_be_made_from_pass_the_check() -> None:

@@ -26,10 +26,13 @@ def load(**overrides: object) -> dict[str, object]:
         (" sw1a  1aa ", "SW1A 1AA"),
         ("M1 1AE", "M1 1AE"),
         ("b33 8th", "B33 8TH"),
+        ("LS\u0666 \u0661AA", "LS6 1AA"),  # Arabic-Indic, from an Arabic phone keyboard
+        ("ls\u06f6 \u06f1aa", "LS6 1AA"),  # Extended Arabic-Indic (Persian, Urdu)
+        ("LS\uff16 \uff11AA", "LS6 1AA"),  # full-width
     ],
 )
 def test_a_postcode_is_stored_in_one_form(given: str, stored: str) -> None:
-    """Upper case, one space before the inward code."""
+    """Upper case, one space before the inward code, ASCII digits."""
     assert load(postcode=given)["postcode"] == stored
 
 

@@ -185,15 +185,23 @@ def compose(
     body = _multipart("alternative", [_text(parts.text, "plain"), _text(parts.html, "html")])
     method = context.get("calendar_method")
     if method:
-        ics = invites.invite(context["event"], method=method, organiser=address)
-        invite = _text(
-            ics.decode(),
-            "calendar",
-            params=f'; method="{method}"',
-            extra=f'Content-Disposition: attachment; filename="invite.ics"{CRLF}',
-        )
-        body = _multipart("mixed", [body, invite])
+        body = _multipart("mixed", [body, _invite(context, method, to, sender)])
     return "".join(head).encode("ascii") + body
+
+
+def _invite(context: dict[str, Any], method: str, to: str, sender: str) -> bytes:
+    """The calendar invite part: addressed to the reader, organised by the reader's group (by
+    the configured sender for an email planned before groups)."""
+    group = context.get("group")
+    name, address = parseaddr(sender)
+    organiser = (group["name"], group["contact"]) if group else (name or address, address)
+    ics = invites.invite(context["event"], method=method, organiser=organiser, attendee=to)
+    return _text(
+        ics.decode(),
+        "calendar",
+        params=f'; method="{method}"',
+        extra=f'Content-Disposition: attachment; filename="invite.ics"{CRLF}',
+    )
 
 
 @functools.lru_cache(maxsize=8)

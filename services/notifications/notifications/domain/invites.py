@@ -46,8 +46,13 @@ class _Details:
         )
 
 
-def invite(details: dict[str, Any], *, method: str, organiser: str) -> bytes:
-    """An .ics with one VEVENT; `method` is REQUEST (add or update) or CANCEL."""
+def invite(
+    details: dict[str, Any], *, method: str, organiser: tuple[str, str], attendee: str
+) -> bytes:
+    """An .ics with one VEVENT; `method` is REQUEST (add or update) or CANCEL. It names the
+    reader (`attendee`, their address) as its attendee, as RFC 5546 asks of both methods: a
+    mail client offers to add an invite to the calendar only when it is addressed to its
+    reader. `organiser` is who runs it, a name and an address (the group and its contact)."""
     read = _Details.of(details)
     calendar = Calendar()
     calendar.add("prodid", "-//Sanctuary Network//Events//EN")
@@ -65,7 +70,15 @@ def invite(details: dict[str, Any], *, method: str, organiser: str) -> bytes:
         event.add("location", read.location)
     if read.online_url and method == "REQUEST":
         event.add("url", read.online_url)
-    event["organizer"] = vCalAddress(f"mailto:{organiser}")
+    name, address = organiser
+    who = vCalAddress(f"mailto:{address}")
+    who.params["cn"] = name
+    event["organizer"] = who
+    reader = vCalAddress(f"mailto:{attendee}")
+    reader.params.update({"role": "REQ-PARTICIPANT", "rsvp": "FALSE"})
+    if method == "REQUEST":  # they asked for the place and have it: nothing to answer
+        reader.params["partstat"] = "ACCEPTED"
+    event.add("attendee", reader)
     calendar.add_component(event)
     return bytes(calendar.to_ical())
 

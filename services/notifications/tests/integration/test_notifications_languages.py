@@ -5,7 +5,8 @@ the form through matching and events to their emails.
 Real: RabbitMQ (private vhosts), PostgreSQL (private databases), SMTP over TCP (aiosmtpd),
 the notifications, matching and events workers and relays. One notifications worker serves
 all three languages' scenarios (module fixture); each (email, language) pair is then its own
-test case over what the sink received. Calendar invites are parsed with icalendar.
+test case over what the sink received. Calendar invites are parsed with icalendar and, as
+a second and stricter reader, ical.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ical.calendar_stream import IcsCalendarStream
 from icalendar import Calendar
 from notifications import domain
 from notifications.adapters import mail
@@ -301,6 +303,27 @@ def test_each_email_arrives_in_the_readers_language(
         assert int(event["sequence"]) == sequence
         assert event.decoded("dtstart") == starts
         assert event.decoded("dtend") == starts + timedelta(hours=2)
+        # Addressed to its reader (a mail client offers "add to calendar" only then), from
+        # the group that signs the email, and read the same by a second, strict parser.
+        group = (
+            one.message["From"].addresses[0].display_name,
+            one.message["Reply-To"].addresses[0],
+        )
+        assert str(event["attendee"]) == f"mailto:{one.to}"
+        assert (event["organizer"].params["cn"], str(event["organizer"])) == (
+            group[0],
+            f"mailto:{group[1].addr_spec}",
+        )
+        strict = IcsCalendarStream.calendar_from_ics(part.get_payload(decode=True).decode())
+        [same] = strict.events
+        assert (strict.method, same.uid, same.sequence) == (method, str(event["uid"]), sequence)
+        assert (same.dtstart, same.dtend) == (starts, starts + timedelta(hours=2))
+        assert [a.uri for a in same.attendees] == [f"mailto:{one.to}"]
+        assert same.organizer is not None
+        assert (same.organizer.common_name, same.organizer.uri) == (
+            group[0],
+            f"mailto:{group[1].addr_spec}",
+        )
 
 
 def test_one_event_keeps_one_uid_across_its_invites(sent: list[Sent]) -> None:
