@@ -7,7 +7,9 @@ gateway only writes its outbox; the relay tests publish it. Matching is unreacha
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from flask.testing import FlaskClient
 from gateway.adapters.models import Outbox
 from gateway.config import GatewayConfig
 from gateway.entrypoints.web import create_app
+from sanctuary import references
 from sanctuary.migrations import upgrade
 from sqlalchemy import select
 
@@ -67,6 +70,7 @@ def test_a_valid_sign_up_is_accepted_with_where_to_follow_it(client: FlaskClient
     assert answer.status_code == 202
     assert answer.headers["Location"] == answer.json["status_url"]
     assert answer.json["status_url"] == f"/api/v1/volunteers/{answer.json['id']}"
+    assert answer.json["reference"] == references.of(uuid.UUID(answer.json["id"]))
     [row] = outbox(app)
     assert row.type == "volunteer.signed_up"
     body = json.loads(row.body)
@@ -305,3 +309,32 @@ def test_readiness_needs_the_database_and_only_reports_the_broker(tmp_path: Path
     ready = app.test_client().get("/readyz")
     assert (ready.status_code, ready.json) == (200, {"status": "ready", "broker": "unreachable"})
     app.extensions["service"].engine.dispose()
+
+
+def test_a_reference_finds_what_it_was_given_to(client: FlaskClient) -> None:
+    """Every 202 carries a reference; GET /api/v1/references/<it> says what it is and where
+    its status is, however it was typed; 404 for none."""
+    accepted = post(client).json
+    again = client.get(f"/api/v1/references/{accepted['reference'].lower().replace('-', '')}")
+    assert again.status_code == 200
+    assert again.json == {
+        "kind": "volunteer",
+        "id": accepted["id"],
+        "status_url": accepted["status_url"],
+    }
+    assert client.get("/api/v1/references/ZZZZ-ZZZZ").status_code == 404
+    assert client.get("/api/v1/references/nonsense").status_code == 404
+
+
+def test_two_records_sharing_a_reference_are_not_confused(client: FlaskClient, app: Any) -> None:
+    """One pair in a million shares its first 40 bits: the lookup says so (409) rather than
+    showing one of them."""
+    from gateway.adapters.models import Submission
+
+    first = uuid.UUID(post(client).json["id"])
+    twin = uuid.UUID(int=first.int ^ 1)  # the same first 40 bits
+    with app.extensions["service"].unit_of_work() as uow:
+        uow.session.add(Submission(id=twin, kind="newcomer", accepted_at=datetime.now(UTC)))
+    answer = client.get(f"/api/v1/references/{references.of(first)}")
+    assert answer.status_code == 409
+    assert answer.headers["Content-Type"] == "application/problem+json"

@@ -17,6 +17,7 @@ from gateway.adapters.models import Outbox
 from gateway.config import GatewayConfig
 from gateway.entrypoints.site import LANGUAGES
 from gateway.entrypoints.web import create_app
+from sanctuary import references
 from sqlalchemy import select
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}
@@ -217,7 +218,10 @@ def test_a_valid_volunteer_form_records_exactly_what_the_api_would(
 
     thanks = client.get(location, headers=BROWSER)
     assert thanks.status_code == 200
-    assert match.group(1) in thanks.text
+    # The short reference, to read out, not the 36-character id (which broke across lines).
+    reference = references.of(uuid.UUID(match.group(1)))
+    assert f'<strong class="reference" dir="ltr" translate="no">{reference}</strong>' in thanks.text
+    assert f"{match.group(1)}</strong>" not in thanks.text
     assert "Amina" not in thanks.text
 
 
@@ -501,3 +505,20 @@ def test_a_superscript_digit_is_a_wrong_number_not_a_crash(client: FlaskClient, 
     assert answer.status_code == 422
     assert outbox(app) == []
     assert Page(answer.text).text("max_matches-error").startswith("Error: ")
+
+
+def test_a_reference_typed_at_status_leads_to_its_page(client: FlaskClient) -> None:
+    """Read out over the phone, typed any way: the page of the sign-up, request or place."""
+    volunteer = client.post("/api/v1/volunteers", json=VOLUNTEER_JSON).json
+    typed = volunteer["reference"].lower().replace("-", " ").replace("0", "o")
+    found = client.get("/status", query_string={"reference": typed}, headers=BROWSER)
+    assert (found.status_code, found.headers["Location"]) == (
+        303,
+        f"/volunteer/thanks/{volunteer['id']}",
+    )
+    assert client.get("/status", headers=BROWSER).status_code == 200
+    for unknown, why in (("ZZZZ-ZZZZ", "cannot find"), ("not one", "cannot find")):
+        page = client.get("/status", query_string={"reference": unknown}, headers=BROWSER)
+        assert page.status_code == 404
+        assert why in page.text
+        assert 'aria-invalid="true"' in page.text

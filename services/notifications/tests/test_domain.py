@@ -7,6 +7,7 @@ from datetime import timedelta
 from email_samples import GROUP
 from notifications import domain
 from notifications.adapters.mail import render
+from sanctuary import references
 from sanctuary_dev.messages import registered
 from sanctuary_dev.secrets import with_secrets
 
@@ -18,7 +19,8 @@ def test_a_registration_plans_one_welcome_per_volunteer() -> None:
     assert first == second
     assert first.dedupe_key == f"volunteer_welcome:{event.volunteer_id}"
     assert first.to_address == "amina@example.org"
-    assert first.context == {"name": "Amina"}
+    # The reference the sign-up's 202 and thank-you page gave, to quote when they call.
+    assert first.context == {"name": "Amina", "reference": references.of(event.volunteer_id)}
 
 
 def test_retries_wait_the_configured_delays_then_the_last_one_again() -> None:
@@ -90,7 +92,8 @@ def test_a_referred_request_is_acknowledged_to_the_referrer() -> None:
     request = requested()
     email = domain.request_received(request)
     assert email.to_address == "worker@charity.example"
-    assert email.context == {"name": "Yonas", "referred": True}
+    reference = references.of(request.newcomer_id)
+    assert email.context == {"name": "Yonas", "referred": True, "reference": reference}
     text = (
         render(
             email.template,
@@ -103,6 +106,7 @@ def test_a_referred_request_is_acknowledged_to_the_referrer() -> None:
         .get_content()
     )
     assert "Thank you for referring Yonas" in text
+    assert f"Reference: {reference}\n" in text
 
 
 def test_a_public_base_url_that_links_could_not_carry_is_refused_at_start() -> None:

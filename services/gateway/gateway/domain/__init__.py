@@ -66,6 +66,10 @@ def public_status(owner_status: str | None) -> str:
     return owner_status or SubmissionStatus.RECEIVED
 
 
+# What the public can submit: each is a submission of this kind, with a status of its own.
+KINDS = ("volunteer", "newcomer", "registration")
+
+
 def status_url(kind: str, submission_id: uuid.UUID) -> str:
     """Where the person polls for the status of what they submitted."""
     return f"/api/v1/{kind}s/{submission_id}"

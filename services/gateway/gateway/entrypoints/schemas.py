@@ -8,6 +8,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from sanctuary import fields as f
 from sanctuary.vocabulary import DEFAULT_LOCALE, Locale
 
+from gateway.domain import KINDS
+
 
 class RequestSchema(f.SafeText, Schema):
     """Base of every request body: an unknown field is an error the caller should hear about."""
@@ -225,6 +227,18 @@ class AcceptedSchema(Schema):
     """202 Accepted: where to follow what happens next."""
 
     id = fields.UUID(required=True)
+    reference = fields.String(
+        required=True,
+        metadata={"description": "Short, to read out or type: K7M4-Q2PX", "example": "K7M4-Q2PX"},
+    )
+    status_url = fields.String(required=True)
+
+
+class FoundSchema(Schema):
+    """What a reference stands for."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    id = fields.UUID(required=True)
     status_url = fields.String(required=True)
 
 
@@ -232,6 +246,7 @@ class StatusSchema(Schema):
     """A submission's progress, with no personal data."""
 
     id = fields.UUID(required=True)
+    reference = fields.String(required=True)
     status = fields.String(
         required=True,
         metadata={

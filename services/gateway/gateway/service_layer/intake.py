@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sanctuary import references
 from sanctuary.db import SessionFactory
 from sanctuary.unit_of_work import UnitOfWorkFactory
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -60,7 +62,11 @@ def accept(
             submission_id, now = uuid.uuid4(), datetime.now(UTC)
             session.add(Submission(id=submission_id, kind=kind, accepted_at=now))
             uow.publish(announce(submission_id, now))
-            body = {"id": str(submission_id), "status_url": domain.status_url(kind, submission_id)}
+            body = {
+                "id": str(submission_id),
+                "reference": references.of(submission_id),
+                "status_url": domain.status_url(kind, submission_id),
+            }
             if idempotency is not None:
                 session.add(
                     IdempotentResponse(
@@ -94,7 +100,22 @@ def _earlier_answer(session: Session, idempotency: Idempotency | None) -> dict[s
         return None
     if record.fingerprint != idempotency.fingerprint:
         raise IdempotencyKeyReused()
-    return dict(record.body)
+    # An answer kept from before references existed gains its reference: the id's own.
+    return {**record.body, "reference": references.of(uuid.UUID(record.body["id"]))}
+
+
+def by_reference(sessions: SessionFactory, reference: str) -> list[tuple[str, uuid.UUID]]:
+    """The kind and id of every submission with this reference (as a person typed it); none
+    when it is not one. Two, rarely, when two ids share their first 40 bits."""
+    value = references.prefix(reference)
+    if value is None:
+        return []
+    low, high = references.id_range(value)
+    with sessions() as session:
+        found = session.execute(
+            select(Submission.kind, Submission.id).where(Submission.id.between(low, high))
+        )
+        return [(kind, submission_id) for kind, submission_id in found]
 
 
 def submission_exists(sessions: SessionFactory, kind: str, submission_id: uuid.UUID) -> bool:

@@ -57,7 +57,12 @@ def test_a_sign_up_is_received_then_applied_once_matching_has_it(
     accepted = client.post("/api/v1/volunteers", json=SIGN_UP)
     assert accepted.status_code == 202
     status_url = accepted.json["status_url"]
-    received = {"id": accepted.json["id"], "status": "received", "group": None}
+    received = {
+        "id": accepted.json["id"],
+        "reference": accepted.json["reference"],
+        "status": "received",
+        "group": None,
+    }
     assert client.get(status_url).json == received
     with running_relay(gateway), running_worker(matching):
         wait_until(lambda: client.get(status_url).json["status"] == "applied")

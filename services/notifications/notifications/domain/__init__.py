@@ -9,6 +9,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, get_timezone_name
+from sanctuary import references
 from sanctuary.contracts import (
     CoordinatorInvited,
     NewcomerRequested,
@@ -68,7 +69,7 @@ def welcome(event: VolunteerRegistered) -> PlannedEmail:
         dedupe_key=f"{WELCOME}:{event.volunteer_id}",
         to_address=event.email,
         locale=event.locale,
-        context={"name": event.name},
+        context={"name": event.name, "reference": references.of(event.volunteer_id)},
         group_id=event.group_id,
     )
 
@@ -106,6 +107,7 @@ def request_received(event: NewcomerRequested) -> PlannedEmail:
         context={
             "name": event.name,
             "referred": referred,
+            "reference": references.of(event.newcomer_id),
         },
         group_id=event.group_id,
     )
@@ -226,6 +228,7 @@ def event_email(
         "online": event["online_url"] is not None,
         "where": event["online_url"] or event["location"],
         "registration_id": str(registration_id),
+        "reference": references.of(registration_id),
         "position": position,
         "calendar_method": method,
         "event": {**event, "stamped_at": now.isoformat()},

@@ -8,14 +8,16 @@ from typing import Any
 from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sanctuary import references
 from sanctuary.web import current_service
-from werkzeug.exceptions import NotFound, UnsupportedMediaType
+from werkzeug.exceptions import Conflict, NotFound, UnsupportedMediaType
 
 from gateway import domain
 from gateway.entrypoints import routing
 from gateway.entrypoints.public_api.openapi import documented
 from gateway.entrypoints.schemas import (
     AcceptedSchema,
+    FoundSchema,
     NewcomerRequestSchema,
     StatusSchema,
     VolunteerSignUpSchema,
@@ -55,6 +57,7 @@ def status_of(kind: str, submission_id: uuid.UUID, owner: str) -> dict[str, Any]
     group = groups.by_id(sessions, group_id) if group_id else None
     return {
         "id": submission_id,
+        "reference": references.of(submission_id),
         "status": domain.public_status(answer and answer["status"]),
         "group": group.slug if group else None,
     }
@@ -111,3 +114,25 @@ class NewcomerStatus(MethodView):
     def get(self, newcomer_id: uuid.UUID) -> dict[str, Any]:
         """Where a request stands: `received`, then waiting, proposed, matched or closed."""
         return status_of("newcomer", newcomer_id, "matching")
+
+
+def found(reference: str) -> dict[str, Any]:
+    """What a reference stands for: its kind, id and where its status is. 404 when nothing
+    has it; 409 in the rare case that two records share it."""
+    matches = intake.by_reference(current_service().sessions, reference)
+    if not matches:
+        raise NotFound("Nothing has this reference: check it against your email.")
+    if len(matches) > 1:
+        raise Conflict("Two records share this reference: use the link in your email.")
+    [(kind, record_id)] = matches
+    return {"kind": kind, "id": record_id, "status_url": domain.status_url(kind, record_id)}
+
+
+@blp.route("/references/<reference>")
+class Reference(MethodView):
+    @blp.response(200, FoundSchema)
+    @documented(blp, 404, 409)
+    def get(self, reference: str) -> dict[str, Any]:
+        """Find a sign-up, request or registration by the reference it was given (K7M4-Q2PX;
+        any case, with or without the hyphen)."""
+        return found(reference)

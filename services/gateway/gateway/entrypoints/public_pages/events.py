@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_interval, format_time, get_timezone_location
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
+from sanctuary import references
 from sanctuary.links import is_cancel_token
 from sanctuary.vocabulary import EventKind, Locale, SubmissionStatus
 from sanctuary.web import current_service
@@ -139,7 +140,10 @@ def registration(registration_id: uuid.UUID) -> tuple[str, int, dict[str, str]]:
     found = _registration(registration_id)
     state = found or {"id": str(registration_id), "status": SubmissionStatus.RECEIVED}
     page = render_template(
-        "registration_status.html", registration=state, event=found and _event(found["event_id"])
+        "registration_status.html",
+        registration=state,
+        reference=references.of(registration_id),
+        event=found and _event(found["event_id"]),
     )
     # A Refresh header, not a script: the page works, and looks again, without JavaScript.
     waiting = (

@@ -18,6 +18,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext
 from marshmallow import Schema, ValidationError
+from sanctuary import references
 from sanctuary.fields import DAYS, PARTS
 from sanctuary.web import current_service
 from werkzeug.datastructures import MultiDict
@@ -142,7 +143,7 @@ def choices() -> dict[str, Any]:
 def _thanks(template: str, kind: str, submission_id: uuid.UUID) -> str:
     if not intake.submission_exists(current_service().sessions, kind, submission_id):
         abort(404)
-    return render_template(template, reference=submission_id)
+    return render_template(template, reference=references.of(submission_id))
 
 
 @blp.get("/")
@@ -193,3 +194,31 @@ def befriender() -> Response | tuple[str, int]:
 def newcomer_thanks(submission_id: uuid.UUID) -> str:
     """What happens after asking, and how long it may take."""
     return _thanks("befriender_thanks.html", "newcomer", submission_id)
+
+
+# Where each kind's own page is, for a person who found it by its reference.
+_PAGES = {
+    "volunteer": ".volunteer_thanks",
+    "newcomer": ".newcomer_thanks",
+    "registration": "event_pages.registration",
+}
+
+
+@blp.get("/status")
+def find_reference() -> Response | tuple[str, int]:
+    """A reference, typed or read out over the phone, leads to its page: the sign-up's or the
+    request's, or the place's with where it stands."""
+    given = request.args.get("reference")
+    if given is None:
+        return render_template("reference_finder.html", reference="", error=None), 200
+    found = intake.by_reference(current_service().sessions, given)
+    if len(found) != 1:
+        error = (
+            gettext("We cannot find this reference. Check it against our email.")
+            if not found
+            else gettext("Two requests share this reference. Please use the link in our email.")
+        )
+        return render_template("reference_finder.html", reference=given, error=error), 404
+    [(kind, record_id)] = found
+    key = "registration_id" if kind == "registration" else "submission_id"
+    return redirect(url_for(_PAGES[kind], **{key: record_id}), code=303)
