@@ -144,6 +144,18 @@ def events(make_service: Callable[..., Service]) -> Service:
 
 
 @pytest.fixture
+def notifications(make_service: Callable[..., Service]) -> Service:
+    """Notifications on its own PostgreSQL database and this test's vhost (a test module of
+    its own service may mean another, with its mail sink)."""
+    from notifications.bootstrap import bootstrap
+    from notifications.config import NotificationsConfig
+
+    return make_service(
+        bootstrap, "notifications", NotificationsConfig, internal_token=INTERNAL_TOKEN
+    )
+
+
+@pytest.fixture
 def matching_url(matching: Service) -> Iterator[str]:
     """Matching's internal API on a real port, one thread per request."""
     from matching.entrypoints.web import create_app

@@ -204,7 +204,6 @@ def main(
     if more is not None and args.command in more.COMMANDS:
         return more.run(bootstrap, args)
     service = bootstrap()
-    assert set(service.commands) == set(processes), f"{prog}: processes {set(service.commands)}"
     logs.configure(service.config.service, service.config.log_level)
     run: dict[str, Callable[[], Any]] = {
         "migrate": lambda: commands.migrate(service),

@@ -83,7 +83,12 @@ def test_a_volunteer_signs_up_and_receives_a_welcome_email(system: System) -> No
     port = urlsplit(system.gateway).port
     assert f"The links in emails lead to http://localhost:{port} " in system.log.read_text()
     status = requests.get(system.gateway + answer.json()["status_url"], timeout=5).json()
-    assert status == {"id": answer.json()["id"], "status": "applied", "group": "network"}
+    assert status == {
+        "id": answer.json()["id"],
+        "reference": answer.json()["reference"],
+        "status": "applied",
+        "group": "network",
+    }
     again = requests.post(
         f"{system.gateway}/api/v1/volunteers",
         timeout=5,

@@ -34,8 +34,6 @@ from matching.adapters.models import Match, Volunteer
 from matching.adapters.models import Outbox as MatchingOutbox
 from matching.service_layer import coordination
 from notifications.adapters.models import Delivery
-from notifications.bootstrap import bootstrap as notifications_bootstrap
-from notifications.config import NotificationsConfig
 from sanctuary.contracts import RegistrationRequested
 from sanctuary.runtime import Service
 from sanctuary.vocabulary import READY_WHEN, MatchStatus
@@ -72,13 +70,6 @@ class South:
             "south.registrant@example.org",
             "South café",
         ]
-
-
-@pytest.fixture
-def notifications(make_service: Callable[..., Service]) -> Service:
-    return make_service(
-        notifications_bootstrap, "notifications", NotificationsConfig, internal_token="s3cret"
-    )
 
 
 @pytest.fixture

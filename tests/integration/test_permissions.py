@@ -31,8 +31,6 @@ from gateway.domain import accounts
 from gateway.entrypoints.coordinators.dashboard import AUDITED_VIEWS
 from gateway.service_layer import staff
 from notifications.adapters.models import Delivery
-from notifications.bootstrap import bootstrap as notifications_bootstrap
-from notifications.config import NotificationsConfig
 from sanctuary.runtime import Service
 from sanctuary_dev.processes import running_worker, schedule_cafe, wait_until
 from sqlalchemy import select
@@ -40,13 +38,6 @@ from sqlalchemy import select
 pytestmark = pytest.mark.integration
 
 ADMIN = {"Authorization": "Bearer coordinator-token"}
-
-
-@pytest.fixture
-def notifications(make_service: Callable[..., Service]) -> Service:
-    return make_service(
-        notifications_bootstrap, "notifications", NotificationsConfig, internal_token="s3cret"
-    )
 
 
 @pytest.fixture

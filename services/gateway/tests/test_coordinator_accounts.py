@@ -115,6 +115,17 @@ def test_audit_names_the_action_and_the_record_by_id_only() -> None:
     assert accounts.audit_target({}) == (None, None)
 
 
+def test_a_dry_run_is_audited_as_one(make_app: Callable[..., Any]) -> None:
+    """A dry run proposed nothing: the audit log must not read like a real run."""
+    api = make_app(admin_token="bootstrap-secret").test_client()
+    bearer = {"Authorization": "Bearer bootstrap-secret"}
+    for dry_run in (True, False):  # matching is not running here: 503, audited all the same
+        api.post("/api/v1/matching/runs", headers=bearer, json={"dry_run": dry_run})
+    with sessions(api.application)() as db:
+        actions = list(db.scalars(select(AuditRecord.action).order_by(AuditRecord.id)))
+    assert actions == ["start_run:dry_run", "start_run"]
+
+
 # Signing in to the dashboard.
 
 

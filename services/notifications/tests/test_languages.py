@@ -15,6 +15,7 @@ import sys
 from datetime import UTC, datetime
 from email.header import Header
 from email.message import EmailMessage
+from functools import reduce
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from babel.messages.pofile import read_po
 from email_samples import samples
 from jinja2 import Environment
 from notifications import domain
-from notifications.adapters import mail
+from notifications.adapters import mail, templating
 
 LOCALES = ("en", "ar", "uk")
 SAMPLES = [s.name for s in samples()]
@@ -80,7 +81,7 @@ def template_messages() -> set[str]:
 def test_every_sentence_is_translated_with_the_same_placeholders(locale: str) -> None:
     """Nothing in the templates is missing from the catalogue, empty, fuzzy or left over, and
     each translation keeps exactly the original's %(name)s placeholders."""
-    po = mail.TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    po = templating.TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
     with po.open("rb") as source:
         catalogue = {m.id: m for m in read_po(source, locale=locale) if m.id}
     assert set(catalogue) == template_messages()
@@ -101,7 +102,7 @@ def test_every_email_renders_in_every_language(name: str, locale: str) -> None:
     text, html = parts(message)
     _, planned = sample(name, locale)
     reader = locale if "coordinator" not in name else "en"
-    thanks = mail.catalogue(reader).gettext("With warm thanks,")
+    thanks = templating.catalogue(reader).gettext("With warm thanks,")
     assert thanks in text
     assert thanks in html
     if reader != "en":
@@ -109,6 +110,9 @@ def test_every_email_renders_in_every_language(name: str, locale: str) -> None:
         assert message["Subject"] != str(rendered(name, "en")["Subject"])
     assert f'<html lang="{reader}" dir="{"rtl" if reader == "ar" else "ltr"}">' in html
     assert "%(" not in text + html + str(message["Subject"])
+    # Each numbered step on its own line: a block tag ending a line used to eat the line
+    # break (the welcome's "...conversation.2. We will ask...").
+    assert not re.search(r"\.\d\. ", text)
     assert "<style" not in html
     assert 'style="' in html
     if "when" in planned.context:
@@ -132,7 +136,7 @@ def test_an_unknown_language_falls_back_to_english_not_to_an_error() -> None:
     english = parts(rendered("registration_confirmed", "en"))
     assert parts(rendered("registration_confirmed", "en", locale="fr")) == english
     assert parts(rendered("registration_confirmed", "en", locale=None)) == english
-    assert isinstance(mail.catalogue("fr"), type(mail.catalogue("en")))
+    assert isinstance(templating.catalogue("fr"), type(templating.catalogue("en")))
 
 
 def test_a_sentence_missing_from_a_catalogue_comes_out_in_english(
@@ -147,12 +151,12 @@ def test_a_sentence_missing_from_a_catalogue_comes_out_in_english(
         'msgid "Your place is confirmed."\nmsgstr "Ваше місце підтверджено."\n',
         encoding="utf-8",
     )
-    monkeypatch.setattr(mail, "TRANSLATIONS", tmp_path)
-    mail.templates.cache_clear()
+    monkeypatch.setattr(templating, "TRANSLATIONS", tmp_path)
+    templating.templates.cache_clear()
     try:
         text, _ = parts(rendered("registration_confirmed", "uk"))
     finally:
-        mail.templates.cache_clear()
+        templating.templates.cache_clear()
     assert "Ваше місце підтверджено." in text
     assert "The calendar invite is attached." in text
 
@@ -206,6 +210,18 @@ def test_times_read_in_the_readers_language_in_the_events_zone() -> None:
         "пʼятниця, 5 червня 2026, 11:30 (за літнім часом у Великій Британії)"  # noqa: RUF001
     )
     assert domain.local_time(summer, "Europe/London", "fr") == "Friday 5 June 2026, 11:30 BST"
+
+
+def test_in_arabic_each_name_stands_apart_from_the_sentence_around_it() -> None:
+    """A Latin name ending one sentence and starting the next ran together in a right-to-left
+    email ("Omar. Omar"): each name is isolated (<bdi>; U+2068 and U+2069 in text), in
+    Arabic only, and never an address or a link."""
+    text, html = parts(rendered("match_introduction (volunteer)", "ar", other="Omar"))
+    assert "\u2068Omar\u2069." in text
+    assert "<bdi>Omar</bdi>" in html
+    assert not re.search(r"\u2068[^\u2069]*(@|https?:)", text)
+    english, _ = parts(rendered("match_introduction (volunteer)", "en", other="Omar"))
+    assert "\u2068" not in english
 
 
 def test_readiness_says_what_is_missing_in_the_readers_words() -> None:
@@ -304,9 +320,18 @@ def test_the_templates_translator_renders_as_the_i18n_extension_does(
             for changes in ({}, {"name": "<b>Ali</b> & 'Co' %(x)s"})
         ]
 
-    ours = every_email()
+    def without_isolates(shown: mail.Rendered) -> mail.Rendered:
+        # Ours alone sets names apart in right-to-left emails; the rest must be the same.
+        marks = ("\u2068", "\u2069", "<bdi>", "</bdi>")
+        subject, text, html = (
+            reduce(lambda t, m: t.replace(m, ""), marks, part)
+            for part in (shown.subject, shown.text, shown.html)
+        )
+        return mail.Rendered(subject, text, html)
+
+    ours = [without_isolates(one) for one in every_email()]
     extensions_own = Environment(autoescape=True, extensions=["jinja2.ext.i18n"]).globals["_"]
-    monkeypatch.setitem(mail.templates(locale).globals, "_", extensions_own)
+    monkeypatch.setitem(templating.templates(locale).globals, "_", extensions_own)
     assert every_email() == ours
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from kombu import Connection, Producer
+from notifications.adapters import templating
 from notifications.adapters.deliveries import DeliveryStore
 from notifications.adapters.models import (
     Delivery,
@@ -465,7 +466,7 @@ def test_the_confirmation_reads_whole_in_every_language(locale: str, unsubscribe
     planned = rules.confirmation(uuid.uuid4(), reader, unsubscribed)
     group = domain.signature("Leeds", "leeds@x.org", local=True)
     parts = mail.render_parts(planned.template, {**planned.context, "group": group}, locale)
-    gettext = mail.catalogue(locale).gettext
+    gettext = templating.catalogue(locale).gettext
     scrambled = gettext(
         "A scrambled code made from your email address, which cannot be turned back into it, "
         "so that we keep honouring your request for no more emails."

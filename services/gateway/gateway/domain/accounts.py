@@ -141,10 +141,11 @@ def audit_target(arguments: dict[str, object]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def audit_action(endpoint: str, arguments: dict[str, object]) -> str:
+def audit_action(endpoint: str, arguments: dict[str, object], *, dry_run: bool = False) -> str:
     """The action's name: the view's name, with the decision when the route carries one
-    (`decide:approve`)."""
+    (`decide:approve`), and `:dry_run` for a call that only showed what it would do (a
+    matching run that proposed nothing reads differently from one that did)."""
     name = endpoint.rpartition(".")[2]
     if "action" in arguments:
         name = f"{name}:{arguments['action']}"
-    return name
+    return f"{name}:dry_run" if dry_run else name

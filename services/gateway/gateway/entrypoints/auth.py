@@ -44,6 +44,11 @@ def _group_of(response: Response) -> uuid.UUID | None:
         return None
 
 
+def _dry_run() -> bool:
+    body = request.get_json(silent=True) if request.is_json else None
+    return isinstance(body, dict) and body.get("dry_run") is True
+
+
 def audit_request(via: str, wanted: Callable[[], bool] = lambda: True) -> Callable[..., Response]:
     """An after-request hook writing an audit record for each call a known principal made
     (and `wanted()` selects)."""
@@ -57,7 +62,7 @@ def audit_request(via: str, wanted: Callable[[], bool] = lambda: True) -> Callab
             unit_of_work,
             principal,
             via=via,
-            action=accounts.audit_action(request.endpoint or "", arguments),
+            action=accounts.audit_action(request.endpoint or "", arguments, dry_run=_dry_run()),
             route=f"{request.method} {request.url_rule.rule}",
             target=accounts.audit_target(arguments),
             status=response.status_code,

@@ -109,6 +109,10 @@ def volunteer_view(v: Volunteer) -> dict[str, Any]:
         "max_matches": v.max_matches,
         "checks": {k: getattr(v, k) for k in CHECK_OUTCOMES},
         "paused_since": as_utc(v.paused_at).isoformat() if v.paused_at else None,
+        # What the coordinator weighs when placing them: none held without their consent.
+        "languages": sorted(v.languages),
+        "availability": [{"day": day, "part": part} for day, part in v.availability],
+        "applied_at": as_utc(v.registered_at).isoformat(),
     }
 
 

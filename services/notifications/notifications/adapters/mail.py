@@ -1,10 +1,5 @@
 """Rendering an email from its templates, in the reader's language, and handing it to an
-SMTP server.
-
-Templates are Jinja2 with the i18n extension; the catalogues are gettext `.po` files under
-`translations/`, compiled in memory when first used (no `.mo` to build or to forget). A
-locale we have no catalogue for, or a sentence not yet translated, comes out in English.
-"""
+SMTP server. The templates' environment and catalogues are in adapters/templating.py."""
 
 from __future__ import annotations
 
@@ -13,95 +8,25 @@ import email.policy
 import functools
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from email.header import Header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import formataddr, formatdate, parseaddr
-from gettext import NullTranslations
-from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 import css_inline
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
-from jinja2 import (
-    Environment,
-    PackageLoader,
-    StrictUndefined,
-    pass_eval_context,
-    select_autoescape,
-)
-from jinja2.nodes import EvalContext
-from markupsafe import Markup
-from sanctuary.vocabulary import DEFAULT_LOCALE, RIGHT_TO_LEFT, Locale
+from sanctuary.vocabulary import DEFAULT_LOCALE
 
+from notifications.adapters.templating import templates
 from notifications.domain import invites
 
-TRANSLATIONS = Path(__file__).parents[1] / "translations"
 CRLF = "\r\n"
 CRLF_BYTES = b"\r\n"
 SHORT_SUBJECT = 78 - len("Subject: ")  # fits on the header's first line: nothing to fold
 MAX_7BIT_LINE = 900  # RFC 5322 allows 998 characters a line; leave room
 # The layout's <style> goes into style attributes: many mail clients drop <style> blocks.
 _inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
-
-
-def catalogue(locale: str) -> NullTranslations:
-    """The translations of `locale` from its .po file; none (English) if it has no file."""
-    po = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
-    if not po.is_file():
-        return NullTranslations()
-    with po.open("rb") as source:
-        parsed = read_po(source, locale=locale)
-    compiled = BytesIO()
-    write_mo(compiled, parsed)  # fuzzy entries are left out: English until reviewed
-    compiled.seek(0)
-    return Translations(compiled)
-
-
-@functools.cache
-def templates(locale: str) -> Environment:
-    """The template environment of one language; an unknown language gets English's."""
-    if locale not in tuple(Locale):
-        return templates(DEFAULT_LOCALE)
-    environment = Environment(
-        loader=PackageLoader("notifications", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,  # a missing value is an error, never a blank in an email
-        keep_trailing_newline=True,
-        trim_blocks=True,  # a line holding only {% if %} or {% endif %} leaves no blank line
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-        auto_reload=False,  # templates ship with the code: no file checks an email
-    )
-    translations = catalogue(locale)
-    environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-    environment.globals.update(
-        _=_translator(translations.gettext),
-        lang=locale,
-        dir="rtl" if locale in RIGHT_TO_LEFT else "ltr",
-    )
-    return environment
-
-
-def _translator(gettext: Callable[[str], str]) -> Callable[..., str]:
-    """The templates' `_`: what the i18n extension's newstyle gettext does (escaped in HTML,
-    always %-formatted, so a name is text, never markup), called directly. The extension's
-    own `_` looks its gettext up and calls through the template context twice a sentence
-    (a test renders every email both ways)."""
-
-    @pass_eval_context
-    def translate(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
-        text = gettext(string)
-        if eval_ctx.autoescape:
-            text = Markup(text)  # noqa: S704 - our catalogue's sentence; `%` escapes the values
-        return text % variables
-
-    return translate
 
 
 def one_line(value: str) -> str:

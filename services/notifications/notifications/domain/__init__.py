@@ -9,7 +9,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, get_timezone_name
-from sanctuary import references
+from sanctuary import references, when
 from sanctuary.contracts import (
     CoordinatorInvited,
     NewcomerRequested,
@@ -220,11 +220,13 @@ def event_email(
     group_id: uuid.UUID | None = None,
 ) -> PlannedEmail:
     """One registrant's email about an event; `key` tells apart several of one kind."""
-    starts_at = datetime.fromisoformat(event["starts_at"])
+    starts_at, ends_at = (datetime.fromisoformat(event[k]) for k in ("starts_at", "ends_at"))
     context = {
         "name": name,
         "title": event["title"],
-        "when": local_time(starts_at, event["timezone"], locale),
+        # As the event's page says it (sanctuary.when): the hours, and "(London time)".
+        "when": when.span(starts_at, ends_at, event["timezone"], locale),
+        "city": when.city(event["timezone"], locale),
         "online": event["online_url"] is not None,
         "where": event["online_url"] or event["location"],
         "registration_id": str(registration_id),

@@ -269,7 +269,7 @@ class Mailer:
         """Send until `stopping` is set; sleeps only when nothing was due (emails planned while a
         batch went out go next, not a poll later) or the SMTP session was lost. The SMTP
         session and the marks connection last while there is work (connection reuse)."""
-        log.info("mailer started; the links in emails lead to %s", self.config.public_base_url)
+        log.info("mailer started", extra={"links_lead_to": self.config.public_base_url})
         try:
             while not stopping.is_set():
                 try:

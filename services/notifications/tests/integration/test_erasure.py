@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from kombu import Producer
 from mailing import LEEDS, SECRET
-from notifications.adapters import mail
+from notifications.adapters import templating
 from notifications.adapters.models import (
     Delivery,
     ErasureLog,
@@ -168,7 +168,7 @@ def test_the_erased_are_confirmed_in_their_language_and_only_then_announced(
     assert mailer(notifications).send_due() == 1
     confirmation = received(sink[1])[-1]
     assert confirmation["To"] == AMINA
-    ukrainian = mail.catalogue("uk").gettext
+    ukrainian = templating.catalogue("uk").gettext
     assert str(confirmation["Subject"]) == ukrainian("Your data has been erased")
     assert str(confirmation["Subject"]) != "Your data has been erased"
     assert confirmation["Reply-To"] == "leeds@x.org"

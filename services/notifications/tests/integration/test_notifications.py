@@ -266,7 +266,7 @@ def test_a_confirmation_that_comes_before_its_event_waits_then_sends_an_invite(
     [message] = received(sink[1])
     text = next(p for p in message.walk() if p.get_content_type() == "text/plain")
     body = text.get_payload(decode=True).decode()
-    assert "Saturday 5 December 2026, 10:30 GMT" in body
+    assert "When: Saturday, 5 December 2026, 10:30\u201312:30 (London time)\n" in body
     assert "https://meet.example/s" in body
     link = next(line for line in body.splitlines() if "/cancel?token=" in line).strip()
     token = link.split("token=")[1]
@@ -446,7 +446,7 @@ def test_changes_reminders_and_cancellation_reach_the_right_people_once(
         if p.get_content_type() == "text/calendar"
     ]
     hour = by_subject[("ana@example.org", "In one hour")].get_body(("plain",)).get_content()
-    assert "Sunday 6 December 2026, 10:30 GMT" in hour
+    assert "When: Sunday, 6 December 2026, 10:30\u201312:30 (London time)\n" in hour
     assert "https://meet.example/s" in hour
 
 

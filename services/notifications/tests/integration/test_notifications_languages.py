@@ -24,13 +24,13 @@ from typing import Any
 import pytest
 from ical.calendar_stream import IcsCalendarStream
 from icalendar import Calendar
-from notifications import domain
-from notifications.adapters import mail
+from notifications.adapters import templating
 from notifications.adapters.models import Delivery
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from notifications.entrypoints.mailer import Mailer
 from sanctuary import contracts as c
+from sanctuary import when
 from sanctuary.migrations import upgrade
 from sanctuary.runtime import Service
 from sanctuary_dev import mailsink
@@ -286,11 +286,14 @@ def test_each_email_arrives_in_the_readers_language(
         html = one.message.get_body(("html",))
         assert text is not None
         assert html is not None
-        assert mail.catalogue(reader).gettext("With warm thanks,") in text.get_content()
+        assert templating.catalogue(reader).gettext("With warm thanks,") in text.get_content()
         direction = "rtl" if reader == "ar" else "ltr"
         assert f'<html lang="{reader}" dir="{direction}">' in html.get_content()
         if starts is not None:
-            assert domain.local_time(starts, "Europe/London", reader) in text.get_content()
+            # Worded as the event's page words it: the hours, and the city's time.
+            shown = when.span(starts, starts + timedelta(hours=2), "Europe/London", reader)
+            assert shown in text.get_content()
+            assert when.city("Europe/London", reader) in text.get_content()
         invites = [p for p in one.message.walk() if p.get_content_type() == "text/calendar"]
         if method is None:
             assert invites == []

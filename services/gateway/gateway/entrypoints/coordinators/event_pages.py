@@ -8,12 +8,41 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from sanctuary import when
 from sanctuary.vocabulary import EventKind
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
 from gateway.entrypoints import routing
 from gateway.entrypoints.coordinators.dashboard import act, audited, blp, call, fetch
+
+# How the dashboard names each kind of event.
+KIND_NAMES = {
+    EventKind.SOCIAL: "Social",
+    EventKind.TRAINING: "Training",
+    EventKind.WEBINAR: "Webinar",
+}
+
+
+@blp.app_template_filter("event_when")
+def event_when(event: dict[str, Any]) -> str:
+    """When an event is, as its public page and its emails say it: "Saturday, 12 December
+    2026, 18:00-20:00 (London time)", in its own time zone (the lists showed UTC)."""
+    starts, ends = (datetime.fromisoformat(event[k]) for k in ("starts_at", "ends_at"))
+    zone = event["timezone"]
+    return f"{when.span(starts, ends, zone, 'en')} ({when.city(zone, 'en')} time)"
+
+
+@blp.app_template_filter("field_time")
+def field_time(moment: str, zone: str) -> str:
+    """An event's time as its form field shows it: local to the event, to the minute."""
+    return datetime.fromisoformat(moment).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+@blp.app_template_filter("kind_name")
+def kind_name(kind: str) -> str:
+    """A kind as a heading says it: Social, Training, Webinar (not the API's social...)."""
+    return kind.capitalize()
 
 
 def _when(form: dict[str, str], name: str) -> str:

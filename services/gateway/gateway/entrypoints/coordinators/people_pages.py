@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
+from sanctuary import references
 from sanctuary.vocabulary import CHECK_OUTCOMES, MatchAction, MatchStatus, VolunteerStatus
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
 from gateway.entrypoints.coordinators.dashboard import act, blp, fetch
+from gateway.entrypoints.public_pages.people import DAY_NAMES, LANGUAGE_CHOICES, PART_NAMES
 
 # Volunteers and their checks.
 
@@ -19,20 +21,48 @@ from gateway.entrypoints.coordinators.dashboard import act, blp, fetch
 PAGE = 50  # volunteers a page: each card is a form
 
 
+# The two lists a coordinator works from: who waits for checks, and who is ready.
+LISTS = {VolunteerStatus.APPLIED: "Volunteers waiting for checks", VolunteerStatus.READY: "Ready"}
+_LANGUAGES = {code: english for code, _own, english in LANGUAGE_CHOICES}
+
+
+@blp.app_template_filter("reference")
+def reference(record_id: str) -> str:
+    """The reference the person was given (K7M4-Q2PX): what they quote on the phone."""
+    return references.of(uuid.UUID(record_id))
+
+
+@blp.app_template_filter("language_names")
+def language_names(codes: list[str]) -> str:
+    return ", ".join(_LANGUAGES.get(code, code) for code in codes) or "not shared"
+
+
+@blp.app_template_filter("free_at")
+def free_at(slots: list[dict[str, str]]) -> str:
+    """When someone is free, compactly: "Sat morning, Sun afternoon"."""
+    return ", ".join(f"{DAY_NAMES[s['day']][:3]} {PART_NAMES[s['part']].lower()}" for s in slots)
+
+
 @blp.get("/volunteers")
 def volunteers() -> str:
-    """Volunteers waiting for checks, the longest waiting first, a page at a time."""
-    waiting = fetch("matching", "/internal/v1/volunteers", status=VolunteerStatus.APPLIED)
+    """Volunteers waiting for checks (the longest waiting first), or those ready, a page at a
+    time."""
+    status = request.args.get("status", VolunteerStatus.APPLIED)
+    if status not in LISTS:
+        raise NotFound()
+    listed = fetch("matching", "/internal/v1/volunteers", status=status)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    last = max((len(waiting) + PAGE - 1) // PAGE, 1)
+    last = max((len(listed) + PAGE - 1) // PAGE, 1)
     page = min(page, last)
     return render_template(
         "coordinator/volunteers.html",
-        volunteers=waiting[(page - 1) * PAGE : page * PAGE],
+        volunteers=listed[(page - 1) * PAGE : page * PAGE],
+        status=status,
+        lists=LISTS,
         checks=CHECK_OUTCOMES,
         page=page,
         pages=last,
-        total=len(waiting),
+        total=len(listed),
     )
 
 

@@ -115,6 +115,15 @@ class VolunteerRecordSchema(Schema):
         allow_none=True,
         metadata={"description": "Since when they paused themselves: not proposed till then"},
     )
+    languages = fields.List(
+        fields.String(), required=True, metadata={"description": "Empty without their consent"}
+    )
+    availability = fields.List(
+        fields.Dict(keys=fields.String(), values=fields.String()),
+        required=True,
+        metadata={"description": "[{day, part}]: when they are free"},
+    )
+    applied_at = fields.DateTime(required=True, metadata={"description": "When they signed up"})
 
 
 class MatchSchema(Schema):

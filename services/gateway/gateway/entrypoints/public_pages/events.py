@@ -15,14 +15,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_interval, format_time, get_timezone_location
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
-from sanctuary import references
+from sanctuary import references, when
 from sanctuary.links import is_cancel_token
-from sanctuary.vocabulary import EventKind, Locale, SubmissionStatus
+from sanctuary.vocabulary import EventKind, SubmissionStatus
 from sanctuary.web import current_service
 from werkzeug.wrappers import Response
 
@@ -38,7 +36,6 @@ from gateway.service_layer import groups, intake
 blp = Blueprint("event_pages", __name__)
 
 # Dates and times in the reader's language; British conventions for English.
-BABEL_LOCALES = {Locale.EN: "en_GB", Locale.AR: "ar", Locale.UK: "uk"}
 # How long a "received" status page waits before it looks again by itself.
 REFRESH_SECONDS = 3
 # Hidden fields a link may carry, so a volunteer's training counts for them.
@@ -72,22 +69,12 @@ def _registration(registration_id: uuid.UUID) -> dict[str, Any] | None:
 
 def shown(event: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     """An event as a page shows it: when, in its own time zone and the reader's language."""
-    locale = BABEL_LOCALES.get(language(), "en_GB")
-    zone = ZoneInfo(event["timezone"])
-    starts = datetime.fromisoformat(event["starts_at"]).astimezone(zone)
-    ends = datetime.fromisoformat(event["ends_at"]).astimezone(zone)
-    if starts.date() == ends.date():
-        hours = format_interval(starts.time(), ends.time(), "Hm", locale=locale)
-        when = f"{format_date(starts, 'full', locale=locale)}, {hours}"
-    else:
-        when = " \u2013 ".join(
-            f"{format_date(t, 'medium', locale=locale)} {format_time(t, 'HH:mm', locale=locale)}"
-            for t in (starts, ends)
-        )
+    starts = datetime.fromisoformat(event["starts_at"])
+    ends = datetime.fromisoformat(event["ends_at"])
     return {
         **event,
-        "when": when,
-        "city": get_timezone_location(zone, locale=locale, return_city=True),
+        "when": when.span(starts, ends, event["timezone"], language()),
+        "city": when.city(event["timezone"], language()),
         "started": starts <= (now or datetime.now(UTC)),
         "online": event["kind"] == EventKind.WEBINAR,
     }

@@ -19,11 +19,12 @@ from flask_babel import gettext
 from marshmallow import ValidationError
 from sanctuary.fields import EVERYWHERE, Postcode, postcode_district
 from sanctuary.web import current_service
+from sanctuary.when import BABEL_LOCALES
 from werkzeug.wrappers import Response
 
 from gateway.adapters.upstream import UpstreamUnavailable
 from gateway.entrypoints import routing
-from gateway.entrypoints.public_pages.events import BABEL_LOCALES, shown
+from gateway.entrypoints.public_pages.events import shown
 from gateway.entrypoints.site import language
 from gateway.service_layer import groups
 from gateway.service_layer.groups import GroupView

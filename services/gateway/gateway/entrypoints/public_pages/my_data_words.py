@@ -9,9 +9,9 @@ from typing import Any
 from babel.lists import format_list
 from flask_babel import gettext
 from sanctuary.vocabulary import EmailCategory, ErasureStatus, MatchStatus, RegistrationStatus
+from sanctuary.when import BABEL_LOCALES
 
 from gateway.domain import my_data as held
-from gateway.entrypoints.public_pages.events import BABEL_LOCALES
 from gateway.entrypoints.public_pages.forms import N_
 from gateway.entrypoints.site import language
 
