@@ -83,6 +83,17 @@ def emails(folder: Path) -> list[Message]:
     return [email.message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
 
 
+def words(message: Message) -> str:
+    """An email's headers and its text parts decoded (a part with an en dash or Arabic goes
+    in base64, where no name can be read as it is)."""
+    parts = [
+        part.get_payload(decode=True).decode(part.get_content_charset() or "ascii")
+        for part in message.walk()
+        if part.get_content_maintype() == "text"
+    ]
+    return "\n".join([str(message.items()), *parts])
+
+
 def recipients(folder: Path) -> list[str]:
     return [str(m["To"]).lower() for m in emails(folder)]
 
@@ -295,7 +306,7 @@ def test_no_process_logs_a_name_an_email_or_a_phone_number(amqp_url: str, tmp_pa
     log = (var / "run.log").read_text()  # read once every process has stopped and flushed
 
     # The check means something: people's details went through, and every process logged.
-    everything = "\n".join(m.as_string() for m in emails(mail))
+    everything = "\n".join(words(m) for m in emails(mail))
     assert {VOLUNTEER["name"], GUEST["name"]} <= set(leaks(everything))
     assert '"level": "DEBUG"' in log
     assert all(cid in log for cid in gateway.correlation_ids), "a submission left no log line"

@@ -14,14 +14,15 @@ from typing import Any
 import pytest
 from coordinator_walk import PASSWORD, csrf_token, gateway_before_services, signed_in
 from flask.testing import FlaskClient
+from gateway.service_layer import groups
 from matching.service_layer import coordination
 from sanctuary import references
 from sanctuary.runtime import Service
 from sanctuary.vocabulary import READY_WHEN
-from sanctuary_dev.messages import apply, signed_up
+from sanctuary_dev.messages import apply, requested, signed_up
 
 pytestmark = pytest.mark.integration
-ADMIN = {"Authorization": "Bearer admin-token-for-tests"}
+ADMIN = {"Authorization": "Bearer coordinator-token"}  # conftest: the bootstrap token
 
 
 @pytest.fixture
@@ -115,3 +116,54 @@ def test_events_read_in_their_own_time_and_the_edit_form_keeps_it(
     after = browser.get(f"/coordinator/events/{event_id}").text
     assert "Saturday, 5 June 2027, 18:00\u201320:00 (London time)" in after
     assert "12 of 12 places left" in after
+
+
+def test_a_proposal_names_both_people_and_says_why_in_words(
+    coordinator: tuple[FlaskClient, FlaskClient], matching: Service
+) -> None:
+    """It showed the volunteer's name and "newcomer ec5935fe", and raw points; now both first
+    names and areas, the reasons as sentences, and the numbers one click away."""
+    browser, client = coordinator
+    leeds = {"slug": "leeds", "name": "Leeds", "contact": "leeds@example.org", "areas": ["LS"]}
+    made = client.post("/api/v1/groups", json=leeds, headers=ADMIN)
+    assert made.status_code == 201, made.json
+    found = groups.by_slug(client.application.extensions["service"].sessions, "leeds")
+    assert found is not None
+    group_id = found.id
+    volunteer = signed_up(
+        group_id=group_id,
+        name="Amina Khalid",
+        postcode="LS6 1AA",
+        languages=("ti", "en"),
+        availability=(("sat", "morning"),),
+        interests=("football",),
+    )
+    newcomer = requested(
+        group_id=group_id,
+        name="Yonas Tesfaye",
+        postcode="LS6 3BB",
+        languages=("ti",),
+        interests=("football",),
+        availability=(("sat", "morning"), ("sun", "evening")),
+    )
+    apply(matching, volunteer, newcomer)
+    with matching.unit_of_work() as uow:
+        coordination.record_checks(uow, volunteer.volunteer_id, dict(READY_WHEN))
+    with matching.unit_of_work() as uow:
+        coordination.start_run(uow, dry_run=False)
+
+    page = browser.get("/coordinator/matches").text
+    both = '<span class="pair">Amina <span class="hint">LS6</span> and Yonas <span class="hint">LS6'
+    assert both in page
+    for reason in (
+        "Both speak Tigrinya",
+        "Yonas wants to practise English, which Amina speaks",
+        "Both free Saturday mornings",
+        "Both like football",
+        "Both live in LS6",
+    ):
+        assert f"<li>{reason}</li>" in page
+    assert "<summary>The numbers: score" in page
+    assert "they were never rejected or ended as a pair" in page
+    assert "not_rejected_or_ended_before" not in page
+    assert "Khalid" not in page  # full names stay behind "Show contact details"

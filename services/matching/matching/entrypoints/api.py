@@ -33,8 +33,10 @@ from sanctuary.web import (
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest
 
-from matching.adapters.models import Match, Newcomer, Volunteer
+from matching.adapters.models import Volunteer
 from matching.domain import lifecycle
+from matching.entrypoints.match_views import group_of as _group
+from matching.entrypoints.match_views import match_view
 from matching.service_layer import coordination, moves, privacy, views
 
 blueprint = Blueprint("matching_internal", __name__, url_prefix="/internal/v1")
@@ -92,11 +94,6 @@ def newcomer_status(newcomer_id: uuid.UUID) -> Response:
         return jsonify(id=str(newcomer.id), status=newcomer.status, group_id=_group(newcomer))
 
 
-def _group(row: Volunteer | Newcomer | Match) -> str | None:
-    """A row's group id as JSON: null while the person has no local group."""
-    return None if row.group_id is None else str(row.group_id)
-
-
 def volunteer_view(v: Volunteer) -> dict[str, Any]:
     """What a coordinator sees of a volunteer."""
     return {
@@ -133,34 +130,14 @@ def record_checks(volunteer_id: uuid.UUID) -> Response:
     return jsonify(volunteer_view(volunteer))
 
 
-def match_view(m: Match) -> dict[str, Any]:
-    """A match as coordinators see it, with its explanation."""
-    return {
-        "id": str(m.id),
-        "volunteer_id": str(m.volunteer_id),
-        "newcomer_id": str(m.newcomer_id),
-        "group_id": _group(m),
-        "status": m.status,
-        "score": m.score,
-        "explanation": m.explanation,
-        "reason": m.reason,
-        "approved_at": m.approved_at and as_utc(m.approved_at).isoformat(),
-        # The two check-ins, so a coordinator sees which are due and which have gone.
-        "checkins": [
-            {**c, "due_at": c["due_at"].isoformat()}
-            for c in lifecycle.checkin_schedule(as_utc(m.approved_at), m.checkins_sent)
-        ]
-        if m.approved_at
-        else [],
-    }
-
-
 @blueprint.get("/matches")
 def list_matches() -> Response:
     """Matches, newest first, optionally by status and by group (`group_id`, repeated)."""
     status, groups = status_filter("matches"), group_filter()
     with current_service().sessions() as session:
-        return jsonify([match_view(m) for m in views.matches(session, status, groups)])
+        listed = views.matches(session, status, groups)
+        people = views.people_of(session, listed)
+        return jsonify([match_view(m, people) for m in listed])
 
 
 @blueprint.post("/<any(volunteers, newcomers):people>/<uuid:person_id>/group")

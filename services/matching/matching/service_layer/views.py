@@ -80,6 +80,20 @@ def matches(session: Session, status: str | None, scope: Scope = None) -> list[M
     return list(session.scalars(query))
 
 
+def people_of(session: Session, listed: list[Match]) -> dict[uuid.UUID, Volunteer | Newcomer]:
+    """The volunteers and newcomers of these matches, by id: two queries for any number."""
+    people: dict[uuid.UUID, Volunteer | Newcomer] = {}
+    for model, ids in (
+        (Volunteer, {m.volunteer_id for m in listed}),
+        (Newcomer, {m.newcomer_id for m in listed}),
+    ):
+        if ids:
+            people.update(
+                (row.id, row) for row in session.scalars(select(model).where(model.id.in_(ids)))
+            )
+    return people
+
+
 def suggest(session: Session, newcomer_id: uuid.UUID, scope: Scope = None) -> list[dict[str, Any]]:
     """The five best ready volunteers of the newcomer's own group, with explanations; none
     while the newcomer has no group yet."""

@@ -63,7 +63,9 @@ def render_parts(template: str, context: dict[str, Any], locale: str | None = No
     """Subject, plain text and HTML (CSS inlined) from `template`'s three files, in `locale`
     (else the context's, else English)."""
     env = templates(locale or context.get("locale") or DEFAULT_LOCALE)
+    # A subject is one short line, searched for in the inbox: no isolates there.
     subject = one_line(env.get_template(f"{template}.subject.txt").render(context))
+    subject = subject.replace("\u2068", "").replace("\u2069", "")
     context = {**context, "subject": subject}
     text = env.get_template(f"{template}.txt").render(context)
     html = _inliner.inline(env.get_template(f"{template}.html").render(context))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from mailing import LEEDS, SECRET
-from notifications.adapters import mail
+from notifications.adapters import templating
 from notifications.adapters.models import Delivery, Inbox
 from notifications.config import NotificationsConfig
 from notifications.entrypoints.mailer import Mailer
@@ -72,7 +72,7 @@ def test_a_held_address_gets_the_link_and_the_link_opens_the_token(
     [link_email] = [m for m in received(sink[1]) if "welcome" not in str(m["Subject"]).lower()]
     assert [m["To"] for m in received(sink[1])] == [AMINA, AMINA]
     assert link_email["To"] == AMINA
-    ukrainian = mail.catalogue("uk").gettext
+    ukrainian = templating.catalogue("uk").gettext
     assert str(link_email["Subject"]) == ukrainian("Your link to the data we hold about you")
     assert link_email["Reply-To"] == "leeds@x.org"
     assert link_email["List-Unsubscribe"] is None  # always sent

@@ -12,6 +12,7 @@ from sanctuary.vocabulary import CHECK_OUTCOMES, MatchAction, MatchStatus, Volun
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
+from gateway.entrypoints.coordinators import wording
 from gateway.entrypoints.coordinators.dashboard import act, blp, fetch
 from gateway.entrypoints.public_pages.people import DAY_NAMES, LANGUAGE_CHOICES, PART_NAMES
 
@@ -101,10 +102,15 @@ def matches() -> str:
         status: fetch("matching", "/internal/v1/matches", status=status)
         for status in (MatchStatus.PROPOSED, MatchStatus.APPROVED, MatchStatus.ACTIVE)
     }
-    # Volunteers by name (newcomers stay ids: matching lists no newcomers).
-    names = {v["id"]: v["name"] for v in fetch("matching", "/internal/v1/volunteers")}
     now = datetime.now(UTC).isoformat()
-    return render_template("coordinator/matches.html", names=names, now=now, **lists)
+    return render_template(
+        "coordinator/matches.html",
+        now=now,
+        reasons=wording.reasons,
+        rules=wording.RULES,
+        factors=wording.FACTORS,
+        **lists,
+    )
 
 
 @blp.post("/matches/<uuid:match_id>/<any(approve, reject, activate, end):action>")

@@ -141,6 +141,25 @@ class MatchSchema(Schema):
     reason = fields.String(required=True, allow_none=True)
     approved_at = fields.DateTime(required=True, allow_none=True)
     checkins = fields.List(fields.Nested(lambda: CheckinSchema()), required=True)
+    volunteer = fields.Nested(
+        lambda: PersonInMatchSchema(), metadata={"description": "In lists: first name and area"}
+    )
+    newcomer = fields.Nested(lambda: PersonInMatchSchema())
+    shared = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "In lists: the languages, free times ({day, part}), interests and "
+            "needs met the two share; null when one of them is erased"
+        },
+    )
+
+
+class PersonInMatchSchema(Schema):
+    """One of a match's two people, as a list shows them (null once erased)."""
+
+    first_name = fields.String(allow_none=True, required=True)
+    district = fields.String(allow_none=True, required=True)
+    waiting_since = fields.DateTime(metadata={"description": "The newcomer: when they asked"})
 
 
 class CheckinSchema(Schema):
