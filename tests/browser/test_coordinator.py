@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 from playwright.sync_api import expect
+from sanctuary import references
 from sanctuary_dev.processes import wait_until
 
 PASSWORD = "a long enough passphrase"
@@ -121,9 +122,11 @@ def test_a_coordinator_signs_in_and_approves_a_proposed_match(
     expect(page.get_by_role("status")).to_contain_text("Signed in as Amira.")
 
     page.get_by_role("button", name="Run the matcher now").click()
-    proposal = page.locator("section.card", has_text=f"newcomer {newcomer[:8]}")
-    expect(proposal).to_contain_text(f"volunteer Sam Carter ({volunteer[:8]})")
-    expect(proposal).to_contain_text("Score")
+    # Both people by first name, area and reference, and why in words (issue 15).
+    proposal = page.locator("section.card", has_text=references.of(uuid.UUID(newcomer)))
+    expect(proposal).to_contain_text(f"Sam LS6 · {references.of(uuid.UUID(volunteer))}")
+    expect(proposal).to_contain_text("Both speak Arabic")
+    expect(proposal).to_contain_text("The numbers: score")
     screenshot(page, "coordinator-proposals")
 
     page.get_by_role("link", name="Overview").click()

@@ -7,6 +7,7 @@ served over TCP, a signed-in coordinator's browser session (Flask's test client)
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,15 @@ from sanctuary_dev.messages import apply, requested, signed_up
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": "Bearer coordinator-token"}  # conftest: the bootstrap token
+
+
+def submitted(client: FlaskClient, kind: str, record_id: uuid.UUID) -> None:
+    """The gateway's record of a public submission, as if it came through the front door
+    (the tests hand matching its messages directly)."""
+    from gateway.adapters.models import Submission
+
+    with client.application.extensions["service"].unit_of_work() as uow:
+        uow.session.add(Submission(id=record_id, kind=kind, accepted_at=datetime.now(UTC)))
 
 
 @pytest.fixture
@@ -68,6 +78,16 @@ def test_the_volunteers_lists_show_what_placing_someone_needs(
     assert "Waiting Volunteer" not in shown
     assert '<a href="/coordinator/volunteers?status=ready" aria-current="page">Ready</a>' in shown
     assert browser.get("/coordinator/volunteers?status=nonsense").status_code == 404
+
+    # The reference a volunteer quotes on the phone, typed any way, finds their card.
+    submitted(coordinator[1], "volunteer", ready.volunteer_id)
+    typed = references.of(ready.volunteer_id).lower().replace("-", "")
+    found = browser.get("/coordinator/find", query_string={"reference": typed})
+    assert found.headers["Location"] == (
+        f"/coordinator/volunteers?status=ready#v-{ready.volunteer_id}"
+    )
+    missing = browser.get("/coordinator/find?reference=ZZZZ-ZZZZ", follow_redirects=True)
+    assert "Nobody has this reference" in missing.text
 
 
 def test_events_read_in_their_own_time_and_the_edit_form_keeps_it(
@@ -153,8 +173,10 @@ def test_a_proposal_names_both_people_and_says_why_in_words(
         coordination.start_run(uow, dry_run=False)
 
     page = browser.get("/coordinator/matches").text
-    both = '<span class="pair">Amina <span class="hint">LS6</span> and Yonas <span class="hint">LS6'
-    assert both in page
+    hint = '<span class="hint">LS6 · <span translate="no">'
+    amina = f"Amina {hint}{references.of(volunteer.volunteer_id)}</span></span>"
+    yonas = f"Yonas {hint}{references.of(newcomer.newcomer_id)}</span></span>"
+    assert f'<span class="pair">{amina} and {yonas}</span>' in page
     for reason in (
         "Both speak Tigrinya",
         "Yonas wants to practise English, which Amina speaks",
@@ -167,3 +189,45 @@ def test_a_proposal_names_both_people_and_says_why_in_words(
     assert "they were never rejected or ended as a pair" in page
     assert "not_rejected_or_ended_before" not in page
     assert "Khalid" not in page  # full names stay behind "Show contact details"
+
+
+def test_newcomers_waiting_are_listed_with_why_the_last_run_left_them(
+    coordinator: tuple[FlaskClient, FlaskClient], matching: Service
+) -> None:
+    """Newcomers were invisible: now a list, the longest waiting first, each with the last
+    run's reason in plain words."""
+    browser, client = coordinator
+    leeds = {"slug": "leeds", "name": "Leeds", "contact": "leeds@example.org", "areas": ["LS"]}
+    assert client.post("/api/v1/groups", json=leeds, headers=ADMIN).status_code == 201
+    found = groups.by_slug(client.application.extensions["service"].sessions, "leeds")
+    assert found is not None
+    arabic_only = signed_up(
+        group_id=found.id, postcode="LS6 1AA", languages=("ar",), availability=(("sat", "morning"),)
+    )
+    first = requested(
+        group_id=found.id,
+        name="Yonas T",
+        postcode="LS6 3BB",
+        languages=("ti",),
+        wants_english_practice=False,
+    )
+    second = requested(group_id=found.id, name="Sara K", postcode="LS6 2BB", languages=("ar",))
+    apply(matching, arabic_only, first, second)
+    with matching.unit_of_work() as uow:
+        coordination.record_checks(uow, arabic_only.volunteer_id, dict(READY_WHEN))
+    before = browser.get("/coordinator/newcomers").text
+    assert before.index("Yonas") < before.index("Sara")  # the longest waiting first
+    assert "Not in a run yet" in before
+    with matching.unit_of_work() as uow:
+        coordination.start_run(uow, dry_run=False)
+
+    page = browser.get("/coordinator/newcomers").text
+    assert "No ready volunteer nearby speaks Tigrinya (1 of the 1 nearby)" in page
+    assert "Sara" not in page  # proposed: no longer waiting
+    assert references.of(first.newcomer_id) in page
+    submitted(client, "newcomer", first.newcomer_id)
+    found = browser.get(
+        "/coordinator/find", query_string={"reference": references.of(first.newcomer_id)}
+    )
+    assert found.headers["Location"] == f"/coordinator/newcomers#n-{first.newcomer_id}"
+    assert "worker@charity.example" not in page  # how to reach them stays behind its button

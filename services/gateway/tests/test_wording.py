@@ -72,3 +72,40 @@ def test_every_rule_and_factor_the_matcher_uses_has_words() -> None:
     )  # fmt: skip
     assert set(wording.RULES) == set(scoring.RULES)
     assert set(scoring.score(volunteer, newcomer).as_dict()) == set(wording.FACTORS)
+
+
+def waiting(unmatched: dict[str, Any] | None, **changes: Any) -> dict[str, Any]:
+    newcomer = {
+        "district": "LS6",
+        "languages": ["ti"],
+        "availability": [{"day": "sat", "part": "morning"}],
+        "last_run_at": "2026-12-05T02:00:00+00:00",
+        "unmatched": unmatched,
+    }
+    return {**newcomer, **changes}
+
+
+def test_why_a_newcomer_waits_reads_with_their_own_details() -> None:
+    """Not "most often missing: common_language (3 of 5 checked)"."""
+    rule = {"because": "rule_missing", "rule": "common_language", "times": 3, "checked": 5}
+    assert wording.why_waiting(waiting(rule)) == (
+        "No ready volunteer nearby speaks Tigrinya (3 of the 5 nearby)"
+    )
+    free = {**rule, "rule": "common_availability"}
+    assert wording.why_waiting(waiting(free)).startswith(
+        "No ready volunteer nearby is free when they are (Saturday morning)"
+    )
+    assert wording.why_waiting(waiting({"because": "no_volunteer_nearby"})) == (
+        "No volunteer lives in or near LS6 yet"
+    )
+    assert wording.why_waiting(waiting({"because": "others_chosen", "eligible": 4})) == (
+        "All 4 volunteers who fit were proposed to others this time"
+    )
+    assert "place them in one" in wording.why_waiting(waiting({"because": "no_group_yet"}))
+    assert wording.why_waiting(waiting(None, last_run_at=None)) == "Not in a run yet"
+
+
+def test_every_rule_has_words_for_a_newcomer_left_waiting() -> None:
+    from matching.domain import scoring
+
+    assert set(wording._MISSING) == set(scoring.RULES)

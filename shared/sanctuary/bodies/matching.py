@@ -73,4 +73,8 @@ GROUP_SUMMARY = (
     MatchStatus.PROPOSED,
 )
 
-STATUS_FILTER = {"volunteers": tuple(VolunteerStatus), "matches": tuple(MatchStatus)}
+STATUS_FILTER = {
+    "volunteers": tuple(VolunteerStatus),
+    "newcomers": tuple(NewcomerStatus),
+    "matches": tuple(MatchStatus),
+}

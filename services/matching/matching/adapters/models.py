@@ -97,6 +97,10 @@ class Newcomer(Base):
     registered_at: Mapped[datetime]
     # Since when they paused from their own data page: left out of runs until they resume.
     paused_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The last run that left them waiting, and why ({"why": sentence, "because": ..., ...}):
+    # the coordinators' newcomers list. Cleared when a run proposes them.
+    last_run_at: Mapped[datetime | None] = mapped_column(default=None)
+    unmatched: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class Match(Base):

@@ -11,11 +11,14 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import TypeAlias
 
-from matching.domain.outcomes import TOP_K, Proposal, RunResult
+from matching.domain.outcomes import TOP_K, Proposal, RunResult, Why
 from matching.domain.profiles import Newcomer, Population, Volunteer
 
 # Why a newcomer with no group is left out of a network-wide run.
-NO_GROUP_YET = "no local group yet: a network admin assigns one before they can be matched"
+NO_GROUP_YET = Why(
+    "no local group yet: a network admin assigns one before they can be matched",
+    because="no_group_yet",
+)
 
 # The groups a caller may see (a coordinator's own, as the gateway says); None: every group,
 # and the people with no group yet too (a network admin).
@@ -76,7 +79,7 @@ def run_by_group(population: Population, groups: Scope = None, top_k: int = TOP_
     split = partition(population)
     chosen = [own for group_id, own in split.groups.items() if in_scope(groups, group_id)]
     proposals: list[Proposal] = []
-    unmatched: dict[uuid.UUID, str] = {}
+    unmatched: dict[uuid.UUID, Why] = {}
     for own in chosen:
         if not own.newcomers:
             continue  # nobody waiting in this group: nothing to solve

@@ -36,12 +36,29 @@ class Proposal:
         }
 
 
+class Why(str):
+    """Why a newcomer stays unmatched: the sentence the API gives (a str), and its `facts`
+    (`because`: others_chosen, no_volunteer_nearby, rule_missing or no_group_yet, with the
+    counts and the rule), which the dashboard words with the newcomer's own details ("no
+    ready volunteer nearby speaks Tigrinya")."""
+
+    facts: dict[str, object]
+
+    def __new__(cls, sentence: str, **facts: object) -> Why:
+        made = super().__new__(cls, sentence)
+        made.facts = facts
+        return made
+
+    def as_dict(self) -> dict[str, object]:
+        return {"why": str(self), **self.facts}
+
+
 @dataclass(frozen=True)
 class RunResult:
     """What a run proposes, its total score, and who stays unmatched and why."""
 
     proposals: tuple[Proposal, ...]
-    unmatched: dict[uuid.UUID, str] = field(default_factory=dict)
+    unmatched: dict[uuid.UUID, Why] = field(default_factory=dict)
 
     @property
     def total_score(self) -> int:

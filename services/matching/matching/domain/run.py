@@ -14,7 +14,7 @@ import numpy as np
 from matching.domain import scoring
 from matching.domain.assignment import assign
 from matching.domain.candidates import Candidates, generate
-from matching.domain.outcomes import TOP_K, Proposal, RunResult
+from matching.domain.outcomes import TOP_K, Proposal, RunResult, Why
 from matching.domain.profiles import Population
 
 ALTERNATIVES_SHOWN = 2
@@ -90,17 +90,21 @@ class _Explainer:
                 break
         return reasons
 
-    def why_unmatched(self, n: int) -> str:
+    def why_unmatched(self, n: int) -> Why:
         count = int(self.end[n] - self.start[n])
         if count == 1:
-            return (
+            return Why(
                 "the one eligible volunteer was proposed to others up to their capacity, "
-                "where the total fit was higher"
+                "where the total fit was higher",
+                because="others_chosen",
+                eligible=1,
             )
         if count:
-            return (
+            return Why(
                 f"all {count} eligible volunteers were proposed to others up to their "
-                "capacity, where the total fit was higher"
+                "capacity, where the total fit was higher",
+                because="others_chosen",
+                eligible=count,
             )
         newcomer = self.population.newcomers[n]
         near = [
@@ -109,15 +113,19 @@ class _Explainer:
             for i in self.by_district.get(area, ())
         ]
         if not near:
-            return "no volunteer in the area yet"
+            return Why("no volunteer in the area yet", because="no_volunteer_nearby")
         checked = near[:DIAGNOSED]
         broken = Counter(
             rule for v in checked for rule in scoring.broken_rules(v, newcomer, self.population)
         )
         rule, times = broken.most_common(1)[0]
-        return (
+        return Why(
             f"no volunteer in the area meets every rule; most often missing: {rule} "
-            f"({times} of {len(checked)} checked)"
+            f"({times} of {len(checked)} checked)",
+            because="rule_missing",
+            rule=rule,
+            times=times,
+            checked=len(checked),
         )
 
 

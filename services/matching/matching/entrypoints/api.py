@@ -36,7 +36,7 @@ from werkzeug.exceptions import BadRequest
 from matching.adapters.models import Volunteer
 from matching.domain import lifecycle
 from matching.entrypoints.match_views import group_of as _group
-from matching.entrypoints.match_views import match_view
+from matching.entrypoints.match_views import match_view, newcomer_view
 from matching.service_layer import coordination, moves, privacy, views
 
 blueprint = Blueprint("matching_internal", __name__, url_prefix="/internal/v1")
@@ -119,6 +119,15 @@ def list_volunteers() -> Response:
     status, groups = status_filter("volunteers"), group_filter()
     with current_service().sessions() as session:
         return jsonify([volunteer_view(v) for v in views.volunteers(session, status, groups)])
+
+
+@blueprint.get("/newcomers")
+def list_newcomers() -> Response:
+    """Newcomers, the longest waiting first, optionally by status and by group (`group_id`,
+    repeated), each with why the last run left them waiting."""
+    status, groups = status_filter("newcomers"), group_filter()
+    with current_service().sessions() as session:
+        return jsonify([newcomer_view(n) for n in views.newcomers(session, status, groups)])
 
 
 @blueprint.post("/volunteers/<uuid:volunteer_id>/checks")

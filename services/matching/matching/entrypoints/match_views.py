@@ -68,3 +68,25 @@ def _pair(m: Match, people: dict[uuid.UUID, Any]) -> dict[str, Any]:
             newcomer.needs,
         ),
     }
+
+
+def newcomer_view(n: Newcomer) -> dict[str, Any]:
+    """A waiting newcomer as the coordinators' list shows them: first name, area, since when,
+    what matching weighs, how to reach them (never the address itself), and why the last run
+    left them waiting."""
+    return {
+        "id": str(n.id),
+        "first_name": pairing.first_name(n.name),
+        "district": n.district,
+        "group_id": group_of(n),
+        "status": n.status,
+        "waiting_since": as_utc(n.registered_at).isoformat(),
+        "languages": sorted(n.languages),
+        "wants_english_practice": n.wants_english_practice,
+        "availability": [{"day": day, "part": part} for day, part in n.availability],
+        "needs": sorted(n.needs),
+        "referred": n.email is None,
+        "paused_since": as_utc(n.paused_at).isoformat() if n.paused_at else None,
+        "last_run_at": as_utc(n.last_run_at).isoformat() if n.last_run_at else None,
+        "unmatched": n.unmatched,
+    }

@@ -20,7 +20,7 @@ from sanctuary.vocabulary import (
     NewcomerStatus,
     VolunteerStatus,
 )
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from matching.adapters.models import Match, Newcomer, Volunteer
@@ -105,7 +105,20 @@ def start_run(
     if not dry_run:
         for proposal in result.proposals:
             _propose(uow, proposal, now)
+        _remember(uow, result, now)
     return result
+
+
+def _remember(uow: UnitOfWork, result: RunResult, now: datetime) -> None:
+    """Why each newcomer this run left waiting (the coordinators' newcomers list), in one
+    statement; a proposed newcomer's last reason is cleared."""
+    rows = [
+        {"id": newcomer_id, "last_run_at": now, "unmatched": why.as_dict()}
+        for newcomer_id, why in result.unmatched.items()
+    ]
+    rows += [{"id": p.newcomer_id, "last_run_at": now, "unmatched": None} for p in result.proposals]
+    if rows:
+        uow.session.execute(update(Newcomer), rows)
 
 
 def _propose(uow: UnitOfWork, proposal: Proposal, now: datetime) -> None:

@@ -46,12 +46,23 @@ def newcomer(session: Session, newcomer_id: uuid.UUID, scope: Scope = None) -> N
 
 def volunteers(session: Session, status: str | None, scope: Scope = None) -> list[Volunteer]:
     """The scope's volunteers, oldest first, optionally of one status; never the erased."""
-    query = select(Volunteer).where(Volunteer.status != VolunteerStatus.ERASED)
-    query = query.order_by(Volunteer.registered_at, Volunteer.id)
+    return _listed(session, Volunteer, status, scope)
+
+
+def newcomers(session: Session, status: str | None, scope: Scope = None) -> list[Newcomer]:
+    """The scope's newcomers, the longest waiting first, optionally of one status; never the
+    erased."""
+    return _listed(session, Newcomer, status, scope)
+
+
+def _listed(session: Session, model: Any, status: str | None, scope: Scope) -> list[Any]:
+    # ERASED is one value in both vocabularies ("erased").
+    query = select(model).where(model.status != VolunteerStatus.ERASED)
+    query = query.order_by(model.registered_at, model.id)
     if status:
-        query = query.where(Volunteer.status == status)
+        query = query.where(model.status == status)
     if scope is not None:
-        query = query.where(Volunteer.group_id.in_(scope))
+        query = query.where(model.group_id.in_(scope))
     return list(session.scalars(query))
 
 

@@ -8,13 +8,21 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from sanctuary import references
-from sanctuary.vocabulary import CHECK_OUTCOMES, MatchAction, MatchStatus, VolunteerStatus
+from sanctuary.vocabulary import (
+    CHECK_OUTCOMES,
+    MatchAction,
+    MatchStatus,
+    NewcomerStatus,
+    VolunteerStatus,
+)
+from sanctuary.web import current_service
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
 from gateway.entrypoints.coordinators import wording
 from gateway.entrypoints.coordinators.dashboard import act, blp, fetch
 from gateway.entrypoints.public_pages.people import DAY_NAMES, LANGUAGE_CHOICES, PART_NAMES
+from gateway.service_layer import intake
 
 # Volunteers and their checks.
 
@@ -64,6 +72,19 @@ def volunteers() -> str:
         page=page,
         pages=last,
         total=len(listed),
+    )
+
+
+@blp.get("/newcomers")
+def newcomers() -> str:
+    """Who is waiting for a befriender, the longest first, and why the last run left each
+    of them waiting."""
+    waiting = fetch("matching", "/internal/v1/newcomers", status=NewcomerStatus.WAITING)
+    now = datetime.now(UTC)
+    for newcomer in waiting:
+        newcomer["days"] = (now - datetime.fromisoformat(newcomer["waiting_since"])).days
+    return render_template(
+        "coordinator/newcomers.html", newcomers=waiting, why_waiting=wording.why_waiting
     )
 
 
@@ -146,3 +167,30 @@ def start_run() -> Redirect:
         url_for(".matches"),
         json={"dry_run": False},
     )
+
+
+@blp.get("/find")
+def find() -> Redirect:
+    """The reference a person quotes on the phone leads to them, within the caller's groups:
+    their card, their line among the newcomers, or their event's registrations."""
+    found = intake.by_reference(current_service().sessions, request.args.get("reference", ""))
+    if len(found) != 1:
+        flash(
+            "Two records share this reference: ask for the link in their email."
+            if found
+            else "Nobody has this reference (eight letters and numbers, such as K7M4-Q2PX).",
+            "error",
+        )
+        return redirect(url_for(".index"), code=303)
+    [(kind, record_id)] = found
+    if kind == "registration":
+        place = fetch("events", f"/internal/v1/registrations/{record_id}")
+        return redirect(url_for(".event", event_id=place["event_id"]) + f"#r-{record_id}", code=303)
+    person = fetch("matching", f"/internal/v1/{kind}s/{record_id}")
+    if kind == "newcomer" and person["status"] == NewcomerStatus.WAITING:
+        return redirect(url_for(".newcomers") + f"#n-{record_id}", code=303)
+    if kind == "volunteer" and person["status"] in LISTS:
+        where = url_for(".volunteers", status=person["status"])
+        return redirect(f"{where}#v-{record_id}", code=303)
+    flash(f"This {kind} is {person['status']}: see Matches.", "ok")
+    return redirect(url_for(".matches"), code=303)

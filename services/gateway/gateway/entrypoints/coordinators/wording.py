@@ -80,3 +80,42 @@ def reasons(match: dict[str, Any], now: datetime | None = None) -> list[str]:
     if match["explanation"].get("not_used"):
         said.append("Languages not used: one of them has not agreed to their use")
     return said
+
+
+# What stops a match, when most of the volunteers nearby break one rule, said of the newcomer.
+_MISSING = {
+    "volunteer_ready": "The volunteers nearby are still waiting for their checks",
+    "volunteer_has_capacity": "The volunteers nearby already befriend as many people as they can",
+    "same_or_neighbouring_area": "No volunteer lives in or near {district}",
+    "common_language": "No ready volunteer nearby speaks {languages}",
+    "common_availability": "No ready volunteer nearby is free when they are ({free})",
+    "gender_preference": "No volunteer nearby meets the wish about gender",
+    "dbs_if_needed": "They need a volunteer with a DBS check, and none nearby has one",
+    "not_rejected_or_ended_before": "Each volunteer nearby was rejected or ended with them before",
+}
+
+
+def why_waiting(newcomer: dict[str, Any]) -> str:
+    """Why the last run left a newcomer waiting, in plain words with their own details ("No
+    ready volunteer nearby speaks Tigrinya"); what to do when it is for want of a group."""
+    unmatched = newcomer.get("unmatched")
+    if not unmatched:
+        return "Not in a run yet" if not newcomer.get("last_run_at") else ""
+    because = unmatched.get("because")
+    if because == "no_group_yet":
+        return "No local group covers their area yet: place them in one (Network)"
+    if because == "no_volunteer_nearby":
+        return f"No volunteer lives in or near {newcomer['district']} yet"
+    if because == "others_chosen":
+        if unmatched.get("eligible") == 1:
+            return "The one volunteer who fits was proposed to someone else this time"
+        return f"All {unmatched['eligible']} volunteers who fit were proposed to others this time"
+    if because == "rule_missing" and unmatched.get("rule") in _MISSING:
+        said = _MISSING[str(unmatched["rule"])].format(
+            district=newcomer["district"],
+            languages=_and([LANGUAGES.get(c, c) for c in newcomer["languages"]])
+            or "their languages",
+            free=", ".join(f"{DAY_NAMES[s['day']]} {s['part']}" for s in newcomer["availability"]),
+        )
+        return f"{said} ({unmatched['times']} of the {unmatched['checked']} nearby)"
+    return str(unmatched.get("why", ""))
