@@ -145,6 +145,12 @@ def screenshot() -> Callable[[Any, str], Path]:
         assert not page.blocked, page.blocked
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
+        # A person's reference is new each run: the pictures show one example, so a shot
+        # changes only when the page does.
+        page.locator("strong.reference").evaluate_all(
+            "els => els.filter(e => /^[0-9A-Z]{4}-[0-9A-Z]{4}$/.test(e.textContent))"
+            ".forEach(e => { e.textContent = 'K7M4-Q2PX'; })"
+        )
         page.screenshot(path=str(path), full_page=True, animations="disabled")
         return path
 

@@ -121,6 +121,13 @@ def test_a_coordinator_signs_in_and_approves_a_proposed_match(
     expect(page).to_have_url(re.compile(r"/coordinator/matches$"))
     expect(page.get_by_role("status")).to_contain_text("Signed in as Amira.")
 
+    # Who is waiting, the longest first (issue 15): the newcomer, not yet in a run.
+    page.get_by_role("link", name="Newcomers", exact=True).click()
+    row = page.locator("tr", has_text=references.of(uuid.UUID(newcomer)))
+    expect(row).to_contain_text("Yonas")
+    expect(row).to_contain_text("Not in a run yet")
+    screenshot(page, "coordinator-newcomers")
+    page.get_by_role("link", name="Matches", exact=True).click()
     page.get_by_role("button", name="Run the matcher now").click()
     # Both people by first name, area and reference, and why in words (issue 15).
     proposal = page.locator("section.card", has_text=references.of(uuid.UUID(newcomer)))
