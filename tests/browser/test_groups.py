@@ -91,9 +91,10 @@ def test_a_newcomer_finds_their_local_group_from_a_postcode_on_a_phone_and_asks_
         f"dawit-{tag}@example.org"
     )
     page.get_by_label("Postcode", exact=True).fill(f"{district} 4AB")
-    page.get_by_role("checkbox", name=re.compile("Tigrinya|Arabic")).first.check()
     page.locator("#availability").check()
     page.get_by_label("I agree. The person who wants a befriender agrees too.").check()
+    page.get_by_text("Tell us more (optional)").click()
+    page.get_by_role("checkbox", name=re.compile("Tigrinya|Arabic")).first.check()
     page.locator("#special_consent").check()  # languages and gender used for matching
     page.get_by_role("button", name="Send").click()
 
