@@ -14,6 +14,9 @@ others. `screenshot(page, "name")` saves docs/screenshots/name.png.
 from __future__ import annotations
 
 import email
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import Message
@@ -38,6 +41,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ADMIN_TOKEN = "browser-coordinator-token"
+PASSWORD = "a long enough passphrase"  # every coordinator the tests make
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,29 @@ class System:
     mail: Path
     log: Path
     admin_token: str = ADMIN_TOKEN
+    password: str = PASSWORD  # every coordinator's, as create_coordinator makes them
 
     def url(self, path: str) -> str:
         """`path` on the gateway."""
         return self.gateway + path
+
+    def create_coordinator(
+        self, email: str, name: str, groups: tuple[str, ...] = ("network",)
+    ) -> None:
+        """`python -m gateway create-coordinator`, as the operator runs it, on the system's
+        data: a coordinator of `groups` (the network's own group, which `make run` seeds),
+        whose password is PASSWORD."""
+        process = subprocess.run(
+            [sys.executable, "-m", "gateway", "create-coordinator", "--email", email,
+             "--name", name, *(a for g in groups for a in ("--group", g)), "--password-stdin"],
+            input=PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "VAR_DIR": str(self.log.parent)},
+            check=False,
+        )  # fmt: skip
+        assert process.returncode == 0, process.stderr
 
 
 @pytest.fixture(scope="session")

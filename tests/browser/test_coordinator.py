@@ -3,10 +3,7 @@ their introduction email; in headless Chromium against the whole running system.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable
 from email.message import Message
@@ -17,24 +14,7 @@ from playwright.sync_api import expect
 from sanctuary import references
 from sanctuary_dev.processes import wait_until
 
-PASSWORD = "a long enough passphrase"
 SLOT = [{"day": "sat", "part": "morning"}]
-
-
-def create_coordinator(system: Any, email: str, name: str) -> None:
-    """`python -m gateway create-coordinator`, as the operator runs it, on the system's data:
-    a coordinator of the network's own group, which `make run` seeds."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "create-coordinator", "--email", email, "--name", name,
-         "--group", "network", "--password-stdin"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "VAR_DIR": str(system.log.parent)},
-    )  # fmt: skip
-    _, err = process.communicate(PASSWORD + "\n", timeout=60)
-    assert process.returncode == 0, err
 
 
 def api(system: Any, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -94,7 +74,7 @@ def test_a_coordinator_signs_in_and_approves_a_proposed_match(
     emails_to: Callable[..., list[Message]],
 ) -> None:
     tag = uuid.uuid4().hex[:8]
-    create_coordinator(system, f"amira-{tag}@example.org", "Amira")
+    system.create_coordinator(f"amira-{tag}@example.org", "Amira")
     volunteer, newcomer = a_ready_volunteer_and_a_waiting_newcomer(system, tag)
     waiting = requests.post(
         system.url("/api/v1/volunteers"),
@@ -116,7 +96,7 @@ def test_a_coordinator_signs_in_and_approves_a_proposed_match(
     expect(page.locator("html")).to_have_attribute("lang", "en")
     screenshot(page, "coordinator-login")
     page.get_by_label("Email").fill(f"amira-{tag}@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(system.password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/coordinator/matches$"))
     expect(page.get_by_role("status")).to_contain_text("Signed in as Amira.")

@@ -8,10 +8,7 @@ session and a group's areas are its own, so each test covers a district of its o
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +18,6 @@ from playwright.sync_api import expect
 from sanctuary_dev.processes import wait_until
 
 PHONE = 390
-PASSWORD = "a long enough passphrase"
 SLOT = [{"day": "sat", "part": "morning"}]
 
 
@@ -107,22 +103,6 @@ def test_a_newcomer_finds_their_local_group_from_a_postcode_on_a_phone_and_asks_
     assert newcomer not in unmatched_in(system, "network")
 
 
-def create_coordinator(system: Any, email: str, name: str, slugs: list[str]) -> None:
-    """`python -m gateway create-coordinator`, as the operator runs it, on the system's data."""
-    groups = [arg for slug in slugs for arg in ("--group", slug)]
-    process = subprocess.run(
-        [sys.executable, "-m", "gateway", "create-coordinator", "--email", email, "--name", name,
-         *groups, "--password-stdin"],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "VAR_DIR": str(system.log.parent)},
-        check=False,
-    )  # fmt: skip
-    assert process.returncode == 0, process.stderr
-
-
 def a_volunteer_in(system: Any, slug: str, name: str, tag: str) -> str:
     """A volunteer signed up through the public API for group `slug`, taken in by matching."""
     answer = requests.post(
@@ -155,11 +135,11 @@ def test_a_coordinator_of_two_groups_switches_between_them(
     in_york, in_hull = "Yusra Ahmadi", "Hamid Karimi"  # only these two are in the groups
     a_volunteer_in(system, york, in_york, tag)
     a_volunteer_in(system, hull, in_hull, tag)
-    create_coordinator(system, f"nadia-{tag}@example.org", "Nadia", [york, hull])
+    system.create_coordinator(f"nadia-{tag}@example.org", "Nadia", (york, hull))
 
     page.goto(system.url("/coordinator/volunteers"))
     page.get_by_label("Email").fill(f"nadia-{tag}@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(system.password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(system.url("/coordinator/volunteers"))
     york_card = page.get_by_role("heading", level=2, name=re.compile(re.escape(in_york)))
