@@ -19,11 +19,13 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sanctuary_dev import mailsink
 from sanctuary_dev.processes import running_system, wait_until
 from sanctuary_dev.servers import private_vhost
@@ -57,6 +59,26 @@ class System:
     def url(self, path: str) -> str:
         """`path` on the gateway."""
         return self.gateway + path
+
+    def schedule(self, title: str, capacity: int, starts: datetime) -> dict[str, Any]:
+        """A coordinator schedules a two-hour social in London (the bootstrap token)."""
+        answer = requests.post(
+            self.url("/api/v1/events"),
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+            json={
+                "title": title,
+                "kind": "social",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=2)).isoformat(),
+                "timezone": "Europe/London",
+                "capacity": capacity,
+                "location": "Community centre, 12 Mill Street, Leeds",
+                "description": "Tea, cake and conversation. Children are welcome.",
+            },
+            timeout=10,
+        )
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
 
     def create_coordinator(
         self, email: str, name: str, groups: tuple[str, ...] = ("network",)

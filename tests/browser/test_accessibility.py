@@ -151,3 +151,28 @@ def test_each_form_is_sent_by_keyboard_alone(
     tab_to(page, "button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**{send}*")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_pages_that_show_an_event_a_group_and_a_place(
+    system: Any, make_page: Callable[..., Any], language: str
+) -> None:
+    """An event's page (and its form with errors), a group's page and a place's page, in
+    every language at 390 px."""
+    from datetime import UTC, datetime
+
+    event = system.schedule(f"Axe social {language}", 5, datetime(2030, 7, 6, 11, tzinfo=UTC))
+    page = make_page(width=PHONE)
+    page.goto(system.url(f"/language/{language}?next=/groups/network"))
+    found = {"/groups/network": violations(page)}
+    page.goto(system.url(f"/events/{event['id']}"))
+    found["the event"] = violations(page)
+    page.locator("form button[type=submit]").click()
+    found["the event's form with errors"] = violations(page)
+    page.locator("#name").fill("Amina")
+    page.locator("#email").fill(f"axe-{language}@example.org")
+    page.locator("#consent").check()
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/registrations/*")
+    found["the place"] = violations(page)
+    assert not {p: v for p, v in found.items() if v}

@@ -9,37 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import Message
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import requests
 from playwright.sync_api import expect
 
 PHONE = 390
 LONDON = ZoneInfo("Europe/London")
-
-
-def schedule(system: Any, title: str, capacity: int, starts: datetime) -> dict[str, Any]:
-    """A coordinator schedules a two-hour event in London."""
-    answer = requests.post(
-        system.url("/api/v1/events"),
-        headers={"Authorization": f"Bearer {system.admin_token}"},
-        json={
-            "title": title,
-            "kind": "social",
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=2)).isoformat(),
-            "timezone": "Europe/London",
-            "capacity": capacity,
-            "location": "Community centre, 12 Mill Street, Leeds",
-            "description": "Tea, cake and conversation. Children are welcome.",
-        },
-        timeout=10,
-    )
-    assert answer.status_code == 201, answer.text
-    return dict(answer.json())
 
 
 def ask_for_a_place(page: Any, name: str, email: str) -> None:
@@ -58,7 +36,7 @@ def test_a_person_asks_for_a_place_at_a_full_event_and_sees_their_number(
 ) -> None:
     # Fixed dates, so the screenshots change only when the pages do.
     title = "Board games evening"
-    event = schedule(system, title, 1, datetime(2030, 6, 8, 17, tzinfo=LONDON))
+    event = system.schedule(title, 1, datetime(2030, 6, 8, 17, tzinfo=LONDON))
     first = make_page(width=PHONE)
     first.goto(system.url(f"/events/{event['id']}"))
     ask_for_a_place(first, "Amina", "amina.first@example.org")
@@ -106,7 +84,7 @@ def test_a_person_cancels_their_place_from_the_link_in_their_email(
     plain_text: Callable[[Message], str],
 ) -> None:
     title = "Walk by the canal"
-    event = schedule(system, title, 5, datetime(2030, 6, 15, 11, tzinfo=LONDON))
+    event = system.schedule(title, 5, datetime(2030, 6, 15, 11, tzinfo=LONDON))
     page = make_page(width=PHONE)
     page.goto(system.url(f"/events/{event['id']}"))
     expect(page.get_by_text("Places left: 5")).to_be_visible()
