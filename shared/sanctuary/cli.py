@@ -1,5 +1,7 @@
-"""The process commands every service shares: `python -m <service> migrate|worker|relay|parked|
-erasures`.
+"""`python -m <service> ...`: the command line every service shares (parsed before the
+environment is read, so `--help` needs no setting), and the long-running processes: worker,
+relay, a service's own clock or mailer, or all of them together (`background`). The one-shot
+commands (migrate, status, probe, parked, erasures) are in sanctuary.commands.
 
 Each command is a composition root: it reads the environment once (through the service's
 bootstrap), opens its connections, runs until SIGTERM or SIGINT, and closes them.
