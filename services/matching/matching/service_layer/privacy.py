@@ -23,7 +23,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from matching.adapters.models import Match, Newcomer, Outbox, Volunteer
-from matching.domain import lifecycle
+from matching.domain import lifecycle, pairing
 
 Person = Volunteer | Newcomer
 P = TypeVar("P", Volunteer, Newcomer)
@@ -258,8 +258,7 @@ def _exported_match(session: Session, match: Match, own: set[uuid.UUID]) -> dict
 
 def _first_name(partner: Person | None) -> str | None:
     """A partner's first name, and nothing else of theirs (None once they are erased)."""
-    words = partner.name.split() if partner is not None else []
-    return words[0] if words else None
+    return (pairing.first_name(partner.name) or None) if partner is not None else None
 
 
 def _exported_message(row: Outbox, own: set[uuid.UUID]) -> dict[str, Any]:

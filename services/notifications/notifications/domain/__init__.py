@@ -161,19 +161,21 @@ REGISTRATION_EMAILS = {
 }
 
 
-# How a time reads in each language (Babel patterns): the day, the date, the time of day in
-# the event's own timezone, and the zone's name as that language says it.
-_WHEN: dict[str, tuple[str, str, Literal["short", "long"]]] = {
-    Locale.EN: ("en_GB", "EEEE d MMMM y, HH:mm", "short"),
-    Locale.AR: ("ar", "EEEE d MMMM y، HH:mm", "long"),
-    Locale.UK: ("uk", "EEEE, d MMMM y, HH:mm", "long"),
+# How a moment (a link's expiry) reads in each language (Babel patterns): the day, the date,
+# the time of day, and the zone's name as that language says it. An event's time is worded
+# by sanctuary.when, with its end, as its page words it.
+_WHEN: dict[str, tuple[str, Literal["short", "long"]]] = {
+    Locale.EN: ("EEEE d MMMM y, HH:mm", "short"),
+    Locale.AR: ("EEEE d MMMM y، HH:mm", "long"),
+    Locale.UK: ("EEEE, d MMMM y, HH:mm", "long"),
 }
 
 
 def local_time(starts_at: datetime, zone: str, locale: str = DEFAULT_LOCALE) -> str:
     """ "Saturday 5 December 2026, 10:30 GMT": the start as people there read it, in their
     language ("субота, 5 грудня 2026, 10:30 (за Гринвічем)")."""
-    babel_locale, pattern, zone_width = _WHEN.get(locale, _WHEN[DEFAULT_LOCALE])
+    pattern, zone_width = _WHEN.get(locale, _WHEN[DEFAULT_LOCALE])
+    babel_locale = when.BABEL_LOCALES.get(locale, when.BABEL_LOCALES[DEFAULT_LOCALE])
     local = starts_at.astimezone(ZoneInfo(zone))
     text = format_datetime(local, pattern, locale=babel_locale)
     zone_name = get_timezone_name(local, zone_width, locale=babel_locale)

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response as Redirect
 
 from gateway.entrypoints.coordinators import wording
 from gateway.entrypoints.coordinators.dashboard import act, blp, fetch
-from gateway.entrypoints.public_pages.people import DAY_NAMES, LANGUAGE_CHOICES, PART_NAMES
+from gateway.entrypoints.public_pages.people import DAY_NAMES, PART_NAMES
 from gateway.service_layer import intake
 
 # Volunteers and their checks.
@@ -32,7 +32,6 @@ PAGE = 50  # volunteers a page: each card is a form
 
 # The two lists a coordinator works from: who waits for checks, and who is ready.
 LISTS = {VolunteerStatus.APPLIED: "Volunteers waiting for checks", VolunteerStatus.READY: "Ready"}
-_LANGUAGES = {code: english for code, _own, english in LANGUAGE_CHOICES}
 
 
 @blp.app_template_filter("reference")
@@ -43,7 +42,7 @@ def reference(record_id: str) -> str:
 
 @blp.app_template_filter("language_names")
 def language_names(codes: list[str]) -> str:
-    return ", ".join(_LANGUAGES.get(code, code) for code in codes) or "not shared"
+    return ", ".join(wording.LANGUAGES.get(code, code) for code in codes) or "not shared"
 
 
 @blp.app_template_filter("free_at")
