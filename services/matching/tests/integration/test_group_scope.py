@@ -188,6 +188,20 @@ def test_a_coordinators_lists_hold_only_their_groups_rows(
     assert admin.seeing(A).get("/matches", status="approved").json() == []
 
 
+def test_the_newcomers_list_is_scoped_and_refuses_an_unknown_status(
+    admin: Api, two_groups: dict[str, dict[Any, str]]
+) -> None:
+    """GET /newcomers (the coordinators' Newcomers page): a coordinator of A sees A's only;
+    a status it does not know is a 400 naming the ones it does."""
+    seen = admin.seeing(A).get("/newcomers")
+    assert seen.status_code == 200, seen.text
+    assert {row["group_id"] for row in seen.json()} == {str(A)}
+    refused = admin.get("/newcomers", status="asleep")
+    assert refused.status_code == 400
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert "status must be one of" in refused.text
+
+
 def test_another_groups_people_and_matches_are_not_found_and_nothing_changes(
     matching: Service, admin: Api, two_groups: dict[str, dict[Any, str]]
 ) -> None:
