@@ -241,3 +241,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture
+def fits_the_screen() -> Callable[[Any], None]:
+    """Check nothing on a page is wider than the screen: no sideways scrolling on a phone.
+    Measured once the page has loaded: before its stylesheet applies, the week's grid shows
+    every box's label."""
+
+    def check(page: Any) -> None:
+        page.wait_for_load_state("load")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= page.viewport_size["width"], width
+
+    return check

@@ -28,12 +28,6 @@ def arabic(message: str) -> str:
     return str(translated)
 
 
-def fits_the_screen(page: Any) -> None:
-    """Nothing wider than the screen: no sideways scrolling on a phone."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], width
-
-
 # Two screens of a 390 x 844 phone: the required step of each form ends above this.
 TWO_SCREENS = 2 * 844
 
@@ -54,6 +48,7 @@ def test_a_volunteer_signs_up_on_a_phone_and_gets_the_welcome_email(
     make_page: Callable[..., Any],
     screenshot: Callable[[Any, str], Any],
     emails_to: Callable[..., list[Message]],
+    fits_the_screen: Callable[[Any], None],
 ) -> None:
     address = "amina.volunteer@example.org"
     page = make_page(width=PHONE)
@@ -91,6 +86,7 @@ def test_a_newcomer_asks_for_a_befriender_in_arabic_on_a_right_to_left_page(
     make_page: Callable[..., Any],
     screenshot: Callable[[Any, str], Any],
     emails_to: Callable[..., list[Message]],
+    fits_the_screen: Callable[[Any], None],
 ) -> None:
     address = "yusuf.newcomer@example.org"
     page = make_page(width=PHONE)

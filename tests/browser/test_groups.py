@@ -52,14 +52,11 @@ def unmatched_in(system: Any, slug: str) -> set[str]:
     return {row["newcomer_id"] for row in answer.json()["unmatched"]}
 
 
-def fits_the_screen(page: Any) -> None:
-    """Nothing wider than the screen: no sideways scrolling on a phone."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], width
-
-
 def test_a_newcomer_finds_their_local_group_from_a_postcode_on_a_phone_and_asks_there(
-    system: Any, make_page: Callable[..., Any], screenshot: Callable[[Any, str], Any]
+    system: Any,
+    make_page: Callable[..., Any],
+    screenshot: Callable[[Any, str], Any],
+    fits_the_screen: Callable[[Any], None],
 ) -> None:
     tag = uuid.uuid4().hex[:8]
     district = a_district(tag, "S")
