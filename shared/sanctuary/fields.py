@@ -99,6 +99,50 @@ class Postcode(fields.String):
         return f"{match.group(1)} {match.group(2)}"
 
 
+PHONE_MAX = 32  # as typed, spaces and brackets included; E.164 itself is at most 16
+PHONE_REGION = "GB"  # a number typed the local way (07123 456789) is a UK one
+PHONE_INVALID = (
+    "Not a phone number we can call: a UK number such as 07123 456789, "
+    "or one with its country code such as +44 7123 456789."
+)
+
+
+class Phone(fields.String):
+    """A phone number we can call, normalised to E.164 ("+441134960123") by libphonenumber's
+    rules: UK numbers typed the local way, any number with its country code (+ or 00), with
+    spaces, brackets, hyphens and Arabic-Indic or Persian digits as a phone types them."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        import phonenumbers  # here: only the processes that read a phone pay for its tables
+
+        text = ascii_digits(str(super()._deserialize(value, attr, data, **kwargs))).strip()
+        if len(text) > PHONE_MAX:
+            raise ValidationError(PHONE_INVALID)
+        try:
+            number = phonenumbers.parse(text, PHONE_REGION)
+        except phonenumbers.NumberParseException:
+            raise ValidationError(PHONE_INVALID) from None
+        if not phonenumbers.is_valid_number(number):
+            raise ValidationError(PHONE_INVALID)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone() -> Phone:
+    """An optional phone number (null or absent: none), loaded as E.164."""
+    return Phone(load_default=None, allow_none=True, metadata={"example": "0113 496 0123"})
+
+
+def shown_phone(e164: str) -> str:
+    """An E.164 number as a person dials it: "0113 496 0123" for a UK one, "+33 6 12 34 56 78"
+    for any other."""
+    import phonenumbers
+
+    number = phonenumbers.parse(e164)
+    if phonenumbers.region_code_for_number(number) == PHONE_REGION:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def postcode_district(postcode: str) -> str:
     """The outward code of a normalised postcode ("LS6 1AA" -> "LS6"): the area matching uses."""
     return postcode.split(" ", 1)[0]

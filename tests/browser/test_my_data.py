@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from axe_check import violations
 from playwright.sync_api import expect
 from sanctuary_dev.processes import wait_until
 
@@ -68,6 +69,7 @@ def test_a_volunteer_sees_corrects_and_erases_their_data_on_a_phone_in_arabic(
     reader.goto(link)
     expect(reader.get_by_role("heading", name="بياناتك", exact=True)).to_be_visible()
     expect(reader.locator("#postcode")).to_have_value("LS6 1AA")
+    assert violations(reader) == []  # the page only an emailed link opens (issue 15)
     screenshot(reader, "my-data-ar")
 
     with reader.expect_download() as download:
@@ -91,6 +93,7 @@ def test_a_volunteer_sees_corrects_and_erases_their_data_on_a_phone_in_arabic(
     reader.locator("#understood").check()
     reader.locator("form[action$='/erase'] button[type=submit]").click()
     expect(reader.get_by_role("heading", name="تم حذف بياناتك")).to_be_visible(timeout=60_000)
+    assert violations(reader) == []
     screenshot(reader, "my-data-erased-ar")
     # The link died with the data.
     reader.goto(link)

@@ -35,7 +35,10 @@ REFERRED = {"name": "نور الهدى Farrowmere", "referrer": "Caseworker.Brig
 GUEST = {"name": "Wilhelmina Okonkwo-Patterdale", "email": "W.Patterdale@pii-probe.example"}
 ON_THE_FORM = {"name": "Ottoline Vanderquist", "email": "Ottoline.Vanderquist@PII-probe.example"}
 PHONES = ["07700 900461", "07700900461", "+44 7700 900982", "+447700900982"]
-PEOPLE = [VOLUNTEER, NEWCOMER, REFERRED, GUEST, ON_THE_FORM]
+# A newcomer who gives a phone and no email (ADR 0039): as typed, and as it travels (E.164).
+CALLED = {"name": "Tesfalem Wubneshwork", "phone": "0113 496 0461"}
+PHONES += [CALLED["phone"], "01134960461", "+441134960461", "1134960461"]
+PEOPLE = [VOLUNTEER, NEWCOMER, REFERRED, GUEST, ON_THE_FORM, {"name": CALLED["name"]}]
 
 
 def needles() -> list[str]:
@@ -189,6 +192,8 @@ def take_part(gateway: Gateway, mail: Path) -> None:
             "special_consent": True,
         },
     )
+    far = {"postcode": "LS99 9ZX", "languages": ["ti"]}  # not matched: one proposal below
+    gateway.call("POST", "/api/v1/newcomers", 202, json={**CALLED, **newcomer, **far})
     # Refused input quoting personal data: the 422 must not carry it into a log either.
     refused = {**GUEST, "phone": PHONES[0], "postcode": PHONES[2], "consent": True}
     gateway.call("POST", "/api/v1/volunteers", 422, json=refused)

@@ -231,3 +231,86 @@ def test_newcomers_waiting_are_listed_with_why_the_last_run_left_them(
     )
     assert found.headers["Location"] == f"/coordinator/newcomers#n-{first.newcomer_id}"
     assert "worker@charity.example" not in page  # how to reach them stays behind its button
+
+
+def test_a_newcomer_with_a_phone_only_is_a_call_to_make(
+    coordinator: tuple[FlaskClient, FlaskClient], matching: Service
+) -> None:
+    """No email of theirs or anyone's: the newcomers page asks a coordinator to call them,
+    with the number to tap and what to say; "I called them" clears it. Seeing the numbers is
+    audited."""
+    from gateway.adapters.models import AuditRecord
+    from sqlalchemy import select
+
+    browser, client = coordinator
+    phoned = requested(
+        name="Yonas Tesfaye", referrer_email=None, phone="+441134960123", languages=("ti",)
+    )
+    written = requested(name="Sara Kidane", email="sara@example.org", referrer_email=None)
+    apply(matching, phoned, written)
+
+    overview = browser.get("/coordinator/").text
+    assert "<strong>1</strong> newcomer to call" in overview
+    page = browser.get("/coordinator/newcomers").text
+    calls = page[page.index("Calls to make") : page.index("Waiting for a befriender")]
+    assert '<a href="tel:+441134960123" translate="no" dir="ltr">0113 496 0123</a>' in calls
+    assert references.of(phoned.newcomer_id) in calls
+    assert "speaks Tigrinya" in calls
+    assert "Sara" not in calls  # she reads her emails
+    assert "by phone" in page[page.index("Waiting for a befriender") :]
+    with client.application.extensions["service"].sessions() as session:
+        seen = session.scalars(select(AuditRecord.action)).all()
+    assert any("newcomers" in action for action in seen), seen
+
+    done = browser.post(
+        f"/coordinator/newcomers/{phoned.newcomer_id}/called",
+        data={"csrf_token": csrf_token(browser, "/coordinator/newcomers")},
+    )
+    assert done.status_code == 303
+    after = browser.get("/coordinator/newcomers").text
+    assert "Call recorded." in after
+    assert "Calls to make" not in after
+    assert "Yonas" in after  # still waiting for a befriender
+
+
+def test_an_events_title_and_description_are_given_in_arabic_and_ukrainian(
+    coordinator: tuple[FlaskClient, FlaskClient],
+) -> None:
+    """The form takes the text in the pages' other languages, the edit form shows it back,
+    and emptying it removes it; a description without its title is refused in words."""
+    browser, client = coordinator
+    form = {
+        "title": "Summer social",
+        "kind": "social",
+        "starts_at": "2027-06-05T18:00",
+        "ends_at": "2027-06-05T20:00",
+        "capacity": "10",
+        "location": "Library",
+        "title_ar": "لقاء صيفي",
+        "description_ar": "تعالوا نتعارف.",
+        "title_uk": "",
+        "description_uk": "Лише опис",
+    }
+    token = csrf_token(browser, "/coordinator/events")
+    refused = browser.post("/coordinator/events", data={"csrf_token": token, **form})
+    assert "give the title in Ukrainian too" in browser.get(refused.headers["Location"]).text
+    form["title_uk"] = "Літня зустріч"
+    assert (
+        browser.post("/coordinator/events", data={"csrf_token": token, **form}).status_code == 303
+    )
+    [event] = client.get("/api/v1/events").json
+    assert event["translations"] == {
+        "ar": {"title": "لقاء صيفي", "description": "تعالوا نتعارف."},
+        "uk": {"title": "Літня зустріч", "description": "Лише опис"},
+    }
+    page = browser.get(f"/coordinator/events/{event['id']}").text
+    assert 'lang="ar" dir="auto" value="لقاء صيفي"' in page
+    edit = {k: form[k] for k in ("title", "starts_at", "ends_at", "capacity", "location")}
+    edit |= {"title_ar": "لقاء صيفي", "description_ar": ""}  # Ukrainian emptied
+    token = csrf_token(browser, f"/coordinator/events/{event['id']}")
+    saved = browser.post(
+        f"/coordinator/events/{event['id']}/edit", data={"csrf_token": token, **edit}
+    )
+    assert saved.status_code == 303
+    [event] = client.get("/api/v1/events").json
+    assert event["translations"] == {"ar": {"title": "لقاء صيفي", "description": ""}}

@@ -266,11 +266,44 @@ def test_a_referred_newcomer_request_is_accepted_and_published(
     assert "consent" not in body
 
 
-def test_a_newcomer_request_needs_somewhere_to_write_to(client: FlaskClient, app: Any) -> None:
-    """Neither their own email nor a referrer's: 422 on email, nothing recorded."""
+def test_a_newcomer_request_needs_a_way_to_reach_them(client: FlaskClient, app: Any) -> None:
+    """No email, phone or referrer's email: 422 on email, nothing recorded."""
     answer = client.post("/api/v1/newcomers", json={**NEWCOMER, "referrer_email": None})
     assert answer.status_code == 422
-    assert problem_fields(answer)["email"] == "Give an email or a referrer_email (at least one)."
+    assert problem_fields(answer)["email"] == (
+        "Give an email, a phone number or a referrer_email (at least one)."
+    )
+    assert outbox(app) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "e164"),
+    [
+        ("0113 496 0123", "+441134960123"),  # the UK way
+        ("+44 (0)113 496-0123", "+441134960123"),
+        ("0044 113 496 0123", "+441134960123"),
+        ("+33 6 12 34 56 78", "+33612345678"),  # from abroad, with its country code
+        ("٠١١٣ ٤٩٦ ٠١٢٣", "+441134960123"),  # Arabic-Indic digits
+        ("۰۱۱۳ ۴۹۶ ۰۱۲۳", "+441134960123"),  # Persian digits
+    ],
+)
+def test_a_phone_is_enough_and_travels_as_e164(
+    client: FlaskClient, app: Any, typed: str, e164: str
+) -> None:
+    body = {**NEWCOMER, "referrer_email": None, "phone": typed}
+    answer = client.post("/api/v1/newcomers", json=body)
+    assert answer.status_code == 202, answer.json
+    [row] = outbox(app)
+    sent = json.loads(row.body)
+    assert (sent["phone"], sent["email"], sent["referrer_email"]) == (e164, None, None)
+
+
+@pytest.mark.parametrize("typed", ["0113 496", "07700 900123", "+44", "call me", "1" * 40, 7700])
+def test_a_phone_we_cannot_call_is_refused(client: FlaskClient, app: Any, typed: Any) -> None:
+    """Too short, a range never given to anyone, no digits, too long, not a string: 422."""
+    answer = client.post("/api/v1/newcomers", json={**NEWCOMER, "phone": typed})
+    assert answer.status_code == 422
+    assert "phone" in problem_fields(answer)
     assert outbox(app) == []
 
 

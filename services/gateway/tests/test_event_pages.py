@@ -242,6 +242,52 @@ def test_the_event_page_has_a_labelled_form(
         assert tr(gateway, language, label) in shown.text, label
 
 
+ARABIC = {"title": "نزهة في الحديقة", "description": "أحضر شيئًا لنتشاركه."}
+
+
+def test_an_event_reads_in_the_readers_language_where_it_was_given(
+    client: FlaskClient, events: Events
+) -> None:
+    """Arabic readers see the Arabic title and description, marked as Arabic; Ukrainian
+    readers, given none, see the English, marked as English for their screen reader."""
+    event = events.schedule(description="Bring something to share.", translations={"ar": ARABIC})
+    assert event["translations"] == {"ar": ARABIC}
+    arabic = page(client, f"/events/{event['id']}", "ar").text
+    assert f'<h1 lang="ar">{ARABIC["title"]}</h1>' in arabic
+    assert f'lang="ar">{ARABIC["description"]}</p>' in arabic
+    assert "Picnic in the park" not in arabic
+    assert f'lang="ar">{ARABIC["title"]}</a>' in page(client, "/events", "ar").text
+    ukrainian = page(client, f"/events/{event['id']}", "uk").text
+    assert '<h1 lang="en">Picnic in the park</h1>' in ukrainian
+    english = page(client, f"/events/{event['id']}", "en").text
+    assert '<h1 lang="en">Picnic in the park</h1>' in english
+
+
+@pytest.mark.parametrize(
+    ("translations", "field"),
+    [
+        ({"fr": {"title": "Pique-nique"}}, "translations.fr.key"),  # not a page's language
+        ({"ar": {"description": "بلا عنوان"}}, "translations.ar.value.title"),  # needed
+        ({"ar": {"title": "x" * 201}}, "translations.ar.value.title"),
+    ],
+)
+def test_a_translation_the_pages_cannot_use_is_refused(
+    events: Events, translations: dict[str, Any], field: str
+) -> None:
+    body = {
+        "title": "Picnic",
+        "kind": "social",
+        "starts_at": STARTS,
+        "ends_at": ENDS,
+        "capacity": 2,
+        "location": "Leeds",
+        "translations": translations,
+    }
+    answer = events.app.test_client().post("/internal/v1/events", headers=SERVICE, json=body)
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json["errors"]] == [field]
+
+
 def test_an_unknown_event_is_not_found(client: FlaskClient) -> None:
     shown = page(client, f"/events/{uuid.uuid4()}")
     assert shown.status_code == 404

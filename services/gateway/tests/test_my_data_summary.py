@@ -87,6 +87,7 @@ def test_a_newcomer_with_an_erased_partner_and_an_unknown_event() -> None:
     newcomer = {
         "name": "Oksana",
         "email": None,
+        "phone": "+441134960123",
         "referrer_email": "worker@example.org",
         "postcode": "S1 2AB",
         "languages": ["uk"],
@@ -103,7 +104,7 @@ def test_a_newcomer_with_an_erased_partner_and_an_unknown_event() -> None:
     assert sections == [
         Section(
             held.NEWCOMER,
-            details=("name", "referrer_email", "postcode", "languages", "needs"),
+            details=("name", "phone", "referrer_email", "postcode", "languages", "needs"),
             count=1,
         ),
         Section(held.MATCHES, items=(Item(None, "ended"),), count=1),

@@ -18,6 +18,7 @@ from gateway.config import GatewayConfig
 from gateway.entrypoints.site import LANGUAGES
 from gateway.entrypoints.web import create_app
 from sanctuary import references
+from sanctuary.contracts.people import REACH_THEM
 from sqlalchemy import select
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}
@@ -427,8 +428,44 @@ def test_a_request_needs_someone_to_write_to(client: FlaskClient, app: Any) -> N
             "special_consent": True,
         },
     )
-    assert Page(answer.text).text("email-error") == f"Error: {expected['email']}"
+    assert expected["email"] == REACH_THEM
+    assert Page(answer.text).text("email-error") == (
+        "Error: Give an email address or a phone number. A support worker asking for someone "
+        "with neither gives their own email below."
+    )
     assert outbox(app) == []
+
+
+def test_a_newcomer_with_a_phone_and_no_email_asks(client: FlaskClient, app: Any) -> None:
+    # Typed on an Arabic keyboard, the local UK way: it travels as E.164.
+    form = {**NEWCOMER_FORM, "email": "", "phone": "٠١١٣ ٤٩٦ ٠١٢٣"}
+    answer = submit(client, "/befriender", form, **{"Accept-Language": "ar"})
+    assert answer.status_code == 303
+    [message] = outbox(app)
+    assert (message["email"], message["phone"]) == (None, "+441134960123")
+    assert message["referrer_email"] is None
+
+
+def test_the_form_says_which_ways_to_reach_them_are_needed(client: FlaskClient) -> None:
+    html = client.get("/befriender", headers=BROWSER).text
+    page = Page(html)
+    for field in ("email", "phone"):
+        [label] = re.findall(rf'<label for="{field}">(.*?)</label>', html, re.S)
+        assert "(optional)" not in label, label
+        assert page.by_id(field).get("required") is None
+    assert page.by_id("phone")["type"] == "tel"
+    assert page.by_id("phone")["autocomplete"] == "tel"
+    assert "a coordinator calls them" in page.text("reach-hint")
+
+
+def test_a_phone_we_cannot_call_is_refused_in_the_readers_language(client: FlaskClient) -> None:
+    form = {**NEWCOMER_FORM, "email": "", "phone": "0113 496"}
+    answer = submit(client, "/befriender", form, **{"Accept-Language": "ar"})
+    assert answer.status_code == 422
+    error = Page(answer.text).text("phone-error")
+    assert "07123 456789" in error
+    assert "Not a phone number" not in error  # in Arabic
+    assert Page(answer.text).by_id("phone")["value"] == "0113 496"
 
 
 def test_the_forms_are_rate_limited_with_an_html_page(make_app: Callable[..., Any]) -> None:
@@ -522,3 +559,25 @@ def test_a_reference_typed_at_status_leads_to_its_page(client: FlaskClient) -> N
         assert page.status_code == 404
         assert why in page.text
         assert 'aria-invalid="true"' in page.text
+
+
+def test_a_language_the_boxes_lack_is_named_in_words(client: FlaskClient, app: Any) -> None:
+    """Ticked and named languages travel together, as codes, each once."""
+    form = {**VOLUNTEER_FORM, "other_languages": "Lingala, arabic"}
+    assert submit(client, "/volunteer", form).status_code == 303
+    [message] = outbox(app)
+    assert message["languages"] == ["en", "ar", "ln"]
+
+
+def test_a_language_we_do_not_know_is_said_back_beside_its_box(client: FlaskClient) -> None:
+    form = {**NEWCOMER_FORM, "other_languages": "Oromo, Qwertyish"}
+    answer = submit(client, "/befriender", form)
+    assert answer.status_code == 422
+    page = Page(answer.text)
+    assert page.text("other_languages-error") == (
+        "Error: We do not know the language Qwertyish. Write its name in English, "
+        "for example Lingala."
+    )
+    assert page.by_id("other_languages")["value"] == "Oromo, Qwertyish"
+    assert '<details class="more" open>' in answer.text  # the box is in "Tell us more"
+    assert 'href="#other_languages"' in answer.text  # and in the summary

@@ -158,14 +158,16 @@ def test_an_erased_newcomers_proposal_ends_too_and_the_volunteer_stays(
 ) -> None:
     """By newcomer id (they gave no address): a proposal is withdrawn like any open match."""
     sam = volunteer(matching, "sam@example.org")
-    yonas = newcomer(matching, email="yonas@example.org")
+    yonas = newcomer(matching, email="yonas@example.org", phone="+441134960123")
     proposal = matched(matching, sam, yonas, MatchStatus.PROPOSED)
+    assert matching.get(Newcomer, yonas).phone == "+441134960123"
     published = matching.apply(erasure_of(None, newcomer_ids=(yonas,)))
     assert [type(f) for f in published] == [c.MatchEnded, c.PersonErased]
     assert published[1].counts["newcomers"] == 1
     assert published[1].counts["matches_ended"] == 1
     row = matching.get(Newcomer, yonas)
     assert (row.name, row.email, row.referrer_email, row.needs) == ("", None, None, [])
+    assert row.phone is None
     assert row.status == NewcomerStatus.ERASED
     assert matching.get(Match, proposal).status == MatchStatus.ENDED
     assert matching.get(Volunteer, sam).email == "sam@example.org"

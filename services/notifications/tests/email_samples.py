@@ -137,14 +137,14 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
                 volunteer,
             ),
         ),
-        Sample("newcomer_request_received", domain.request_received(_request(locale, False))),
+        Sample("newcomer_request_received", _acknowledgement(locale, False)),
         Sample(
             "newcomer_request_received (referred)",
-            domain.request_received(_request(locale, True)),
+            _acknowledgement(locale, True),
         ),
         Sample(
             "newcomer_request_received (no local group yet)",
-            domain.request_received(_request(locale, False)),
+            _acknowledgement(locale, False),
             NETWORK,
         ),
         Sample("match_proposed (coordinator)", match("match_proposed", coordinator, None)),
@@ -209,6 +209,12 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
             ),
         ),
     ]
+
+
+def _acknowledgement(locale: str, referred: bool) -> domain.PlannedEmail:
+    planned = domain.request_received(_request(locale, referred))
+    assert planned is not None  # an address to write to: theirs or their referrer's
+    return planned
 
 
 def _request(locale: str, referred: bool) -> NewcomerRequested:

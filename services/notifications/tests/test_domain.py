@@ -91,6 +91,7 @@ def test_a_referred_request_is_acknowledged_to_the_referrer() -> None:
 
     request = requested()
     email = domain.request_received(request)
+    assert email is not None
     assert email.to_address == "worker@charity.example"
     reference = references.of(request.newcomer_id)
     assert email.context == {"name": "Yonas", "referred": True, "reference": reference}

@@ -10,65 +10,26 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from mailing import BASE, EVENT, LEEDS, SECRET
 from notifications.adapters import templating
 from notifications.adapters.models import Delivery, Person
-from notifications.bootstrap import bootstrap
-from notifications.config import NotificationsConfig
 from notifications.domain import links
 from notifications.service_layer.handlers.my_data import HeldRowsInBatch, on_data_link_requested
-from sanctuary.contracts import DataLinkRequested, EventScheduled, RegistrationConfirmed
+from sanctuary.contracts import DataLinkRequested, RegistrationConfirmed
 from sanctuary.links import data_link_id, data_link_token
-from sanctuary.migrations import upgrade
 from sanctuary.runtime import Service
 from sanctuary.vocabulary import DeliveryStatus
-from sanctuary_dev.messages import apply, group_created, registered, requested
+from sanctuary_dev.messages import apply, registered, requested
 from sqlalchemy import select, update
 
 pytestmark = pytest.mark.integration
-SECRET = "test-events-link-secret"
-BASE = "https://sanctuary.example"
-LEEDS = uuid.UUID("00000000-0000-4000-8000-0000000000aa")
-EVENT = uuid.UUID("00000000-0000-4000-8000-0000000000e1")
 AMINA = "amina@example.org"
 WORKER = "worker@charity.example"
 LOCALES = ("en", "ar", "uk")
 HERE_IS = "Here is your link to see, download or erase the data we hold about you:"
-
-
-@pytest.fixture
-def service(make_database: Callable[[str], str], amqp_url: str) -> Iterator[Service]:
-    """Notifications on its own migrated database, knowing the network's group, Leeds and an
-    event."""
-    config = NotificationsConfig(
-        service="notifications",
-        database_url=make_database("notifications"),
-        amqp_url=amqp_url,
-        link_secret=SECRET,
-        public_base_url=BASE,
-    )
-    wired = bootstrap(config)
-    upgrade(wired.migrations, config.database_url, wired.metadata)
-    leeds = group_created(
-        group_id=LEEDS, slug="leeds", name="Leeds", network=False, contact="leeds@x.org"
-    )
-    starts = datetime.now(UTC) + timedelta(days=7)
-    cafe = EventScheduled(
-        event_id=EVENT,
-        title="Cafe",
-        kind="social",
-        starts_at=starts,
-        ends_at=starts + timedelta(hours=2),
-        timezone="Europe/London",
-        sequence=0,
-        location="Leeds",
-    )
-    apply(wired, group_created(), leeds, cafe)
-    yield wired
-    wired.engine.dispose()
 
 
 def asked(email: str = AMINA, locale: str = "en", minutes: int = 30) -> DataLinkRequested:

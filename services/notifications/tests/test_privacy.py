@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from kombu import Connection, Producer
+from mailing import EVENT, LEEDS, SECRET
 from notifications.adapters import templating
 from notifications.adapters.deliveries import DeliveryStore
 from notifications.adapters.models import (
@@ -27,7 +27,6 @@ from notifications.adapters.models import (
     Tombstone,
     Unsubscribe,
 )
-from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsConfig
 from notifications.entrypoints.web import create_app
 from notifications.service_layer import privacy, subject_access, unsubscribes
@@ -37,60 +36,20 @@ from sanctuary import erasure, topology
 from sanctuary.contracts import (
     DetailsChanged,
     ErasureRequested,
-    EventScheduled,
+    MatchApproved,
     MatchEnded,
     RegistrationConfirmed,
 )
 from sanctuary.links import address_hash
-from sanctuary.migrations import upgrade
 from sanctuary.retention import Retention
 from sanctuary.runtime import Service
 from sanctuary.vocabulary import DeliveryStatus
-from sanctuary_dev.messages import apply, group_created, registered, requested
+from sanctuary_dev.messages import apply, registered, requested
 from sqlalchemy import select, update
 
 pytestmark = pytest.mark.integration
-SECRET = "test-events-link-secret"
-LEEDS = uuid.UUID("00000000-0000-4000-8000-0000000000aa")
 AMINA = "amina@example.org"
 WORKER = "worker@charity.example"
-EVENT = uuid.UUID("00000000-0000-4000-8000-0000000000e1")
-
-
-@pytest.fixture
-def service(make_database: Callable[[str], str], amqp_url: str) -> Iterator[Service]:
-    """Notifications on its own migrated PostgreSQL database, knowing the network's group
-    and Leeds, and an event. No worker: the handlers are applied directly (the erasure's
-    sweep looks at this test's own vhost, where nothing is queued)."""
-    config = NotificationsConfig(
-        service="notifications",
-        database_url=make_database("notifications"),
-        amqp_url=amqp_url,
-        link_secret=SECRET,
-        internal_token="s3cret",
-    )
-    wired = bootstrap(config)
-    upgrade(wired.migrations, config.database_url, wired.metadata)
-    leeds = group_created(
-        group_id=LEEDS, slug="leeds", name="Leeds", network=False, contact="leeds@x.org"
-    )
-    apply(wired, group_created(), leeds)
-    starts = datetime.now(UTC) + timedelta(days=7)
-    apply(
-        wired,
-        EventScheduled(
-            event_id=EVENT,
-            title="Cafe",
-            kind="social",
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=2),
-            timezone="Europe/London",
-            sequence=0,
-            location="Leeds",
-        ),
-    )
-    yield wired
-    wired.engine.dispose()
 
 
 def request(**fields: Any) -> ErasureRequested:
@@ -268,6 +227,23 @@ def test_the_unsubscribe_hash_is_kept_with_its_reason_and_the_email_says_so(
     assert "keep honouring your request for no more emails" in text
     assert "Anonymous counts" in text
     assert "write to leeds@x.org" in text
+
+
+def test_a_newcomer_with_a_phone_only_is_emailed_nothing_and_no_number_is_kept(
+    service: Service,
+) -> None:
+    """Nobody to write to: no acknowledgement, no introduction to them (a coordinator calls
+    them, ADR 0039); the volunteer of the pair still hears. The number never lands here."""
+    fact = requested(name="Yonas Tesfaye", email=None, referrer_email=None, phone="+441134960123")
+    volunteer = registered(name="Amina Khalid", email=AMINA, group_id=LEEDS)
+    apply(service, fact, volunteer)
+    ids = {"match_id": uuid.uuid4(), "volunteer_id": volunteer.volunteer_id}
+    apply(service, MatchApproved(**ids, newcomer_id=fact.newcomer_id))
+    [person] = rows(service, Person, Person.id == fact.newcomer_id)
+    assert (person.email, person.referrer_email) == (None, None)
+    assert not hasattr(person, "phone")
+    sent = {(d.template, d.to_address) for d in rows(service, Delivery)}
+    assert sent == {("volunteer_welcome", AMINA), ("match_introduction", AMINA)}
 
 
 def test_a_referrer_erased_leaves_the_newcomer_they_referred(service: Service) -> None:

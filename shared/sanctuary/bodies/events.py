@@ -18,7 +18,7 @@ from marshmallow import (
 )
 
 from sanctuary.fields import SafeText
-from sanctuary.vocabulary import EventKind
+from sanctuary.vocabulary import DEFAULT_LOCALE, EventKind, Locale
 
 # Places at one event: a network-wide webinar's at most, and far inside the database's integer
 # (a larger number was a 500 from the events service, found by schemathesis).
@@ -35,11 +35,36 @@ class Body(SafeText, Schema):
         return {k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in data.items()}
 
 
+TITLE = validate.Length(min=1, max=200)
+DESCRIPTION = validate.Length(max=5000)
+# The languages an event's text can be given in beside its own (English): the pages' others.
+TRANSLATED = tuple(str(locale) for locale in Locale if locale != DEFAULT_LOCALE)
+
+
+class TranslationSchema(Body):
+    """An event's title and description in one more language."""
+
+    title = fields.String(required=True, validate=TITLE)
+    description = fields.String(load_default="", validate=DESCRIPTION)
+
+
+def translations(**options: Any) -> fields.Dict:
+    """{"ar": {"title", "description"}, "uk": {...}}: the event's text in the pages' other
+    languages; a page or email in a language without one shows the English."""
+    return fields.Dict(
+        keys=fields.String(validate=validate.OneOf(TRANSLATED)),
+        values=fields.Nested(TranslationSchema),
+        metadata={"description": "The title and description in Arabic (ar) and Ukrainian (uk)"},
+        **options,
+    )
+
+
 class NewEventSchema(Body):
     """A coordinator's new event: a webinar needs its https link, the others a location."""
 
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    title = fields.String(required=True, validate=TITLE)
+    description = fields.String(load_default="", validate=DESCRIPTION)
+    translations = translations(load_default=dict)
     kind = fields.String(required=True, validate=validate.OneOf(tuple(EventKind)))
     topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
     starts_at = fields.AwareDateTime(required=True)
@@ -84,8 +109,9 @@ class CancelSchema(Body):
 class EventChangesSchema(Body):
     """A coordinator's change to time, place, capacity or text: any of them, at least one."""
 
-    title = fields.String(validate=validate.Length(min=1, max=200))
-    description = fields.String(validate=validate.Length(max=5000))
+    title = fields.String(validate=TITLE)
+    description = fields.String(validate=DESCRIPTION)
+    translations = translations()
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
     timezone = fields.String()

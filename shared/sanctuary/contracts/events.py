@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, ClassVar
 
@@ -16,6 +16,15 @@ from sanctuary.vocabulary import DEFAULT_LOCALE, EventKind, Locale, RejectionRea
 Name = Annotated[str, f.name]
 Email = Annotated[str, f.email]
 Title = Annotated[str, lambda: fields.String(required=True, validate=validate.Length(1, 200))]
+# The title in the pages' other languages ({"ar": ..., "uk": ...}); absent: English only.
+Titles = Annotated[
+    dict[str, str],
+    lambda: fields.Dict(
+        keys=fields.String(validate=validate.OneOf([str(x) for x in Locale])),
+        values=fields.String(validate=validate.Length(1, 200)),
+        load_default=dict,
+    ),
+]
 Sequence = Annotated[int, lambda: fields.Integer(required=True, validate=validate.Range(min=0))]
 
 # --- registration.*: a place at an event ------------------------------------------------------
@@ -114,10 +123,11 @@ class EventScheduled:
     only: the notifications service keeps it, no public page shows it."""
 
     TYPE: ClassVar[str] = "event.scheduled"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2  # 2 added `titles`; a version 1 body loads with none
 
     event_id: uuid.UUID
     title: Title
+    titles: Titles = field(default_factory=dict)
     kind: EventKind
     starts_at: datetime
     ends_at: datetime
@@ -136,7 +146,7 @@ class EventUpdated(EventScheduled):
     Registrants are in the notifications service's own copy, not in this message."""
 
     TYPE: ClassVar[str] = "event.updated"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2  # as event.scheduled
     changed: tuple[str, ...]
 
 

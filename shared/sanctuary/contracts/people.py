@@ -79,6 +79,9 @@ class VolunteerSignedUp:
 
 # --- newcomer.requested: someone asked for a befriender ---------------------------------------
 
+# A request must say how to reach the newcomer: the API and the form say it in these words.
+REACH_THEM = "Give an email, a phone number or a referrer_email (at least one)."
+
 
 @contract
 @dataclass(frozen=True, kw_only=True)
@@ -86,13 +89,15 @@ class NewcomerRequested:
     """A newcomer (or a support worker for them) asked for a befriender."""
 
     TYPE: ClassVar[str] = "newcomer.requested"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2  # 2 added `phone`; a version 1 body loads with none
     # The newcomer (sanctuary.erasure): their referrer erased is not theirs.
     SUBJECT: ClassVar[tuple[str, ...]] = ("newcomer_id", "email")
 
     newcomer_id: uuid.UUID
     name: Name
     email: Annotated[str | None, _optional_email] = None
+    # E.164; for a newcomer with no email, a coordinator calls them (ADR 0039).
+    phone: Annotated[str | None, f.phone] = None
     referrer_email: Annotated[str | None, _optional_email] = None
     postcode: Postcode
     languages: SpecialLanguages = ()
@@ -111,8 +116,8 @@ class NewcomerRequested:
     group_id: uuid.UUID | None = None
 
     def __post_init__(self) -> None:
-        if not self.email and not self.referrer_email:
-            raise ValidationError("Give an email or a referrer_email.", "email")
+        if not (self.email or self.phone or self.referrer_email):
+            raise ValidationError(REACH_THEM, "email")
 
 
 # --- volunteer.registered: matching now holds the volunteer ----------------------------------

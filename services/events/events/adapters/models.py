@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sanctuary.erasure import ErasureLogMixin, TombstoneMixin
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
-from sqlalchemy import DateTime, Index, String, Text, text
+from sqlalchemy import JSON, DateTime, Index, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 OPEN_WITH_ADDRESS = "status IN ('confirmed', 'waitlisted') AND email <> ''"
@@ -25,6 +25,11 @@ class Event(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
+    # The title and description in the pages' other languages: {"ar": {"title": ...,
+    # "description": ...}, "uk": ...}; a language without one reads the English.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     kind: Mapped[str] = mapped_column(String(10))  # webinar, training, social
     topic: Mapped[str | None] = mapped_column(String(60))
     starts_at: Mapped[datetime] = mapped_column(index=True)

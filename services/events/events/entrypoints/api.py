@@ -62,6 +62,7 @@ def public_view(event: Event) -> dict[str, Any]:
         "id": str(event.id),
         "title": event.title,
         "description": event.description,
+        "translations": event.translations or {},
         "kind": event.kind,
         "topic": event.topic,
         "starts_at": as_utc(event.starts_at).isoformat(),

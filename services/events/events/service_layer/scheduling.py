@@ -240,6 +240,7 @@ def details(event: Event) -> dict[str, Any]:
     return {
         "event_id": event.id,
         "title": event.title,
+        "titles": {locale: text["title"] for locale, text in (event.translations or {}).items()},
         "kind": event.kind,
         "starts_at": as_utc(event.starts_at),
         "ends_at": as_utc(event.ends_at),

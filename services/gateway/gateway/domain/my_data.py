@@ -30,6 +30,7 @@ ATTENDED = "attended"
 DETAILS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("name", ("name", "first_name")),
     ("email", ("email",)),
+    ("phone", ("phone",)),
     ("referrer_email", ("referrer_email",)),
     ("postcode", ("postcode",)),
     ("languages", ("languages",)),

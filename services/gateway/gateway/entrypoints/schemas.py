@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from sanctuary import fields as f
+from sanctuary.contracts.people import REACH_THEM
 from sanctuary.vocabulary import DEFAULT_LOCALE, Locale
 
 from gateway.domain import KINDS
@@ -122,6 +123,7 @@ class NewcomerRequestSchema(SpecialConsentRule, RequestSchema):
 
     name = f.name()
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    phone = f.phone()
     referrer_email = fields.Email(
         load_default=None,
         allow_none=True,
@@ -144,8 +146,8 @@ class NewcomerRequestSchema(SpecialConsentRule, RequestSchema):
 
     @validates_schema
     def _someone_to_write_to(self, data: dict[str, Any], **_: Any) -> None:
-        if not data.get("email") and not data.get("referrer_email"):
-            raise ValidationError("Give an email or a referrer_email (at least one).", "email")
+        if not (data.get("email") or data.get("phone") or data.get("referrer_email")):
+            raise ValidationError(REACH_THEM, "email")
 
 
 class RegistrationRequestSchema(RequestSchema):

@@ -76,6 +76,10 @@ class Newcomer(Base):
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))
     referrer_email: Mapped[str | None] = mapped_column(String(254))
+    # E.164. With no email of theirs or their referrer's, a coordinator calls them (ADR 0039).
+    phone: Mapped[str | None] = mapped_column(String(16), default=None)
+    # When a coordinator last said they called them (domain.calls: which call is owed).
+    called_at: Mapped[datetime | None] = mapped_column(default=None)
     postcode: Mapped[str] = mapped_column(String(8))
     district: Mapped[str] = mapped_column(String(4), index=True)
     languages: Mapped[list[str]] = mapped_column(JSON)

@@ -35,9 +35,9 @@ from werkzeug.exceptions import BadRequest
 
 from matching.adapters.models import Volunteer
 from matching.domain import lifecycle
+from matching.entrypoints.match_views import call_view, match_view, newcomer_view
 from matching.entrypoints.match_views import group_of as _group
-from matching.entrypoints.match_views import match_view, newcomer_view
-from matching.service_layer import coordination, moves, privacy, views
+from matching.service_layer import calls, coordination, moves, privacy, views
 
 blueprint = Blueprint("matching_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
@@ -50,6 +50,7 @@ answer_errors(
         lifecycle.IllegalTransition: 409,
         lifecycle.OverCapacity: 409,
         moves.InOpenMatch: 409,
+        calls.NoCallOwed: 409,
     },
 )
 
@@ -128,6 +129,23 @@ def list_newcomers() -> Response:
     status, groups = status_filter("newcomers"), group_filter()
     with current_service().sessions() as session:
         return jsonify([newcomer_view(n) for n in views.newcomers(session, status, groups)])
+
+
+@blueprint.get("/calls")
+def list_calls() -> Response:
+    """The calls owed to newcomers reached by phone only (ADR 0039), the longest waiting
+    first, optionally by group (`group_id`, repeated)."""
+    with current_service().sessions() as session:
+        return jsonify([call_view(c) for c in calls.owed(session, group_filter())])
+
+
+@blueprint.post("/newcomers/<uuid:newcomer_id>/called")
+def record_call(newcomer_id: uuid.UUID) -> Response:
+    """A coordinator made the call owed; 409 if none was."""
+    with unit_of_work() as uow:
+        newcomer = calls.called(uow, newcomer_id, scope=caller_groups())
+        view = newcomer_view(newcomer)
+    return jsonify(view)
 
 
 @blueprint.post("/volunteers/<uuid:volunteer_id>/checks")

@@ -11,6 +11,7 @@ from sanctuary.vocabulary import NewcomerStatus, VolunteerStatus
 
 from matching.adapters.models import Match, Newcomer, Volunteer
 from matching.domain import lifecycle, pairing
+from matching.service_layer.calls import Call
 
 ERASED = (VolunteerStatus.ERASED, NewcomerStatus.ERASED)
 
@@ -85,8 +86,33 @@ def newcomer_view(n: Newcomer) -> dict[str, Any]:
         "wants_english_practice": n.wants_english_practice,
         "availability": [{"day": day, "part": part} for day, part in n.availability],
         "needs": sorted(n.needs),
-        "referred": n.email is None,
+        "referred": n.email is None and n.referrer_email is not None,
+        "reach": _reach(n),
         "paused_since": as_utc(n.paused_at).isoformat() if n.paused_at else None,
         "last_run_at": as_utc(n.last_run_at).isoformat() if n.last_run_at else None,
         "unmatched": n.unmatched,
+    }
+
+
+def _reach(n: Newcomer) -> str:
+    # How the coordinators reach them: by their email, their referrer's, or by phone.
+    if n.email:
+        return "email"
+    return "referrer" if n.referrer_email else "phone"
+
+
+def call_view(call: Call) -> dict[str, Any]:
+    """A call owed, as the coordinators' list shows it: whom, on which number, why, and for
+    an introduction, the befriender's first name."""
+    n = call.newcomer
+    return {
+        "newcomer_id": str(n.id),
+        "first_name": pairing.first_name(n.name),
+        "phone": n.phone,
+        "languages": sorted(n.languages),
+        "group_id": group_of(n),
+        "status": n.status,
+        "waiting_since": as_utc(n.registered_at).isoformat(),
+        "why": call.why,
+        "befriender": pairing.first_name(call.befriender.name) if call.befriender else None,
     }

@@ -59,6 +59,7 @@ def on_newcomer_requested(event: NewcomerRequested, uow: UnitOfWork) -> None:
             name=event.name,
             email=event.email,
             referrer_email=event.referrer_email,
+            phone=event.phone,
             postcode=event.postcode,
             district=postcode_district(event.postcode),
             languages=list(event.languages),

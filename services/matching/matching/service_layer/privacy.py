@@ -138,12 +138,12 @@ def anonymise_volunteer(volunteer: Volunteer) -> bool:
 
 
 def anonymise_newcomer(newcomer: Newcomer) -> bool:
-    """Blank everything personal, their referrer's address too; id, group, status (erased)
-    and times stay. False if done already."""
+    """Blank everything personal, their phone and their referrer's address too; id, group,
+    status (erased) and times stay. False if done already."""
     if newcomer.status == NewcomerStatus.ERASED:
         return False
     _blank(newcomer)
-    newcomer.email = newcomer.referrer_email = None
+    newcomer.email = newcomer.referrer_email = newcomer.phone = None
     newcomer.needs = []
     newcomer.wants_english_practice = newcomer.same_gender_only = newcomer.needs_dbs = False
     newcomer.status = NewcomerStatus.ERASED

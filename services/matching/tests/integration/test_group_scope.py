@@ -290,3 +290,48 @@ def test_a_coordinators_run_proposes_only_within_their_groups(
     assert matches_by_group(matching).keys() == {A, B}
     network = admin.run().json()
     assert [u["newcomer_id"] for u in network["unmatched"]] == [newcomers[None]]
+
+
+def test_a_newcomer_with_a_phone_only_is_owed_two_calls_within_their_group(
+    matching: Service, admin: Api
+) -> None:
+    """No email anywhere (ADR 0039): a call when the request arrives, another once a
+    befriender is approved; listed and recorded within the group only; 409 once done."""
+    volunteer = signed_up(group_id=A, email="v-calls@example.org", availability=SLOT)
+    phoned = requested(
+        group_id=A,
+        name="Yonas Tesfaye",
+        postcode="LS6 2BB",
+        referrer_email=None,
+        phone="+441134960123",
+    )
+    with running_worker(matching):
+        publish_messages(matching.config.amqp_url, [volunteer, phoned])
+        wait_until(lambda: admin.get(f"/newcomers/{phoned.newcomer_id}").status_code == 200)
+        wait_until(lambda: admin.get(f"/volunteers/{volunteer.volunteer_id}").status_code == 200)
+    coordinator, other = admin.seeing(A), admin.seeing(B)
+    [call] = coordinator.get("/calls").json()
+    assert call == call | {
+        "newcomer_id": str(phoned.newcomer_id),
+        "first_name": "Yonas",
+        "phone": "+441134960123",
+        "why": "request",
+        "befriender": None,
+    }
+    assert other.get("/calls").json() == []
+    called = f"/newcomers/{phoned.newcomer_id}/called"
+    assert other.post(called, {}).status_code == 404
+    done = coordinator.post(called, {})
+    assert (done.status_code, done.json()["reach"]) == (200, "phone")
+    assert coordinator.get("/calls").json() == []
+    assert coordinator.post(called, {}).status_code == 409
+
+    ready(admin, {A: str(volunteer.volunteer_id)})
+    assert coordinator.run(A).status_code == 200
+    [match] = coordinator.get("/matches", status="proposed").json()
+    assert coordinator.get("/calls").json() == []  # proposed is not news for them yet
+    assert coordinator.post(f"/matches/{match['id']}/approve", {}).status_code == 200
+    [call] = coordinator.get("/calls").json()
+    assert (call["why"], call["befriender"]) == ("introduction", "Test")
+    assert coordinator.post(called, {}).status_code == 200
+    assert coordinator.get("/calls").json() == []

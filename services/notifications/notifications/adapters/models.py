@@ -62,6 +62,8 @@ class EventCopy(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
+    # The title in the other languages ({"ar": ..., "uk": ...}): each reader's, if given.
+    titles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     kind: Mapped[str] = mapped_column(String(10))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]

@@ -94,11 +94,13 @@ def readiness(fact: VolunteerReadinessChanged, volunteer: Contact) -> PlannedEma
     )
 
 
-def request_received(event: NewcomerRequested) -> PlannedEmail:
-    """Tell a newcomer (or the support worker who referred them) that the request is in."""
+def request_received(event: NewcomerRequested) -> PlannedEmail | None:
+    """Tell a newcomer (or the support worker who referred them) that the request is in;
+    None for a newcomer with a phone only: a coordinator calls them (ADR 0039)."""
     referred = event.email is None
     to = event.email or event.referrer_email
-    assert to is not None  # the contract requires one of them
+    if to is None:
+        return None
     return PlannedEmail(
         template="newcomer_request_received",
         dedupe_key=f"newcomer_request_received:{event.newcomer_id}",
@@ -223,9 +225,12 @@ def event_email(
 ) -> PlannedEmail:
     """One registrant's email about an event; `key` tells apart several of one kind."""
     starts_at, ends_at = (datetime.fromisoformat(event[k]) for k in ("starts_at", "ends_at"))
+    # The title in the reader's language where the coordinator gave one; the invite too.
+    title = event.get("titles", {}).get(locale) or event["title"]
+    event = {k: v for k, v in event.items() if k != "titles"} | {"title": title}
     context = {
         "name": name,
-        "title": event["title"],
+        "title": title,
         # As the event's page says it (sanctuary.when): the hours, and "(London time)".
         "when": when.span(starts_at, ends_at, event["timezone"], locale),
         "city": when.city(event["timezone"], locale),

@@ -182,6 +182,7 @@ def index() -> str:
         "active matches": len(active),
         "check-ins due": sum(checkins_due(m) for m in approved + active),
         "upcoming events": len(fetch("events", "/internal/v1/events")),
+        "calls to make": len(fetch("matching", "/internal/v1/calls")),
     }
     return render_template("coordinator/index.html", counts=counts)
 

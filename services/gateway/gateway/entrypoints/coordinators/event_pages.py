@@ -72,13 +72,34 @@ def event_body(form: dict[str, str], *, changes: bool) -> dict[str, Any]:
         if not form["capacity"].isdigit():
             raise ValueError("capacity: give a whole number.")
         body["capacity"] = int(form["capacity"])
+    translations = _translations(form)
+    if translations or changes:  # the edit form shows them all: emptied is removed
+        body["translations"] = translations
     return body
+
+
+# The languages an event's text can be given in beside English, as the form names them.
+TRANSLATED = {"ar": "Arabic", "uk": "Ukrainian"}
+
+
+def _translations(form: dict[str, str]) -> dict[str, dict[str, str]]:
+    found = {}
+    for locale, name in TRANSLATED.items():
+        title = form.get(f"title_{locale}", "").strip()
+        description = form.get(f"description_{locale}", "").strip()
+        if description and not title:
+            raise ValueError(f"title_{locale}: give the title in {name} too.")
+        if title:
+            found[locale] = {"title": title, "description": description}
+    return found
 
 
 @blp.get("/events")
 def events() -> str:
     upcoming = fetch("events", "/internal/v1/events")
-    return render_template("coordinator/events.html", events=upcoming, kinds=tuple(EventKind))
+    return render_template(
+        "coordinator/events.html", events=upcoming, kinds=tuple(EventKind), translated=TRANSLATED
+    )
 
 
 @blp.post("/events")
@@ -100,7 +121,9 @@ def event(event_id: uuid.UUID) -> str:
     """One event, its registrations (names and emails: audited) and its forms."""
     shown = fetch("events", f"/internal/v1/events/{event_id}")
     registered = fetch("events", f"/internal/v1/events/{event_id}/registrations")
-    return render_template("coordinator/event.html", event=shown, registrations=registered)
+    return render_template(
+        "coordinator/event.html", event=shown, registrations=registered, translated=TRANSLATED
+    )
 
 
 @blp.post("/events/<uuid:event_id>/edit")

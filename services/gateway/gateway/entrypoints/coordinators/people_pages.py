@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
-from sanctuary import references
+from sanctuary import fields, references
 from sanctuary.vocabulary import (
     CHECK_OUTCOMES,
     MatchAction,
@@ -20,7 +20,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
 from gateway.entrypoints.coordinators import wording
-from gateway.entrypoints.coordinators.dashboard import act, blp, fetch
+from gateway.entrypoints.coordinators.dashboard import act, audited, blp, fetch
 from gateway.entrypoints.public_pages.people import DAY_NAMES, PART_NAMES
 from gateway.service_layer import intake
 
@@ -42,7 +42,7 @@ def reference(record_id: str) -> str:
 
 @blp.app_template_filter("language_names")
 def language_names(codes: list[str]) -> str:
-    return ", ".join(wording.LANGUAGES.get(code, code) for code in codes) or "not shared"
+    return ", ".join(wording.language(code) for code in codes) or "not shared"
 
 
 @blp.app_template_filter("free_at")
@@ -75,16 +75,33 @@ def volunteers() -> str:
 
 
 @blp.get("/newcomers")
+@audited
 def newcomers() -> str:
-    """Who is waiting for a befriender, the longest first, and why the last run left each
-    of them waiting."""
+    """The calls owed to newcomers with a phone only (their numbers: audited), then who is
+    waiting for a befriender, the longest first, and why the last run left each waiting."""
     waiting = fetch("matching", "/internal/v1/newcomers", status=NewcomerStatus.WAITING)
     now = datetime.now(UTC)
     for newcomer in waiting:
         newcomer["days"] = (now - datetime.fromisoformat(newcomer["waiting_since"])).days
     return render_template(
-        "coordinator/newcomers.html", newcomers=waiting, why_waiting=wording.why_waiting
+        "coordinator/newcomers.html",
+        newcomers=waiting,
+        calls=fetch("matching", "/internal/v1/calls"),
+        why_waiting=wording.why_waiting,
     )
+
+
+@blp.post("/newcomers/<uuid:newcomer_id>/called")
+def record_call(newcomer_id: uuid.UUID) -> Redirect:
+    """The coordinator made the call owed (ADR 0039)."""
+    path = f"/internal/v1/newcomers/{newcomer_id}/called"
+    return act("matching", "POST", path, "Call recorded.", url_for(".newcomers"))
+
+
+@blp.app_template_filter("phone")
+def phone(e164: str) -> str:
+    """A number as one dials it from here: "0113 496 0123"; another country's with its code."""
+    return fields.shown_phone(e164)
 
 
 @blp.post("/volunteers/<uuid:volunteer_id>/checks")

@@ -10,6 +10,7 @@ from typing import Any
 
 from babel.lists import format_list
 
+from gateway.domain import language_names
 from gateway.entrypoints.public_pages.people import (
     DAY_NAMES,
     INTEREST_CHOICES,
@@ -18,6 +19,13 @@ from gateway.entrypoints.public_pages.people import (
 )
 
 LANGUAGES = {code: english for code, _own, english in LANGUAGE_CHOICES}
+
+
+def language(code: str) -> str:
+    """A language's English name: the form's for its boxes, CLDR's for one named in words."""
+    return LANGUAGES.get(code) or language_names.english_name(code)
+
+
 INTERESTS = dict(INTEREST_CHOICES)
 NEEDS = dict(NEED_CHOICES)
 # Each hard rule a proposal passed, as a sentence's end.
@@ -58,7 +66,7 @@ def reasons(match: dict[str, Any], now: datetime | None = None) -> list[str]:
     befriender, waiting = volunteer["first_name"], newcomer["first_name"]
     said = []
     if shared["languages"]:
-        said.append(f"Both speak {_and([LANGUAGES.get(c, c) for c in shared['languages']])}")
+        said.append(f"Both speak {_and([language(c) for c in shared['languages']])}")
     if factors.get("english_practice"):
         said.append(f"{waiting} wants to practise English, which {befriender} speaks")
     if shared["slots"]:
@@ -113,8 +121,7 @@ def why_waiting(newcomer: dict[str, Any]) -> str:
     if because == "rule_missing" and unmatched.get("rule") in _MISSING:
         said = _MISSING[str(unmatched["rule"])].format(
             district=newcomer["district"],
-            languages=_and([LANGUAGES.get(c, c) for c in newcomer["languages"]])
-            or "their languages",
+            languages=_and([language(c) for c in newcomer["languages"]]) or "their languages",
             free=", ".join(f"{DAY_NAMES[s['day']]} {s['part']}" for s in newcomer["availability"]),
         )
         return f"{said} ({unmatched['times']} of the {unmatched['checked']} nearby)"

@@ -5,6 +5,7 @@ services validate them with (`sanctuary.bodies`)."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
+from sanctuary.bodies import events as event_bodies
 from sanctuary.vocabulary import (
     Checkin,
     EventKind,
@@ -23,6 +24,7 @@ class EventSchema(Schema):
     id = fields.UUID(required=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
+    translations = event_bodies.translations(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(tuple(EventKind)))
     topic = fields.String(required=True, allow_none=True)
     starts_at = fields.DateTime(required=True)

@@ -20,7 +20,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from marshmallow import ValidationError
 from sanctuary import references, when
 from sanctuary.links import is_cancel_token
-from sanctuary.vocabulary import EventKind, SubmissionStatus
+from sanctuary.vocabulary import DEFAULT_LOCALE, EventKind, SubmissionStatus
 from sanctuary.web import current_service
 from werkzeug.wrappers import Response
 
@@ -71,10 +71,16 @@ def shown(event: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     """An event as a page shows it: when, in its own time zone and the reader's language."""
     starts = datetime.fromisoformat(event["starts_at"])
     ends = datetime.fromisoformat(event["ends_at"])
+    # The text in the reader's language if the coordinator gave it, else the English, marked
+    # as English (`text_lang`) so a screen reader says it in English.
+    reader = language()
+    translated = event.get("translations", {}).get(reader)
     return {
         **event,
-        "when": when.span(starts, ends, event["timezone"], language()),
-        "city": when.city(event["timezone"], language()),
+        **(translated or {}),
+        "text_lang": reader if translated else DEFAULT_LOCALE,
+        "when": when.span(starts, ends, event["timezone"], reader),
+        "city": when.city(event["timezone"], reader),
         "started": starts <= (now or datetime.now(UTC)),
         "online": event["kind"] == EventKind.WEBINAR,
     }

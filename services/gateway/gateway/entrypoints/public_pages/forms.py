@@ -11,8 +11,10 @@ from typing import Any
 from flask import request
 from flask_babel import gettext
 from marshmallow import Schema
+from sanctuary.contracts.people import REACH_THEM
 from werkzeug.datastructures import MultiDict
 
+from gateway.domain import language_names
 from gateway.entrypoints import submissions
 from gateway.service_layer import intake
 
@@ -32,7 +34,10 @@ SCHEMA_MESSAGES = frozenset(
         N_("Length must be between 1 and 100."),
         N_("Longer than maximum length 254."),
         N_("Consent must be given (true) to sign up."),
-        N_("Give an email or a referrer_email (at least one)."),
+        N_(
+            "Not a phone number we can call: a UK number such as 07123 456789, "
+            "or one with its country code such as +44 7123 456789."
+        ),
         N_("Not a valid integer."),
         N_("Must be greater than or equal to 1 and less than or equal to 3."),
         N_("Must be one of: female, male, non_binary."),
@@ -41,6 +46,14 @@ SCHEMA_MESSAGES = frozenset(
         N_("Contains a character that is not allowed (a control character or half a pair)."),
     )
 )
+
+# Where the API names its fields, the form says it in the words of its labels.
+FORM_WORDING = {
+    REACH_THEM: N_(
+        "Give an email address or a phone number. A support worker asking for someone "
+        "with neither gives their own email below."
+    ),
+}
 
 # How form answers map to the API's JSON: ticked boxes are true, unticked false.
 FLAGS = frozenset(
@@ -78,6 +91,23 @@ def schema_input(schema: Schema, form: MultiDict[str, str], locale: str) -> dict
     return data
 
 
+def named_languages(data: dict[str, Any], form: MultiDict[str, str]) -> dict[str, str]:
+    """Add to `data` the languages named in words in the form's "another language" box
+    ("Lingala, Oromo"); the box's error, if a name is not one we know."""
+    codes, unknown = language_names.codes_of(str(form.get("other_languages", "")))
+    if codes:
+        ticked = list(data.get("languages", []))
+        data["languages"] = ticked + [code for code in codes if code not in ticked]
+    if unknown:
+        message = gettext(
+            "We do not know the language %(names)s. Write its name in English, "
+            "for example Lingala.",
+            names=", ".join(unknown),
+        )
+        return {"other_languages": message}
+    return {}
+
+
 def _slot(value: str) -> dict[str, str]:
     # The grid's boxes are "sat-morning"; the schema judges anything else.
     day, _, part = value.partition("-")
@@ -98,6 +128,8 @@ def _first(messages: Any) -> str:
 
 
 def _translated(message: str) -> str:
+    if message in FORM_WORDING:
+        return gettext(FORM_WORDING[message])
     return gettext(message) if message in SCHEMA_MESSAGES else message
 
 

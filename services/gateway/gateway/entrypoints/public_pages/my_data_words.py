@@ -46,6 +46,7 @@ UNNAMED_EVENT = N_("an event")
 DETAILS = {
     "name": N_("name"),
     "email": N_("email"),
+    "phone": N_("phone number"),
     "referrer_email": N_("your support worker's email"),
     "postcode": N_("postcode"),
     "languages": N_("languages"),

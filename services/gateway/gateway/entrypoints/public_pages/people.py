@@ -113,13 +113,14 @@ def _form_page(
         values = MultiDict({**defaults, FORM_KEY: str(uuid.uuid4())})
         return render_template(template, values=values, errors={}, **choices()), 200
     data = prepare(schema_input(schema, request.form, language()))
+    errors = forms.named_languages(data, request.form)
     try:
         loaded = submissions.placed(schema.load(data))
     except ValidationError as exc:
-        errors = field_messages(exc.messages)
-        return render_template(template, values=request.form, errors=errors, **choices()), 422
+        errors = {**field_messages(exc.messages), **errors}
     except groups.NoSuchGroup as exc:
-        errors = {"group": str(exc)}
+        errors = {"group": str(exc), **errors}
+    if errors:
         return render_template(template, values=request.form, errors=errors, **choices()), 422
     body = forms.record(kind, lambda i, now: announce(i, loaded, now), data)
     return redirect(url_for(f".{kind}_thanks", submission_id=body["id"]), code=303)

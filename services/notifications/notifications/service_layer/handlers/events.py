@@ -28,6 +28,7 @@ def on_event_scheduled(event: EventScheduled, uow: UnitOfWork) -> None:
     """Keep the event's details (and any later change) for the emails about it."""
     fields = {
         "title": event.title,
+        "titles": dict(event.titles),
         "kind": event.kind,
         "starts_at": event.starts_at,
         "ends_at": event.ends_at,
@@ -45,6 +46,7 @@ def _event(copy: EventCopy) -> dict[str, Any]:
     return {
         "event_id": str(copy.id),
         "title": copy.title,
+        "titles": copy.titles or {},
         "starts_at": as_utc(copy.starts_at).isoformat(),
         "ends_at": as_utc(copy.ends_at).isoformat(),
         "timezone": copy.timezone,
@@ -95,6 +97,10 @@ def _registrants(
     )
 
 
+# Changes registrants are not written about: the text in another language.
+QUIET = frozenset({"translations"})
+
+
 def on_event_updated(event: EventUpdated, uow: UnitOfWork) -> None:
     """Keep the new details, and send everyone with a place the change and a new invite."""
     on_event_scheduled(event, uow)
@@ -102,6 +108,8 @@ def on_event_updated(event: EventUpdated, uow: UnitOfWork) -> None:
     assert copy is not None
     if copy.sequence != event.sequence:
         return  # a newer change already arrived and was announced
+    if set(event.changed) <= QUIET:
+        return  # nothing an invite or a registrant's plans depend on
     now = datetime.now(UTC)
     for r in _registrants(uow, event.event_id, (RegistrationStatus.CONFIRMED,)):
         _tell(uow, r, "event_updated", "REQUEST", copy, now)

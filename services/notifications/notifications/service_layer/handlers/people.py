@@ -24,7 +24,8 @@ def on_volunteer_registered(event: VolunteerRegistered, uow: UnitOfWork) -> None
 
 
 def on_newcomer_requested(event: NewcomerRequested, uow: UnitOfWork) -> None:
-    """Confirm to the newcomer, or to their referrer, that the request has arrived."""
+    """Confirm to the newcomer, or to their referrer, that the request has arrived (by
+    email: one with a phone only hears from a coordinator)."""
     _keep_person(
         uow,
         event.newcomer_id,
@@ -34,7 +35,8 @@ def on_newcomer_requested(event: NewcomerRequested, uow: UnitOfWork) -> None:
         event.referrer_email,
         event,
     )
-    plan(uow, domain.request_received(event))
+    if (acknowledgement := domain.request_received(event)) is not None:
+        plan(uow, acknowledgement)
 
 
 def on_readiness_changed(fact: VolunteerReadinessChanged, uow: UnitOfWork) -> None:
