@@ -90,6 +90,19 @@ def test_a_coordinator_signs_in_and_approves_a_proposed_match(
         timeout=10,
     ).json()["id"]
     wait_until(lambda: status_of(system, "volunteers", waiting) == "applied", timeout=30)
+    # A newcomer with a phone and no email, far away: a call to make, not a match.
+    phoned = requests.post(
+        system.url("/api/v1/newcomers"),
+        json={
+            "name": "Tesfaye Bekele",
+            "phone": "0113 496 0777",
+            "postcode": "LS99 9ZZ",
+            "availability": [{"day": "sun", "part": "evening"}],
+            "consent": True,
+        },
+        timeout=10,
+    ).json()["id"]
+    wait_until(lambda: status_of(system, "newcomers", phoned) == "waiting", timeout=30)
 
     page.goto(system.url("/coordinator/matches"))
     expect(page).to_have_url(re.compile(r"/coordinator/login\?next=/coordinator/matches$"))
@@ -106,7 +119,13 @@ def test_a_coordinator_signs_in_and_approves_a_proposed_match(
     row = page.locator("tr", has_text=references.of(uuid.UUID(newcomer)))
     expect(row).to_contain_text("Yonas")
     expect(row).to_contain_text("Not in a run yet")
+    call = page.locator(f"#call-{phoned}")
+    expect(call.locator('a[href="tel:+441134960777"]')).to_have_text("0113 496 0777")
+    expect(call).to_contain_text(references.of(uuid.UUID(phoned)))
     screenshot(page, "coordinator-newcomers")
+    call.get_by_role("button", name="I called them").click()
+    expect(page.get_by_role("status")).to_contain_text("Call recorded.")
+    expect(page.locator(f"#call-{phoned}")).to_have_count(0)
     page.get_by_role("link", name="Matches", exact=True).click()
     page.get_by_role("button", name="Run the matcher now").click()
     # Both people by first name, area and reference, and why in words (issue 15).

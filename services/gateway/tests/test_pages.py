@@ -455,7 +455,7 @@ def test_the_form_says_which_ways_to_reach_them_are_needed(client: FlaskClient) 
         assert page.by_id(field).get("required") is None
     assert page.by_id("phone")["type"] == "tel"
     assert page.by_id("phone")["autocomplete"] == "tel"
-    assert "a coordinator calls them" in page.text("reach-hint")
+    assert "a coordinator calls them" in page.text("email-hint")
 
 
 def test_a_phone_we_cannot_call_is_refused_in_the_readers_language(client: FlaskClient) -> None:
