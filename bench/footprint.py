@@ -76,9 +76,13 @@ def history(total_mib: float) -> str:
         "one process, where honcho forked one Python process per line (16 processes, 247 MiB "
         "resident); and it runs each service's worker, relay and clock or mailer as threads "
         "of one `background` process (`sanctuary.cli.run_together`), where each had held "
-        "65-76 MiB of its own (SQLAlchemy, kombu and psycopg alone are 46 MiB). What is "
-        "left: each web process is a gunicorn master beside its worker, and matching's "
-        "clock, having caught up on the day's run when it started, holds the solver."
+        "65-76 MiB of its own (SQLAlchemy, kombu and psycopg alone are 46 MiB). Last, 802 "
+        "MiB came to this: alembic (with mako, 7 MiB a process) is imported only by "
+        "`migrate` and by the schema check at start, which a background process makes in a "
+        "forked child (`sanctuary.preflight.database_problem_apart`); and matching's clock "
+        "makes the day's run in a Python process of its own, which takes the solver's "
+        "numpy and OR-Tools (about 35 MiB) with it when it ends. Each web process is still "
+        "a gunicorn master (31 MiB) beside its worker."
     )
 
 

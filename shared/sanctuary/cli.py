@@ -128,7 +128,7 @@ def wait_for_dependencies(service: Service, *, broker: bool) -> bool:
     waits = [
         (
             "database",
-            lambda: preflight.database_problem(service.engine, service.migrations),
+            lambda: preflight.database_problem_apart(service.engine, service.migrations),
             preflight.safe_database_url(config.database_url),
         )
     ]

@@ -6,6 +6,7 @@ missing in one line, and wait for it with backoff instead of crashing.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -16,8 +17,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from kombu.utils.url import maybe_sanitize_url
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -64,6 +63,11 @@ def broker_problem(url: str, timeout: float = 5) -> str | None:
 def database_problem(engine: Engine, migrations: Path) -> str | None:
     """None if the database answers and its schema is at this code's head (or newer, during a
     rollout), else the short reason."""
+    # Here, not at the top: alembic (with mako) is 7 MiB a process, and only this check and
+    # the `migrate` command use it (see database_problem_apart).
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     try:
         with engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())
@@ -77,6 +81,32 @@ def database_problem(engine: Engine, migrations: Path) -> str | None:
     if current != heads and current <= known:
         return f"the schema is at {sorted(current)}; this code needs {sorted(heads)}"
     return None
+
+
+def database_problem_apart(engine: Engine, migrations: Path) -> str | None:
+    """database_problem's answer, found in a forked child: a long-running process checks its
+    schema once, at start, and need not hold alembic for the rest of its life. The child
+    opens its own connections (the parent's pool is not shared) and only writes its answer."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            os.close(read)
+            engine.dispose(close=False)  # new connections of its own; the parent's stay
+            answer = database_problem(engine, migrations)
+            os.write(write, json.dumps(answer).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        said = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0 or not said:
+        return "the schema check failed in its child process"
+    answer = json.loads(said)
+    return None if answer is None else str(answer)
 
 
 def short_reason(exc: BaseException) -> str:

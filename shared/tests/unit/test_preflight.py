@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import itertools
 import logging
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sanctuary import preflight
@@ -95,3 +98,49 @@ def test_urls_in_log_lines_carry_no_password() -> None:
     assert "s3cret" not in preflight.safe_database_url("postgresql+psycopg://svc:s3cret@db/x")
     cluster = "amqp://svc:s3cret@r1:5672/v;amqp://svc:s3cret@r2:5673/v"
     assert preflight.safe_amqp_url(cluster) == "amqp://r1:5672/v;amqp://r2:5673/v"
+
+
+# A process that checks its schema as a background process does at start, three times:
+# none yet, behind, at the head; then says whether it imported alembic itself.
+CHECK_THRICE = """
+import sys
+from sqlalchemy import create_engine, text
+from sanctuary import preflight
+folder = sys.argv[1]
+engine = create_engine(f"sqlite:///{folder}/m.db")
+migrations = f"{folder}/migrations"
+print(preflight.database_problem_apart(engine, migrations))
+with engine.begin() as connection:
+    connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+    connection.execute(text("INSERT INTO alembic_version VALUES ('0001')"))
+print(preflight.database_problem_apart(engine, migrations))
+with engine.begin() as connection:
+    connection.execute(text("UPDATE alembic_version SET version_num = '0002'"))
+print(preflight.database_problem_apart(engine, migrations))
+print("alembic" in sys.modules)
+"""
+
+
+def test_the_schema_is_checked_in_a_child_and_alembic_stays_out_of_the_process(
+    tmp_path: Path,
+) -> None:
+    """A long-running process asks once, at start: the answer is alembic's, from a forked
+    child, and the process itself never imports alembic (7 MiB it would hold for good)."""
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    for revision, down in (("0001", None), ("0002", "0001")):
+        (versions / f"{revision}_x.py").write_text(
+            f"revision = {revision!r}\ndown_revision = {down!r}\n"
+            "branch_labels = None\ndepends_on = None\n"
+        )
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK_THRICE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    not_there, behind, ready, imported = done.stdout.splitlines()
+    assert not_there.startswith("the schema is not there yet")
+    assert behind == "the schema is at ['0001']; this code needs ['0002']"
+    assert (ready, imported) == ("None", "False")
