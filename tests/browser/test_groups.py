@@ -78,7 +78,6 @@ def test_a_newcomer_finds_their_local_group_from_a_postcode_on_a_phone_and_asks_
     expect(page).to_have_url(system.url(f"/befriender?group={slug}"))
     expect(page.locator("#joining-group")).to_contain_text(f"You are joining {name}.")
     fits_the_screen(page)
-    page.get_by_label("For me").check()
     page.get_by_label("Name", exact=True).fill("Dawit")
     page.get_by_role("textbox", name=re.compile("^Email address")).first.fill(
         f"dawit-{tag}@example.org"
