@@ -73,6 +73,7 @@ def apply_together(
                 )
             )
         )
+        _prefetch(session, [d for d in batch if d.env.message_id not in done])
         applied = []
         rows: dict[type[Any], list[dict[str, Any]]] = {}
         for delivery in batch:
@@ -89,6 +90,14 @@ def apply_together(
         for model in _in_foreign_key_order(rows):
             session.execute(insert(model), rows[model])
     return applied
+
+
+def _prefetch(session: Session, batch: Sequence[Delivery]) -> None:
+    # The erasure guard's check for every new message at once (sanctuary.erasure_guard): the
+    # handlers that have it share one service's tombstones.
+    checked = [d for d in batch if hasattr(d.handler, "prefetch")]
+    if checked:
+        checked[0].handler.prefetch(session, [d.event for d in checked])  # type: ignore[attr-defined]
 
 
 def inbox_values(env: envelope.Envelope) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Erasure, the same in every service (ADR 0025): what a service keeps so that an erased person
 never comes back (its tombstones and its erasure log), the one handler that applies
-`person.erasure_requested` around the service's own `erase`, the guard that voids a late
-message about an erased person, and the sweep of its parked and delayed messages.
+`person.erasure_requested` around the service's own `erase`, and the sweep of its parked and
+delayed messages. The guard that voids a late message about an erased person is
+sanctuary.erasure_guard.
 
 A person is named by keys: their ids (as text) and the keyed hash of their normalised email
 (`links.address_hash`). Ids are never reused, so a message naming an erased id is void for
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,9 @@ ADDRESS_FIELDS = ("email", "referrer_email")
 # Facts of the erasure itself: never voided, never swept.
 ERASURE_TYPES = (ErasureRequested.TYPE, PersonErased.TYPE)
 ID_KIND, ADDRESS_KIND = "id", "address"
+# Where a batch keeps the tombstones it looked up for all its messages at once
+# (sanctuary.erasure_guard.prefetch); writing a tombstone drops it.
+CHECKED = "erasure.checked"
 
 
 class TombstoneMixin:
@@ -113,53 +117,6 @@ def keys_of_message(message: Any, secret: str) -> Keys:
         else:
             ids.update(map(str, value) if isinstance(value, tuple) else [str(value)])
     return Keys(frozenset(ids), frozenset(addresses))
-
-
-def is_void(
-    session: Session, tombstones: type[TombstoneMixin], keys: Keys, accepted_at: datetime | None
-) -> bool:
-    """Whether a message with these keys, accepted at `accepted_at`, is about an erased person."""
-    if not keys:
-        return False
-    found = session.execute(
-        select(tombstones.kind, tombstones.requested_at).where(
-            tombstones.key.in_(keys.ids | keys.addresses)
-        )
-    ).all()
-    for kind, requested_at in found:
-        if kind == ID_KIND:
-            return True
-        if accepted_at is None or accepted_at <= aware(requested_at):
-            return True
-    return False
-
-
-def guarded(
-    handlers: Mapping[str, Handler], tombstones: type[TombstoneMixin], secret: str
-) -> dict[str, Handler]:
-    """Every handler behind the one check: a message about an erased person is dropped with a
-    log line (and recorded in the inbox as applied), never applied."""
-
-    def guard(handler: Handler) -> Handler:
-        def guarded_handler(message: Any, uow: UnitOfWork) -> None:
-            keys = keys_of_message(message, secret)
-            if is_void(uow.session, tombstones, keys, uow.accepted_at):
-                log.info(
-                    "dropped %s: it is about an erased person",
-                    message.TYPE,
-                    extra={"message_id": uow.message_id, "correlation_id": uow.correlation_id},
-                )
-                return
-            handler(message, uow)
-
-        guarded_handler.__name__ = getattr(handler, "__name__", "handler")
-        guarded_handler.__doc__ = handler.__doc__
-        return guarded_handler
-
-    return {
-        message_type: handler if message_type in ERASURE_TYPES else guard(handler)
-        for message_type, handler in handlers.items()
-    }
 
 
 @dataclass(frozen=True)
@@ -257,6 +214,7 @@ def bury(
     session: Session, tombstones: type[TombstoneMixin], keys: Keys, request: ErasureRequested
 ) -> None:
     """Write (or bring forward) a tombstone for each key."""
+    session.info.pop(CHECKED, None)  # a batch's prefetched answers no longer hold
     wanted = [(k, ID_KIND) for k in keys.ids] + [(k, ADDRESS_KIND) for k in keys.addresses]
     for key, kind in wanted:
         stone = session.get(tombstones, key)

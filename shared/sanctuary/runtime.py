@@ -11,7 +11,8 @@ from sqlalchemy import Engine, MetaData
 
 from sanctuary.config import ServiceConfig
 from sanctuary.db import SessionFactory, make_engine, session_factory
-from sanctuary.erasure import ErasureLogReader, TombstoneMixin, guarded
+from sanctuary.erasure import ErasureLogReader, TombstoneMixin
+from sanctuary.erasure_guard import guarded
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
 from sanctuary.unit_of_work import Handler, UnitOfWork, unit_of_work
 

@@ -22,7 +22,7 @@ from events.service_layer import retention as expiry
 from events.service_layer.handlers import HANDLERS
 from flask.testing import FlaskClient
 from sanctuary import contracts as c
-from sanctuary import erasure
+from sanctuary import erasure, erasure_guard
 from sanctuary.config import ServiceConfig
 from sanctuary.links import address_hash
 from sanctuary.migrations import upgrade
@@ -80,7 +80,8 @@ def events(tmp_path: Path) -> Iterator[Events]:
     on_erasure = erasure.handler(
         "events", partial(privacy.erase, secret=SECRET), Tombstone, ErasureLog, None
     )
-    handlers = erasure.guarded({**HANDLERS, c.ErasureRequested.TYPE: on_erasure}, Tombstone, SECRET)
+    every = {**HANDLERS, c.ErasureRequested.TYPE: on_erasure}
+    handlers = erasure_guard.guarded(every, Tombstone, SECRET)
     yield Events(service, app.test_client(), handlers)
     service.engine.dispose()
 

@@ -19,7 +19,7 @@ from matching.entrypoints.web import create_app
 from matching.service_layer import privacy
 from matching.service_layer.handlers import HANDLERS
 from sanctuary import contracts as c
-from sanctuary import erasure
+from sanctuary import erasure, erasure_guard
 from sanctuary.config import ServiceConfig
 from sanctuary.migrations import upgrade
 from sanctuary.runtime import Service
@@ -71,7 +71,8 @@ def matching_on(tmp_path: Path) -> Iterator[Matching]:
     on_erasure = erasure.handler(
         "matching", partial(privacy.erase, secret=SECRET), Tombstone, ErasureLog, None
     )
-    handlers = erasure.guarded({**HANDLERS, c.ErasureRequested.TYPE: on_erasure}, Tombstone, SECRET)
+    every = {**HANDLERS, c.ErasureRequested.TYPE: on_erasure}
+    handlers = erasure_guard.guarded(every, Tombstone, SECRET)
     try:
         yield Matching(service, app.test_client(), handlers, on_erasure)
     finally:

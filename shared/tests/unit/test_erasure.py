@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sanctuary import erasure
+from sanctuary import erasure, erasure_guard
 from sanctuary.contracts import (
     ErasureRequested,
     MatchEnded,
@@ -22,6 +22,7 @@ from sanctuary.links import address_hash
 from sanctuary.messaging_models import OutboxMixin
 from sanctuary.unit_of_work import UnitOfWork
 from sqlalchemy import create_engine
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import DeclarativeBase, Session
 
 SECRET = "s3cret"
@@ -92,11 +93,11 @@ def test_an_erased_id_is_void_for_ever_an_address_only_before_the_erasure(
     by_id = Keys(frozenset({str(volunteer_id)}))
     by_address = Keys(addresses=frozenset({address_hash(SECRET, ADDRESS)}))
     later = NOW + timedelta(days=400)
-    assert erasure.is_void(session, Tombstone, by_id, later)
-    assert erasure.is_void(session, Tombstone, by_address, NOW - timedelta(seconds=1))
-    assert erasure.is_void(session, Tombstone, by_address, NOW)
-    assert not erasure.is_void(session, Tombstone, by_address, NOW + timedelta(seconds=1))
-    assert not erasure.is_void(session, Tombstone, Keys(frozenset({str(uuid.uuid4())})), NOW)
+    assert erasure_guard.is_void(session, Tombstone, by_id, later)
+    assert erasure_guard.is_void(session, Tombstone, by_address, NOW - timedelta(seconds=1))
+    assert erasure_guard.is_void(session, Tombstone, by_address, NOW)
+    assert not erasure_guard.is_void(session, Tombstone, by_address, NOW + timedelta(seconds=1))
+    assert not erasure_guard.is_void(session, Tombstone, Keys(frozenset({str(uuid.uuid4())})), NOW)
 
 
 def test_a_second_erasure_of_the_same_address_moves_its_tombstone_forward(
@@ -118,7 +119,7 @@ def test_the_guard_drops_a_message_about_an_erased_person_and_passes_the_rest(
     erased, other = uuid.uuid4(), uuid.uuid4()
     erasure.bury(session, Tombstone, Keys(frozenset({str(erased)})), request())
     applied: list[Any] = []
-    handlers = erasure.guarded(
+    handlers = erasure_guard.guarded(
         {
             VolunteerSignedUp.TYPE: lambda message, uow: applied.append(message.volunteer_id),
             ErasureRequested.TYPE: lambda message, uow: applied.append("erasure"),
@@ -141,3 +142,32 @@ def test_a_person_is_found_in_any_body_even_one_that_is_not_json() -> None:
     assert mentions(b"{not json " + ADDRESS.encode(), keys, SECRET)
     assert mentions(f'{{"id": "{registration_id}"}}'.upper().encode(), keys, SECRET)
     assert not mentions(json.dumps({"email": "else@example.org"}).encode(), keys, SECRET)
+
+
+def test_a_batch_asks_once_and_an_erasure_in_it_is_seen_by_the_messages_after_it(
+    session: Session,
+) -> None:
+    """Prefetched for a batch: the same answers with one query for all; a tombstone written
+    in the same transaction afterwards is not hidden by the prefetched answer."""
+    erased, later, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    erasure.bury(session, Tombstone, Keys(frozenset({str(erased)})), request())
+    handlers = erasure_guard.guarded(
+        {VolunteerSignedUp.TYPE: lambda message, uow: applied.append(message.volunteer_id)},
+        Tombstone,
+        SECRET,
+    )
+    applied: list[Any] = []
+    batch = [sign_up(v, f"{v}@example.org") for v in (erased, later, other)]
+    queries: list[str] = []
+    sa_event.listen(session.bind, "before_cursor_execute", lambda *a: queries.append(a[2]))
+    handle = handlers[VolunteerSignedUp.TYPE]
+    handle.prefetch(session, batch)  # type: ignore[attr-defined]
+    uow = UnitOfWork(session, "c", Outbox, message_id="m", accepted_at=NOW)
+    handle(batch[0], uow)
+    erasure.bury(session, Tombstone, Keys(frozenset({str(later)})), request())  # mid-batch
+    handle(batch[1], uow)
+    handle(batch[2], uow)
+    assert applied == [other]
+    checks = [q for q in queries if "FROM tombstones" in q and '"key" IN (' in q]
+    # One for the batch; then, the prefetched answer dropped by the erasure, one a message.
+    assert len(checks) == 3

@@ -19,11 +19,12 @@ from sanctuary.db import as_utc
 from sanctuary.links import is_cancel_token
 from sanctuary.unit_of_work import UnitOfWork
 from sanctuary.vocabulary import RegistrationStatus
-from sqlalchemy import func, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy.orm import Session, object_session
 
 from events import domain
 from events.adapters.models import Event, Registration
+from events.service_layer import held
 
 
 class NotFound(LookupError):
@@ -35,7 +36,7 @@ class WrongToken(PermissionError):
 
 
 def _locked_event(session: Session, event_id: uuid.UUID) -> Event | None:
-    return session.get(Event, event_id, with_for_update=True)
+    return held.lock(session, event_id)
 
 
 def confirmed_count(session: Session, event_id: uuid.UUID) -> int:
@@ -55,10 +56,14 @@ def confirmed_count(session: Session, event_id: uuid.UUID) -> int:
 
 
 def _set_status(event: Event, registration: Registration, status: str, now: datetime) -> None:
-    """Change a registration's status, keeping the event's count of places with it."""
+    """Change a registration's status, keeping the event's count of places with it (and
+    letting its queue be counted again)."""
     was = registration.status == RegistrationStatus.CONFIRMED
     registration.status, registration.decided_at = status, now
     event.confirmed += (status == RegistrationStatus.CONFIRMED) - was
+    session = object_session(event)
+    if session is not None:
+        held.queue_changed(session, event.id)
 
 
 def _fact(kind: type, registration: Registration, **extra: Any) -> Any:
@@ -75,16 +80,13 @@ def _fact(kind: type, registration: Registration, **extra: Any) -> Any:
 def decide(uow: UnitOfWork, request: c.RegistrationRequested) -> None:
     """Confirm, waitlist or reject one registration request, and announce it."""
     session = uow.session
-    if session.get(Registration, request.registration_id) is not None:
-        return  # the same request under another message id
     event = _locked_event(session, request.event_id)
-    now = datetime.now(UTC)  # read under the lock: the queue's order is the order of decisions
     email = request.email.lower()
-    decision = domain.decide(
-        None if event is None else _state(session, event),
-        None if event is None else _open_registration(session, event.id, email),
-        now,
-    )
+    found, existing = _known(session, request.registration_id, event and event.id, email)
+    if found:
+        return  # the same request under another message id
+    now = datetime.now(UTC)  # read under the lock: the queue's order is the order of decisions
+    decision = domain.decide(None if event is None else _state(session, event), existing, now)
     registration = Registration(
         id=request.registration_id,
         event_id=request.event_id,
@@ -102,9 +104,12 @@ def decide(uow: UnitOfWork, request: c.RegistrationRequested) -> None:
     )
     if event is not None and decision.status == RegistrationStatus.CONFIRMED:
         event.confirmed += 1
+    position = None
+    if event is not None and RegistrationStatus.WAITLISTED in (decision.status, decision.shown_as):
+        # The newest in the queue, at its end: counted before it is added.
+        position = held.join_queue(session, event.id, lambda: _in_queue(session, event.id))
     session.add(registration)
-    session.flush()
-    uow.publish(_answer(session, registration, decision, request.locale))
+    uow.publish(_answer(registration, decision, request.locale, position))
 
 
 def group_of(request: c.RegistrationRequested, event: Event | None) -> uuid.UUID | None:
@@ -126,26 +131,53 @@ def _state(session: Session, event: Event) -> domain.EventState:
     )
 
 
-def _open_registration(session: Session, event_id: uuid.UUID, email: str) -> uuid.UUID | None:
-    """The registration this email holds at the event (a place or a queue position), if any."""
-    return session.scalar(
-        select(Registration.id).where(
-            Registration.event_id == event_id,
-            Registration.email == email,
-            Registration.status.in_(domain.OPEN),
+def _known(
+    session: Session, registration_id: uuid.UUID, event_id: uuid.UUID | None, email: str
+) -> tuple[bool, uuid.UUID | None]:
+    """In one query: whether this request is decided already (under another message id), and
+    the registration this email holds at the event (a place or a queue position), if any.
+    The decisions of this transaction not yet written (a batch's) are looked at in memory:
+    nothing is written for the query, so a batch writes its rows together at its commit."""
+    pending = [r for r in session.new if isinstance(r, Registration)]
+    if any(r.id == registration_id for r in pending):
+        return True, None
+    for r in pending:
+        if r.event_id == event_id and r.email == email and r.status in domain.OPEN:
+            return False, r.id
+    holds = Registration.id == registration_id
+    if event_id is not None:
+        holds = or_(
+            holds,
+            and_(
+                Registration.event_id == event_id,
+                Registration.email == email,
+                Registration.status.in_(domain.OPEN),
+            ),
         )
+    with session.no_autoflush:
+        rows = set(session.scalars(select(Registration.id).where(holds)))
+    return registration_id in rows, next(iter(sorted(rows - {registration_id})), None)
+
+
+def _in_queue(session: Session, event_id: uuid.UUID) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Registration)
+            .where(Registration.event_id == event_id, IN_QUEUE)
+        )
+        or 0
     )
 
 
 def _answer(
-    session: Session, registration: Registration, decision: domain.Decision, locale: str | None
+    registration: Registration, decision: domain.Decision, locale: str | None, position: int | None
 ) -> Any:
     """The fact that announces a decision. It carries the person's language; notifications
     keeps it for later emails."""
     if decision.status == RegistrationStatus.CONFIRMED:
         return _fact(c.RegistrationConfirmed, registration, locale=locale)
     if decision.status == RegistrationStatus.WAITLISTED:
-        position = waitlist_position(session, registration)
         return _fact(c.RegistrationWaitlisted, registration, locale=locale, position=position)
     return _fact(
         c.RegistrationRejected,
@@ -187,6 +219,7 @@ def promote(uow: UnitOfWork, event: Event) -> int:
     free = domain.free_places(event.capacity, event.confirmed)
     if free == 0:
         return 0
+    held.queue_changed(session, event.id)  # duplicates move up too, with no status change
     promoted = 0
     queue = select(Registration).where(Registration.event_id == event.id, IN_QUEUE)
     for registration in session.scalars(queue.order_by(Registration.queued_at, Registration.id)):

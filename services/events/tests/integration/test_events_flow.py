@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -16,10 +17,12 @@ from typing import Any
 
 import pytest
 from events.adapters.models import Event, Outbox, Registration
-from events.service_layer.registrations import confirmed_count
+from events.service_layer.registrations import confirmed_count, waitlist_position
 from flask.testing import FlaskClient
+from sanctuary.contracts import RegistrationRequested
 from sanctuary.links import cancel_token
 from sanctuary.runtime import Service
+from sanctuary_dev.messages import publish_messages
 from sanctuary_dev.processes import (
     running_worker,
     stop_processes,
@@ -250,6 +253,58 @@ def test_five_hundred_registrations_for_fifty_places_with_four_workers_never_ove
     assert len(waiting) == 450
     assert positions == [1, 2, 3, 4, 5, 446, 447, 448, 449, 450]
     assert counted_places(events, event["id"]) == (50, 50)
+    # Each person was told the position the queue gives them (a batch keeps its count).
+    told = sorted(f["position"] for k, f in facts(events) if k == "registration.waitlisted")
+    assert told == list(range(1, 451))
+
+
+def test_one_batch_sees_its_own_decisions(gateway: FlaskClient, events: Service) -> None:
+    """Decided in one transaction, a batch still rejects an address asking twice (shown as
+    a new request would be, ADR 31), takes a request sent again under another message id
+    once, counts its queue with the duplicates in it, and tells each position once."""
+    event = uuid.UUID(schedule(gateway, capacity=3)["id"])
+    people = [
+        RegistrationRequested(
+            registration_id=uuid.uuid4(),
+            event_id=event,
+            name=f"Person {i}",
+            email=f"person{i % 8}@example.org",  # 10 requests, 8 addresses
+            requested_at=datetime.now(UTC),
+        )
+        for i in range(10)
+    ]
+    again = people[5]  # the same request, sent again under a message id of its own
+    publish_messages(events.config.amqp_url, [*people, again])
+    workers = worker_processes(events, 1, WORKER_BATCH="50")
+    try:
+        with events.sessions() as session:
+            wait_until(
+                lambda: session.scalar(select(func.count()).select_from(Registration)) == 10,
+                timeout=60,
+                interval=0.2,
+            )
+    finally:
+        assert stop_processes(workers) == [0]
+    with events.sessions() as session:
+        rows = {r.id: r for r in session.scalars(select(Registration))}
+        first: dict[str, Registration] = {}
+        for r in sorted(rows.values(), key=lambda r: r.queued_at):
+            first.setdefault(r.email, r)
+        opened = {first[f"person{i}@example.org"].id for i in (0, 1)}
+        positions = {r.id: waitlist_position(session, r) for r in rows.values()}
+    statuses = sorted(r.status for r in rows.values())
+    assert statuses == ["confirmed"] * 3 + ["rejected"] * 2 + ["waitlisted"] * 5
+    rejected = [r for r in rows.values() if r.status == "rejected"]
+    assert {r.existing_registration_id for r in rejected} == opened
+    assert {r.shown_as for r in rejected} == {"waitlisted"}  # the queue was full for them
+    told = {
+        uuid.UUID(f["registration_id"]): f["position"]
+        for k, f in facts(events)
+        if k == "registration.waitlisted"
+    }
+    assert told == {i: positions[i] for i, r in rows.items() if r.status == "waitlisted"}
+    assert sorted(told.values()) == [1, 2, 3, 4, 5]  # the duplicates came last
+    assert counted_places(events, str(event)) == (3, 3)
 
 
 def counted_places(events: Service, event_id: str) -> tuple[int, int]:
@@ -446,7 +501,6 @@ def scheduled_for(events_url: str, title: str, group_id: uuid.UUID | None, in_da
 
 
 def facts(events: Service) -> list[tuple[str, dict[str, Any]]]:
-    import json
 
     with events.sessions() as session:
         rows = session.execute(select(Outbox.type, Outbox.body).order_by(Outbox.created_at))
