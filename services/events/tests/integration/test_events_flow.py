@@ -229,12 +229,7 @@ def test_five_hundred_registrations_for_fifty_places_with_four_workers_never_ove
                     lambda i: register(gateway, event["id"], f"person{i}@example.org"), range(500)
                 )
             )
-        with events.sessions() as session:
-
-            def all_decided() -> bool:
-                return session.scalar(select(func.count()).select_from(Registration)) == 500
-
-            wait_until(all_decided, timeout=120, interval=0.2)
+        wait_for_registrations(events, 500, timeout=120)
     finally:
         assert stop_processes(workers) == [0, 0, 0, 0]
     with events.sessions() as session:
@@ -277,12 +272,7 @@ def test_one_batch_sees_its_own_decisions(gateway: FlaskClient, events: Service)
     publish_messages(events.config.amqp_url, [*people, again])
     workers = worker_processes(events, 1, WORKER_BATCH="50")
     try:
-        with events.sessions() as session:
-            wait_until(
-                lambda: session.scalar(select(func.count()).select_from(Registration)) == 10,
-                timeout=60,
-                interval=0.2,
-            )
+        wait_for_registrations(events, 10, timeout=60)
     finally:
         assert stop_processes(workers) == [0]
     with events.sessions() as session:
@@ -305,6 +295,16 @@ def test_one_batch_sees_its_own_decisions(gateway: FlaskClient, events: Service)
     assert told == {i: positions[i] for i, r in rows.items() if r.status == "waitlisted"}
     assert sorted(told.values()) == [1, 2, 3, 4, 5]  # the duplicates came last
     assert counted_places(events, str(event)) == (3, 3)
+
+
+def wait_for_registrations(events: Service, how_many: int, timeout: float) -> None:
+    """Until the events service holds `how_many` registrations (each request decided)."""
+    with events.sessions() as session:
+        wait_until(
+            lambda: session.scalar(select(func.count()).select_from(Registration)) == how_many,
+            timeout=timeout,
+            interval=0.2,
+        )
 
 
 def counted_places(events: Service, event_id: str) -> tuple[int, int]:
@@ -425,11 +425,7 @@ def test_fifty_cancellations_amid_two_hundred_new_registrations_keep_every_rule(
     event = schedule(gateway, capacity=100)
     with running_worker(events):
         early = [register(gateway, event["id"], f"early{i}@example.org") for i in range(150)]
-        with events.sessions() as session:
-            wait_until(
-                lambda: session.scalar(select(func.count()).select_from(Registration)) == 150,
-                timeout=60,
-            )
+        wait_for_registrations(events, 150, timeout=60)
     with events.sessions() as session:
         by_status = {r.id: r.status for r in session.scalars(select(Registration))}
     first_confirmed = [r for r in early if by_status[uuid.UUID(r)] == "confirmed"]
@@ -454,12 +450,7 @@ def test_fifty_cancellations_amid_two_hundred_new_registrations_keep_every_rule(
             for i in range(200):
                 register(gateway, event["id"], f"late{i}@example.org")
             assert set(cancels) == {200}
-        with events.sessions() as session:
-            wait_until(
-                lambda: session.scalar(select(func.count()).select_from(Registration)) == 350,
-                timeout=120,
-                interval=0.2,
-            )
+        wait_for_registrations(events, 350, timeout=120)
     finally:
         assert stop_processes(workers) == [0, 0, 0, 0]
     with events.sessions() as session:
