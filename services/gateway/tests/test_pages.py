@@ -444,6 +444,18 @@ def test_a_newcomer_with_a_phone_and_no_email_asks(client: FlaskClient, app: Any
     [message] = outbox(app)
     assert (message["email"], message["phone"]) == (None, "+441134960123")
     assert message["referrer_email"] is None
+    # The next steps are calls, not emails: nothing promises an email that never comes.
+    assert answer.headers["Location"].endswith("?reach=phone")
+    thanks = client.get(answer.headers["Location"], headers=BROWSER).text
+    assert "A coordinator phones you soon to say we have the request." in thanks
+    assert "email" not in thanks.split("<main", 1)[-1].lower()
+
+
+def test_a_request_with_an_email_is_told_about_emails(client: FlaskClient) -> None:
+    answer = submit(client, "/befriender", NEWCOMER_FORM)
+    assert "reach=" not in answer.headers["Location"]
+    thanks = client.get(answer.headers["Location"], headers=BROWSER).text
+    assert "We send an email now to say we have the request." in thanks
 
 
 def test_the_form_says_which_ways_to_reach_them_are_needed(client: FlaskClient) -> None:

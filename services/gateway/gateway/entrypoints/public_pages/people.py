@@ -107,8 +107,10 @@ def _form_page(
     announce: Announce,
     defaults: dict[str, str],
     prepare: Callable[[dict[str, Any]], dict[str, Any]] = lambda data: data,
+    thanks_args: Callable[[dict[str, Any]], dict[str, str]] = lambda loaded: {},
 ) -> Response | tuple[str, int]:
-    """GET shows the empty form; POST records a valid one or shows it again with errors."""
+    """GET shows the empty form; POST records a valid one or shows it again with errors,
+    then leads to its thank-you page (with `thanks_args` of what was recorded)."""
     if request.method == "GET":
         values = MultiDict({**defaults, FORM_KEY: str(uuid.uuid4())})
         return render_template(template, values=values, errors={}, **choices()), 200
@@ -123,7 +125,8 @@ def _form_page(
     if errors:
         return render_template(template, values=request.form, errors=errors, **choices()), 422
     body = forms.record(kind, lambda i, now: announce(i, loaded, now), data)
-    return redirect(url_for(f".{kind}_thanks", submission_id=body["id"]), code=303)
+    thanks = url_for(f".{kind}_thanks", submission_id=body["id"], **thanks_args(loaded))
+    return redirect(thanks, code=303)
 
 
 def choices() -> dict[str, Any]:
@@ -141,10 +144,10 @@ def choices() -> dict[str, Any]:
     }
 
 
-def _thanks(template: str, kind: str, submission_id: uuid.UUID) -> str:
+def _thanks(template: str, kind: str, submission_id: uuid.UUID, **shown: Any) -> str:
     if not intake.submission_exists(current_service().sessions, kind, submission_id):
         abort(404)
-    return render_template(template, reference=references.of(submission_id))
+    return render_template(template, reference=references.of(submission_id), **shown)
 
 
 @blp.get("/")
@@ -188,13 +191,20 @@ def befriender() -> Response | tuple[str, int]:
         domain.newcomer_requested,
         {"asking": "myself"},
         _for_whom,
+        _reached_by,
     )
+
+
+def _reached_by(loaded: dict[str, Any]) -> dict[str, str]:
+    # With a phone only, a coordinator calls instead of writing (ADR 39): the page says so.
+    return {} if loaded.get("email") or loaded.get("referrer_email") else {"reach": "phone"}
 
 
 @blp.get("/befriender/thanks/<uuid:submission_id>")
 def newcomer_thanks(submission_id: uuid.UUID) -> str:
-    """What happens after asking, and how long it may take."""
-    return _thanks("befriender_thanks.html", "newcomer", submission_id)
+    """What happens after asking, and how long it may take: by email, or by a call."""
+    by_phone = request.args.get("reach") == "phone"
+    return _thanks("befriender_thanks.html", "newcomer", submission_id, by_phone=by_phone)
 
 
 # Where each kind's own page is, for a person who found it by its reference.
