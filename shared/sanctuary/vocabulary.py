@@ -210,3 +210,13 @@ class PrivacyRight(StrEnum):
     ACCESS = "access"
     CORRECTION = "correction"  # they corrected details or chose their emails (Art. 16)
     RESTRICTION = "restriction"  # they paused or resumed (Art. 18)
+
+
+class EventMeasure(StrEnum):
+    """What the events service tallies for the impact report (ADR 42), besides each decision's
+    status (a RegistrationStatus)."""
+
+    PROMOTED = "promoted"  # a place given to the first waiting
+    CANCELLED_BY_THEM = "cancelled_by_them"  # given up from the email's link
+    WITHDRAWN = "withdrawn"  # given up by an erasure
+    ATTENDED = "attended"  # marked as there by a coordinator

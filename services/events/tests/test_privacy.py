@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from events.adapters.models import ErasureLog, Event, Outbox, Registration, ReminderSent, Tombstone
@@ -24,7 +25,7 @@ from flask.testing import FlaskClient
 from sanctuary import contracts as c
 from sanctuary import erasure, erasure_guard
 from sanctuary.config import ServiceConfig
-from sanctuary.links import address_hash
+from sanctuary.links import address_hash, cancel_token
 from sanctuary.migrations import upgrade
 from sanctuary.retention import Retention
 from sanctuary.runtime import Service
@@ -348,3 +349,43 @@ def test_places_lose_their_name_and_address_six_months_after_the_event(events: E
         assert (place.name, place.email, place.status) == ("", "", "confirmed")
     assert events.registration(theirs).email == "l@example.org"
     assert expire(edge + timedelta(days=1)) == {"registrations": 0}
+
+
+def test_the_impact_tallies_count_each_change_and_an_erasure_changes_no_past_count(
+    events: Events,
+) -> None:
+    """ADR 42: each decision, cancellation, promotion and attendance is counted by day, group
+    and kind as it happens; erasing a person adds their withdrawal and takes nothing away;
+    the counts name nobody and are read within the caller's groups only."""
+    event_id = scheduled(events, capacity=1)
+    first = registered(events, event_id, "first@example.org", group_id=LEEDS)
+    second = registered(events, event_id, "second@example.org", group_id=LEEDS)
+    third = registered(events, event_id, "third@example.org", group_id=LEEDS)
+    with events.service.unit_of_work() as uow:
+        registrations.cancel(uow, first, cancel_token(SECRET, first), SECRET)  # second moves up
+    with events.service.unit_of_work() as uow:
+        scheduling.record_attendance(uow, event_id, [second])
+    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date().isoformat()
+
+    def counted(**headers: str) -> dict[str, int]:
+        answer = events.api.get(
+            f"/internal/v1/tallies?from={today}&to={today}", headers={**TOKEN, **headers}
+        )
+        assert answer.status_code == 200, answer.json
+        assert all(r["group_id"] == str(LEEDS) and r["kind"] == "social" for r in answer.json)
+        return {r["measure"]: r["count"] for r in answer.json}
+
+    before = {
+        "confirmed": 1,
+        "waitlisted": 2,
+        "cancelled_by_them": 1,
+        "promoted": 1,
+        "attended": 1,
+    }
+    assert counted() == before
+    events.apply(erasure_of("third@example.org"))  # waiting: withdrawn
+    assert counted() == {**before, "withdrawn": 1}
+    assert events.registration(third).status == RegistrationStatus.CANCELLED
+    assert counted(**{"X-Groups": str(uuid.uuid4())}) == {}  # another group's coordinator
+    refused = events.api.get("/internal/v1/tallies?from=soon&to=later", headers=TOKEN)
+    assert refused.status_code == 422

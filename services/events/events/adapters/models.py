@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sanctuary.erasure import ErasureLogMixin, TombstoneMixin
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
+from sanctuary.tallies import TallyMixin
 from sqlalchemy import JSON, DateTime, Index, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -116,3 +117,10 @@ class Tombstone(TombstoneMixin, Base):
 
 class ErasureLog(ErasureLogMixin, Base):
     __tablename__ = "erasures"
+
+
+class Tally(TallyMixin, Base):
+    """Anonymous counts for the impact report (ADR 42): decisions, promotions, cancellations
+    and attendance, by day, the registrant's group and the event's kind."""
+
+    __tablename__ = "tallies"

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import ValidationError, fields
-from sanctuary import erasure_records
+from sanctuary import erasure_records, tallies
 from sanctuary.bodies.events import (
     AttendanceSchema,
     CancelSchema,
@@ -34,7 +34,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 from werkzeug.exceptions import NotFound
 
 from events import domain
-from events.adapters.models import Event, Registration
+from events.adapters.models import Event, Registration, Tally
 from events.service_layer import privacy, registrations, scheduling
 
 blueprint = Blueprint("events_internal", __name__, url_prefix="/internal/v1")
@@ -103,6 +103,17 @@ def _of_groups() -> ColumnElement[bool]:
         return true() if national else Event.group_id.is_not(None)
     local = Event.group_id.in_(groups)
     return or_(local, Event.group_id.is_(None)) if national else local
+
+
+@blueprint.get("/tallies")
+def tallied() -> Response:
+    """The impact report's counts kept here (ADR 42): decisions by status, promotions,
+    cancellations and attendance, a row a day, group, event kind and measure, from `from`
+    to `to` (ISO dates, both included), of the groups asked for within the caller's."""
+    [start] = _query_value("from", fields.Date(), [request.args.get("from", "")])
+    [end] = _query_value("to", fields.Date(), [request.args.get("to", "")])
+    with current_service().sessions() as session:
+        return jsonify(tallies.read(session, Tally, start, end, listed_groups()))
 
 
 @blueprint.get("/events")
