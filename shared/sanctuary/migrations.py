@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData, text
@@ -69,6 +70,19 @@ def wake_on_insert(*tables: str) -> None:
             f'CREATE TRIGGER "{table}_wakes" AFTER INSERT ON "{table}" '
             f"FOR EACH STATEMENT EXECUTE FUNCTION sanctuary_wake('{channel(table)}')"
         )
+
+
+def create_tallies() -> None:
+    """In a migration's upgrade(): the `tallies` table as ADR 42 made it (sanctuary.tallies.
+    TallyMixin). Frozen: a later change to the table is a migration of its own."""
+    op.create_table(
+        "tallies",
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("group_key", sa.String(36), primary_key=True),
+        sa.Column("kind", sa.String(40), primary_key=True),
+        sa.Column("measure", sa.String(60), primary_key=True),
+        sa.Column("count", sa.Integer(), nullable=False),
+    )
 
 
 def no_wake_on_insert(*tables: str) -> None:

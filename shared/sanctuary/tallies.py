@@ -89,6 +89,11 @@ def _write(session: Session) -> None:
         )
 
 
+def after(measure: str, since: datetime, moment: datetime) -> str:
+    """A histogram's measure: "matched_after:12", the whole days from `since` to `moment`."""
+    return f"{measure}:{max((moment - since).days, 0)}"
+
+
 def read(
     session: Session,
     model: type[TallyMixin],

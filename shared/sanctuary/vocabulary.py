@@ -220,3 +220,19 @@ class EventMeasure(StrEnum):
     CANCELLED_BY_THEM = "cancelled_by_them"  # given up from the email's link
     WITHDRAWN = "withdrawn"  # given up by an erasure
     ATTENDED = "attended"  # marked as there by a coordinator
+
+
+class MatchingMeasure(StrEnum):
+    """What the matching service tallies for the impact report (ADR 42). The two ending in
+    `_after` are histograms: the measure is "<word>:<days>" (sanctuary.tallies.after)."""
+
+    SIGNED_UP = "signed_up"  # a volunteer registered
+    READY = "ready"  # a volunteer's checks all done
+    READY_AFTER = "ready_after"  # ... so many days after signing up
+    REQUESTED = "requested"  # a newcomer asked
+    PROPOSED = "proposed"  # a run proposed a pair
+    APPROVED = "approved"  # a coordinator approved it
+    MATCHED_AFTER = "matched_after"  # ... so many days after the newcomer asked
+    REJECTED = "rejected"
+    ACTIVATED = "activated"  # the pair met
+    ENDED = "ended"

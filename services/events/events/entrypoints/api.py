@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import ValidationError, fields
-from sanctuary import erasure_records, tallies
+from sanctuary import erasure_records, tally_route
 from sanctuary.bodies.events import (
     AttendanceSchema,
     CancelSchema,
@@ -41,6 +41,7 @@ blueprint = Blueprint("events_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
 
 
+tally_route.add(blueprint, Tally)
 answer_errors(
     blueprint,
     {
@@ -103,17 +104,6 @@ def _of_groups() -> ColumnElement[bool]:
         return true() if national else Event.group_id.is_not(None)
     local = Event.group_id.in_(groups)
     return or_(local, Event.group_id.is_(None)) if national else local
-
-
-@blueprint.get("/tallies")
-def tallied() -> Response:
-    """The impact report's counts kept here (ADR 42): decisions by status, promotions,
-    cancellations and attendance, a row a day, group, event kind and measure, from `from`
-    to `to` (ISO dates, both included), of the groups asked for within the caller's."""
-    [start] = _query_value("from", fields.Date(), [request.args.get("from", "")])
-    [end] = _query_value("to", fields.Date(), [request.args.get("to", "")])
-    with current_service().sessions() as session:
-        return jsonify(tallies.read(session, Tally, start, end, listed_groups()))
 
 
 @blueprint.get("/events")

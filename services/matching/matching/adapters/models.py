@@ -8,6 +8,7 @@ from typing import Any
 
 from sanctuary.erasure import ErasureLogMixin, TombstoneMixin
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
+from sanctuary.tallies import TallyMixin
 from sanctuary.vocabulary import CheckOutcome
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
@@ -152,3 +153,10 @@ class Tombstone(TombstoneMixin, Base):
 
 class ErasureLog(ErasureLogMixin, Base):
     __tablename__ = "erasures"
+
+
+class Tally(TallyMixin, Base):
+    """Anonymous counts for the impact report (ADR 42): sign-ups, readiness, requests and
+    each step of a match, by day and group (sanctuary.vocabulary.MatchingMeasure)."""
+
+    __tablename__ = "tallies"

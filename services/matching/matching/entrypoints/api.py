@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sanctuary import erasure_records
+from sanctuary import erasure_records, tally_route
 from sanctuary.bodies.matching import (
     STATUS_FILTER,
     ChecksSchema,
@@ -33,7 +33,7 @@ from sanctuary.web import (
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest
 
-from matching.adapters.models import Volunteer
+from matching.adapters.models import Tally, Volunteer
 from matching.domain import lifecycle
 from matching.entrypoints.match_views import call_view, match_view, newcomer_view
 from matching.entrypoints.match_views import group_of as _group
@@ -43,6 +43,7 @@ blueprint = Blueprint("matching_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
 
 
+tally_route.add(blueprint, Tally)
 answer_errors(
     blueprint,
     {

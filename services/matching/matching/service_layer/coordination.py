@@ -16,6 +16,7 @@ from sanctuary.unit_of_work import UnitOfWork
 from sanctuary.vocabulary import (
     CHECK_OUTCOMES,
     MatchAction,
+    MatchingMeasure,
     MatchStatus,
     NewcomerStatus,
     VolunteerStatus,
@@ -27,7 +28,7 @@ from matching.adapters.models import Match, Newcomer, Volunteer
 from matching.domain import lifecycle
 from matching.domain.groups import Scope, in_scope, run_by_group
 from matching.domain.outcomes import Proposal, RunResult
-from matching.service_layer import population
+from matching.service_layer import impact, population
 
 
 class NotFound(LookupError):
@@ -58,6 +59,11 @@ def record_checks(
     checks = _checks(volunteer)
     previous = volunteer.status
     volunteer.status = lifecycle.volunteer_status(checks, previous)
+    if volunteer.status == VolunteerStatus.READY != previous:
+        now, group = datetime.now(UTC), volunteer.group_id
+        impact.count(uow.session, now, group, impact.VOLUNTEER, MatchingMeasure.READY)
+        ready_after, since = MatchingMeasure.READY_AFTER, volunteer.registered_at
+        impact.count_days(uow.session, now, group, impact.VOLUNTEER, ready_after, since)
     uow.publish(
         c.VolunteerChecksRecorded(
             volunteer_id=volunteer.id,
@@ -151,6 +157,7 @@ def _propose(uow: UnitOfWork, proposal: Proposal, now: datetime) -> None:
     )
     uow.session.add(match)
     newcomer.status = NewcomerStatus.PROPOSED
+    impact.count(session, now, match.group_id, impact.MATCH, MatchingMeasure.PROPOSED)
     uow.publish(
         c.MatchProposed(
             match_id=match.id,
@@ -199,10 +206,11 @@ def decide(
         newcomer_status = (
             NewcomerStatus.WAITING if newcomer_wants_another else NewcomerStatus.CLOSED
         )
+    newcomer = session.get(Newcomer, match.newcomer_id)
+    assert newcomer is not None
     if newcomer_status:
-        newcomer = session.get(Newcomer, match.newcomer_id)
-        assert newcomer is not None
         newcomer.status = newcomer_status
+    _count_decision(session, match, action, newcomer)
     ids = {
         "match_id": match.id,
         "volunteer_id": match.volunteer_id,
@@ -211,6 +219,23 @@ def decide(
     }
     uow.publish(fact(**ids, **({"reason": reason} if reason else {})))
     return match
+
+
+# The impact report's word for each decision (ADR 42).
+_MEASURES = {
+    MatchAction.APPROVE: MatchingMeasure.APPROVED,
+    MatchAction.REJECT: MatchingMeasure.REJECTED,
+    MatchAction.ACTIVATE: MatchingMeasure.ACTIVATED,
+    MatchAction.END: MatchingMeasure.ENDED,
+}
+
+
+def _count_decision(session: Session, match: Match, action: str, newcomer: Newcomer) -> None:
+    now, group = datetime.now(UTC), match.group_id
+    impact.count(session, now, group, impact.MATCH, _MEASURES[MatchAction(action)])
+    if action == MatchAction.APPROVE:  # how long they waited, asked to approved
+        waited = MatchingMeasure.MATCHED_AFTER
+        impact.count_days(session, now, group, impact.NEWCOMER, waited, newcomer.registered_at)
 
 
 def announce_due_checkins(uow: UnitOfWork, now: datetime) -> int:

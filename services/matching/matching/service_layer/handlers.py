@@ -13,11 +13,11 @@ from sanctuary.contracts import (
 )
 from sanctuary.fields import postcode_district
 from sanctuary.unit_of_work import Handler, UnitOfWork
-from sanctuary.vocabulary import Check, CheckOutcome
+from sanctuary.vocabulary import Check, CheckOutcome, MatchingMeasure
 
 from matching import domain
 from matching.adapters.models import Newcomer, Volunteer
-from matching.service_layer import coordination, corrections
+from matching.service_layer import coordination, corrections, impact
 
 
 def on_volunteer_signed_up(event: VolunteerSignedUp, uow: UnitOfWork) -> None:
@@ -45,6 +45,9 @@ def on_volunteer_signed_up(event: VolunteerSignedUp, uow: UnitOfWork) -> None:
             special_consent_version=event.special_consent_version,
             registered_at=datetime.now(UTC),
         )
+    )
+    impact.count(
+        uow.session, datetime.now(UTC), event.group_id, impact.VOLUNTEER, MatchingMeasure.SIGNED_UP
     )
     uow.publish(domain.registration(event))
 
@@ -77,6 +80,9 @@ def on_newcomer_requested(event: NewcomerRequested, uow: UnitOfWork) -> None:
             special_consent_version=event.special_consent_version,
             registered_at=datetime.now(UTC),
         )
+    )
+    impact.count(
+        uow.session, datetime.now(UTC), event.group_id, impact.NEWCOMER, MatchingMeasure.REQUESTED
     )
 
 

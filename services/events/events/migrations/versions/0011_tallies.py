@@ -7,8 +7,8 @@ Create Date: 2026-12-06 13:45:00
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
+from sanctuary.migrations import create_tallies
 
 revision = "0011"
 down_revision = "0010"
@@ -17,14 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "tallies",
-        sa.Column("day", sa.Date(), primary_key=True),
-        sa.Column("group_key", sa.String(36), primary_key=True),
-        sa.Column("kind", sa.String(40), primary_key=True),
-        sa.Column("measure", sa.String(60), primary_key=True),
-        sa.Column("count", sa.Integer(), nullable=False),
-    )
+    create_tallies()
 
 
 def downgrade() -> None:
