@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SessionFactory = sessionmaker[Session]
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -63,3 +64,24 @@ def ping(engine: Engine) -> None:
 def as_utc(value: datetime) -> datetime:
     """A stored time as an aware UTC datetime: SQLite hands them back without a zone."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+# State a use case keeps for one transaction (a batch's locked rows, its tallies, its
+# prefetched checks): in the session's `info`, beside the transaction it belongs to, so a
+# later transaction of the same session (the last one committed or rolled back) never
+# reads it.
+
+
+def kept(session: Session, key: str) -> Any:
+    """What `key` holds for the session's current transaction; None if nothing (or only a
+    finished transaction's)."""
+    found = session.info.get(key)
+    if found is None or found[0] is not session.get_transaction():
+        return None
+    return found[1]
+
+
+def keep(session: Session, key: str, value: T) -> T:
+    """Hold `value` under `key` for the session's current transaction; returns it."""
+    session.info[key] = (session.get_transaction(), value)
+    return value

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sanctuary.db import keep, kept
 from sanctuary.erasure import (
     CHECKED,
     ERASURE_TYPES,
@@ -37,9 +38,9 @@ def is_void(
     if not keys:
         return False
     wanted = keys.ids | keys.addresses
-    kept = session.info.get(CHECKED)
-    if kept is not None and kept[0] is session.get_transaction() and wanted <= kept[1]:
-        found = [(kind, at) for key, kind, at in kept[2] if key in wanted]
+    prefetched = kept(session, CHECKED)
+    if prefetched is not None and wanted <= prefetched[0]:
+        found = [(kind, at) for key, kind, at in prefetched[1] if key in wanted]
     else:
         found = [(kind, at) for _key, kind, at in _stones(session, tombstones, wanted)]
     for kind, requested_at in found:
@@ -54,7 +55,7 @@ def prefetch(session: Session, tombstones: type[TombstoneMixin], keys: Iterable[
     """Look up the tombstones of a batch's messages at once, for their checks to read."""
     wanted = frozenset().union(*(k.ids | k.addresses for k in keys))
     stones = _stones(session, tombstones, wanted) if wanted else []
-    session.info[CHECKED] = (session.get_transaction(), wanted, stones)
+    keep(session, CHECKED, (wanted, stones))
 
 
 def _stones(

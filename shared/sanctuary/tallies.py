@@ -20,6 +20,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from sanctuary.db import keep, kept
+
 # The day a change is counted on: the network's own (a national network's local groups all
 # keep UK time; one zone keeps every service's days the same).
 ZONE = ZoneInfo("Europe/London")
@@ -58,21 +60,18 @@ def count(
 ) -> None:
     """Count `n` of `measure` about `kind` in `group_id` (None: no local group) on the day of
     `moment`, with this session's transaction."""
-    transaction = session.get_transaction()
-    kept = session.info.get(_KEY)
-    if kept is None or kept[0] is not transaction:
-        counts: Counter[Key] = Counter()
-        kept = session.info[_KEY] = (transaction, model, counts)
+    pending = kept(session, _KEY) or keep(session, _KEY, (model, Counter[Key]()))
     key = (day_of(moment), str(group_id) if group_id else NO_GROUP, kind, measure)
-    kept[2][key] += n
+    pending[1][key] += n
 
 
 @event.listens_for(Session, "before_commit")
 def _write(session: Session) -> None:
-    kept = session.info.pop(_KEY, None)
-    if kept is None or kept[0] is not session.get_transaction():
+    pending = kept(session, _KEY)
+    session.info.pop(_KEY, None)
+    if pending is None:
         return
-    _, model, counts = kept
+    model, counts = pending
     table = model.__table__
     bind = session.get_bind()
     insert = postgresql_insert if bind.dialect.name == "postgresql" else sqlite_insert

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sanctuary.db import keep, kept
 from sqlalchemy.orm import Session
 
 from events.adapters.models import Event
@@ -53,9 +54,5 @@ def queue_changed(session: Session, event_id: uuid.UUID) -> None:
 
 
 def _of(session: Session) -> dict[uuid.UUID, Held]:
-    transaction = session.get_transaction()
-    kept = session.info.get(_KEY)
-    if kept is None or kept[0] is not transaction:
-        kept = session.info[_KEY] = (transaction, {})
-    held: dict[uuid.UUID, Held] = kept[1]
-    return held
+    held: dict[uuid.UUID, Held] | None = kept(session, _KEY)
+    return keep(session, _KEY, {}) if held is None else held

@@ -67,7 +67,7 @@ def _set_status(event: Event, registration: Registration, status: str, now: date
         held.queue_changed(session, event.id)
 
 
-def _tally(
+def tally(
     session: Session, registration: Registration, event: Event, measure: str, now: datetime
 ) -> None:
     """Count it for the impact report, by the registrant's group and the event's kind."""
@@ -114,7 +114,7 @@ def decide(uow: UnitOfWork, request: c.RegistrationRequested) -> None:
         event.confirmed += 1
     position = None
     if event is not None:
-        _tally(session, registration, event, decision.status, now)
+        tally(session, registration, event, decision.status, now)
     if event is not None and RegistrationStatus.WAITLISTED in (decision.status, decision.shown_as):
         # The newest in the queue, at its end: counted before it is added.
         position = held.join_queue(session, event.id, lambda: _in_queue(session, event.id))
@@ -239,7 +239,7 @@ def promote(uow: UnitOfWork, event: Event) -> int:
             registration.shown_as = RegistrationStatus.CONFIRMED  # taking no place
             continue
         _set_status(event, registration, RegistrationStatus.CONFIRMED, datetime.now(UTC))
-        _tally(session, registration, event, EventMeasure.PROMOTED, registration.decided_at)
+        tally(session, registration, event, EventMeasure.PROMOTED, registration.decided_at)
         uow.publish(_fact(c.RegistrationPromoted, registration))
         promoted += 1
     return promoted
@@ -259,7 +259,7 @@ def cancel(uow: UnitOfWork, registration_id: uuid.UUID, token: str, secret: str)
     if registration.status not in domain.OPEN:
         return registration  # cancelling twice changes nothing
     _set_status(event, registration, RegistrationStatus.CANCELLED, datetime.now(UTC))
-    _tally(session, registration, event, EventMeasure.CANCELLED_BY_THEM, registration.decided_at)
+    tally(session, registration, event, EventMeasure.CANCELLED_BY_THEM, registration.decided_at)
     uow.publish(_fact(c.RegistrationCancelled, registration))
     session.flush()
     promote(uow, event)
@@ -287,7 +287,7 @@ def withdraw(uow: UnitOfWork, held: Iterable[Registration]) -> int:
             if upcoming and registration.status == RegistrationStatus.CONFIRMED:
                 freed += 1
             _set_status(event, registration, RegistrationStatus.CANCELLED, now)
-            _tally(session, registration, event, EventMeasure.WITHDRAWN, now)
+            tally(session, registration, event, EventMeasure.WITHDRAWN, now)
         session.flush()
         if upcoming:
             promote(uow, event)  # a place at an event that has begun is no use to anyone

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sanctuary import contracts as c
-from sanctuary import tallies
 from sanctuary.db import as_utc
 from sanctuary.unit_of_work import UnitOfWork
 from sanctuary.vocabulary import EventKind, EventMeasure, EventStatus, RegistrationStatus
@@ -15,7 +14,7 @@ from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.orm import Session
 
 from events import domain
-from events.adapters.models import Event, Registration, Tally
+from events.adapters.models import Event, Registration
 from events.service_layer import registrations
 
 # The groups a caller acts for (the gateway's X-Groups): a coordinator's; None: every group, a
@@ -174,7 +173,7 @@ def record_attendance(
             continue  # marked before: nothing new to announce
         registration.attended_at = now
         marked += 1
-        tallies.count(session, Tally, now, registration.group_id, event.kind, EventMeasure.ATTENDED)
+        registrations.tally(session, registration, event, EventMeasure.ATTENDED, now)
         if event.kind == EventKind.TRAINING:
             uow.publish(
                 c.TrainingCompleted(

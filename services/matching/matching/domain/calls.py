@@ -15,9 +15,20 @@ INTRODUCTION = "introduction"  # tell them who their befriender is and what happ
 OPEN = (NewcomerStatus.WAITING, NewcomerStatus.PROPOSED, NewcomerStatus.MATCHED)
 
 
+EMAIL, REFERRER, PHONE = "email", "referrer", "phone"  # how coordinators reach a newcomer
+
+
+def reach(email: str | None, referrer_email: str | None) -> str:
+    """How they are reached: by their email, else their referrer's, else (the contract
+    requires one of the three) by phone."""
+    if email:
+        return EMAIL
+    return REFERRER if referrer_email else PHONE
+
+
 def by_phone_only(email: str | None, referrer_email: str | None, phone: str | None) -> bool:
     """Whether a phone call is the only way to reach them."""
-    return bool(phone) and not email and not referrer_email
+    return bool(phone) and reach(email, referrer_email) == PHONE
 
 
 def due(status: str, called_at: datetime | None, approved_at: datetime | None) -> str | None:

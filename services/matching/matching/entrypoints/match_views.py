@@ -10,7 +10,7 @@ from sanctuary.db import as_utc
 from sanctuary.vocabulary import NewcomerStatus, VolunteerStatus
 
 from matching.adapters.models import Match, Newcomer, Volunteer
-from matching.domain import lifecycle, pairing
+from matching.domain import calls, lifecycle, pairing
 from matching.service_layer.calls import Call
 
 ERASED = (VolunteerStatus.ERASED, NewcomerStatus.ERASED)
@@ -87,18 +87,11 @@ def newcomer_view(n: Newcomer) -> dict[str, Any]:
         "availability": [{"day": day, "part": part} for day, part in n.availability],
         "needs": sorted(n.needs),
         "referred": n.email is None and n.referrer_email is not None,
-        "reach": _reach(n),
+        "reach": calls.reach(n.email, n.referrer_email),
         "paused_since": as_utc(n.paused_at).isoformat() if n.paused_at else None,
         "last_run_at": as_utc(n.last_run_at).isoformat() if n.last_run_at else None,
         "unmatched": n.unmatched,
     }
-
-
-def _reach(n: Newcomer) -> str:
-    # How the coordinators reach them: by their email, their referrer's, or by phone.
-    if n.email:
-        return "email"
-    return "referrer" if n.referrer_email else "phone"
 
 
 def call_view(call: Call) -> dict[str, Any]:

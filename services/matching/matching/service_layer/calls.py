@@ -47,12 +47,21 @@ def owed(session: Session, scope: Scope = None) -> list[Call]:
     listed = []
     for newcomer in found:
         match = approved.get(newcomer.id)
-        approved_at = _utc(match.approved_at if match else None)
-        why = calls.due(newcomer.status, _utc(newcomer.called_at), approved_at)
-        if why is not None:
+        if (why := _due(newcomer, match)) is not None:
             befriender = session.get(Volunteer, match.volunteer_id) if match else None
             listed.append(Call(newcomer, why, befriender))
     return listed
+
+
+def _due(newcomer: Newcomer, match: Match | None) -> str | None:
+    """The call owed to the newcomer, whose approved or active match is `match`, if any."""
+    if not calls.by_phone_only(newcomer.email, newcomer.referrer_email, newcomer.phone):
+        return None
+    approved_at = match.approved_at if match else None
+    called_at = newcomer.called_at
+    return calls.due(
+        newcomer.status, called_at and as_utc(called_at), approved_at and as_utc(approved_at)
+    )
 
 
 def _approved(session: Session, newcomer_ids: list[uuid.UUID]) -> dict[uuid.UUID, Match]:
@@ -66,17 +75,10 @@ def _approved(session: Session, newcomer_ids: list[uuid.UUID]) -> dict[uuid.UUID
     return {m.newcomer_id: m for m in session.scalars(query)}
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return as_utc(moment) if moment else None
-
-
 def called(uow: UnitOfWork, newcomer_id: uuid.UUID, scope: Scope = None) -> Newcomer:
     """A coordinator called them: the call owed is done. NoCallOwed if none was."""
     newcomer = views.newcomer(uow.session, newcomer_id, scope)
-    match = _approved(uow.session, [newcomer.id]).get(newcomer.id)
-    reachable = calls.by_phone_only(newcomer.email, newcomer.referrer_email, newcomer.phone)
-    approved_at = _utc(match.approved_at if match else None)
-    if not reachable or calls.due(newcomer.status, _utc(newcomer.called_at), approved_at) is None:
+    if _due(newcomer, _approved(uow.session, [newcomer.id]).get(newcomer.id)) is None:
         raise NoCallOwed(f"no call owed to newcomer {newcomer_id}")
     newcomer.called_at = datetime.now(UTC)
     return newcomer

@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from sanctuary import when
+from sanctuary.bodies import events as event_bodies
 from sanctuary.vocabulary import EventKind
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
 from gateway.entrypoints import routing
+from gateway.entrypoints.coordinators import wording
 from gateway.entrypoints.coordinators.dashboard import act, audited, blp, call, fetch
 
 # How the dashboard names each kind of event.
@@ -79,7 +81,7 @@ def event_body(form: dict[str, str], *, changes: bool) -> dict[str, Any]:
 
 
 # The languages an event's text can be given in beside English, as the form names them.
-TRANSLATED = {"ar": "Arabic", "uk": "Ukrainian"}
+TRANSLATED = {code: wording.LANGUAGES[code] for code in event_bodies.TRANSLATED}
 
 
 def _translations(form: dict[str, str]) -> dict[str, dict[str, str]]:
