@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from marshmallow import ValidationError
 from sanctuary import contracts, topology
-from sanctuary_dev.messages import registered, signed_up
+from sanctuary_dev.messages import registered, requested, signed_up
 
 
 def test_a_message_survives_the_round_trip_through_json() -> None:
@@ -33,6 +34,54 @@ def test_a_body_breaking_its_schema_is_refused_on_consume() -> None:
     with pytest.raises(ValidationError) as caught:
         contracts.load("volunteer.signed_up", {**body, "email": "not-an-email"})
     assert "email" in caught.value.messages
+
+
+@pytest.mark.parametrize(
+    ("message_type", "make", "change", "field"),
+    [
+        # Version 2's phone: a number nobody could have, and a request with no way to reach.
+        ("newcomer.requested", "requested", {"phone": "12345"}, "phone"),
+        ("newcomer.requested", "requested", {"referrer_email": None}, "email"),
+        # Version 2's titles: only in a language of the pages, never empty.
+        ("event.scheduled", "scheduled", {"titles": {"fr": "Pique-nique"}}, "titles"),
+        ("event.scheduled", "scheduled", {"titles": {"ar": ""}}, "titles"),
+    ],
+)
+def test_the_new_fields_park_a_bad_body_naming_the_field(
+    message_type: str, make: str, change: dict[str, object], field: str
+) -> None:
+    made = requested() if make == "requested" else _scheduled()
+    _, body = contracts.dump(made)
+    assert contracts.load(message_type, body) == made  # as it is, it loads
+    with pytest.raises(ValidationError) as caught:
+        contracts.load(message_type, {**body, **change})
+    assert field in caught.value.messages
+
+
+def test_a_phone_only_request_and_a_version_one_body_load() -> None:
+    """A phone is enough; a body from before `phone` and `titles` loads with none."""
+    _, body = contracts.dump(requested(referrer_email=None, phone="+441134960123"))
+    assert contracts.load("newcomer.requested", body).phone == "+441134960123"
+    _, old = contracts.dump(requested())
+    assert contracts.load("newcomer.requested", {k: v for k, v in old.items() if k != "phone"})
+    _, event = contracts.dump(_scheduled())
+    event.pop("titles")
+    assert contracts.load("event.scheduled", event).titles == {}
+
+
+def _scheduled() -> object:
+    starts = datetime(2030, 6, 15, 10, tzinfo=UTC)
+    return contracts.EventScheduled(
+        event_id=uuid.uuid4(),
+        title="Picnic",
+        titles={"ar": "نزهة"},
+        kind="social",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        timezone="Europe/London",
+        sequence=0,
+        location="Leeds",
+    )
 
 
 def test_a_message_breaking_its_schema_is_refused_on_publish() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sanctuary import preflight
+from sqlalchemy import create_engine, text
 
 
 def test_delays_double_up_to_the_cap_and_jitter_takes_at_most_half_off() -> None:
@@ -144,3 +145,15 @@ def test_the_schema_is_checked_in_a_child_and_alembic_stays_out_of_the_process(
     assert not_there.startswith("the schema is not there yet")
     assert behind == "the schema is at ['0001']; this code needs ['0002']"
     assert (ready, imported) == ("None", "False")
+
+
+def test_a_check_whose_child_fails_is_a_problem_to_wait_on_not_a_crash(tmp_path: Path) -> None:
+    """The child ends without an answer (here: no migrations where it looks): the process
+    is told a problem, and waits and asks again as for any other."""
+    engine = create_engine(f"sqlite:///{tmp_path}/m.db")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('0001')"))
+    answer = preflight.database_problem_apart(engine, tmp_path / "no-migrations-here")
+    assert answer == "the schema check failed in its child process"
+    engine.dispose()

@@ -13,14 +13,17 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from datetime import UTC, datetime, time
 
 import pytest
 from matching.adapters.models import Match, Outbox
+from matching.entrypoints.clock import Clock, RunFailed
 from matching.service_layer import coordination
 from sanctuary.runtime import Service
 from sanctuary.vocabulary import READY_WHEN
 from sanctuary_dev.messages import apply, requested, signed_up
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 pytestmark = pytest.mark.integration
 SLOT = (("sat", "morning"),)
@@ -73,3 +76,20 @@ def test_the_daily_run_proposes_in_a_child_and_leaves_the_clock_light(matching: 
             newcomer.newcomer_id,
         )
         assert list(proposed) == ["match.proposed"]
+
+
+def test_a_daily_run_whose_process_fails_is_tried_again_at_the_next_tick(
+    matching: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's process cannot reach its database: the clock says so and keeps the day
+    unrun, so its next tick (a minute later) runs it; nothing was half-written."""
+    url = make_url(matching.config.database_url).set(database="no_such_database_for_a_run")
+    monkeypatch.setenv("MATCHING_DATABASE_URL", url.render_as_string(hide_password=False))
+    monkeypatch.setenv("INTERNAL_TOKEN", secrets.token_urlsafe(24))
+    monkeypatch.setenv("LINK_SECRET", secrets.token_urlsafe(24))
+    clock = Clock(matching, time(0, 0))
+    with pytest.raises(RunFailed):
+        clock.tick(datetime.now(UTC))
+    assert clock.last_run is None
+    with matching.sessions() as session:
+        assert session.scalars(select(Match)).all() == []
