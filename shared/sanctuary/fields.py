@@ -129,7 +129,15 @@ class Phone(fields.String):
 
 def phone() -> Phone:
     """An optional phone number (null or absent: none), loaded as E.164."""
-    return Phone(load_default=None, allow_none=True, metadata={"example": "0113 496 0123"})
+    return Phone(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "example": "0113 496 0123",
+            "description": "A UK number typed the local way, or any with its country code; "
+            "kept as E.164. With no email, a coordinator calls instead of writing.",
+        },
+    )
 
 
 def shown_phone(e164: str) -> str:
