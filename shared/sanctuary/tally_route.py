@@ -1,6 +1,7 @@
 """Every service's `GET /internal/v1/tallies?from=&to=` (ADR 42): its anonymous counts of the
 days from `from` to `to` (ISO dates, both included), of the groups asked for (`group_id`,
-repeated) within the caller's, a row a day, group, kind and measure."""
+repeated) within the caller's, summed by group and by month (sanctuary.tallies.read), with
+each group's stocks before `from`."""
 
 from __future__ import annotations
 

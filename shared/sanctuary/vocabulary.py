@@ -99,6 +99,22 @@ class MatchAction(StrEnum):
     END = "end"
 
 
+class MatchEnding(StrEnum):
+    """How a match ended, in the words the impact report counts (its free-text reason stays
+    the coordinator's own). `withdrawn`: one of the pair was erased (never chosen by hand)."""
+
+    RAN_ITS_COURSE = (
+        "ran_its_course"  # the newcomer is settled; the friendship goes on or ends well
+    )
+    NEWCOMER_MOVED = "newcomer_moved"  # dispersed, rehoused or moved away
+    VOLUNTEER_STEPPED_BACK = "volunteer_stepped_back"
+    NEWCOMER_STEPPED_BACK = "newcomer_stepped_back"
+    NOT_A_GOOD_FIT = "not_a_good_fit"
+    SAFEGUARDING = "safeguarding"
+    OTHER = "other"
+    WITHDRAWN = "withdrawn"
+
+
 class EventKind(StrEnum):
     """What a coordinator schedules."""
 
@@ -219,7 +235,18 @@ class EventMeasure(StrEnum):
     PROMOTED = "promoted"  # a place given to the first waiting
     CANCELLED_BY_THEM = "cancelled_by_them"  # given up from the email's link
     WITHDRAWN = "withdrawn"  # given up by an erasure
-    ATTENDED = "attended"  # marked as there by a coordinator
+    ATTENDED = "attended"  # marked as there by a coordinator (on the event's day)
+    TAKEN = "taken"  # a place held at an event, on the event's day (-1 if given up)
+    HELD = "held"  # an event on its day, in its own group (taken back if cancelled)
+    PLACES = "places"  # ... and its places
+
+
+class MatchingKind(StrEnum):
+    """What a matching tally is about (ADR 42)."""
+
+    VOLUNTEER = "volunteer"
+    NEWCOMER = "newcomer"
+    MATCH = "match"
 
 
 class MatchingMeasure(StrEnum):
@@ -235,4 +262,5 @@ class MatchingMeasure(StrEnum):
     MATCHED_AFTER = "matched_after"  # ... so many days after the newcomer asked
     REJECTED = "rejected"
     ACTIVATED = "activated"  # the pair met
-    ENDED = "ended"
+    ENDED = "ended"  # "ended:<MatchEnding>"
+    CHECKIN_SENT = "checkin_sent"  # a check-in emailed to the pair

@@ -37,6 +37,8 @@ DASHBOARD = (
     "/coordinator/audit",
     "/coordinator/tokens",
     "/coordinator/invite",
+    "/coordinator/impact",
+    "/coordinator/impact/print",
 )
 # Forms sent empty, so that every error shows.
 FORMS = {"/volunteer": "button[type=submit]", "/befriender": "button[type=submit]"}

@@ -372,20 +372,29 @@ def test_the_impact_tallies_count_each_change_and_an_erasure_changes_no_past_cou
             f"/internal/v1/tallies?from={today}&to={today}", headers={**TOKEN, **headers}
         )
         assert answer.status_code == 200, answer.json
-        assert all(r["group_id"] == str(LEEDS) and r["kind"] == "social" for r in answer.json)
-        return {r["measure"]: r["count"] for r in answer.json}
+        rows = answer.json["period"]
+        assert all(r["group_id"] == str(LEEDS) and r["kind"] == "social" for r in rows)
+        return {r["measure"]: r["count"] for r in rows}
 
     before = {
         "confirmed": 1,
         "waitlisted": 2,
         "cancelled_by_them": 1,
         "promoted": 1,
-        "attended": 1,
     }
     assert counted() == before
     events.apply(erasure_of("third@example.org"))  # waiting: withdrawn
     assert counted() == {**before, "withdrawn": 1}
     assert events.registration(third).status == RegistrationStatus.CANCELLED
     assert counted(**{"X-Groups": str(uuid.uuid4())}) == {}  # another group's coordinator
+    # The event itself counts on its own day, with its places, the places taken and who came.
+    day = SOON.astimezone(ZoneInfo("Europe/London")).date().isoformat()
+    on_its_day = events.api.get(f"/internal/v1/tallies?from={day}&to={day}", headers=TOKEN)
+    assert on_its_day.json["period"] == [
+        {"group_id": str(LEEDS), "kind": "social", "measure": "attended", "count": 1},
+        {"group_id": str(LEEDS), "kind": "social", "measure": "held", "count": 1},
+        {"group_id": str(LEEDS), "kind": "social", "measure": "places", "count": 1},
+        {"group_id": str(LEEDS), "kind": "social", "measure": "taken", "count": 1},
+    ]
     refused = events.api.get("/internal/v1/tallies?from=soon&to=later", headers=TOKEN)
     assert refused.status_code == 422

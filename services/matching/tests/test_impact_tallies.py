@@ -36,11 +36,13 @@ def counted(matching: Matching, **headers: str) -> dict[tuple[str, str], int]:
     week = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
     answer = matching.api.get(f"/internal/v1/tallies?{week}", headers={**TOKEN, **headers})
     assert answer.status_code == 200, answer.json
+    assert answer.json["before"] == []  # nothing stood anywhere before yesterday
     found: dict[tuple[str, str], int] = {}
-    for row in answer.json:
+    for row in answer.json["period"]:
         assert row["group_id"] == str(LEEDS)
-        key = (row["kind"], row["measure"])
-        found[key] = found.get(key, 0) + row["count"]
+        found[(row["kind"], row["measure"])] = row["count"]
+    months = {(row["kind"], row["measure"]): row["count"] for row in answer.json["months"]}
+    assert sum(months.values()) == sum(found.values())  # one or two months, the same sums
     return found
 
 
@@ -77,6 +79,16 @@ def test_each_step_is_counted_once_with_its_days_and_an_erasure_keeps_them(
         ("match", "approved"): 1,
         ("newcomer", "matched_after:12"): 1,
         ("match", "activated"): 1,
+        # Where each stands now: the stocks, +1 and -1 as they moved.
+        ("volunteer", "now:ready"): 1,
+        ("newcomer", "now:matched"): 1,
+        ("newcomer", "now:waiting"): 1,
+        ("match", "now:active"): 1,
+        # ... and where they stood on the way (sums of 0: in and out the same day).
+        ("volunteer", "now:applied"): 0,
+        ("newcomer", "now:proposed"): 0,
+        ("match", "now:proposed"): 0,
+        ("match", "now:approved"): 0,
     }
     assert counted(matching) == before
     erased = c.ErasureRequested(
@@ -85,5 +97,12 @@ def test_each_step_is_counted_once_with_its_days_and_an_erasure_keeps_them(
         requested_at=datetime.now(UTC),
     )
     matching.apply(erased)  # their match ends as withdrawn: nothing counted goes away
-    assert counted(matching) == before
+    assert counted(matching) == {
+        **before,
+        ("match", "ended:withdrawn"): 1,
+        ("newcomer", "now:matched"): 0,
+        ("newcomer", "now:erased"): 1,
+        ("match", "now:active"): 0,
+        ("match", "now:ended"): 1,
+    }
     assert counted(matching, **{"X-Groups": str(uuid.uuid4())}) == {}

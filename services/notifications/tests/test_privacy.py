@@ -336,7 +336,7 @@ def test_an_email_being_sent_when_its_reader_is_erased_stays_erased_if_it_fails(
     claimed = store.claim()
     erase(service, volunteer_ids=(volunteer_id,), confirm=False)
     for c in claimed:
-        store.record_failure(c.id, {"status": DeliveryStatus.PENDING, "attempts": 1})
+        store.record_failure(c, {"status": DeliveryStatus.PENDING, "attempts": 1})
     assert {d.status for d in rows(service, Delivery)} == {DeliveryStatus.ERASED}
 
 

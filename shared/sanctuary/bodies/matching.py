@@ -10,6 +10,7 @@ from sanctuary.fields import SafeText, StrictBoolean
 from sanctuary.vocabulary import (
     CHECK_OUTCOMES,
     Check,
+    MatchEnding,
     MatchStatus,
     NewcomerStatus,
     VolunteerStatus,
@@ -56,9 +57,14 @@ class MoveSchema(Body):
 
 
 class DecisionSchema(Body):
-    """approve and activate take nothing; reject and end need a reason."""
+    """approve and activate take nothing; reject and end need a reason; end takes how it
+    ended, in the impact report's words (`other` when not said)."""
 
     reason = fields.String(validate=validate.Length(min=1, max=300))
+    ending = fields.String(
+        validate=validate.OneOf([e for e in MatchEnding if e != MatchEnding.WITHDRAWN]),
+        metadata={"description": "end only: how it ended, as the impact report counts it"},
+    )
     newcomer_wants_another = StrictBoolean(load_default=False)
 
 

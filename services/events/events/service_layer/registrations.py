@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sanctuary import contracts as c
-from sanctuary import tallies
 from sanctuary.db import as_utc
 from sanctuary.links import is_cancel_token
 from sanctuary.unit_of_work import UnitOfWork
@@ -24,8 +23,8 @@ from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session, object_session
 
 from events import domain
-from events.adapters.models import Event, Registration, Tally
-from events.service_layer import held
+from events.adapters.models import Event, Registration
+from events.service_layer import held, impact
 
 
 class NotFound(LookupError):
@@ -61,17 +60,13 @@ def _set_status(event: Event, registration: Registration, status: str, now: date
     letting its queue be counted again)."""
     was = registration.status == RegistrationStatus.CONFIRMED
     registration.status, registration.decided_at = status, now
-    event.confirmed += (status == RegistrationStatus.CONFIRMED) - was
+    change = (status == RegistrationStatus.CONFIRMED) - was
+    event.confirmed += change
     session = object_session(event)
     if session is not None:
         held.queue_changed(session, event.id)
-
-
-def tally(
-    session: Session, registration: Registration, event: Event, measure: str, now: datetime
-) -> None:
-    """Count it for the impact report, by the registrant's group and the event's kind."""
-    tallies.count(session, Tally, now, registration.group_id, event.kind, measure)
+        if change:
+            impact.taken(session, registration, event, change)
 
 
 def _fact(kind: type, registration: Registration, **extra: Any) -> Any:
@@ -112,9 +107,10 @@ def decide(uow: UnitOfWork, request: c.RegistrationRequested) -> None:
     )
     if event is not None and decision.status == RegistrationStatus.CONFIRMED:
         event.confirmed += 1
+        impact.taken(session, registration, event, 1)
     position = None
     if event is not None:
-        tally(session, registration, event, decision.status, now)
+        impact.tally(session, registration, event, decision.status, now)
     if event is not None and RegistrationStatus.WAITLISTED in (decision.status, decision.shown_as):
         # The newest in the queue, at its end: counted before it is added.
         position = held.join_queue(session, event.id, lambda: _in_queue(session, event.id))
@@ -239,7 +235,7 @@ def promote(uow: UnitOfWork, event: Event) -> int:
             registration.shown_as = RegistrationStatus.CONFIRMED  # taking no place
             continue
         _set_status(event, registration, RegistrationStatus.CONFIRMED, datetime.now(UTC))
-        tally(session, registration, event, EventMeasure.PROMOTED, registration.decided_at)
+        impact.tally(session, registration, event, EventMeasure.PROMOTED, registration.decided_at)
         uow.publish(_fact(c.RegistrationPromoted, registration))
         promoted += 1
     return promoted
@@ -259,7 +255,8 @@ def cancel(uow: UnitOfWork, registration_id: uuid.UUID, token: str, secret: str)
     if registration.status not in domain.OPEN:
         return registration  # cancelling twice changes nothing
     _set_status(event, registration, RegistrationStatus.CANCELLED, datetime.now(UTC))
-    tally(session, registration, event, EventMeasure.CANCELLED_BY_THEM, registration.decided_at)
+    cancelled = EventMeasure.CANCELLED_BY_THEM
+    impact.tally(session, registration, event, cancelled, registration.decided_at)
     uow.publish(_fact(c.RegistrationCancelled, registration))
     session.flush()
     promote(uow, event)
@@ -287,7 +284,7 @@ def withdraw(uow: UnitOfWork, held: Iterable[Registration]) -> int:
             if upcoming and registration.status == RegistrationStatus.CONFIRMED:
                 freed += 1
             _set_status(event, registration, RegistrationStatus.CANCELLED, now)
-            tally(session, registration, event, EventMeasure.WITHDRAWN, now)
+            impact.tally(session, registration, event, EventMeasure.WITHDRAWN, now)
         session.flush()
         if upcoming:
             promote(uow, event)  # a place at an event that has begun is no use to anyone

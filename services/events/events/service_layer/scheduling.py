@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from events import domain
 from events.adapters.models import Event, Registration
-from events.service_layer import registrations
+from events.service_layer import impact, registrations
 
 # The groups a caller acts for (the gateway's X-Groups): a coordinator's; None: every group, a
 # network admin's call.
@@ -110,10 +110,12 @@ def update_event(
     if event.kind != EventKind.WEBINAR and "location" in changes and not changes["location"]:
         raise InvalidChange("location", "Say where it takes place.")
     changed = sorted(k for k, v in changes.items() if _stored(getattr(event, k)) != v)
-    for key in changed:
-        setattr(event, key, changes[key])
     if not changed:
         return event
+    impact.held(session, event, -1)  # counted again as it is now
+    for key in changed:
+        setattr(event, key, changes[key])
+    impact.held(session, event, +1)
     event.sequence += 1
     session.flush()
     registrations.promote(uow, event)
@@ -128,6 +130,7 @@ def cancel_event(uow: UnitOfWork, event_id: uuid.UUID, groups: Groups = None) ->
     if event.status == EventStatus.CANCELLED:
         return event
     event.status, event.sequence = EventStatus.CANCELLED, event.sequence + 1
+    impact.held(session, event, -1)
     event.confirmed = 0  # every place is given up below
     session.execute(
         update(Registration)
@@ -173,7 +176,8 @@ def record_attendance(
             continue  # marked before: nothing new to announce
         registration.attended_at = now
         marked += 1
-        registrations.tally(session, registration, event, EventMeasure.ATTENDED, now)
+        came = EventMeasure.ATTENDED  # on the event's day, beside the places taken
+        impact.tally(session, registration, event, came, as_utc(event.starts_at))
         if event.kind == EventKind.TRAINING:
             uow.publish(
                 c.TrainingCompleted(
@@ -269,5 +273,6 @@ def schedule(uow: UnitOfWork, data: dict[str, Any], groups: Groups = None) -> Ev
         **data,
     )
     uow.session.add(event)
+    impact.held(uow.session, event, +1)
     uow.publish(c.EventScheduled(**details(event)))
     return event

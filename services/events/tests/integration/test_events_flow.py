@@ -256,7 +256,13 @@ def test_five_hundred_registrations_for_fifty_places_with_four_workers_never_ove
         tallied = session.execute(
             select(Tally.measure, func.sum(Tally.count)).group_by(Tally.measure)
         )
-        assert dict(tallied.all()) == {"confirmed": 50, "waitlisted": 450}
+        assert dict(tallied.all()) == {
+            "confirmed": 50,
+            "waitlisted": 450,
+            "held": 1,  # on the event's day, with its places and those taken
+            "places": 50,
+            "taken": 50,
+        }
 
 
 def test_one_batch_sees_its_own_decisions(gateway: FlaskClient, events: Service) -> None:

@@ -11,7 +11,7 @@ from gateway.bootstrap import bootstrap
 from gateway.config import GatewayConfig, from_env
 from gateway.entrypoints import routing, site
 from gateway.entrypoints.coordinators import api as coordinator_api
-from gateway.entrypoints.coordinators import dashboard, privacy_api
+from gateway.entrypoints.coordinators import dashboard, privacy_api, reports_api
 from gateway.entrypoints.public_api import apidocs
 from gateway.entrypoints.public_api import events as events_api
 from gateway.entrypoints.public_api import groups as groups_api
@@ -74,6 +74,7 @@ def _register_api(app: Flask) -> None:
         people_api.blp,
         coordinator_api.blp,
         privacy_api.blp,
+        reports_api.blp,
         events_api.blp,
         groups_api.blp,
         groups_api.admin,

@@ -6,10 +6,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sanctuary import tallies
 from sanctuary.erasure import ErasureLogMixin, TombstoneMixin
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
 from sanctuary.tallies import TallyMixin
-from sanctuary.vocabulary import CheckOutcome
+from sanctuary.vocabulary import CheckOutcome, MatchingKind
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
@@ -160,3 +161,9 @@ class Tally(TallyMixin, Base):
     each step of a match, by day and group (sanctuary.vocabulary.MatchingMeasure)."""
 
     __tablename__ = "tallies"
+
+
+# The stocks the impact report reads (ADR 42): how many stand in each status, by group, each day.
+tallies.track(Volunteer, Tally, MatchingKind.VOLUNTEER)
+tallies.track(Newcomer, Tally, MatchingKind.NEWCOMER)
+tallies.track(Match, Tally, MatchingKind.MATCH)

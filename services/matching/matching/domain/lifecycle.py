@@ -12,6 +12,7 @@ from sanctuary.vocabulary import (
     Checkin,
     CheckOutcome,
     MatchAction,
+    MatchEnding,
     MatchStatus,
     VolunteerStatus,
 )
@@ -21,7 +22,7 @@ OPEN = (MatchStatus.PROPOSED, MatchStatus.APPROVED, MatchStatus.ACTIVE)
 HOLDS_CAPACITY = (MatchStatus.APPROVED, MatchStatus.ACTIVE)
 CHECKINS = ((Checkin.TWO_WEEKS, timedelta(days=14)), (Checkin.THREE_MONTHS, timedelta(days=91)))
 # Why a match ends when one of the pair is erased: the one reason their matches keep.
-WITHDRAWN = "withdrawn"
+WITHDRAWN = MatchEnding.WITHDRAWN
 
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS = {

@@ -22,7 +22,7 @@ from sanctuary.bodies.privacy import SubjectSchema
 from sanctuary.db import as_utc
 from sanctuary.problems import answer_errors, problem
 from sanctuary.scope import caller_groups, listed_groups
-from sanctuary.vocabulary import CHECK_OUTCOMES, MatchAction
+from sanctuary.vocabulary import CHECK_OUTCOMES, MatchAction, MatchEnding
 from sanctuary.web import (
     current_service,
     invalid,
@@ -216,12 +216,15 @@ def decide(match_id: uuid.UUID, action: str) -> Response:
         raise invalid({"reason": [f"A reason is not taken to {action} a match."]})
     if action in (MatchAction.REJECT, MatchAction.END) and not decision.get("reason"):
         raise invalid({"reason": [f"A reason is needed to {action} a match."]})
+    if action != MatchAction.END and decision.get("ending"):
+        raise invalid({"ending": [f"How it ended is not taken to {action} a match."]})
     with unit_of_work() as uow:
         match = coordination.decide(
             uow,
             match_id,
             action,
             reason=decision.get("reason"),
+            ending=MatchEnding(decision.get("ending", MatchEnding.OTHER)),
             newcomer_wants_another=decision["newcomer_wants_another"],
             scope=caller_groups(),
         )

@@ -16,6 +16,7 @@ from sanctuary.unit_of_work import UnitOfWork
 from sanctuary.vocabulary import (
     CHECK_OUTCOMES,
     MatchAction,
+    MatchEnding,
     MatchingMeasure,
     MatchStatus,
     NewcomerStatus,
@@ -184,10 +185,12 @@ def decide(
     action: str,
     *,
     reason: str | None = None,
+    ending: MatchEnding = MatchEnding.OTHER,
     newcomer_wants_another: bool = False,
     scope: Scope = None,
 ) -> Match:
-    """A coordinator's decision on a match: approve, reject (reason), activate or end (reason)."""
+    """A coordinator's decision on a match: approve, reject (reason), activate or end (reason,
+    and how it ended in the impact report's words)."""
     session = uow.session
     match = session.get(Match, match_id, with_for_update=True)
     if match is None or not in_scope(scope, match.group_id):
@@ -210,7 +213,7 @@ def decide(
     assert newcomer is not None
     if newcomer_status:
         newcomer.status = newcomer_status
-    _count_decision(session, match, action, newcomer)
+    _count_decision(session, match, action, newcomer, ending)
     ids = {
         "match_id": match.id,
         "volunteer_id": match.volunteer_id,
@@ -230,9 +233,14 @@ _MEASURES = {
 }
 
 
-def _count_decision(session: Session, match: Match, action: str, newcomer: Newcomer) -> None:
+def _count_decision(
+    session: Session, match: Match, action: str, newcomer: Newcomer, ending: MatchEnding
+) -> None:
     now, group = datetime.now(UTC), match.group_id
-    impact.count(session, now, group, impact.MATCH, _MEASURES[MatchAction(action)])
+    measure = _MEASURES[MatchAction(action)]
+    if action == MatchAction.END:
+        measure = impact.ended(ending)
+    impact.count(session, now, group, impact.MATCH, measure)
     if action == MatchAction.APPROVE:  # how long they waited, asked to approved
         waited = MatchingMeasure.MATCHED_AFTER
         impact.count_days(session, now, group, impact.NEWCOMER, waited, newcomer.registered_at)
@@ -257,5 +265,6 @@ def announce_due_checkins(uow: UnitOfWork, now: datetime) -> int:
                     group_id=match.group_id,
                 )
             )
+            impact.count(session, now, match.group_id, impact.MATCH, MatchingMeasure.CHECKIN_SENT)
             published += 1
     return published

@@ -9,12 +9,12 @@ from datetime import datetime
 
 from sanctuary import tallies
 from sanctuary.db import as_utc
-from sanctuary.vocabulary import MatchingMeasure
+from sanctuary.vocabulary import MatchEnding, MatchingKind, MatchingMeasure
 from sqlalchemy.orm import Session
 
 from matching.adapters.models import Tally
 
-VOLUNTEER, NEWCOMER, MATCH = "volunteer", "newcomer", "match"  # what a count is about
+VOLUNTEER, NEWCOMER, MATCH = MatchingKind  # what a count is about
 
 
 def count(
@@ -34,3 +34,8 @@ def count_days(
 ) -> None:
     """A histogram's count: `measure` ("matched_after") with the whole days since `since`."""
     count(session, moment, group_id, kind, tallies.after(measure, as_utc(since), moment))
+
+
+def ended(ending: MatchEnding) -> str:
+    """The measure of a match's ending: "ended:moved_away"."""
+    return f"{MatchingMeasure.ENDED}:{ending}"

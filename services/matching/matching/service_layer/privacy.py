@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from matching.adapters.models import Match, Newcomer, Outbox, Volunteer
 from matching.domain import lifecycle, pairing
+from matching.service_layer import impact
 
 Person = Volunteer | Newcomer
 P = TypeVar("P", Volunteer, Newcomer)
@@ -99,6 +100,8 @@ def withdraw(uow: UnitOfWork, match: Match, *, newcomer_stays: bool) -> None:
     is. A newcomer who stays waits for another befriender: the ending was not theirs."""
     match.status = lifecycle.withdraw(match.status)
     match.decided_at, match.reason = datetime.now(UTC), lifecycle.WITHDRAWN
+    ended = impact.ended(lifecycle.WITHDRAWN)
+    impact.count(uow.session, match.decided_at, match.group_id, impact.MATCH, ended)
     if newcomer_stays:
         newcomer = uow.session.get(Newcomer, match.newcomer_id)
         assert newcomer is not None

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sanctuary import metrics
+from sanctuary import metrics, tallies
 from sanctuary.db import as_utc
 from sanctuary.vocabulary import DeliveryStatus
 from sqlalchemy import Connection, Engine, Integer, and_, bindparam, null, or_, select, update
 
 from notifications import domain
-from notifications.adapters.models import Delivery, Unsubscribe
+from notifications.adapters.models import Delivery, Tally, Unsubscribe
 from notifications.config import NotificationsConfig
 from notifications.domain import links
 
@@ -31,6 +33,7 @@ CLAIMED_COLUMNS = (
     Delivery.attempts,
     Delivery.correlation_id,
     Delivery.rendered,
+    Delivery.group_id,
 )
 
 # A batch of due deliveries becomes `sending` until the claim runs out; the columns are
@@ -65,6 +68,7 @@ class Claimed:
     attempts: int
     correlation_id: str
     rendered: dict[str, str] | None
+    group_id: uuid.UUID | None  # the group that signed it: where the impact report counts it
     # Set for a probe's email claimed before its own retry was due (the server is down): a
     # failed try is not its fault and costs it nothing; it goes back to wait until then.
     waiting_until: datetime | None = None
@@ -169,6 +173,8 @@ class DeliveryStore:
                 .where(Delivery.id.in_(suppressed))
                 .values(status=DeliveryStatus.SUPPRESSED, rendered=null())
             )
+            counted = (c for c in batch if c.id in suppressed)
+            tallies.write(connection, Tally, counts(counted, DeliveryStatus.SUPPRESSED))
             metrics.EMAILS.labels("notifications", DeliveryStatus.SUPPRESSED).inc(len(suppressed))
         return [claimed for claimed in batch if claimed.id not in suppressed]
 
@@ -208,12 +214,22 @@ class DeliveryStore:
                     .values(status=DeliveryStatus.PENDING, next_attempt_at=due_at)
                 )
 
-    def record_failure(self, delivery_id: uuid.UUID, values: dict[str, Any]) -> None:
+    def record_failure(self, claimed: Claimed, values: dict[str, Any]) -> None:
         """Write a failed try's outcome (status, attempts, when next, the reply), unless the
-        email is no longer `sending` (its reader was erased meanwhile: it stays `erased`)."""
+        email is no longer `sending` (its reader was erased meanwhile: it stays `erased`); one
+        given up is counted for the impact report with it."""
         with self.engine.begin() as connection:
-            connection.execute(
+            written = connection.execute(
                 update(Delivery)
-                .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.SENDING)
+                .where(Delivery.id == claimed.id, Delivery.status == DeliveryStatus.SENDING)
                 .values(**values)
             )
+            if written.rowcount and values["status"] == DeliveryStatus.FAILED:
+                tallies.write(connection, Tally, counts([claimed], DeliveryStatus.FAILED))
+
+
+def counts(emails: Iterable[Claimed], status: DeliveryStatus) -> Counter[tallies.Key]:
+    """The impact report's counts of `emails` that became `status` now (ADR 42): by the group
+    that signed each and its template."""
+    now = datetime.now(UTC)
+    return Counter(tallies.key(now, c.group_id, c.template, status) for c in emails)

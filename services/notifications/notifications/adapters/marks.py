@@ -10,20 +10,33 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from sanctuary import tallies
 from sanctuary.vocabulary import DeliveryStatus
-from sqlalchemy import Connection, Engine, bindparam, null, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    Engine,
+    String,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from notifications.adapters.deliveries import Claimed
-from notifications.adapters.models import Delivery
+from notifications.adapters.models import Delivery, Tally
 
 log = logging.getLogger(__name__)
 
 
-# Sent: the words are not kept once sent (the context stays, as the log).
+# Sent: the words are not kept once sent (the context stays, as the log). Once only: a mark
+# tried again after a lost reply changes nothing, and counts nothing again.
 MARK_SENT = (
     update(Delivery)
-    .where(Delivery.id == bindparam("delivery_id"))
+    .where(Delivery.id == bindparam("delivery_id"), Delivery.status != bindparam("status"))
     .values(
         status=bindparam("status"),
         attempts=bindparam("attempts"),
@@ -33,6 +46,25 @@ MARK_SENT = (
     )
 )
 
+# On PostgreSQL, the mark and its count for the impact report (ADR 42) in one statement, so
+# the mark stays one round trip: the tally is added only if the mark changed the row.
+_MARKED = MARK_SENT.returning(Delivery.id).cte("marked")
+_TALLY = Tally.__table__
+_COUNTED = postgresql_insert(_TALLY).from_select(
+    ["day", "group_key", "kind", "measure", "count"],
+    select(
+        bindparam("day", type_=Date()),
+        bindparam("group_key", type_=String()),
+        bindparam("kind", type_=String()),
+        bindparam("status", type_=String()),
+        literal_column("1"),
+    ).select_from(_MARKED),
+)
+MARK_AND_COUNT_SENT = _COUNTED.on_conflict_do_update(
+    index_elements=[_TALLY.c.day, _TALLY.c.group_key, _TALLY.c.kind, _TALLY.c.measure],
+    set_={"count": _TALLY.c.count + _COUNTED.excluded.count},
+).add_cte(_MARKED)
+
 
 class SentMarks:
     """Marks emails `sent`, on one connection kept while there is work."""
@@ -41,7 +73,7 @@ class SentMarks:
         self.engine = engine
         self.connection: Connection | None = None
         self._cursor: Any = None  # on PostgreSQL, the driver's cursor on `connection`
-        self._sql: str | None = None  # MARK_SENT compiled for PostgreSQL
+        self._sql: str | None = None  # MARK_AND_COUNT_SENT compiled for PostgreSQL
         self.owed: list[dict[str, Any]] = []  # marks of emails sent, not yet committed
 
     def _connect(self) -> Connection:
@@ -61,8 +93,7 @@ class SentMarks:
         while self.owed:
             if self.connection is None:
                 self.connection = self._connect()
-            self.connection.execute(MARK_SENT, self.owed[0])
-            self.connection.commit()
+            _mark_and_count(self.connection, self.owed[0])
             self.owed.pop(0)
 
     def open(self) -> None:
@@ -76,11 +107,16 @@ class SentMarks:
         died since the last mark (a database restart, an idle timeout): the UPDATE is
         idempotent, so it is tried once more on a fresh, pre-pinged connection before the
         error stands; then the mark is owed (`settle`)."""
+        now = datetime.now(UTC)
+        day, group_key, kind, _ = tallies.key(now, claimed.group_id, claimed.template, "")
         values = {
             "delivery_id": claimed.id,
             "status": DeliveryStatus.SENT,
             "attempts": claimed.attempts + 1,
-            "sent_at": datetime.now(UTC),
+            "sent_at": now,
+            "day": day,
+            "group_key": group_key,
+            "kind": kind,
         }
         if self.connection is None:
             self.connection = self._connect()
@@ -101,11 +137,10 @@ class SentMarks:
         work on each execution cost more CPU than the driver's. Other drivers go through
         SQLAlchemy (`prepare=` is psycopg's own)."""
         if (marks.dialect.name, marks.dialect.driver) != ("postgresql", "psycopg"):
-            marks.execute(MARK_SENT, values)
-            marks.commit()
+            _mark_and_count(marks, values)
             return
         if self._cursor is None:
-            self._sql = str(MARK_SENT.compile(dialect=marks.dialect))
+            self._sql = str(MARK_AND_COUNT_SENT.compile(dialect=marks.dialect))
             self._cursor = marks.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         self._cursor.execute(self._sql, values, prepare=True)
 
@@ -114,6 +149,18 @@ class SentMarks:
         if self.connection is not None:
             marks, self.connection, self._cursor = self.connection, None, None
             _close_marks(marks)
+
+
+def _mark_and_count(marks: Connection, values: dict[str, Any]) -> None:
+    """One `sent` mark through SQLAlchemy, and its count if it changed the row, committed."""
+    if marks.dialect.name == "postgresql":
+        marks.execute(MARK_AND_COUNT_SENT, values)
+    else:
+        mark = {k: v for k, v in values.items() if k not in ("day", "group_key", "kind")}
+        if marks.execute(MARK_SENT, mark).rowcount:  # type: ignore[attr-defined]
+            key = (values["day"], values["group_key"], values["kind"], values["status"])
+            tallies.write(marks, Tally, {key: 1})
+    marks.commit()
 
 
 def _close_marks(connection: Connection) -> None:

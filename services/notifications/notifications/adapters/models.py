@@ -9,6 +9,7 @@ from typing import Any
 
 from sanctuary.erasure import ErasureLogMixin, TombstoneMixin
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
+from sanctuary.tallies import TallyMixin
 from sanctuary.vocabulary import DEFAULT_LOCALE
 from sqlalchemy import JSON, DateTime, Index, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -152,3 +153,10 @@ class Tombstone(TombstoneMixin, Base):
 
 class ErasureLog(ErasureLogMixin, Base):
     __tablename__ = "erasures"
+
+
+class Tally(TallyMixin, Base):
+    """Anonymous counts for the impact report (ADR 42): emails sent, failed and suppressed,
+    by day, the group that signed them and their template."""
+
+    __tablename__ = "tallies"

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
-from sanctuary import erasure_records
+from sanctuary import erasure_records, tally_route
 from sanctuary.bodies.privacy import SubjectSchema
 from sanctuary.problems import problem
 from sanctuary.scope import listed_groups
@@ -21,13 +21,14 @@ from sanctuary.web import (
 from sqlalchemy import and_, case, func, select
 
 from notifications import domain
-from notifications.adapters.models import Delivery
+from notifications.adapters.models import Delivery, Tally
 from notifications.config import NotificationsConfig
 from notifications.domain import links
 from notifications.service_layer import subject_access, unsubscribes
 
 blueprint = Blueprint("notifications_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
+tally_route.add(blueprint, Tally)
 
 
 def _of_visible_groups(statement: Any) -> Any:

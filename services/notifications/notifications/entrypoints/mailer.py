@@ -251,7 +251,7 @@ class Mailer:
             delay = domain.retry_delay(attempts, self.config.retry_delays_ms)
             values.update(status=DeliveryStatus.PENDING, next_attempt_at=datetime.now(UTC) + delay)
         status = values["status"]
-        self.store.record_failure(claimed.id, values)
+        self.store.record_failure(claimed, values)
         metrics.EMAILS.labels(
             "notifications",
             DeliveryStatus.FAILED if status == DeliveryStatus.FAILED else DeliveryStatus.RETRYING,

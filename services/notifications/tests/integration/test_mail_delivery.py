@@ -882,3 +882,29 @@ def test_a_mailer_with_its_server_down_and_nothing_to_probe_waits_its_poll(
     stopping.set()
     runner.join(timeout=10)
     assert 3 <= len(looks) <= 8  # about one a poll; it spun at about a hundred a second
+
+
+def test_each_email_is_counted_once_for_the_impact_report(
+    notifications: Service, sink: mailsink.Answering
+) -> None:
+    """ADR 42: an email counts as sent with its mark, in the same statement, and as failed
+    with its failure, by its template and group; a mark made again (its reply lost) finds
+    the email sent already and counts nothing more."""
+    from notifications.adapters.marks import SentMarks
+    from notifications.adapters.models import Tally
+
+    sink.answers = ["550 5.7.1 Message rejected as spam"]
+    planned(notifications, welcome(1), welcome(2), welcome(3))
+    assert mailer(notifications).send_due() == 3
+    marks = SentMarks(notifications.engine)
+    [again] = [d for d in deliveries(notifications) if d.status == "sent"][:1]
+    claimed = deliveries_module.Claimed(
+        again.id, again.template, again.to_address, {}, 0, "c", None, again.group_id
+    )
+    marks.mark(claimed)  # the same mark again, as after a lost reply
+    marks.close()
+    with notifications.sessions() as session:
+        rows = session.scalars(select(Tally)).all()
+    assert {t.group_key for t in rows} == {""}  # no group signed them: the network's list
+    counted = {(t.kind, t.measure): t.count for t in rows}
+    assert counted == {("volunteer_welcome", "failed"): 1, ("volunteer_welcome", "sent"): 2}

@@ -207,6 +207,7 @@ def blueprint() -> Blueprint:
         account_pages,
         event_pages,
         group_pages,
+        impact_pages,
         invitation_pages,
         people_pages,
         sign_in_pages,

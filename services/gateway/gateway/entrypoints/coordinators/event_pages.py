@@ -18,12 +18,7 @@ from gateway.entrypoints import routing
 from gateway.entrypoints.coordinators import wording
 from gateway.entrypoints.coordinators.dashboard import act, audited, blp, call, fetch
 
-# How the dashboard names each kind of event.
-KIND_NAMES = {
-    EventKind.SOCIAL: "Social",
-    EventKind.TRAINING: "Training",
-    EventKind.WEBINAR: "Webinar",
-}
+KIND_NAMES = wording.EVENT_KINDS
 
 
 @blp.app_template_filter("event_when")

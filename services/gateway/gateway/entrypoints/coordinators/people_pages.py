@@ -11,6 +11,7 @@ from sanctuary import fields, references
 from sanctuary.vocabulary import (
     CHECK_OUTCOMES,
     MatchAction,
+    MatchEnding,
     MatchStatus,
     NewcomerStatus,
     VolunteerStatus,
@@ -146,6 +147,7 @@ def matches() -> str:
         reasons=wording.reasons,
         rules=wording.RULES,
         factors=wording.FACTORS,
+        endings={k: v for k, v in wording.ENDINGS.items() if k != MatchEnding.WITHDRAWN},
         **lists,
     )
 
@@ -157,6 +159,8 @@ def decide(match_id: uuid.UUID, action: str) -> Redirect:
         body["reason"] = request.form["reason"].strip()  # none: matching says it is needed
     if action == MatchAction.END:
         body["newcomer_wants_another"] = request.form.get("newcomer_wants_another") == "yes"
+        if request.form.get("ending"):
+            body["ending"] = request.form["ending"]  # matching says if it is not one of its words
     done = {
         MatchAction.APPROVE: "Approved: both are being introduced by email.",
         MatchAction.REJECT: "Rejected.",

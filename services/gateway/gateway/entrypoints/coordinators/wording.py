@@ -1,7 +1,7 @@
 """A proposal's reasons as a coordinator reads them at a glance ("Both speak Arabic; both
 free Saturday mornings; both like football; both live in LS6"), from the facts matching
-gives; the points stay one click away, with each rule and factor in words. English, as the
-dashboard is (ADR 0015)."""
+gives; the points stay one click away, with each rule and factor in words; and the words the
+dashboard uses for the vocabulary's. English, as the dashboard is (ADR 0015)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from babel.lists import format_list
+from sanctuary.vocabulary import EventKind, MatchEnding
 
 from gateway.domain import language_names
 from gateway.entrypoints.public_pages.people import (
@@ -19,6 +20,22 @@ from gateway.entrypoints.public_pages.people import (
 )
 
 LANGUAGES = {code: english for code, _own, english in LANGUAGE_CHOICES}
+EVENT_KINDS = {
+    EventKind.SOCIAL: "Social",
+    EventKind.TRAINING: "Training",
+    EventKind.WEBINAR: "Webinar",
+}
+# How a match ended, as the end form offers it and the Impact page counts it.
+ENDINGS = {
+    MatchEnding.RAN_ITS_COURSE: "Ran its course: the newcomer is settled",
+    MatchEnding.NEWCOMER_MOVED: "The newcomer moved away",
+    MatchEnding.VOLUNTEER_STEPPED_BACK: "The volunteer stepped back",
+    MatchEnding.NEWCOMER_STEPPED_BACK: "The newcomer stepped back",
+    MatchEnding.NOT_A_GOOD_FIT: "Not a good fit",
+    MatchEnding.SAFEGUARDING: "A safeguarding concern",
+    MatchEnding.OTHER: "Another reason",
+    MatchEnding.WITHDRAWN: "One of the pair asked to be erased",
+}
 
 
 def language(code: str) -> str:
