@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command, context, op
@@ -92,3 +93,78 @@ def no_wake_on_insert(*tables: str) -> None:
     for table in tables:
         op.execute(f'DROP TRIGGER IF EXISTS "{table}_wakes" ON "{table}"')
     op.execute("DROP FUNCTION IF EXISTS sanctuary_wake()")
+
+
+class Backfill:
+    """In a migration's upgrade(): counts for the `tallies` table (ADR 42) from the rows as
+    they stand, added with one upsert each. Frozen with the table: the day of a moment is
+    its date in Europe/London, the network's zone; a group is its id as text, or "".
+
+    `since`: the first day the service tallied as things happened (None: it never did).
+    A flow dated on or after it is counted already and is left out (`flow`); the stocks
+    (`stock`, now:<status>) are counted on the day of the migration, as each row stands."""
+
+    def __init__(self) -> None:
+        from collections import Counter
+        from datetime import UTC, datetime
+        from zoneinfo import ZoneInfo
+
+        self.zone = ZoneInfo("Europe/London")
+        self.today = datetime.now(UTC).astimezone(self.zone).date()
+        self.counts: Counter[tuple[Any, str, str, str]] = Counter()
+        self.since = op.get_bind().execute(text("SELECT min(day) FROM tallies")).scalar()
+
+    @staticmethod
+    def moment(value: Any) -> Any:
+        """A stored time as an aware datetime (SQLite gives it as text, PostgreSQL as a
+        datetime; a naive one is UTC, as the services store them)."""
+        from datetime import UTC, datetime
+
+        if value is None:
+            return None
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    def day(self, moment: Any) -> Any:
+        return self.moment(moment).astimezone(self.zone).date()
+
+    def flow(self, moment: Any, group: Any, kind: str, measure: str, n: int = 1) -> None:
+        """Count `n` of `measure` on the day of `moment`, unless tallied then already."""
+        if moment is None or n == 0:
+            return
+        day = self.day(moment)
+        if self.since is None or day < self.date(self.since):
+            self.counts[(day, self.group(group), kind, measure)] += n
+
+    def stock(self, group: Any, kind: str, status: str) -> None:
+        """One row standing in `status` today (only where nothing was tallied as it moved)."""
+        self.counts[(self.today, self.group(group), kind, f"now:{status}")] += 1
+
+    @staticmethod
+    def group(value: Any) -> str:
+        """A group's key: its id as text with dashes (SQLite keeps it as 32 hex digits)."""
+        import uuid
+
+        return str(uuid.UUID(str(value))) if value else ""
+
+    @staticmethod
+    def date(value: Any) -> Any:
+        from datetime import date
+
+        return date.fromisoformat(value) if isinstance(value, str) else value
+
+    def write(self) -> None:
+        bind = op.get_bind()
+        upsert = text(
+            "INSERT INTO tallies (day, group_key, kind, measure, count) "
+            "VALUES (:day, :group_key, :kind, :measure, :count) "
+            "ON CONFLICT (day, group_key, kind, measure) "
+            "DO UPDATE SET count = tallies.count + excluded.count"
+        )
+        rows = [
+            {"day": day, "group_key": group, "kind": kind, "measure": measure, "count": n}
+            for (day, group, kind, measure), n in sorted(self.counts.items())
+            if n
+        ]
+        for start in range(0, len(rows), 5_000):
+            bind.execute(upsert, rows[start : start + 5_000])

@@ -1,7 +1,7 @@
 """The Impact page (issue 18) as a coordinator sees it, at 1280 px and on a phone at 390 px:
 figures, charts drawn on the server with their text and their tables, no script, nothing
 wider than the screen; the printable page. In headless Chromium against the whole running
-system, whose tallies hold a year of the network's history (bench.impact_history, written
+system, whose tallies hold a year of the network's history (sanctuary_dev.impact_history, written
 into the services' own tables as they would have kept it) besides what the other tests did."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.impact_history import history
 from playwright.sync_api import expect
 from sanctuary.contracts import DEFAULT_GROUP_ID
+from sanctuary_dev.impact_history import history
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.dialects.sqlite import insert
 

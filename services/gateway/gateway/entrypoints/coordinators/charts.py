@@ -33,9 +33,11 @@ class Chart:
             (label, [values[i] for _, values in self.series]) for i, label in enumerate(self.labels)
         ]
 
-    def image(self) -> str:
-        """The chart as a `data:` URI of its SVG."""
-        return "data:image/svg+xml;base64," + base64.b64encode(svg(self)).decode("ascii")
+    def image(self, narrow: bool = False) -> str:
+        """The chart as a `data:` URI of its SVG: 760 px wide, or 400 for a phone (drawn
+        again, not shrunk: its words stay as large)."""
+        drawn = svg(self, narrow)
+        return "data:image/svg+xml;base64," + base64.b64encode(drawn).decode("ascii")
 
 
 def charts(report: dict[str, Any]) -> list[Chart]:
@@ -118,7 +120,7 @@ def _events(report: dict[str, Any]) -> Chart:
     )
 
 
-def svg(chart: Chart) -> bytes:
+def svg(chart: Chart, narrow: bool = False) -> bytes:
     """The chart as SVG, with pygal's scripts taken out (no tooltips: an image runs none)."""
     pygal = _pygal()
     from pygal.style import Style
@@ -141,13 +143,13 @@ def svg(chart: Chart) -> bytes:
     drawn = kind(
         style=style,
         js=[],
-        width=760,
-        height=360,
+        width=400 if narrow else 760,
+        height=440 if narrow else 360,
         explicit_size=False,
         legend_at_bottom=True,
-        legend_at_bottom_columns=3,
+        legend_at_bottom_columns=1 if narrow else 3,
         print_values=chart.kind == "hbar",
-        x_label_rotation=30 if len(chart.labels) > 8 else 0,
+        x_label_rotation=(60 if narrow else 30) if len(chart.labels) > (3 if narrow else 8) else 0,
         show_minor_x_labels=True,
         no_data_text="Nothing in this period",
         allow_interruptions=True,
