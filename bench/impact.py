@@ -56,16 +56,14 @@ def fill(app: Any, rows: list[dict[str, Any]]) -> None:
         connection.commit()
 
 
-def setup(stack: ExitStack) -> tuple[Any, dict[str, str], Any, Any, int]:
-    """The three services and the gateway on PostgreSQL, the history written: the gateway's
-    client, a network admin's bearer header, a network admin's and a group coordinator's
-    signed-in browsers, and how many tally rows were written."""
-    urls, written = {}, 0
-    apps = {}
+def services(stack: ExitStack) -> tuple[dict[str, Any], dict[str, str], str]:
+    """Matching, events and notifications, each on its own migrated PostgreSQL database and
+    serving its internal API: the apps, the gateway's `<name>_url` settings, the token."""
+    from importlib import import_module
+
+    apps, urls, token = {}, {}, ""
     for name, create in SERVICES.items():
         database = stack.enter_context(private_database(DEFAULT_TEST_POSTGRES_URL, name))
-        from importlib import import_module
-
         config = import_module(f"{name}.config").from_env(
             with_secrets({f"{name.upper()}_DATABASE_URL": database})
         )
@@ -74,6 +72,15 @@ def setup(stack: ExitStack) -> tuple[Any, dict[str, str], Any, Any, int]:
         upgrade(service.migrations, database, service.metadata)
         apps[name], urls[f"{name}_url"] = app, stack.enter_context(serving(app))
         token = config.internal_token
+    return apps, urls, token
+
+
+def setup(stack: ExitStack) -> tuple[Any, dict[str, str], Any, Any, int]:
+    """The three services and the gateway on PostgreSQL, the history written: the gateway's
+    client, a network admin's bearer header, a network admin's and a group coordinator's
+    signed-in browsers, and how many tally rows were written."""
+    apps, urls, token = services(stack)
+    written = 0
     gateway_url = stack.enter_context(private_database(DEFAULT_TEST_POSTGRES_URL, "gateway"))
     gateway_app = create_gateway(
         GatewayConfig(
