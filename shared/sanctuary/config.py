@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sanctuary.retention import Retention
+from sanctuary.validity import Validity
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2F"
 DEFAULT_RETRY_DELAYS_MS = (1_000, 10_000, 60_000, 600_000)
@@ -113,6 +114,8 @@ class ServiceConfig:
     startup_wait_seconds: float = 300.0
     # The retention schedule (sanctuary.retention): each service carries out its part.
     retention: Retention = field(default_factory=Retention)
+    # How long a volunteer's DBS check and safeguarding training last (sanctuary.validity).
+    validity: Validity = field(default_factory=Validity)
 
     @classmethod
     def common_from_env(
@@ -139,6 +142,7 @@ class ServiceConfig:
             "metrics_port": metrics_port,
             "startup_wait_seconds": _float(env, "STARTUP_WAIT_SECONDS", 300.0),
             "retention": Retention.from_env(env),
+            "validity": Validity.from_env(env),
         }
 
     @classmethod

@@ -39,8 +39,9 @@ class Retention:
     # An ended match's personal details (the explanation, a coordinator's reason): blanked;
     # its ids, status, score and times stay for the anonymous counts.
     ended_matches: int = 730
-    # A DBS outcome and its date, counted from when it was recorded: purged.
-    dbs: int = 183
+    # A DBS outcome and its date, counted from when it was recorded: purged (kept while the
+    # check is valid: the record of a check, never the certificate, ADR 44).
+    dbs: int = 1095
     # A place at an event, counted from the event's end: the name and address blanked.
     registrations: int = 183
     # An email's address and words, counted from when it was written: blanked.

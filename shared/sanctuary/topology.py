@@ -41,6 +41,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "coordinator.invited",
         "volunteer.registered",
         "volunteer.readiness_changed",
+        "volunteer.check_renewal_due",
+        "volunteer.check_lapsed",
         "newcomer.requested",
         "event.scheduled",
         "event.updated",

@@ -63,6 +63,8 @@ class CheckOutcome(StrEnum):
     NONE = "none"
     HELD = "held"
     COMPLETED = "completed"
+    # A DBS check or training that ran out (ADR 44): not ready until it is recorded again.
+    LAPSED = "lapsed"
 
 
 CHECK_OUTCOMES: dict[Check, tuple[CheckOutcome, ...]] = {
@@ -70,6 +72,11 @@ CHECK_OUTCOMES: dict[Check, tuple[CheckOutcome, ...]] = {
     Check.SCREENING: (CheckOutcome.PENDING, CheckOutcome.PASSED, CheckOutcome.FAILED),
     Check.DBS: (CheckOutcome.NONE, CheckOutcome.HELD),
     Check.TRAINING: (CheckOutcome.PENDING, CheckOutcome.COMPLETED),
+}
+# The checks that run out (ADR 44), and the outcome each is dated from; once run out, `lapsed`.
+DATED: dict[Check, CheckOutcome] = {
+    Check.DBS: CheckOutcome.HELD,
+    Check.TRAINING: CheckOutcome.COMPLETED,
 }
 # What each check must show before a volunteer can be matched, in the order the emails list
 # them (DBS is asked for by some newcomers only, so it is not one of them).
@@ -247,6 +254,14 @@ class MatchingKind(StrEnum):
     VOLUNTEER = "volunteer"
     NEWCOMER = "newcomer"
     MATCH = "match"
+
+
+class Standing(StrEnum):
+    """How a dated check stands (ADR 44): the dashboard's green, amber and red."""
+
+    VALID = "valid"
+    RUNNING_OUT = "running_out"  # within the first reminder's days of running out
+    LAPSED = "lapsed"
 
 
 class MatchingMeasure(StrEnum):

@@ -167,9 +167,13 @@ def test_an_ended_match_loses_its_details_after_two_years(matching: Matching) ->
     assert expire(matching, due)[0]["ended_matches"] == 0
 
 
-def test_a_dbs_outcome_is_purged_six_months_after_it_was_recorded(matching: Matching) -> None:
+def test_a_dbs_outcome_is_purged_when_its_retention_ends(matching: Matching) -> None:
+    """Kept while the check is valid (three years by default, ADR 44): a ready volunteer's,
+    so that the year's erasure of volunteers never ready does not come first."""
     signup = signed_up(email="dbs@example.org", has_dbs=True)
     matching.apply(signup)
+    with matching.service.unit_of_work() as uow:
+        coordination.record_checks(uow, signup.volunteer_id, dict(READY_WHEN))
     before = matching.get(Volunteer, signup.volunteer_id)
     assert before.dbs == CheckOutcome.HELD
     recorded = aware(before.dbs_recorded_at)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from notifications import domain
-from notifications.domain import privacy
+from notifications.domain import checks, privacy
 from sanctuary.contracts import (
     CoordinatorInvited,
     DataLinkRequested,
@@ -20,6 +20,8 @@ from sanctuary.contracts import (
     RegistrationConfirmed,
     RegistrationPromoted,
     RegistrationWaitlisted,
+    VolunteerCheckLapsed,
+    VolunteerCheckRenewalDue,
     VolunteerReadinessChanged,
     VolunteerRegistered,
 )
@@ -133,6 +135,27 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
             domain.readiness(
                 VolunteerReadinessChanged(
                     volunteer_id=VOLUNTEER, status=VolunteerStatus.READY, missing=()
+                ),
+                volunteer,
+            ),
+        ),
+        Sample(
+            "volunteer_check (DBS, 30 days before)",
+            checks.check_email(
+                VolunteerCheckRenewalDue(
+                    volunteer_id=VOLUNTEER,
+                    check=Check.DBS,
+                    runs_out=NOW + timedelta(days=30),
+                    days=30,
+                ),
+                volunteer,
+            ),
+        ),
+        Sample(
+            "volunteer_check (training ran out)",
+            checks.check_email(
+                VolunteerCheckLapsed(
+                    volunteer_id=VOLUNTEER, check=Check.TRAINING, ran_out=NOW, open_matches=1
                 ),
                 volunteer,
             ),

@@ -14,6 +14,7 @@ from sanctuary import fields as f
 from sanctuary.contracts.base import Word, contract
 from sanctuary.vocabulary import (
     CHECK_OUTCOMES,
+    DATED,
     DEFAULT_LOCALE,
     READY_WHEN,
     Check,
@@ -144,8 +145,8 @@ class VolunteerRegistered:
 
 
 def _outcome(check: Check) -> Callable[[], fields.Field[Any]]:
-    """The outcomes `check` can show."""
-    allowed = CHECK_OUTCOMES[check]
+    """The outcomes `check` can show: a coordinator's, or `lapsed` for one that ran out."""
+    allowed = CHECK_OUTCOMES[check] + ((CheckOutcome.LAPSED,) if check in DATED else ())
     return lambda: Word(
         CheckOutcome, by_value=True, required=True, validate=validate.OneOf(allowed)
     )
@@ -195,7 +196,8 @@ class VolunteerReadinessChanged:
     missing: Annotated[
         tuple[Check, ...],
         lambda: fields.List(
-            Word(Check, by_value=True, validate=validate.OneOf(tuple(READY_WHEN))),
+            # READY_WHEN's checks, and a dated check that ran out (ADR 44).
+            Word(Check, by_value=True, validate=validate.OneOf((*READY_WHEN, *DATED))),
             required=True,
         ),
     ]

@@ -17,10 +17,10 @@ def test_the_schedule_of_issue_14_by_default_and_each_period_a_setting() -> None
         365,
         730,
     )
-    assert (default.dbs, default.registrations, default.sent_emails) == (183, 183, 90)
+    assert (default.dbs, default.registrations, default.sent_emails) == (1095, 183, 90)
     env = {"RETAIN_SENT_EMAILS_DAYS": "30", "RETENTION_CHECK_MINUTES": "0.5"}
     changed = ServiceConfig.from_env("notifications", with_secrets(env)).retention
-    assert (changed.sent_emails, changed.check_minutes, changed.dbs) == (30, 0.5, 183)
+    assert (changed.sent_emails, changed.check_minutes, changed.dbs) == (30, 0.5, 1095)
     now = datetime(2026, 12, 5, tzinfo=UTC)
     assert changed.cutoff("sent_emails", now) == now - timedelta(days=30)
 

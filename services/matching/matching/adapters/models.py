@@ -10,7 +10,7 @@ from sanctuary import tallies
 from sanctuary.erasure import ErasureLogMixin, TombstoneMixin
 from sanctuary.messaging_models import InboxMixin, OutboxMixin
 from sanctuary.tallies import TallyMixin
-from sanctuary.vocabulary import CheckOutcome, MatchingKind
+from sanctuary.vocabulary import DATED, Check, CheckOutcome, MatchingKind
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
@@ -47,6 +47,10 @@ class Volunteer(Base):
     # recorded (both purged after RETAIN_DBS_DAYS: sanctuary.retention).
     dbs: Mapped[str] = mapped_column(String(10), default=CheckOutcome.NONE)
     dbs_recorded_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When safeguarding training was last completed: it runs out too (ADR 44).
+    training_completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The reminders sent before a dated check runs out ("dbs:60"), forgotten on renewal.
+    checks_reminded: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), index=True)
     # Their local group: matched only within it. None: no group covers their postcode yet.
     group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
@@ -62,10 +66,17 @@ class Volunteer(Base):
     # A volunteer never ready is erased RETAIN_UNREADY_VOLUNTEERS_DAYS after it.
     active_at: Mapped[datetime | None] = mapped_column(default=_now, onupdate=_now)
 
-    @validates("dbs")
-    def _dated(self, _key: str, outcome: str) -> str:
-        """A DBS outcome held is dated when recorded; none, no date."""
-        self.dbs_recorded_at = _now() if outcome == CheckOutcome.HELD else None
+    @validates(Check.DBS, Check.TRAINING)
+    def _dated(self, key: str, outcome: str) -> str:
+        """A DBS held or training completed is dated when recorded (again: renewed, its
+        reminders forgotten); any other outcome has no date (ADR 44)."""
+        dated = _now() if outcome == DATED[Check(key)] else None
+        if key == Check.DBS:
+            self.dbs_recorded_at = dated
+        else:
+            self.training_completed_at = dated
+        if dated is not None:
+            self.checks_reminded = [r for r in self.checks_reminded or [] if not r.startswith(key)]
         return outcome
 
 

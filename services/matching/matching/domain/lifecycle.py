@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sanctuary.vocabulary import (
+    DATED,
     READY_WHEN,
     Check,
     Checkin,
@@ -42,8 +43,11 @@ class OverCapacity(Exception):
 
 
 def missing_checks(checks: dict[Check, str]) -> tuple[Check, ...]:
-    """The checks a volunteer has still to clear, in a fixed order."""
-    return tuple(check for check, cleared in READY_WHEN.items() if checks[check] != cleared)
+    """The checks a volunteer has still to clear, in a fixed order: READY_WHEN's, then a DBS
+    check that ran out (ADR 44: renewed before they are matched again)."""
+    missing = [check for check, cleared in READY_WHEN.items() if checks[check] != cleared]
+    lapsed = [c for c in DATED if checks[c] == CheckOutcome.LAPSED and c not in missing]
+    return (*missing, *lapsed)
 
 
 def readiness(

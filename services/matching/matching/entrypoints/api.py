@@ -7,6 +7,7 @@ not found, and lists show only its rows."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -37,7 +38,7 @@ from matching.adapters.models import Tally, Volunteer
 from matching.domain import lifecycle
 from matching.entrypoints.match_views import call_view, match_view, newcomer_view
 from matching.entrypoints.match_views import group_of as _group
-from matching.service_layer import calls, coordination, moves, privacy, views
+from matching.service_layer import calls, coordination, expiry, moves, privacy, views
 
 blueprint = Blueprint("matching_internal", __name__, url_prefix="/internal/v1")
 require_service_token(blueprint)
@@ -107,6 +108,8 @@ def volunteer_view(v: Volunteer) -> dict[str, Any]:
         "status": v.status,
         "max_matches": v.max_matches,
         "checks": {k: getattr(v, k) for k in CHECK_OUTCOMES},
+        # The DBS check and training run out (ADR 44): when, and how each stands now.
+        "dated": expiry.dated(v, current_service().config.validity, datetime.now(UTC)),
         "paused_since": as_utc(v.paused_at).isoformat() if v.paused_at else None,
         # What the coordinator weighs when placing them: none held without their consent.
         "languages": sorted(v.languages),
@@ -242,6 +245,7 @@ def start_run() -> Response:
         result = coordination.start_run(
             uow, dry_run=options["dry_run"], group_id=options["group_id"], scope=caller_groups()
         )
+        left_out = expiry.left_out(uow.session, _run_groups(options["group_id"]))
     return jsonify(
         dry_run=options["dry_run"],
         total_score=result.total_score,
@@ -255,7 +259,13 @@ def start_run() -> Response:
             for p in result.proposals
         ],
         unmatched=[{"newcomer_id": str(n), "why": why} for n, why in result.unmatched.items()],
+        left_out=left_out,
     )
+
+
+def _run_groups(group_id: uuid.UUID | None) -> frozenset[uuid.UUID] | None:
+    """The groups a run covered: the one asked for, else the caller's (None: every one)."""
+    return frozenset({group_id}) if group_id is not None else caller_groups()
 
 
 @blueprint.get("/newcomers/<uuid:newcomer_id>/suggestions")

@@ -19,7 +19,7 @@ from sanctuary.runtime import Service
 from sanctuary.unit_of_work import new_correlation_id
 from sqlalchemy.exc import SQLAlchemyError
 
-from matching.service_layer import coordination
+from matching.service_layer import coordination, expiry
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60.0
@@ -60,7 +60,8 @@ def daily_run(correlation_id: str) -> tuple[int, int]:
 
 
 class Clock:
-    """Runs the matcher daily at `run_at` (UTC) and announces due check-ins every tick."""
+    """Runs the matcher daily at `run_at` (UTC); every tick, announces due check-ins and
+    watches volunteers' checks running out (ADR 44)."""
 
     def __init__(self, service: Service, run_at: time) -> None:
         self.service = service
@@ -74,6 +75,15 @@ class Clock:
             due = coordination.announce_due_checkins(uow, now)
         if due:
             log.info("announced %d check-ins", due, extra={"correlation_id": correlation_id})
+        with self.service.unit_of_work(correlation_id) as uow:
+            reminded, lapsed = expiry.watch(uow, now, self.service.config.validity)
+        if reminded or lapsed:
+            log.info(
+                "checks running out: %d reminders, %d lapsed",
+                reminded,
+                lapsed,
+                extra={"correlation_id": correlation_id},
+            )
         if self.last_run != now.date() and now.time() >= self.run_at:
             proposed, waiting = run_apart(correlation_id)
             self.last_run = now.date()

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from sanctuary.db import as_utc
-from sanctuary.vocabulary import NewcomerStatus, VolunteerStatus
+from sanctuary.vocabulary import DATED, CheckOutcome, NewcomerStatus, VolunteerStatus
 
 from matching.adapters.models import Match, Newcomer, Volunteer
 from matching.domain import calls, lifecycle, pairing
@@ -48,7 +48,10 @@ def match_view(m: Match, people: dict[uuid.UUID, Any] | None = None) -> dict[str
 def _person(row: Volunteer | Newcomer | None) -> dict[str, Any]:
     if row is None or row.status in ERASED:
         return {"first_name": None, "district": None}
-    return {"first_name": pairing.first_name(row.name), "district": row.district}
+    person = {"first_name": pairing.first_name(row.name), "district": row.district}
+    if isinstance(row, Volunteer):  # a check run out flags their matches (ADR 44)
+        person["lapsed"] = [c for c in DATED if getattr(row, c) == CheckOutcome.LAPSED]
+    return person
 
 
 def _pair(m: Match, people: dict[uuid.UUID, Any]) -> dict[str, Any]:

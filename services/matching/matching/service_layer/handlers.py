@@ -94,7 +94,8 @@ class VolunteerNotYetKnown(Exception):
 
 
 def on_training_completed(event: TrainingCompleted, uow: UnitOfWork) -> None:
-    """Safeguarding training attended: the volunteer's training check completes."""
+    """Safeguarding training attended: the volunteer's training check completes, or is
+    renewed."""
     if event.topic != "safeguarding" or event.volunteer_id is None:
         return  # other training, or someone who is not a volunteer
     volunteer = uow.session.get(Volunteer, event.volunteer_id)
@@ -106,8 +107,8 @@ def on_training_completed(event: TrainingCompleted, uow: UnitOfWork) -> None:
             extra={"volunteer_id": str(volunteer.id), "message_id": uow.message_id},
         )
         return
-    if volunteer.training != CheckOutcome.COMPLETED:
-        coordination.record_checks(uow, volunteer.id, {Check.TRAINING: CheckOutcome.COMPLETED})
+    # Also for someone trained already: a refresher dates their training afresh (ADR 44).
+    coordination.record_checks(uow, volunteer.id, {Check.TRAINING: CheckOutcome.COMPLETED})
 
 
 HANDLERS: dict[str, Handler] = {

@@ -154,7 +154,12 @@ def _problem_text(answer: requests.Response) -> str:
 def act(service: str, method: str, path: str, done: str, back: str, **kwargs: Any) -> Redirect:
     """Do one action upstream; flash what happened and go back (POST-redirect-GET). A 404
     (nothing with this id, or another group's) is the dashboard's 404 too."""
-    answer = call(service, method, path, **kwargs)
+    return answered(call(service, method, path, **kwargs), done, back)
+
+
+def answered(answer: requests.Response, done: str, back: str) -> Redirect:
+    """Flash what an action's answer says (`done`, or the problem) and go back; its 404 is
+    the dashboard's."""
     if answer.status_code == 404:
         raise NotFound()
     if answer.ok:

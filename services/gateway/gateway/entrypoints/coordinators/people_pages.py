@@ -21,7 +21,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as Redirect
 
 from gateway.entrypoints.coordinators import wording
-from gateway.entrypoints.coordinators.dashboard import act, audited, blp, fetch
+from gateway.entrypoints.coordinators.dashboard import act, answered, audited, blp, call, fetch
 from gateway.entrypoints.public_pages.people import DAY_NAMES, PART_NAMES
 from gateway.service_layer import intake
 
@@ -179,14 +179,15 @@ def decide(match_id: uuid.UUID, action: str) -> Redirect:
 
 @blp.post("/matching/runs")
 def start_run() -> Redirect:
-    return act(
-        "matching",
-        "POST",
-        "/internal/v1/runs",
-        "The matcher ran; its proposals are below.",
-        url_for(".matches"),
-        json={"dry_run": False},
-    )
+    answer = call("matching", "POST", "/internal/v1/runs", json={"dry_run": False})
+    said = "The matcher ran; its proposals are below."
+    left_out = answer.json().get("left_out", []) if answer.ok else []
+    if left_out:  # ADR 44: a check ran out
+        said += (
+            f" {len(left_out)} volunteer{'s were' if len(left_out) > 1 else ' was'} left out: "
+            "a DBS check or safeguarding training ran out (see Volunteers)."
+        )
+    return answered(answer, said, url_for(".matches"))
 
 
 @blp.get("/find")

@@ -11,6 +11,7 @@ from sanctuary.vocabulary import (
     EventKind,
     EventStatus,
     RegistrationStatus,
+    Standing,
     SubmissionStatus,
     VolunteerStatus,
 )
@@ -100,6 +101,13 @@ class MarkedSchema(Schema):
 # Answers passed on from the matching service.
 
 
+class DatedCheckSchema(Schema):
+    """How a check that runs out stands."""
+
+    runs_out = fields.DateTime(allow_none=True, metadata={"description": "null: not held"})
+    standing = fields.String(allow_none=True, validate=validate.OneOf(tuple(Standing)))
+
+
 class VolunteerRecordSchema(Schema):
     """What a coordinator sees of a volunteer."""
 
@@ -113,6 +121,12 @@ class VolunteerRecordSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(tuple(VolunteerStatus)))
     max_matches = fields.Integer(required=True)
     checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    dated = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(DatedCheckSchema),
+        required=True,
+        metadata={"description": "The DBS check and training: when each runs out (ADR 44)"},
+    )
     paused_since = fields.DateTime(
         allow_none=True,
         metadata={"description": "Since when they paused themselves: not proposed till then"},
@@ -184,13 +198,22 @@ class UnmatchedSchema(Schema):
     why = fields.String(required=True)
 
 
+class LeftOutSchema(Schema):
+    volunteer_id = fields.UUID(required=True)
+    why = fields.String(
+        required=True, metadata={"example": "DBS check ran out: not matched until renewed"}
+    )
+
+
 class RunResultSchema(Schema):
-    """A run's proposals, its total score, and who stays unmatched and why."""
+    """A run's proposals, its total score, who stays unmatched and why, and the volunteers
+    left out because a check of theirs ran out (ADR 44)."""
 
     dry_run = fields.Boolean(required=True)
     total_score = fields.Float(required=True)
     proposals = fields.List(fields.Nested(ProposalSchema), required=True)
     unmatched = fields.List(fields.Nested(UnmatchedSchema), required=True)
+    left_out = fields.List(fields.Nested(LeftOutSchema), required=True)
 
 
 class SuggestionSchema(Schema):

@@ -19,6 +19,8 @@ from sanctuary.contracts import (
     NewcomerRequested,
     PersonMoved,
     RegistrationRejected,
+    VolunteerCheckLapsed,
+    VolunteerCheckRenewalDue,
     VolunteerReadinessChanged,
     VolunteerRegistered,
 )
@@ -42,6 +44,7 @@ from notifications.service_layer.handlers.groups import (
 from notifications.service_layer.handlers.my_data import on_data_link_requested
 from notifications.service_layer.handlers.people import (
     MATCH_EMAILS,
+    on_check_running_out,
     on_match_changed,
     on_newcomer_requested,
     on_readiness_changed,
@@ -58,6 +61,8 @@ HANDLERS: dict[str, Handler] = {
     CoordinatorInvited.TYPE: on_coordinator_invited,
     VolunteerRegistered.TYPE: on_volunteer_registered,
     VolunteerReadinessChanged.TYPE: on_readiness_changed,
+    VolunteerCheckRenewalDue.TYPE: on_check_running_out,
+    VolunteerCheckLapsed.TYPE: on_check_running_out,
     NewcomerRequested.TYPE: on_newcomer_requested,
     EventScheduled.TYPE: on_event_scheduled,
     EventUpdated.TYPE: on_event_updated,

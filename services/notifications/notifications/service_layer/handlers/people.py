@@ -7,6 +7,8 @@ import uuid
 from sanctuary.contracts import (
     MatchChanged,
     NewcomerRequested,
+    VolunteerCheckLapsed,
+    VolunteerCheckRenewalDue,
     VolunteerReadinessChanged,
     VolunteerRegistered,
 )
@@ -14,6 +16,7 @@ from sanctuary.unit_of_work import Handler, UnitOfWork
 
 from notifications import domain
 from notifications.adapters.models import Person, Tombstone
+from notifications.domain import checks
 from notifications.service_layer.handlers.planning import plan, signature
 
 
@@ -44,6 +47,15 @@ def on_readiness_changed(fact: VolunteerReadinessChanged, uow: UnitOfWork) -> No
     volunteer = _contact(uow, fact.volunteer_id)
     if volunteer is not None and volunteer.address:
         plan(uow, domain.readiness(fact, volunteer))
+
+
+def on_check_running_out(
+    fact: VolunteerCheckRenewalDue | VolunteerCheckLapsed, uow: UnitOfWork
+) -> None:
+    """Remind a volunteer their DBS check or training runs out soon, or tell them it has."""
+    volunteer = _contact(uow, fact.volunteer_id)
+    if volunteer is not None and volunteer.address:
+        plan(uow, checks.check_email(fact, volunteer))
 
 
 def _keep_person(
