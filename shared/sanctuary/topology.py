@@ -43,6 +43,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "volunteer.readiness_changed",
         "volunteer.check_renewal_due",
         "volunteer.check_lapsed",
+        "concern.raised",
+        "concern.escalated",
         "newcomer.requested",
         "event.scheduled",
         "event.updated",

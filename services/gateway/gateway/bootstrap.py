@@ -14,7 +14,7 @@ from gateway.adapters import rate_limits
 from gateway.adapters.models import Base, Inbox, Outbox
 from gateway.config import GatewayConfig, from_env
 from gateway.entrypoints.admin import seed_default_group
-from gateway.service_layer import erasure_answers, my_data, privacy, sign_in
+from gateway.service_layer import concerns, erasure_answers, my_data, privacy, sign_in
 
 
 def bootstrap(config: GatewayConfig | None = None) -> Service:
@@ -43,11 +43,13 @@ def bootstrap(config: GatewayConfig | None = None) -> Service:
 def _housekeeping(service: Service) -> None:
     """The relay's timed upkeep: the erasure gauges; expired links to people's own data
     deleted (the address is kept no longer than its link lives); sign-in counts a day old
-    and ended rate-limit windows forgotten."""
+    and ended rate-limit windows forgotten; urgent safeguarding concerns escalated."""
     _erasure_gauges(service)
     with service.unit_of_work() as uow:
         my_data.prune(uow)
         sign_in.prune(uow.session, datetime.now(UTC))
+    with service.unit_of_work() as uow:  # urgent concerns an hour unacknowledged (ADR 45)
+        concerns.escalate_due(uow, datetime.now(UTC))
     rate_limits.prune(service.engine)
 
 

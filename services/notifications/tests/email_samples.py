@@ -12,7 +12,10 @@ from typing import Any
 
 from notifications import domain
 from notifications.domain import checks, privacy
+from sanctuary import references
 from sanctuary.contracts import (
+    ConcernEscalated,
+    ConcernRaised,
     CoordinatorInvited,
     DataLinkRequested,
     NewcomerRequested,
@@ -36,6 +39,7 @@ REGISTRATION = uuid.UUID("00000000-0000-4000-8000-00000000000d")
 INVITATION = uuid.UUID("00000000-0000-4000-8000-00000000000f")
 ERASURE = uuid.UUID("00000000-0000-4000-8000-000000000010")
 DATA_LINK = uuid.UUID("00000000-0000-4000-8000-000000000011")
+CONCERN = uuid.UUID("00000000-0000-4000-8000-0000000000c1")
 COORDINATOR = "leeds@sanctuary.example"
 # Who signs the samples: a local group, or the network's own group for someone no local
 # group covers yet.
@@ -74,6 +78,9 @@ class Sample:
             )
         if "link_id" in context:
             context["my_data_url"] = f"https://sanctuary.example/my-data/{context['link_id']}.t"
+        if "concern_id" in context:
+            concern = context["concern_id"]
+            context["case_url"] = f"https://sanctuary.example/coordinator/concerns/{concern}"
         return context
 
 
@@ -115,6 +122,13 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
             status=VolunteerStatus.APPLIED,
             locale=locale,
         )
+    )
+    concern, reference = CONCERN, references.of(CONCERN)
+    c_raised = ConcernRaised(
+        concern_id=concern, reference=reference, urgency="soon", notify=("lead@example.org",)
+    )
+    c_escalated = ConcernEscalated(
+        concern_id=concern, reference=reference, urgency="urgent", notify=("nl@example.org",)
     )
     return [
         Sample("volunteer_welcome", welcome),
@@ -159,6 +173,14 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
                 ),
                 volunteer,
             ),
+        ),
+        *(
+            Sample(name, email)
+            for name, fact in (
+                ("concern_waiting (coordinator: a lead)", c_raised),
+                ("concern_waiting (coordinator: escalated)", c_escalated),
+            )
+            for email in checks.concern_emails(fact)
         ),
         Sample("newcomer_request_received", _acknowledgement(locale, False)),
         Sample(

@@ -17,6 +17,7 @@ from marshmallow import ValidationError
 from sanctuary.contracts.base import SCHEMAS as SCHEMAS
 from sanctuary.contracts.base import ContractSchema
 from sanctuary.contracts.checks import *  # noqa: F403
+from sanctuary.contracts.concerns import *  # noqa: F403
 from sanctuary.contracts.events import *  # noqa: F403
 from sanctuary.contracts.groups import *  # noqa: F403
 from sanctuary.contracts.matches import *  # noqa: F403

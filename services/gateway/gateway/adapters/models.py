@@ -58,6 +58,9 @@ class Coordinator(Base):
     sessions_valid_after: Mapped[datetime | None]
     # Every group, and the groups and coordinators themselves; otherwise only their groups.
     network_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The network's safeguarding lead: opens every case file, hears of urgent concerns left
+    # unacknowledged (ADR 45). A role of its own: a network admin is not one by being so.
+    safeguarding_lead: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Group(Base):
@@ -74,6 +77,10 @@ class Group(Base):
     description: Mapped[str] = mapped_column(String(500), default="")
     # The network's own group, seeded by `migrate`: it signs emails to people with no group.
     network: Mapped[bool] = mapped_column(default=False)
+    # Its safeguarding lead and deputy (coordinator accounts): they hear of its concerns and
+    # open their case files (ADR 45).
+    safeguarding_lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coordinators.id"))
+    safeguarding_deputy_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coordinators.id"))
     # Grows with each change; announced, so the other services' copies keep the newest.
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
@@ -235,3 +242,42 @@ class RateLimitCounter(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     count: Mapped[int]
     expires_at: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch
+
+
+class Concern(Base):
+    """A safeguarding concern and its case file's head (ADR 45): who may open it is decided by
+    its group's lead and deputy and the network lead; it is not erased with the person."""
+
+    __tablename__ = "concerns"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # None: the network lead's
+    about: Mapped[str] = mapped_column(String(10))  # volunteer, newcomer, match, event
+    about_id: Mapped[uuid.UUID]
+    category: Mapped[str] = mapped_column(String(20))
+    urgency: Mapped[str] = mapped_column(String(10))
+    details: Mapped[str] = mapped_column(String(4000))
+    # How to reach whoever raised it, if they left a way; None: anonymous, or a coordinator.
+    reporter_contact: Mapped[str | None] = mapped_column(String(254))
+    raised_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coordinators.id"))
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    raised_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(2000))
+    closure_reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class ConcernEntry(Base):
+    """One step of a case file: an action, or a referral with the body referred to."""
+
+    __tablename__ = "concern_entries"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    concern_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("concerns.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    body: Mapped[str] = mapped_column(String(2000))
+    referred_to: Mapped[str | None] = mapped_column(String(200))
+    written_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coordinators.id"))
+    written_at: Mapped[datetime]

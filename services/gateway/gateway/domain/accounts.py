@@ -130,6 +130,7 @@ TARGETS = {
     "coordinator_id": "coordinator",
     "person_id": "person",  # a volunteer or a newcomer: the route says which
     "erasure_id": "erasure",
+    "concern_id": "concern",  # every opening of a case file, and every refusal (ADR 45)
 }
 
 

@@ -201,6 +201,10 @@ class GroupChangesSchema(RequestSchema):
     areas = areas()
     timezone = fields.String(validate=validate.Length(1, 60), metadata={"example": "Europe/London"})
     description = f.Text(validate=validate.Length(max=500))
+    # Its safeguarding lead and deputy (ADR 45): coordinators of the group, by their accounts'
+    # emails; null: no one.
+    safeguarding_lead = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    safeguarding_deputy = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
 
 class GroupSchema(GroupChangesSchema):

@@ -11,8 +11,9 @@ from gateway.bootstrap import bootstrap
 from gateway.config import GatewayConfig, from_env
 from gateway.entrypoints import routing, site
 from gateway.entrypoints.coordinators import api as coordinator_api
-from gateway.entrypoints.coordinators import dashboard, privacy_api, reports_api
+from gateway.entrypoints.coordinators import concerns_api, dashboard, privacy_api, reports_api
 from gateway.entrypoints.public_api import apidocs
+from gateway.entrypoints.public_api import concerns as concerns_public
 from gateway.entrypoints.public_api import events as events_api
 from gateway.entrypoints.public_api import groups as groups_api
 from gateway.entrypoints.public_api import my_data as my_data_api
@@ -47,6 +48,7 @@ ERRORS: dict[type[Exception], tuple[int, str, str]] = {
 # The public blueprints: their POSTs (forms and API alike) share one rate limit per address.
 PUBLIC = (
     people_api.blp,
+    concerns_public.blp,
     events_api.blp,
     my_data_api.blp,
     people_pages.blp,
@@ -75,6 +77,8 @@ def _register_api(app: Flask) -> None:
         coordinator_api.blp,
         privacy_api.blp,
         reports_api.blp,
+        concerns_api.blp,
+        concerns_public.blp,
         events_api.blp,
         groups_api.blp,
         groups_api.admin,
@@ -125,6 +129,7 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
     )
     # The group registry's refusals, with the field they are about.
     answer_errors(app, GROUP_ERRORS)
+    answer_errors(app, concerns_api.ERRORS)
     for exc_type, (status, title, detail) in ERRORS.items():
         app.register_error_handler(
             exc_type, lambda _exc, s=status, t=title, d=detail: _answer(s, t, d)

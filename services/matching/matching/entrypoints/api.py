@@ -161,6 +161,13 @@ def record_checks(volunteer_id: uuid.UUID) -> Response:
     return jsonify(volunteer_view(volunteer))
 
 
+@blueprint.get("/matches/<uuid:match_id>")
+def get_match(match_id: uuid.UUID) -> Response:
+    """One match, with its group (what a safeguarding concern about it is routed by)."""
+    with current_service().sessions() as session:
+        return jsonify(match_view(views.match(session, match_id, caller_groups())))
+
+
 @blueprint.get("/matches")
 def list_matches() -> Response:
     """Matches, newest first, optionally by status and by group (`group_id`, repeated)."""

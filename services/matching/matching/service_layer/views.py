@@ -81,6 +81,14 @@ def unplaced(session: Session, scope: Scope = None, limit: int = 200) -> list[Vo
     return sorted(found, key=lambda person: person.registered_at)[:limit]
 
 
+def match(session: Session, match_id: uuid.UUID, scope: Scope = None) -> Match:
+    """One match of the scope."""
+    found = session.get(Match, match_id)
+    if found is None or not in_scope(scope, found.group_id):
+        raise NotFound(f"no match {match_id}")
+    return found
+
+
 def matches(session: Session, status: str | None, scope: Scope = None) -> list[Match]:
     """The scope's matches, newest first, optionally of one status."""
     query = select(Match).order_by(Match.proposed_at.desc(), Match.id)

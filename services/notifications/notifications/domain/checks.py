@@ -1,14 +1,22 @@
-"""The email a volunteer gets when their DBS check or safeguarding training runs out soon, or
-has run out (ADR 44): once per reminder and once per lapse, the date in their language."""
+"""Safeguarding's emails: a volunteer's DBS check or safeguarding training running out soon,
+or run out (ADR 44: once per reminder and once per lapse, the date in their language); and
+to a safeguarding lead, that a concern is waiting (ADR 45)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from sanctuary import when
-from sanctuary.contracts import VolunteerCheckLapsed, VolunteerCheckRenewalDue
+from sanctuary.contracts import (
+    ConcernEscalated,
+    ConcernRaised,
+    VolunteerCheckLapsed,
+    VolunteerCheckRenewalDue,
+)
+from sanctuary.safeguarding_words import ConcernUrgency
 from sanctuary.vocabulary import DEFAULT_LOCALE, CheckOutcome
 
 from notifications.domain import Contact, PlannedEmail
@@ -47,3 +55,37 @@ def check_email(
         },
         group_id=volunteer.group_id,
     )
+
+
+CONCERN_EMAIL = "concern_waiting"
+
+
+def concern_emails(fact: ConcernRaised | ConcernEscalated) -> list[PlannedEmail]:
+    """ "A safeguarding concern is waiting", to each address the gateway named (ADR 45): its
+    reference, urgency and a link to the case file; never what it says or whom it is about.
+    In English, as the dashboard is; once per address and concern (and once more if it is
+    escalated)."""
+    escalated = isinstance(fact, ConcernEscalated)
+    step = "escalated" if escalated else "raised"
+    return [
+        PlannedEmail(
+            template=CONCERN_EMAIL,
+            dedupe_key=f"{CONCERN_EMAIL}:{fact.concern_id}:{step}:{_hashed(address)}",
+            to_address=address,
+            locale=DEFAULT_LOCALE,
+            context={
+                "name": "safeguarding lead",  # the fact names addresses, not people
+                "concern_id": str(fact.concern_id),
+                "reference": fact.reference,
+                "urgent": fact.urgency == ConcernUrgency.URGENT,
+                "escalated": escalated,
+            },
+            group_id=fact.group_id,
+        )
+        for address in fact.notify
+    ]
+
+
+def _hashed(address: str) -> str:
+    """An address in a dedupe key, not as itself."""
+    return hashlib.sha256(address.lower().encode()).hexdigest()[:16]

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from gateway.entrypoints import auth
 from gateway.entrypoints.public_api.openapi import body, documented, ok
 from gateway.entrypoints.schemas import GroupChangesSchema, GroupOutSchema, GroupSchema
-from gateway.service_layer import groups
+from gateway.service_layer import concerns, groups
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1", description="Local groups")
 admin = Blueprint(
@@ -115,10 +115,17 @@ class Group(MethodView):
         404,
         409,
         422,
-        summary="Change a group's name, contact, areas, timezone or description (network admins)",
+        summary="Change a group's name, contact, areas, timezone, description, or its "
+        "safeguarding lead and deputy (network admins)",
         security=[BEARER],
         requestBody=body(GroupChangesSchema, required=True),
         responses=ok(GroupOutSchema),
     )
     def patch(self, slug: str) -> dict[str, Any]:
-        return groups.update(unit_of_work, slug, load_body(GroupChangesSchema())).public()
+        changes = load_body(GroupChangesSchema())
+        roles = ("safeguarding_lead", "safeguarding_deputy")
+        leads = {role: changes.pop(role) for role in roles if role in changes}
+        changed = groups.update(unit_of_work, slug, changes)
+        if leads:
+            concerns.name_leads(unit_of_work, changed.id, leads)
+        return changed.public()

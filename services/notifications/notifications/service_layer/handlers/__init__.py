@@ -7,6 +7,8 @@ them. So a failing SMTP server never makes a message fail, and a message never s
 from __future__ import annotations
 
 from sanctuary.contracts import (
+    ConcernEscalated,
+    ConcernRaised,
     CoordinatorInvited,
     DataLinkRequested,
     DetailsChanged,
@@ -45,6 +47,7 @@ from notifications.service_layer.handlers.my_data import on_data_link_requested
 from notifications.service_layer.handlers.people import (
     MATCH_EMAILS,
     on_check_running_out,
+    on_concern,
     on_match_changed,
     on_newcomer_requested,
     on_readiness_changed,
@@ -63,6 +66,8 @@ HANDLERS: dict[str, Handler] = {
     VolunteerReadinessChanged.TYPE: on_readiness_changed,
     VolunteerCheckRenewalDue.TYPE: on_check_running_out,
     VolunteerCheckLapsed.TYPE: on_check_running_out,
+    ConcernRaised.TYPE: on_concern,
+    ConcernEscalated.TYPE: on_concern,
     NewcomerRequested.TYPE: on_newcomer_requested,
     EventScheduled.TYPE: on_event_scheduled,
     EventUpdated.TYPE: on_event_updated,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from sanctuary.contracts import (
+    ConcernEscalated,
+    ConcernRaised,
     MatchChanged,
     NewcomerRequested,
     VolunteerCheckLapsed,
@@ -56,6 +58,12 @@ def on_check_running_out(
     volunteer = _contact(uow, fact.volunteer_id)
     if volunteer is not None and volunteer.address:
         plan(uow, checks.check_email(fact, volunteer))
+
+
+def on_concern(fact: ConcernRaised | ConcernEscalated, uow: UnitOfWork) -> None:
+    """Tell each safeguarding lead the gateway named that a concern is waiting."""
+    for email in checks.concern_emails(fact):
+        plan(uow, email)
 
 
 def _keep_person(

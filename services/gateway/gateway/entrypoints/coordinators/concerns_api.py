@@ -1,0 +1,227 @@
+"""The safeguarding case files (ADR 45) under /api/v1/concerns, with a bearer token: listed and
+opened only by the group's lead and deputy and the network's lead (anyone else: 404),
+acknowledged, added to and closed; each call, refused ones too, audited. And who holds those
+roles: a group's lead and deputy (PATCH /api/v1/groups/<slug>), the network's lead."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, g, jsonify
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sanctuary import fields as f
+from sanctuary import references
+from sanctuary.db import as_utc
+from sanctuary.safeguarding_words import ConcernEntryKind
+from sanctuary.web import current_service, load_body, unit_of_work
+from werkzeug.exceptions import Forbidden
+
+from gateway.adapters.models import Concern, ConcernEntry
+from gateway.entrypoints import auth
+from gateway.entrypoints.public_api import openapi
+from gateway.entrypoints.schemas import RequestSchema
+from gateway.service_layer import concerns
+
+blp = Blueprint(
+    "concerns",
+    __name__,
+    url_prefix="/api/v1",
+    description="Safeguarding case files: their group's lead and deputy, and the network's "
+    "lead, only (bearer token).",
+)
+blp.before_request(auth.require_bearer)
+blp.after_request(auth.audit_request("api"))
+ERRORS = {
+    concerns.ConcernNotFound: 404,
+    concerns.rules.CaseClosed: 409,
+    concerns.rules.OutcomeNeeded: 422,
+    concerns.NotALead: 422,
+}
+
+
+class EntrySchema(RequestSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(tuple(ConcernEntryKind)))
+    body = f.Text(required=True, validate=validate.Length(1, 2000))
+    referred_to = f.Text(load_default=None, validate=validate.Length(max=200))
+
+
+class AcknowledgeSchema(RequestSchema):
+    note = f.Text(
+        load_default=None,
+        validate=validate.Length(max=2000),
+        metadata={"description": "What you do first: kept in the case file as an action"},
+    )
+
+
+class ClosingSchema(RequestSchema):
+    outcome = f.Text(load_default=None, validate=validate.Length(max=2000))
+    closure_reason = f.Text(load_default=None, validate=validate.Length(max=300))
+
+
+class NetworkLeadSchema(RequestSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class CaseFileSchema(Schema):
+    """A concern as its leads see it; the list leaves out the details and the entries."""
+
+    id = fields.UUID()
+    reference = fields.String()
+    group_id = fields.UUID(allow_none=True)
+    about = fields.Dict()
+    category = fields.String()
+    urgency = fields.String()
+    status = fields.String()
+    raised_at = fields.DateTime()
+    acknowledged_at = fields.DateTime(allow_none=True)
+    escalated_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    details = fields.String()
+    reporter_contact = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    closure_reason = fields.String(allow_none=True)
+    entries = fields.List(fields.Dict())
+
+
+def _doc(summary: str, *codes: int, **doc: Any) -> Any:
+    return openapi.documented(
+        blp, 401, 403, *codes, summary=summary, security=[{"BearerAuth": []}], **doc
+    )
+
+
+def _roles() -> concerns.Roles:
+    with current_service().sessions() as session:
+        return concerns.roles_of(session, g.principal.coordinator_id)
+
+
+@blp.route("/concerns", methods=["GET"])
+@_doc(
+    "The concerns you may open, the most recent first",
+    responses=openapi.ok(CaseFileSchema(many=True)),
+)
+def list_concerns() -> Response:
+    with current_service().sessions() as session:
+        return jsonify([_view(c) for c in concerns.visible(session, _roles())])
+
+
+@blp.route("/concerns/<uuid:concern_id>", methods=["GET"])
+@_doc(
+    "A case file, with every entry; 404 unless you may open it",
+    404,
+    responses=openapi.ok(CaseFileSchema),
+)
+def open_concern(concern_id: uuid.UUID) -> Response:
+    with current_service().sessions() as session:
+        concern = concerns.opened(session, concern_id, _roles())
+        return jsonify(_view(concern, concerns.entries(session, concern.id)))
+
+
+@blp.route("/concerns/<uuid:concern_id>/acknowledge", methods=["POST"])
+@_doc(
+    "Take the concern in hand",
+    400,
+    404,
+    409,
+    422,
+    requestBody=openapi.body(AcknowledgeSchema),
+    responses=openapi.ok(CaseFileSchema),
+)
+def acknowledge(concern_id: uuid.UUID) -> Response:
+    note, roles = load_body(AcknowledgeSchema())["note"], _roles()
+    with unit_of_work() as uow:
+        taken = concerns.acknowledge(uow, concern_id, roles)
+        if note:
+            entry = {"kind": ConcernEntryKind.ACTION, "body": note}
+            concerns.add_entry(uow, concern_id, roles, entry, g.principal.coordinator_id)
+        return jsonify(_view(taken))
+
+
+@blp.route("/concerns/<uuid:concern_id>/entries", methods=["POST"])
+@_doc(
+    "Add an action or a referral",
+    400,
+    404,
+    409,
+    422,
+    requestBody=openapi.body(EntrySchema, required=True),
+)
+def add_entry(concern_id: uuid.UUID) -> tuple[Response, int]:
+    entry, roles = load_body(EntrySchema()), _roles()
+    with unit_of_work() as uow:
+        added = concerns.add_entry(uow, concern_id, roles, entry, g.principal.coordinator_id)
+        return jsonify(_entry(added)), 201
+
+
+@blp.route("/concerns/<uuid:concern_id>/close", methods=["POST"])
+@_doc(
+    "Close the case file: an outcome and a reason are needed",
+    400,
+    404,
+    409,
+    422,
+    requestBody=openapi.body(ClosingSchema, required=True),
+    responses=openapi.ok(CaseFileSchema),
+)
+def close(concern_id: uuid.UUID) -> Response:
+    closing, roles = load_body(ClosingSchema()), _roles()
+    with unit_of_work() as uow:
+        closed = concerns.close(
+            uow, concern_id, roles, closing["outcome"], closing["closure_reason"]
+        )
+        return jsonify(_view(closed))
+
+
+@blp.route("/safeguarding/network-lead", methods=["PUT"])
+@_doc(
+    "Make a coordinator account the network's safeguarding lead (network admins)",
+    400,
+    422,
+    requestBody=openapi.body(NetworkLeadSchema, required=True),
+)
+def network_lead() -> tuple[str, int]:
+    if not g.principal.network_admin:
+        raise Forbidden("Network admins name the network's safeguarding lead.")
+    concerns.name_network_lead(unit_of_work, load_body(NetworkLeadSchema())["email"])
+    return "", 204
+
+
+def _view(concern: Concern, entries: list[ConcernEntry] | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": str(concern.id),
+        "reference": references.of(concern.id),
+        "group_id": str(concern.group_id) if concern.group_id else None,
+        "about": {"kind": concern.about, "id": str(concern.about_id)},
+        "category": concern.category,
+        "urgency": concern.urgency,
+        "status": concern.status,
+        **{
+            moment: (value and as_utc(value).isoformat())
+            for moment, value in (
+                ("raised_at", concern.raised_at),
+                ("acknowledged_at", concern.acknowledged_at),
+                ("escalated_at", concern.escalated_at),
+                ("closed_at", concern.closed_at),
+            )
+        },
+    }
+    if entries is None:
+        return view
+    return {
+        **view,
+        "details": concern.details,
+        "reporter_contact": concern.reporter_contact,
+        "outcome": concern.outcome,
+        "closure_reason": concern.closure_reason,
+        "entries": [_entry(e) for e in entries],
+    }
+
+
+def _entry(entry: ConcernEntry) -> dict[str, Any]:
+    return {
+        "kind": entry.kind,
+        "body": entry.body,
+        "referred_to": entry.referred_to,
+        "written_at": as_utc(entry.written_at).isoformat(),
+    }

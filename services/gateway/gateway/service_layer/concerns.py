@@ -1,0 +1,251 @@
+"""Safeguarding concerns and their case files (ADR 45): raised by anyone, announced to whoever
+must hear (the group's lead and deputy, else the network's lead, else the group's contact),
+opened only by them; acknowledged, added to and closed; urgent ones left unacknowledged for
+an hour escalated to the network's lead."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sanctuary import contracts as c
+from sanctuary import references
+from sanctuary.db import as_utc
+from sanctuary.safeguarding_words import ConcernStatus, ConcernUrgency
+from sanctuary.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from gateway.adapters.models import Concern, ConcernEntry, Coordinator, Group, Membership
+from gateway.domain import concerns as rules
+from gateway.domain.concerns import Roles
+
+log = logging.getLogger(__name__)
+
+
+class ConcernNotFound(LookupError):
+    """No such concern, or not one the caller may open (the same 404 either way)."""
+
+
+def raise_concern(
+    units: UnitOfWorkFactory,
+    data: dict[str, Any],
+    group_id: uuid.UUID | None,
+    raised_by: uuid.UUID | None = None,
+) -> dict[str, str]:
+    """Keep a new concern and announce that it waits; the 202's body (its reference)."""
+    with units() as uow:
+        now, concern_id = datetime.now(UTC), uuid.uuid4()
+        concern = Concern(
+            id=concern_id,
+            group_id=group_id,
+            about=data["about"]["kind"],
+            about_id=data["about"]["id"],
+            category=data["category"],
+            urgency=data["urgency"],
+            details=data["details"],
+            reporter_contact=data.get("reporter_contact"),
+            raised_by=raised_by,
+            status=ConcernStatus.OPEN,
+            raised_at=now,
+        )
+        uow.session.add(concern)
+        notify = _to_tell(uow.session, group_id)
+        if notify:
+            uow.publish(
+                c.ConcernRaised(
+                    concern_id=concern_id,
+                    reference=references.of(concern_id),
+                    urgency=ConcernUrgency(concern.urgency),
+                    notify=notify,
+                    group_id=group_id,
+                )
+            )
+        else:  # kept, and listed for the network's lead once one is named
+            log.warning("a safeguarding concern waits with nobody named to tell")
+        return {"id": str(concern_id), "reference": references.of(concern_id)}
+
+
+def _to_tell(session: Session, group_id: uuid.UUID | None) -> tuple[str, ...]:
+    """Who hears that a concern of `group_id` waits: its lead and deputy; else the network's
+    lead; else the group's own contact (the network group's, for no group); else nobody."""
+    group = session.get(Group, group_id) if group_id else None
+    if group is not None:
+        ids = [i for i in (group.safeguarding_lead_id, group.safeguarding_deputy_id) if i]
+        named = session.scalars(select(Coordinator.email).where(Coordinator.id.in_(ids)))
+        if found := tuple(sorted(set(named))):
+            return found
+    return _network_leads(session) or _contact(session, group)
+
+
+def _network_leads(session: Session) -> tuple[str, ...]:
+    leads = session.scalars(
+        select(Coordinator.email).where(Coordinator.safeguarding_lead, Coordinator.active)
+    )
+    return tuple(sorted(leads))
+
+
+def _contact(session: Session, group: Group | None) -> tuple[str, ...]:
+    """The group's contact, or the network group's (which `migrate` seeds) for no group."""
+    if group is None:
+        group = session.scalar(select(Group).where(Group.network))
+    return (group.contact,) if group is not None else ()
+
+
+def roles_of(session: Session, coordinator_id: uuid.UUID | None) -> Roles:
+    """A coordinator's safeguarding roles; none for the bootstrap credential."""
+    if coordinator_id is None:
+        return Roles()
+    coordinator = session.get(Coordinator, coordinator_id)
+    led = session.scalars(
+        select(Group.id).where(
+            or_(
+                Group.safeguarding_lead_id == coordinator_id,
+                Group.safeguarding_deputy_id == coordinator_id,
+            )
+        )
+    )
+    return Roles(frozenset(led), bool(coordinator and coordinator.safeguarding_lead))
+
+
+def visible(session: Session, roles: Roles) -> list[Concern]:
+    """The concerns the caller may open, the most recent first."""
+    query = select(Concern).order_by(Concern.raised_at.desc(), Concern.id)
+    if not roles.network_lead:
+        query = query.where(Concern.group_id.in_(roles.leads))
+    return list(session.scalars(query))
+
+
+def opened(session: Session, concern_id: uuid.UUID, roles: Roles, *, lock: bool = False) -> Concern:
+    """The concern, if the caller may open it; ConcernNotFound otherwise."""
+    concern = session.get(Concern, concern_id, with_for_update=lock)
+    if concern is None or not rules.may_open(roles, concern.group_id):
+        raise ConcernNotFound("No such concern.")
+    return concern
+
+
+def entries(session: Session, concern_id: uuid.UUID) -> list[ConcernEntry]:
+    query = select(ConcernEntry).where(ConcernEntry.concern_id == concern_id)
+    return list(session.scalars(query.order_by(ConcernEntry.written_at, ConcernEntry.id)))
+
+
+def acknowledge(uow: UnitOfWork, concern_id: uuid.UUID, roles: Roles) -> Concern:
+    """A lead takes the concern in hand (once; acknowledging again changes nothing)."""
+    concern = opened(uow.session, concern_id, roles, lock=True)
+    rules.may_add(concern.status)
+    if concern.status == ConcernStatus.OPEN:
+        concern.status, concern.acknowledged_at = ConcernStatus.ACKNOWLEDGED, datetime.now(UTC)
+    return concern
+
+
+def add_entry(
+    uow: UnitOfWork,
+    concern_id: uuid.UUID,
+    roles: Roles,
+    entry: dict[str, Any],
+    by: uuid.UUID | None,
+) -> ConcernEntry:
+    """An action or a referral added to the case file (which only grows)."""
+    concern = opened(uow.session, concern_id, roles, lock=True)
+    rules.may_add(concern.status)
+    added = ConcernEntry(
+        id=uuid.uuid4(),
+        concern_id=concern.id,
+        kind=entry["kind"],
+        body=entry["body"],
+        referred_to=entry.get("referred_to"),
+        written_by=by,
+        written_at=datetime.now(UTC),
+    )
+    uow.session.add(added)
+    return added
+
+
+def close(
+    uow: UnitOfWork, concern_id: uuid.UUID, roles: Roles, outcome: str | None, reason: str | None
+) -> Concern:
+    """Close the case file: an outcome and a closure reason are needed."""
+    concern = opened(uow.session, concern_id, roles, lock=True)
+    rules.closing(concern.status, outcome, reason)
+    concern.status, concern.closed_at = ConcernStatus.CLOSED, datetime.now(UTC)
+    concern.outcome, concern.closure_reason = outcome, reason
+    concern.acknowledged_at = concern.acknowledged_at or concern.closed_at
+    return concern
+
+
+def escalate_due(uow: UnitOfWork, now: datetime) -> int:
+    """Announce each urgent concern left unacknowledged an hour to the network's lead, once."""
+    session, escalated = uow.session, 0
+    waiting = select(Concern).where(
+        Concern.urgency == ConcernUrgency.URGENT,
+        Concern.status == ConcernStatus.OPEN,
+        Concern.escalated_at.is_(None),
+    )
+    for concern in session.scalars(waiting.with_for_update(skip_locked=True)):
+        raised = as_utc(concern.raised_at)
+        if not rules.escalation_due(concern.urgency, concern.status, raised, None, now):
+            continue
+        concern.escalated_at, escalated = now, escalated + 1
+        notify = _network_leads(session) or _contact(session, None)
+        if not notify:
+            log.warning("an urgent safeguarding concern waits with nobody named to tell")
+            continue
+        uow.publish(
+            c.ConcernEscalated(
+                concern_id=concern.id,
+                reference=references.of(concern.id),
+                urgency=ConcernUrgency(concern.urgency),
+                notify=notify,
+                group_id=concern.group_id,
+            )
+        )
+    return escalated
+
+
+class NotALead(ValueError):
+    """Who was named cannot hold the role: no such active account, or not the group's (422)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+
+
+def name_leads(units: UnitOfWorkFactory, group_id: uuid.UUID, named: dict[str, str | None]) -> None:
+    """Name the group's safeguarding lead and/or deputy by their accounts' emails (None: no
+    one): each an active coordinator of the group."""
+    with units() as uow:
+        group = uow.session.get(Group, group_id, with_for_update=True)
+        assert group is not None  # the route found it
+        for role in ("safeguarding_lead", "safeguarding_deputy"):
+            if role in named:
+                setattr(group, f"{role}_id", _account(uow.session, group_id, role, named[role]))
+
+
+def _account(
+    session: Session, group_id: uuid.UUID, field: str, email: str | None
+) -> uuid.UUID | None:
+    if email is None:
+        return None
+
+    found = session.scalar(select(Coordinator).where(Coordinator.email == email.lower()))
+    if found is None or not found.active:
+        raise NotALead(field, "No active coordinator account has this email.")
+    member = session.scalar(
+        select(Membership).where(
+            Membership.coordinator_id == found.id, Membership.group_id == group_id
+        )
+    )
+    if member is None:
+        raise NotALead(field, "This coordinator does not coordinate the group.")
+    return found.id
+
+
+def name_network_lead(units: UnitOfWorkFactory, email: str) -> None:
+    """Make an active coordinator account the network's safeguarding lead (one of them)."""
+    with units() as uow:
+        found = uow.session.scalar(select(Coordinator).where(Coordinator.email == email.lower()))
+        if found is None or not found.active:
+            raise NotALead("email", "No active coordinator account has this email.")
+        found.safeguarding_lead = True

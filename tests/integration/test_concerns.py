@@ -1,0 +1,192 @@
+"""Safeguarding concerns (issue 19, ADR 45): raised anonymously about a match, routed to its
+group's lead and deputy; about something unknown, to the network's lead; the case file opened
+by the lead, the deputy and the network lead only (anyone else, a network admin included:
+404), every attempt audited; acknowledged, a referral added, closed only with an outcome; an
+urgent concern nobody acknowledges within an hour escalated once; the emails name no detail.
+
+Real: the gateway, matching, events and notifications on PostgreSQL, their internal APIs over
+TCP, the gateway's relay; time-machine moves the clock for the hour."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from coordinator_walk import PASSWORD, gateway_before_services
+from flask.testing import FlaskClient
+from gateway.adapters.models import AuditRecord, Outbox
+from gateway.service_layer import concerns, groups, staff
+from matching.adapters.models import Match
+from matching.service_layer import coordination
+from sanctuary import contracts as c
+from sanctuary.runtime import Service
+from sanctuary.vocabulary import READY_WHEN, MatchAction
+from sanctuary_dev.messages import apply, group_created, requested, signed_up
+from sqlalchemy import select
+
+pytestmark = pytest.mark.integration
+ADMIN = {"Authorization": "Bearer coordinator-token"}
+SLOT = (("sat", "morning"),)
+PEOPLE = ("lead", "deputy", "colleague", "bradford-lead", "admin", "network-lead")
+
+
+@pytest.fixture
+def network(
+    gateway_client: Callable[..., Any], matching: Service, events: Service, notifications: Service
+) -> Iterator[tuple[FlaskClient, dict[str, dict[str, str]], uuid.UUID]]:
+    """Leeds and Bradford; a coordinator of each role with a personal token; a match in
+    Leeds."""
+    apply(notifications, group_created())  # the network's own group, as `migrate` seeds it
+    with gateway_before_services(gateway_client, matching, events, notifications) as client:
+        units = client.application.extensions["service"].unit_of_work
+        for slug in ("leeds", "bradford"):
+            body = {"slug": slug, "name": slug.title(), "contact": f"{slug}@example.org"}
+            assert client.post("/api/v1/groups", json=body, headers=ADMIN).status_code == 201
+        sessions = client.application.extensions["service"].sessions
+        leeds = groups.by_slug(sessions, "leeds")
+        assert leeds is not None
+        tokens = {}
+        for who in PEOPLE:
+            where = ("bradford",) if who == "bradford-lead" else ("leeds",)
+            made = staff.create_coordinator(
+                units, f"{who}@example.org", who, PASSWORD,
+                groups=() if who == "admin" else where, network_admin=who == "admin",
+            )  # fmt: skip
+            tokens[who] = {"Authorization": f"Bearer {staff.issue_token(units, made, 't').token}"}
+        named = {
+            "safeguarding_lead": "lead@example.org",
+            "safeguarding_deputy": "deputy@example.org",
+        }
+        answer = client.patch("/api/v1/groups/leeds", json=named, headers=ADMIN)
+        assert answer.status_code == 200, answer.json
+        bradford = {"safeguarding_lead": "bradford-lead@example.org"}
+        assert (
+            client.patch("/api/v1/groups/bradford", json=bradford, headers=ADMIN).status_code == 200
+        )
+        lead = client.put("/api/v1/safeguarding/network-lead", headers=tokens["admin"],
+                          json={"email": "network-lead@example.org"})  # fmt: skip
+        assert lead.status_code == 204, lead.json
+        yield client, tokens, _a_match(matching, leeds.id)
+
+
+def _a_match(matching: Service, group: uuid.UUID) -> uuid.UUID:
+    volunteer = signed_up(group_id=group, availability=SLOT, languages=("ar",))
+    newcomer = requested(group_id=group, availability=SLOT, languages=("ar",), postcode="LS6 2BB")
+    apply(matching, volunteer, newcomer)
+    with matching.unit_of_work() as uow:
+        coordination.record_checks(uow, volunteer.volunteer_id, dict(READY_WHEN))
+    with matching.unit_of_work() as uow:
+        coordination.start_run(uow, dry_run=False)
+    with matching.sessions() as session:
+        match_id = session.scalars(select(Match.id)).one()
+    with matching.unit_of_work() as uow:
+        coordination.decide(uow, match_id, MatchAction.APPROVE)
+    return match_id
+
+
+def raised(client: FlaskClient, about: dict[str, str], urgency: str = "soon") -> str:
+    body = {
+        "about": about,
+        "category": "boundaries",
+        "urgency": urgency,
+        "details": "The befriender asked Amal to lend them money.",
+    }
+    answer = client.post("/api/v1/concerns", json=body)
+    assert answer.status_code == 202, answer.json
+    return str(answer.json["id"])
+
+
+def announced(client: FlaskClient, kind: str) -> list[dict[str, Any]]:
+    with client.application.extensions["service"].sessions() as session:
+        rows = session.scalars(
+            select(Outbox).where(Outbox.type == kind).order_by(Outbox.created_at)
+        )
+        return [json.loads(row.body) for row in rows]
+
+
+def test_a_concern_reaches_its_groups_leads_and_only_they_open_it(
+    network: tuple[FlaskClient, dict[str, dict[str, str]], uuid.UUID], notifications: Service
+) -> None:
+    client, tokens, match_id = network
+    concern = raised(client, {"kind": "match", "id": str(match_id)})
+    [fact] = announced(client, "concern.raised")
+    assert sorted(fact["notify"]) == ["deputy@example.org", "lead@example.org"]
+    assert set(fact) == {"concern_id", "reference", "urgency", "notify", "group_id"}  # no details
+    unknown = raised(client, {"kind": "volunteer", "id": str(uuid.uuid4())})
+    assert announced(client, "concern.raised")[1]["notify"] == ["network-lead@example.org"]
+
+    answers = {who: client.get(f"/api/v1/concerns/{concern}", headers=tokens[who]).status_code
+               for who in PEOPLE}  # fmt: skip
+    assert answers == {"lead": 200, "deputy": 200, "network-lead": 200,
+                       "colleague": 404, "bradford-lead": 404, "admin": 404}  # fmt: skip
+    assert client.get(f"/api/v1/concerns/{concern}", headers=ADMIN).status_code == 404
+    assert client.get(f"/api/v1/concerns/{unknown}", headers=tokens["lead"]).status_code == 404
+    with client.application.extensions["service"].sessions() as session:
+        audited = session.scalars(
+            select(AuditRecord.status).where(AuditRecord.target_id == concern)
+        ).all()
+    assert sorted(audited) == [200, 200, 200, 404, 404, 404, 404]  # every attempt
+    listed = client.get("/api/v1/concerns", headers=tokens["network-lead"]).json
+    assert {c["id"] for c in listed} == {concern, unknown}
+    assert [c["id"] for c in client.get("/api/v1/concerns", headers=tokens["deputy"]).json] == [
+        concern
+    ]
+    assert client.get("/api/v1/concerns", headers=tokens["admin"]).json == []
+
+    # The case file: acknowledged, a referral, closed only with an outcome; then shut.
+    lead = tokens["lead"]
+    assert client.post(f"/api/v1/concerns/{concern}/acknowledge", headers=lead).json["status"] == (
+        "acknowledged"
+    )
+    referral = {"kind": "referral", "body": "Told the council's MASH.", "referred_to": "Leeds MASH"}
+    assert client.post(f"/api/v1/concerns/{concern}/entries", json=referral,
+                       headers=lead).status_code == 201  # fmt: skip
+    refused = client.post(f"/api/v1/concerns/{concern}/close", json={}, headers=lead)
+    assert refused.status_code == 422
+    assert refused.json["errors"][0]["field"] == "outcome"
+    closing = {
+        "outcome": "Spoke with both; the befriender apologised.",
+        "closure_reason": "resolved",
+    }
+    closed = client.post(f"/api/v1/concerns/{concern}/close", json=closing, headers=lead)
+    assert (closed.status_code, closed.json["status"]) == (200, "closed")
+    again = client.post(f"/api/v1/concerns/{concern}/entries", json=referral, headers=lead)
+    assert again.status_code == 409
+    case = client.get(f"/api/v1/concerns/{concern}", headers=tokens["deputy"]).json
+    assert [e["referred_to"] for e in case["entries"]] == ["Leeds MASH"]
+    assert case["details"] == "The befriender asked Amal to lend them money."
+
+    # Notifications tells each lead that a concern waits: the reference, never the details.
+    apply(notifications, c.ConcernRaised(**{**fact, "concern_id": uuid.UUID(fact["concern_id"]),
+                                            "notify": tuple(fact["notify"]),
+                                            "group_id": None}))  # fmt: skip
+    with notifications.sessions() as session:
+        from notifications.adapters.models import Delivery
+
+        emails = session.scalars(select(Delivery).where(Delivery.template == "concern_waiting"))
+        sent = {(e.to_address, e.context["reference"]) for e in emails}
+    assert sent == {(a, fact["reference"]) for a in fact["notify"]}
+
+
+def test_an_urgent_concern_nobody_takes_in_hand_goes_to_the_network_lead_once(
+    network: tuple[FlaskClient, dict[str, dict[str, str]], uuid.UUID],
+) -> None:
+    client, tokens, match_id = network
+    service = client.application.extensions["service"]
+    now = datetime.now(UTC)
+    with time_machine.travel(now, tick=False):
+        urgent = raised(client, {"kind": "match", "id": str(match_id)}, urgency="urgent")
+        raised(client, {"kind": "match", "id": str(match_id)}, urgency="routine")
+    for moment in (now + timedelta(minutes=59), now + timedelta(minutes=60)):
+        with service.unit_of_work() as uow:
+            concerns.escalate_due(uow, moment)
+    with service.unit_of_work() as uow:
+        assert concerns.escalate_due(uow, now + timedelta(hours=3)) == 0  # once
+    [escalated] = announced(client, "concern.escalated")
+    assert (escalated["concern_id"], escalated["notify"]) == (urgent, ["network-lead@example.org"])
+    assert client.get(f"/api/v1/concerns/{urgent}", headers=tokens["lead"]).json["escalated_at"]
