@@ -25,6 +25,7 @@ PAGES = (
     "/groups/find",
     "/my-data",
     "/status",
+    "/concern?about=match&id=00000000-0000-4000-8000-000000000001",  # as an email links it
 )
 DASHBOARD = (
     "/coordinator/",

@@ -78,6 +78,9 @@ class Sample:
             )
         if "link_id" in context:
             context["my_data_url"] = f"https://sanctuary.example/my-data/{context['link_id']}.t"
+        if "match_id" in context:
+            concern_page = "https://sanctuary.example/concern?about=match&id="
+            context["concern_url"] = concern_page + context["match_id"]
         if "concern_id" in context:
             concern = context["concern_id"]
             context["case_url"] = f"https://sanctuary.example/coordinator/concerns/{concern}"

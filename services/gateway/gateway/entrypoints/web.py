@@ -19,6 +19,7 @@ from gateway.entrypoints.public_api import groups as groups_api
 from gateway.entrypoints.public_api import my_data as my_data_api
 from gateway.entrypoints.public_api import people as people_api
 from gateway.entrypoints.public_api.openapi import DocumentedApi
+from gateway.entrypoints.public_pages import concerns as concern_pages
 from gateway.entrypoints.public_pages import events as event_pages
 from gateway.entrypoints.public_pages import groups as group_pages
 from gateway.entrypoints.public_pages import my_data as my_data_pages
@@ -52,6 +53,7 @@ PUBLIC = (
     events_api.blp,
     my_data_api.blp,
     people_pages.blp,
+    concern_pages.blp,
     event_pages.blp,
     my_data_pages.blp,
 )
@@ -120,6 +122,7 @@ def create_app(config: GatewayConfig | None = None) -> Flask:
     app.register_blueprint(dashboard.blueprint())
     app.register_blueprint(unsubscribe.blp)
     app.register_blueprint(my_data_pages.blp)
+    app.register_blueprint(concern_pages.blp)
     # flask-smorest installs its own HTTP error handler; ours (problem+json) must win.
     install_error_handlers(app)
     site.install(

@@ -34,6 +34,8 @@ def secret_links(
     if "link_id" in context:
         token = data_link_token(secret, uuid.UUID(context["link_id"]))
         links["my_data_url"] = f"{base_url}/my-data/{token}"
+    if "match_id" in context:  # not secret: the page names what a concern is about (ADR 45)
+        links["concern_url"] = f"{base_url}/concern?about=match&id={uuid.UUID(context['match_id'])}"
     if "concern_id" in context:  # not secret (the leads sign in), but made with the base URL
         links["case_url"] = f"{base_url}/coordinator/concerns/{uuid.UUID(context['concern_id'])}"
     category = OPTIONAL_CATEGORIES.get(template)
@@ -53,6 +55,8 @@ def link_marks(delivery_id: uuid.UUID, template: str, context: dict[str, Any]) -
         names.append("invitation_url")
     if "link_id" in context:
         names.append("my_data_url")
+    if "match_id" in context:
+        names.append("concern_url")
     if "concern_id" in context:
         names.append("case_url")
     if template in OPTIONAL_CATEGORIES:
