@@ -190,3 +190,26 @@ def test_an_urgent_concern_nobody_takes_in_hand_goes_to_the_network_lead_once(
     [escalated] = announced(client, "concern.escalated")
     assert (escalated["concern_id"], escalated["notify"]) == (urgent, ["network-lead@example.org"])
     assert client.get(f"/api/v1/concerns/{urgent}", headers=tokens["lead"]).json["escalated_at"]
+
+
+def test_the_trustees_log_counts_the_cases_created_and_names_no_one(
+    network: tuple[FlaskClient, dict[str, dict[str, str]], uuid.UUID],
+) -> None:
+    client, tokens, match_id = network
+    first = raised(client, {"kind": "match", "id": str(match_id)}, urgency="urgent")
+    raised(client, {"kind": "event", "id": str(uuid.uuid4())})  # unknown: the network's
+    client.post(f"/api/v1/concerns/{first}/acknowledge", headers=tokens["lead"])
+    log = client.get("/api/v1/safeguarding/log", headers=tokens["admin"])
+    assert log.status_code == 200, log.json
+    assert {k: log.json["all"][k] for k in ("raised", "open", "by_category", "by_urgency")} == {
+        "raised": 2,
+        "open": 2,
+        "by_category": {"boundaries": 2},
+        "by_urgency": {"soon": 1, "urgent": 1},
+    }
+    assert log.json["all"]["median_hours_to_acknowledge"] is not None
+    assert "details" not in json.dumps(log.json)
+    assert "Amal" not in json.dumps(log.json)
+    leeds = client.get("/api/v1/safeguarding/log", headers=tokens["lead"]).json
+    assert [row["raised"] for row in leeds["by_group"]] == [1]  # their group's only
+    assert client.get("/api/v1/safeguarding/log", headers=tokens["colleague"]).status_code == 403

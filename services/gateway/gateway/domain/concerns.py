@@ -65,3 +65,37 @@ def escalation_due(
         and escalated_at is None
         and now >= raised_at + ESCALATE_AFTER
     )
+
+
+@dataclass(frozen=True)
+class Logged:
+    """What the trustees' log reads of a concern: no details, no one it is about."""
+
+    group_id: uuid.UUID | None
+    category: str
+    urgency: str
+    raised_at: datetime
+    acknowledged_at: datetime | None
+    closed_at: datetime | None
+
+
+def log_of(concerns: list[Logged]) -> dict[str, object]:
+    """Counts by category and urgency, how many are still open, and the median hours to
+    acknowledge and days to close: for trustees, with no names."""
+    from collections import Counter
+    from statistics import median
+
+    hours = [
+        (c.acknowledged_at - c.raised_at).total_seconds() / 3600
+        for c in concerns
+        if c.acknowledged_at
+    ]
+    days = [(c.closed_at - c.raised_at).total_seconds() / 86400 for c in concerns if c.closed_at]
+    return {
+        "raised": len(concerns),
+        "open": sum(1 for c in concerns if c.closed_at is None),
+        "by_category": dict(sorted(Counter(c.category for c in concerns).items())),
+        "by_urgency": dict(sorted(Counter(c.urgency for c in concerns).items())),
+        "median_hours_to_acknowledge": round(median(hours), 1) if hours else None,
+        "median_days_to_close": round(median(days), 1) if days else None,
+    }

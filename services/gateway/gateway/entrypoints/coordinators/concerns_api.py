@@ -6,6 +6,7 @@ roles: a group's lead and deputy (PATCH /api/v1/groups/<slug>), the network's le
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Response, g, jsonify
@@ -20,6 +21,8 @@ from werkzeug.exceptions import Forbidden
 
 from gateway.adapters.models import Concern, ConcernEntry
 from gateway.entrypoints import auth
+from gateway.entrypoints.coordinators import reports_api
+from gateway.entrypoints.coordinators.reports_api import NETWORK_ZONE
 from gateway.entrypoints.public_api import openapi
 from gateway.entrypoints.schemas import RequestSchema
 from gateway.service_layer import concerns
@@ -185,6 +188,29 @@ def network_lead() -> tuple[str, int]:
         raise Forbidden("Network admins name the network's safeguarding lead.")
     concerns.name_network_lead(unit_of_work, load_body(NetworkLeadSchema())["email"])
     return "", 204
+
+
+@blp.route("/safeguarding/log", methods=["GET"])
+@_doc(
+    "The trustees' log, with no names: concerns by category and urgency, still open, and the "
+    "median time to acknowledge and to close, for the network and each group (network admins "
+    "and safeguarding leads, of the groups they may see); ?from=&to= or ?period=",
+    422,
+)
+def trustees_log() -> Response:
+    roles, principal = _roles(), g.principal
+    if principal.network_admin or roles.network_lead:
+        groups = None
+    elif roles.leads:
+        groups = roles.leads
+    else:
+        raise Forbidden("The log is for trustees (network admins) and safeguarding leads.")
+    asked = reports_api.asked()
+    start = datetime.combine(asked.start, time(), NETWORK_ZONE)
+    end = datetime.combine(asked.end + timedelta(days=1), time(), NETWORK_ZONE)
+    with current_service().sessions() as session:
+        log = concerns.trustees_log(session, start, end, groups)
+    return jsonify({"from": asked.start.isoformat(), "to": asked.end.isoformat(), **log})
 
 
 def _view(concern: Concern, entries: list[ConcernEntry] | None = None) -> dict[str, Any]:
