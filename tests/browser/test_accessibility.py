@@ -39,6 +39,7 @@ DASHBOARD = (
     "/coordinator/tokens",
     "/coordinator/invite",
     "/coordinator/impact",
+    "/coordinator/concerns",
     "/coordinator/impact/print",
 )
 # Forms sent empty, so that every error shows.

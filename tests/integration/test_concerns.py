@@ -213,3 +213,29 @@ def test_the_trustees_log_counts_the_cases_created_and_names_no_one(
     leeds = client.get("/api/v1/safeguarding/log", headers=tokens["lead"]).json
     assert [row["raised"] for row in leeds["by_group"]] == [1]  # their group's only
     assert client.get("/api/v1/safeguarding/log", headers=tokens["colleague"]).status_code == 403
+
+
+def test_the_dashboard_shows_a_case_file_to_its_lead_only(
+    network: tuple[FlaskClient, dict[str, dict[str, str]], uuid.UUID],
+) -> None:
+    from coordinator_walk import csrf_token, signed_in
+
+    client, _tokens, match_id = network
+    concern = raised(client, {"kind": "match", "id": str(match_id)})
+    lead, colleague = (
+        signed_in(client, "lead@example.org"),
+        signed_in(client, "colleague@example.org"),
+    )
+    assert colleague.get(f"/coordinator/concerns/{concern}").status_code == 404
+    assert "Concerns are seen only by" in colleague.get("/coordinator/concerns").text
+    page = lead.get(f"/coordinator/concerns/{concern}")
+    assert page.status_code == 200
+    assert "The befriender asked Amal to lend them money." in page.text
+    token = csrf_token(lead, f"/coordinator/concerns/{concern}")
+    taken = lead.post(f"/coordinator/concerns/{concern}/acknowledge", data={"csrf_token": token})
+    assert taken.status_code == 303
+    shut = lead.post(f"/coordinator/concerns/{concern}/close", data={"csrf_token": token})
+    assert shut.status_code == 303  # refused, said on the page: an outcome is needed
+    assert "outcome" in lead.get(f"/coordinator/concerns/{concern}").text
+    listed = lead.get("/coordinator/concerns").text
+    assert "acknowledged" in listed

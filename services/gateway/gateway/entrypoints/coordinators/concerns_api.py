@@ -106,7 +106,7 @@ def _roles() -> concerns.Roles:
 )
 def list_concerns() -> Response:
     with current_service().sessions() as session:
-        return jsonify([_view(c) for c in concerns.visible(session, _roles())])
+        return jsonify([case_view(c) for c in concerns.visible(session, _roles())])
 
 
 @blp.route("/concerns/<uuid:concern_id>", methods=["GET"])
@@ -118,7 +118,7 @@ def list_concerns() -> Response:
 def open_concern(concern_id: uuid.UUID) -> Response:
     with current_service().sessions() as session:
         concern = concerns.opened(session, concern_id, _roles())
-        return jsonify(_view(concern, concerns.entries(session, concern.id)))
+        return jsonify(case_view(concern, concerns.entries(session, concern.id)))
 
 
 @blp.route("/concerns/<uuid:concern_id>/acknowledge", methods=["POST"])
@@ -138,7 +138,7 @@ def acknowledge(concern_id: uuid.UUID) -> Response:
         if note:
             entry = {"kind": ConcernEntryKind.ACTION, "body": note}
             concerns.add_entry(uow, concern_id, roles, entry, g.principal.coordinator_id)
-        return jsonify(_view(taken))
+        return jsonify(case_view(taken))
 
 
 @blp.route("/concerns/<uuid:concern_id>/entries", methods=["POST"])
@@ -173,7 +173,7 @@ def close(concern_id: uuid.UUID) -> Response:
         closed = concerns.close(
             uow, concern_id, roles, closing["outcome"], closing["closure_reason"]
         )
-        return jsonify(_view(closed))
+        return jsonify(case_view(closed))
 
 
 @blp.route("/safeguarding/network-lead", methods=["PUT"])
@@ -213,7 +213,7 @@ def trustees_log() -> Response:
     return jsonify({"from": asked.start.isoformat(), "to": asked.end.isoformat(), **log})
 
 
-def _view(concern: Concern, entries: list[ConcernEntry] | None = None) -> dict[str, Any]:
+def case_view(concern: Concern, entries: list[ConcernEntry] | None = None) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": str(concern.id),
         "reference": references.of(concern.id),

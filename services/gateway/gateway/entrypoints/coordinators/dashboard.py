@@ -210,6 +210,7 @@ def blueprint() -> Blueprint:
     # Imported for their routes: each module adds its pages to `blp`.
     from gateway.entrypoints.coordinators import (  # noqa: F401
         account_pages,
+        concern_pages,
         event_pages,
         group_pages,
         impact_pages,
