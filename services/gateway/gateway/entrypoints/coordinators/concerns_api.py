@@ -88,6 +88,15 @@ class CaseFileSchema(Schema):
     entries = fields.List(fields.Dict())
 
 
+class TrusteesLogSchema(Schema):
+    """Counts only: the network's (`all`) and each group's."""
+
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    all = fields.Dict()
+    by_group = fields.List(fields.Dict())
+
+
 def _doc(summary: str, *codes: int, **doc: Any) -> Any:
     return openapi.documented(
         blp, 401, 403, *codes, summary=summary, security=[{"BearerAuth": []}], **doc
@@ -196,6 +205,7 @@ def network_lead() -> tuple[str, int]:
     "median time to acknowledge and to close, for the network and each group (network admins "
     "and safeguarding leads, of the groups they may see); ?from=&to= or ?period=",
     422,
+    responses=openapi.ok(TrusteesLogSchema),
 )
 def trustees_log() -> Response:
     roles, principal = _roles(), g.principal
