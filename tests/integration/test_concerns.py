@@ -239,3 +239,39 @@ def test_the_dashboard_shows_a_case_file_to_its_lead_only(
     assert "outcome" in lead.get(f"/coordinator/concerns/{concern}").text
     listed = lead.get("/coordinator/concerns").text
     assert "acknowledged" in listed
+
+
+def test_a_lead_pauses_the_match_under_a_concern_and_resumes_it(
+    network: tuple[FlaskClient, dict[str, dict[str, str]], uuid.UUID], matching: Service
+) -> None:
+    """Paused: no check-in goes, and its volunteer is proposed to nobody else; the match goes
+    on, and the case file says so. Only a lead may: anyone else gets 404."""
+    from matching.service_layer import population
+
+    client, tokens, match_id = network
+    concern = raised(client, {"kind": "match", "id": str(match_id)}, urgency="urgent")
+    path = f"/api/v1/concerns/{concern}/match/pause"
+    assert client.post(path, headers=tokens["colleague"]).status_code == 404
+    paused = client.post(
+        path, json={"note": "Until we have spoken to both."}, headers=tokens["lead"]
+    )
+    assert paused.status_code == 200, paused.json
+    with matching.sessions() as session:
+        match = session.get(Match, match_id)
+        assert match is not None
+        assert (match.status, match.paused_at is not None) == ("approved", True)
+        volunteer = match.volunteer_id
+        assert volunteer not in {v.id for v in population.of(session, datetime.now(UTC)).volunteers}
+    with matching.unit_of_work() as uow:
+        assert coordination.announce_due_checkins(uow, datetime.now(UTC) + timedelta(days=15)) == 0
+    case = client.get(f"/api/v1/concerns/{concern}", headers=tokens["deputy"]).json
+    assert case["entries"][0]["body"] == "Match paused: Until we have spoken to both."
+    resumed = client.post(f"/api/v1/concerns/{concern}/match/resume", headers=tokens["lead"])
+    assert resumed.status_code == 200
+    with matching.unit_of_work() as uow:
+        assert coordination.announce_due_checkins(uow, datetime.now(UTC) + timedelta(days=15)) == 1
+    other = raised(client, {"kind": "event", "id": str(uuid.uuid4())})
+    not_a_match = client.post(
+        f"/api/v1/concerns/{other}/match/pause", headers=tokens["network-lead"]
+    )
+    assert not_a_match.status_code == 409

@@ -149,6 +149,9 @@ class Match(Base):
     proposed_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
+    # Paused by a safeguarding lead under a concern (ADR 45): no check-ins, and its volunteer
+    # is proposed to nobody else, until resumed. The match itself goes on.
+    paused_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Outbox(OutboxMixin, Base):

@@ -34,6 +34,8 @@ def match_view(m: Match, people: dict[uuid.UUID, Any] | None = None) -> dict[str
         "explanation": m.explanation,
         "reason": m.reason,
         "approved_at": m.approved_at and as_utc(m.approved_at).isoformat(),
+        # Paused under a safeguarding concern (ADR 45): no check-ins until resumed.
+        "paused_at": m.paused_at and as_utc(m.paused_at).isoformat(),
         # The two check-ins, so a coordinator sees which are due and which have gone.
         "checkins": [
             {**c, "due_at": c["due_at"].isoformat()}

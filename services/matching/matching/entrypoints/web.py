@@ -7,7 +7,7 @@ from sanctuary.config import ServiceConfig
 from sanctuary.web import create_service_app
 
 from matching.bootstrap import bootstrap
-from matching.entrypoints import api
+from matching.entrypoints import api, safeguarding_api  # noqa: F401 - adds its routes to api's
 
 
 def create_app(config: ServiceConfig | None = None) -> Flask:

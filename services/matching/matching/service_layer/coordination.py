@@ -247,12 +247,14 @@ def _count_decision(
 
 
 def announce_due_checkins(uow: UnitOfWork, now: datetime) -> int:
-    """Publish each check-in that has come due (two weeks, three months after approval)."""
+    """Publish each check-in that has come due (two weeks, three months after approval); none
+    for a match paused under a safeguarding concern."""
     session = uow.session
     published = 0
-    for match in session.scalars(
-        select(Match).where(Match.status.in_(lifecycle.HOLDS_CAPACITY)).with_for_update()
-    ):
+    held = select(Match).where(
+        Match.status.in_(lifecycle.HOLDS_CAPACITY), Match.paused_at.is_(None)
+    )
+    for match in session.scalars(held.with_for_update()):
         assert match.approved_at is not None
         for due in lifecycle.checkins_due(as_utc(match.approved_at), match.checkins_sent, now):
             match.checkins_sent = [*match.checkins_sent, due.name]

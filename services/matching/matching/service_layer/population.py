@@ -1,6 +1,7 @@
 """Who takes part in a matching run, read from the database as the matcher's profiles: ready
 volunteers with their free places, waiting newcomers, and the pairs never to repeat. Nobody
-paused (from their own data page) or erased takes part."""
+paused (from their own data page) or erased takes part, nor a volunteer whose match a
+safeguarding lead paused."""
 
 from __future__ import annotations
 
@@ -44,7 +45,14 @@ def of(session: Session, now: datetime, *, groups: Scope = None) -> Population:
     repeat: the input of a run. With `groups`, only those groups' people; without, everyone
     (people with no group too: the run decides what becomes of them)."""
     held = open_matches(session, lifecycle.OPEN)
-    ready = select(Volunteer).where(Volunteer.status == READY, Volunteer.paused_at.is_(None))
+    under_concern = select(Match.volunteer_id).where(
+        Match.paused_at.is_not(None), Match.status.in_(lifecycle.OPEN)
+    )
+    ready = select(Volunteer).where(
+        Volunteer.status == READY,
+        Volunteer.paused_at.is_(None),
+        Volunteer.id.not_in(under_concern),  # a match of theirs paused under a concern
+    )
     waiting = select(Newcomer).where(Newcomer.status == WAITING, Newcomer.paused_at.is_(None))
     if groups is not None:
         ready = ready.where(Volunteer.group_id.in_(groups))

@@ -11,10 +11,15 @@ from flask import flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sanctuary.safeguarding_words import ConcernEntryKind
 from sanctuary.web import current_service
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Conflict, NotFound
 from werkzeug.wrappers import Response as Redirect
 
-from gateway.entrypoints.coordinators.concerns_api import ClosingSchema, EntrySchema, case_view
+from gateway.entrypoints.coordinators.concerns_api import (
+    ClosingSchema,
+    EntrySchema,
+    case_view,
+    paused,
+)
 from gateway.entrypoints.coordinators.dashboard import audited, blp
 from gateway.service_layer import concerns
 from gateway.service_layer import groups as group_registry
@@ -54,7 +59,7 @@ def case_file(concern_id: uuid.UUID) -> str:
     return render_template("coordinator/concern.html", concern=shown, kinds=tuple(ConcernEntryKind))
 
 
-@blp.post("/concerns/<uuid:concern_id>/<any(acknowledge, entries, close):step>")
+@blp.post("/concerns/<uuid:concern_id>/<any(acknowledge, entries, close, pause, resume):step>")
 def case_step(concern_id: uuid.UUID, step: str) -> Redirect:
     """One step of a case file, from its page's forms (POST-redirect-GET)."""
     roles, back = _roles(), url_for(".case_file", concern_id=concern_id)
@@ -68,6 +73,9 @@ def case_step(concern_id: uuid.UUID, step: str) -> Redirect:
                 entry = EntrySchema().load(form)
                 concerns.add_entry(uow, concern_id, roles, entry, g.principal.coordinator_id)
                 said = "Added to the case file."
+            elif step in ("pause", "resume"):
+                paused(uow, concern_id, roles, step, form.get("note"))
+                said = f"Match {step}d."
             else:
                 closing = ClosingSchema().load(form)
                 concerns.close(
@@ -77,7 +85,12 @@ def case_step(concern_id: uuid.UUID, step: str) -> Redirect:
         flash(said, "ok")
     except concerns.ConcernNotFound:
         raise NotFound() from None
-    except (ValidationError, concerns.rules.CaseClosed, concerns.rules.OutcomeNeeded) as exc:
+    except (
+        ValidationError,
+        Conflict,
+        concerns.rules.CaseClosed,
+        concerns.rules.OutcomeNeeded,
+    ) as exc:
         flash(_said(exc), "error")
     return redirect(back, code=303)
 
@@ -87,4 +100,4 @@ def _said(exc: Exception) -> str:
         return " ".join(
             f"{field}: {' '.join(map(str, why))}" for field, why in exc.messages.items()
         )  # type: ignore[union-attr]
-    return str(exc)
+    return str(getattr(exc, "description", None) or exc)

@@ -15,14 +15,13 @@ from marshmallow import Schema, fields, validate
 from sanctuary import fields as f
 from sanctuary import references
 from sanctuary.db import as_utc
-from sanctuary.safeguarding_words import ConcernEntryKind
+from sanctuary.safeguarding_words import ConcernAbout, ConcernEntryKind
 from sanctuary.web import current_service, load_body, unit_of_work
-from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import Conflict, Forbidden
 
 from gateway.adapters.models import Concern, ConcernEntry
-from gateway.entrypoints import auth
+from gateway.entrypoints import auth, routing
 from gateway.entrypoints.coordinators import reports_api
-from gateway.entrypoints.coordinators.reports_api import NETWORK_ZONE
 from gateway.entrypoints.public_api import openapi
 from gateway.entrypoints.schemas import RequestSchema
 from gateway.service_layer import concerns
@@ -185,6 +184,44 @@ def close(concern_id: uuid.UUID) -> Response:
         return jsonify(case_view(closed))
 
 
+@blp.route("/concerns/<uuid:concern_id>/match/<any(pause, resume):step>", methods=["POST"])
+@_doc(
+    "Pause the match the concern is about (no check-ins, its volunteer proposed to nobody "
+    "else; the match goes on), or resume it; kept in the case file",
+    400,
+    404,
+    409,
+    422,
+    requestBody=openapi.body(AcknowledgeSchema),
+    responses=openapi.ok(CaseFileSchema),
+)
+def pause_match(concern_id: uuid.UUID, step: str) -> Response:
+    note, roles = load_body(AcknowledgeSchema())["note"], _roles()
+    with unit_of_work() as uow:
+        return jsonify(case_view(paused(uow, concern_id, roles, step, note)))
+
+
+def paused(
+    uow: Any, concern_id: uuid.UUID, roles: concerns.Roles, step: str, note: str | None
+) -> Concern:
+    """Pause or resume the match a concern is about, through matching, and say so in the case
+    file (the API's route and the dashboard's)."""
+    concern = concerns.opened(uow.session, concern_id, roles, lock=True)
+    concerns.rules.may_add(concern.status)
+    if concern.about != ConcernAbout.MATCH:
+        raise Conflict("This concern is not about a match.")
+    path = f"/internal/v1/matches/{concern.about_id}/{step}"
+    answer = routing.upstream("matching").forward("POST", path, g.correlation_id)
+    if answer.status_code != 200:
+        raise Conflict(f"The match could not be {step}d: it has ended, or is not known.")
+    entry = {
+        "kind": ConcernEntryKind.ACTION,
+        "body": f"Match {step}d" + (f": {note}" if note else "."),
+    }
+    concerns.add_entry(uow, concern_id, roles, entry, g.principal.coordinator_id)
+    return concern
+
+
 @blp.route("/safeguarding/network-lead", methods=["PUT"])
 @_doc(
     "Make a coordinator account the network's safeguarding lead (network admins)",
@@ -216,8 +253,8 @@ def trustees_log() -> Response:
     else:
         raise Forbidden("The log is for trustees (network admins) and safeguarding leads.")
     asked = reports_api.asked()
-    start = datetime.combine(asked.start, time(), NETWORK_ZONE)
-    end = datetime.combine(asked.end + timedelta(days=1), time(), NETWORK_ZONE)
+    start = datetime.combine(asked.start, time(), reports_api.NETWORK_ZONE)
+    end = datetime.combine(asked.end + timedelta(days=1), time(), reports_api.NETWORK_ZONE)
     with current_service().sessions() as session:
         log = concerns.trustees_log(session, start, end, groups)
     return jsonify({"from": asked.start.isoformat(), "to": asked.end.isoformat(), **log})

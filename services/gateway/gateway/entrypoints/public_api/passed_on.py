@@ -156,6 +156,9 @@ class MatchSchema(Schema):
     explanation = fields.Dict(required=True)
     reason = fields.String(required=True, allow_none=True)
     approved_at = fields.DateTime(required=True, allow_none=True)
+    paused_at = fields.DateTime(
+        allow_none=True, metadata={"description": "Paused under a safeguarding concern"}
+    )
     checkins = fields.List(fields.Nested(lambda: CheckinSchema()), required=True)
     volunteer = fields.Nested(
         lambda: PersonInMatchSchema(), metadata={"description": "In lists: first name and area"}

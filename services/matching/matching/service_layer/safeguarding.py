@@ -1,0 +1,29 @@
+"""A match paused under a safeguarding concern (ADR 45), by the gateway for the group's lead:
+no check-ins go, and its volunteer is proposed to nobody else, until it is resumed. The
+match is not ended, and the pair are not told (the lead speaks to them)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sanctuary.unit_of_work import UnitOfWork
+
+from matching.adapters.models import Match
+from matching.domain import lifecycle
+from matching.domain.groups import Scope, in_scope
+from matching.service_layer.coordination import NotFound
+
+
+def pause(uow: UnitOfWork, match_id: uuid.UUID, paused: bool, scope: Scope = None) -> Match:
+    """Pause (or resume) an open match; a closed one cannot be (IllegalTransition: 409)."""
+    match = uow.session.get(Match, match_id, with_for_update=True)
+    if match is None or not in_scope(scope, match.group_id):
+        raise NotFound(f"no match {match_id}")
+    if match.status not in lifecycle.OPEN:
+        raise lifecycle.IllegalTransition(f"a match that is {match.status} cannot be paused")
+    if paused and match.paused_at is None:
+        match.paused_at = datetime.now(UTC)
+    elif not paused:
+        match.paused_at = None
+    return match
