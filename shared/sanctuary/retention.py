@@ -46,6 +46,8 @@ class Retention:
     registrations: int = 183
     # An email's address and words, counted from when it was written: blanked.
     sent_emails: int = 90
+    # A safeguarding concern and its case file, counted from its closing: erased (ADR 45).
+    safeguarding: int = 2190
     # How often a service looks for what has expired, in minutes.
     check_minutes: float = 60.0
 

@@ -275,3 +275,34 @@ def test_a_lead_pauses_the_match_under_a_concern_and_resumes_it(
         f"/api/v1/concerns/{other}/match/pause", headers=tokens["network-lead"]
     )
     assert not_a_match.status_code == 409
+
+
+def test_an_erasure_keeps_a_concern_with_its_reason_and_retention_erases_it(
+    network: tuple[FlaskClient, dict[str, dict[str, str]], uuid.UUID], matching: Service
+) -> None:
+    """The person a concern is about asks to be erased: the concern stays, and the erasure's
+    matrix says why; once closed for RETAIN_SAFEGUARDING_DAYS it is erased."""
+    client, tokens, match_id = network
+    with matching.sessions() as session:
+        match = session.get(Match, match_id)
+        assert match is not None
+        newcomer = match.newcomer_id
+    concern = raised(client, {"kind": "newcomer", "id": str(newcomer)})
+    body = {"newcomer_ids": [str(newcomer)], "reason": "Asked by phone", "confirm": False}
+    erasure = client.post("/api/v1/erasures", json=body, headers=ADMIN)
+    assert erasure.status_code == 202, erasure.json
+    status = client.get(erasure.json["status_url"], headers=ADMIN).json
+    [gateway] = [row for row in status["services"] if row["service"] == "gateway"]
+    assert gateway["kept"]["safeguarding records (1)"].startswith("a safeguarding record")
+    assert client.get(f"/api/v1/concerns/{concern}", headers=tokens["lead"]).status_code == 200
+
+    closing = {"outcome": "Resolved with the family.", "closure_reason": "resolved"}
+    assert client.post(f"/api/v1/concerns/{concern}/close", json=closing,
+                       headers=tokens["lead"]).status_code == 200  # fmt: skip
+    service = client.application.extensions["service"]
+    kept_for = timedelta(days=service.config.retention.safeguarding)
+    with service.unit_of_work() as uow:
+        assert concerns.purge_closed(uow, datetime.now(UTC) - kept_for) == 0
+    with service.unit_of_work() as uow:
+        assert concerns.purge_closed(uow, datetime.now(UTC) + timedelta(seconds=1)) == 1
+    assert client.get(f"/api/v1/concerns/{concern}", headers=tokens["lead"]).status_code == 404

@@ -49,7 +49,9 @@ def _housekeeping(service: Service) -> None:
         my_data.prune(uow)
         sign_in.prune(uow.session, datetime.now(UTC))
     with service.unit_of_work() as uow:  # urgent concerns an hour unacknowledged (ADR 45)
-        concerns.escalate_due(uow, datetime.now(UTC))
+        now = datetime.now(UTC)
+        concerns.escalate_due(uow, now)
+        concerns.purge_closed(uow, service.config.retention.cutoff("safeguarding", now))
     rate_limits.prune(service.engine)
 
 

@@ -15,10 +15,10 @@ from sanctuary import references
 from sanctuary.db import as_utc
 from sanctuary.safeguarding_words import ConcernStatus, ConcernUrgency
 from sanctuary.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from sqlalchemy import or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from gateway.adapters.models import Concern, ConcernEntry, Coordinator, Group, Membership
+from gateway.adapters.models import Concern, ConcernEntry, Coordinator, Group
 from gateway.domain import concerns as rules
 from gateway.domain.concerns import Roles
 
@@ -204,53 +204,6 @@ def escalate_due(uow: UnitOfWork, now: datetime) -> int:
     return escalated
 
 
-class NotALead(ValueError):
-    """Who was named cannot hold the role: no such active account, or not the group's (422)."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field = field
-
-
-def name_leads(units: UnitOfWorkFactory, group_id: uuid.UUID, named: dict[str, str | None]) -> None:
-    """Name the group's safeguarding lead and/or deputy by their accounts' emails (None: no
-    one): each an active coordinator of the group."""
-    with units() as uow:
-        group = uow.session.get(Group, group_id, with_for_update=True)
-        assert group is not None  # the route found it
-        for role in ("safeguarding_lead", "safeguarding_deputy"):
-            if role in named:
-                setattr(group, f"{role}_id", _account(uow.session, group_id, role, named[role]))
-
-
-def _account(
-    session: Session, group_id: uuid.UUID, field: str, email: str | None
-) -> uuid.UUID | None:
-    if email is None:
-        return None
-
-    found = session.scalar(select(Coordinator).where(Coordinator.email == email.lower()))
-    if found is None or not found.active:
-        raise NotALead(field, "No active coordinator account has this email.")
-    member = session.scalar(
-        select(Membership).where(
-            Membership.coordinator_id == found.id, Membership.group_id == group_id
-        )
-    )
-    if member is None:
-        raise NotALead(field, "This coordinator does not coordinate the group.")
-    return found.id
-
-
-def name_network_lead(units: UnitOfWorkFactory, email: str) -> None:
-    """Make an active coordinator account the network's safeguarding lead (one of them)."""
-    with units() as uow:
-        found = uow.session.scalar(select(Coordinator).where(Coordinator.email == email.lower()))
-        if found is None or not found.active:
-            raise NotALead("email", "No active coordinator account has this email.")
-        found.safeguarding_lead = True
-
-
 def trustees_log(
     session: Session, start: datetime, end: datetime, groups: frozenset[uuid.UUID] | None
 ) -> dict[str, object]:
@@ -280,3 +233,36 @@ def trustees_log(
             for g, entries in sorted(by_group.items(), key=lambda item: str(item[0]))
         ],
     }
+
+
+# Why a concern outlives an erasure of the person it is about (ADR 45, docs/safeguarding.md).
+KEPT_REASON = (
+    "a safeguarding record: kept after an erasure for RETAIN_SAFEGUARDING_DAYS from its "
+    "closing, to protect people from harm (UK GDPR Art. 6(1)(c) and 9(2)(g); DPA 2018 "
+    "Sch. 1 para. 18), then erased"
+)
+
+
+def kept_through_erasure(session: Session, ids: frozenset[str]) -> dict[str, str]:
+    """What an erasure of the person with these ids leaves in the gateway's safeguarding
+    records, and why: {} when no concern is about them."""
+    subjects = [uuid.UUID(i) for i in ids]
+    about = session.scalar(
+        select(func.count()).select_from(Concern).where(Concern.about_id.in_(subjects))
+    )
+    return {f"safeguarding records ({about})": KEPT_REASON} if about else {}
+
+
+def purge_closed(uow: UnitOfWork, cutoff: datetime) -> int:
+    """Erase the case files closed before `cutoff` (the retention schedule): how many."""
+    gone = list(
+        uow.session.scalars(
+            select(Concern.id).where(
+                Concern.status == ConcernStatus.CLOSED, Concern.closed_at < cutoff
+            )
+        )
+    )
+    if gone:
+        uow.session.execute(delete(ConcernEntry).where(ConcernEntry.concern_id.in_(gone)))
+        uow.session.execute(delete(Concern).where(Concern.id.in_(gone)))
+    return len(gone)

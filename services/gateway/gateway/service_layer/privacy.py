@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.adapters.models import ErasureProgress, Outbox, PrivacyRequest
-from gateway.service_layer import data_links
+from gateway.service_layer import concerns, data_links
 
 # The services that hold people and answer a subject read, and the four that answer an erasure.
 HOLDERS = ("matching", "events", "notifications")
@@ -156,7 +156,8 @@ def request_erasure(
     now = request.requested_at
     purged = purge_outbox(uow.session, Outbox, keys, secret)
     links = data_links.forget(uow.session, person.email)
-    start_matrix(uow.session, request, {"outbox_messages": purged, "data_links": links})
+    kept = concerns.kept_through_erasure(uow.session, keys.ids)
+    start_matrix(uow.session, request, {"outbox_messages": purged, "data_links": links}, kept)
     uow.publish(
         ErasureRequested(
             erasure_id=request.id,
@@ -198,8 +199,14 @@ def recorded(
     return request
 
 
-def start_matrix(session: Session, request: PrivacyRequest, own: dict[str, int]) -> None:
-    """One row per service: the gateway's done (its outbox rows), the others pending."""
+def start_matrix(
+    session: Session,
+    request: PrivacyRequest,
+    own: dict[str, int],
+    kept: dict[str, str] | None = None,
+) -> None:
+    """One row per service: the gateway's done (its outbox rows; what it keeps and why,
+    safeguarding records included), the others pending."""
     for service in SERVICES:
         gateway = service == "gateway"
         session.add(
@@ -208,7 +215,7 @@ def start_matrix(session: Session, request: PrivacyRequest, own: dict[str, int])
                 service=service,
                 status=DONE if gateway else PENDING,
                 counts=own if gateway else {},
-                kept=KEPT if gateway else {},
+                kept={**KEPT, **(kept or {})} if gateway else {},
                 done_at=request.requested_at if gateway else None,
             )
         )

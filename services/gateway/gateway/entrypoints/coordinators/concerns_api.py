@@ -24,7 +24,7 @@ from gateway.entrypoints import auth, routing
 from gateway.entrypoints.coordinators import reports_api
 from gateway.entrypoints.public_api import openapi
 from gateway.entrypoints.schemas import RequestSchema
-from gateway.service_layer import concerns
+from gateway.service_layer import concerns, safeguarding_roles
 
 blp = Blueprint(
     "concerns",
@@ -39,7 +39,7 @@ ERRORS = {
     concerns.ConcernNotFound: 404,
     concerns.rules.CaseClosed: 409,
     concerns.rules.OutcomeNeeded: 422,
-    concerns.NotALead: 422,
+    safeguarding_roles.NotALead: 422,
 }
 
 
@@ -232,7 +232,7 @@ def paused(
 def network_lead() -> tuple[str, int]:
     if not g.principal.network_admin:
         raise Forbidden("Network admins name the network's safeguarding lead.")
-    concerns.name_network_lead(unit_of_work, load_body(NetworkLeadSchema())["email"])
+    safeguarding_roles.name_network_lead(unit_of_work, load_body(NetworkLeadSchema())["email"])
     return "", 204
 
 

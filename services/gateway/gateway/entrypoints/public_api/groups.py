@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from gateway.entrypoints import auth
 from gateway.entrypoints.public_api.openapi import body, documented, ok
 from gateway.entrypoints.schemas import GroupChangesSchema, GroupOutSchema, GroupSchema
-from gateway.service_layer import concerns, groups
+from gateway.service_layer import groups, safeguarding_roles
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1", description="Local groups")
 admin = Blueprint(
@@ -127,5 +127,5 @@ class Group(MethodView):
         leads = {role: changes.pop(role) for role in roles if role in changes}
         changed = groups.update(unit_of_work, slug, changes)
         if leads:
-            concerns.name_leads(unit_of_work, changed.id, leads)
+            safeguarding_roles.name_leads(unit_of_work, changed.id, leads)
         return changed.public()
