@@ -306,3 +306,22 @@ def test_an_erasure_keeps_a_concern_with_its_reason_and_retention_erases_it(
     with service.unit_of_work() as uow:
         assert concerns.purge_closed(uow, datetime.now(UTC) + timedelta(seconds=1)) == 1
     assert client.get(f"/api/v1/concerns/{concern}", headers=tokens["lead"]).status_code == 404
+
+
+def test_a_coordinator_signed_in_raises_one_as_themselves(
+    network: tuple[FlaskClient, dict[str, dict[str, str]], uuid.UUID],
+) -> None:
+    client, tokens, match_id = network
+    body = {"about": {"kind": "match", "id": str(match_id)}, "category": "other",
+            "urgency": "routine", "details": "Seen at the café: worth a word."}  # fmt: skip
+    made = client.post("/api/v1/concerns", json=body, headers=tokens["colleague"])
+    assert made.status_code == 202
+    case = client.get(f"/api/v1/concerns/{made.json['id']}", headers=tokens["lead"]).json
+    assert case["raised_by"] is not None
+    assert case["reporter_contact"] is None
+    wrong = client.post("/api/v1/concerns", json=body, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401  # a wrong token is refused, not taken as anonymous
+    anonymous = client.get(
+        f"/api/v1/concerns/{raised(client, body['about'])}", headers=tokens["lead"]
+    )
+    assert anonymous.json["raised_by"] is None

@@ -14,12 +14,8 @@ from sanctuary.web import current_service
 from werkzeug.exceptions import Conflict, NotFound
 from werkzeug.wrappers import Response as Redirect
 
-from gateway.entrypoints.coordinators.concerns_api import (
-    ClosingSchema,
-    EntrySchema,
-    case_view,
-    paused,
-)
+from gateway.entrypoints.concern_schemas import ClosingSchema, EntrySchema
+from gateway.entrypoints.coordinators.concerns_api import case_view, paused
 from gateway.entrypoints.coordinators.dashboard import audited, blp
 from gateway.service_layer import concerns
 from gateway.service_layer import groups as group_registry

@@ -11,8 +11,6 @@ from typing import Any
 
 from flask import Response, g, jsonify
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
-from sanctuary import fields as f
 from sanctuary import references
 from sanctuary.db import as_utc
 from sanctuary.safeguarding_words import ConcernAbout, ConcernEntryKind
@@ -21,9 +19,16 @@ from werkzeug.exceptions import Conflict, Forbidden
 
 from gateway.adapters.models import Concern, ConcernEntry
 from gateway.entrypoints import auth, routing
+from gateway.entrypoints.concern_schemas import (
+    AcknowledgeSchema,
+    CaseFileSchema,
+    ClosingSchema,
+    EntrySchema,
+    NetworkLeadSchema,
+    TrusteesLogSchema,
+)
 from gateway.entrypoints.coordinators import reports_api
 from gateway.entrypoints.public_api import openapi
-from gateway.entrypoints.schemas import RequestSchema
 from gateway.service_layer import concerns, safeguarding_roles
 
 blp = Blueprint(
@@ -41,59 +46,6 @@ ERRORS = {
     concerns.rules.OutcomeNeeded: 422,
     safeguarding_roles.NotALead: 422,
 }
-
-
-class EntrySchema(RequestSchema):
-    kind = fields.String(required=True, validate=validate.OneOf(tuple(ConcernEntryKind)))
-    body = f.Text(required=True, validate=validate.Length(1, 2000))
-    referred_to = f.Text(load_default=None, validate=validate.Length(max=200))
-
-
-class AcknowledgeSchema(RequestSchema):
-    note = f.Text(
-        load_default=None,
-        validate=validate.Length(max=2000),
-        metadata={"description": "What you do first: kept in the case file as an action"},
-    )
-
-
-class ClosingSchema(RequestSchema):
-    outcome = f.Text(load_default=None, validate=validate.Length(max=2000))
-    closure_reason = f.Text(load_default=None, validate=validate.Length(max=300))
-
-
-class NetworkLeadSchema(RequestSchema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-
-
-class CaseFileSchema(Schema):
-    """A concern as its leads see it; the list leaves out the details and the entries."""
-
-    id = fields.UUID()
-    reference = fields.String()
-    group_id = fields.UUID(allow_none=True)
-    about = fields.Dict()
-    category = fields.String()
-    urgency = fields.String()
-    status = fields.String()
-    raised_at = fields.DateTime()
-    acknowledged_at = fields.DateTime(allow_none=True)
-    escalated_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
-    details = fields.String()
-    reporter_contact = fields.String(allow_none=True)
-    outcome = fields.String(allow_none=True)
-    closure_reason = fields.String(allow_none=True)
-    entries = fields.List(fields.Dict())
-
-
-class TrusteesLogSchema(Schema):
-    """Counts only: the network's (`all`) and each group's."""
-
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
-    all = fields.Dict()
-    by_group = fields.List(fields.Dict())
 
 
 def _doc(summary: str, *codes: int, **doc: Any) -> Any:
@@ -269,6 +221,7 @@ def case_view(concern: Concern, entries: list[ConcernEntry] | None = None) -> di
         "category": concern.category,
         "urgency": concern.urgency,
         "status": concern.status,
+        "raised_by": str(concern.raised_by) if concern.raised_by else None,  # a coordinator
         **{
             moment: (value and as_utc(value).isoformat())
             for moment, value in (

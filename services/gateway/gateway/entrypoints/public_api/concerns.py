@@ -14,11 +14,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sanctuary import fields as f
 from sanctuary.safeguarding_words import ConcernAbout, ConcernCategory, ConcernUrgency
-from sanctuary.web import current_service
+from sanctuary.web import bearer_token, current_service
 from werkzeug.exceptions import UnsupportedMediaType
 
 from gateway.adapters.upstream import UpstreamUnavailable
-from gateway.entrypoints import routing
+from gateway.entrypoints import auth, routing
 from gateway.entrypoints.public_api.openapi import documented
 from gateway.entrypoints.schemas import RequestSchema
 from gateway.service_layer import concerns
@@ -71,11 +71,16 @@ def _json_bodies_only() -> None:
 class Concerns(MethodView):
     @blp.arguments(ConcernSchema())
     @blp.response(202, ConcernAcceptedSchema)
-    @documented(blp, 400, 413, 415, 429)
+    @documented(blp, 400, 401, 403, 413, 415, 429)
     def post(self, concern: dict[str, Any]) -> dict[str, str]:
-        """Raise a safeguarding concern. In an emergency call 999 first."""
+        """Raise a safeguarding concern, signed in (a coordinator's bearer token) or not. In an
+        emergency call 999 first."""
+        raised_by = None
+        if bearer_token():  # a coordinator raising it: a wrong token is refused, not ignored
+            auth.require_bearer()
+            raised_by = g.principal.coordinator_id
         group = group_of(concern["about"]["kind"], concern["about"]["id"])
-        return concerns.raise_concern(current_service().unit_of_work, concern, group)
+        return concerns.raise_concern(current_service().unit_of_work, concern, group, raised_by)
 
 
 def group_of(kind: str, subject: uuid.UUID) -> uuid.UUID | None:
