@@ -62,7 +62,7 @@ class Retention:
                 else f"RETAIN_{spec.name.upper()}_DAYS"
             )
             if env.get(name, "").strip():
-                values[spec.name] = _positive(name, env[name], float if "MINUTES" in name else int)
+                values[spec.name] = positive(name, env[name], float if "MINUTES" in name else int)
         return cls(**values)  # type: ignore[arg-type]
 
     def cutoff(self, kind: str, now: datetime) -> datetime:
@@ -70,7 +70,8 @@ class Retention:
         return now - timedelta(days=getattr(self, kind))
 
 
-def _positive(name: str, raw: str, kind: Callable[[str], float | int]) -> float | int:
+def positive(name: str, raw: str, kind: Callable[[str], float | int]) -> float | int:
+    """A setting's number, more than 0; ConfigError naming the setting otherwise."""
     from sanctuary.config import ConfigError
 
     try:

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Date, Integer, String, event, func, inspect, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -21,10 +20,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sanctuary.db import keep, kept
+from sanctuary.when import NETWORK_ZONE
 
-# The day a change is counted on: the network's own (a national network's local groups all
-# keep UK time; one zone keeps every service's days the same).
-ZONE = ZoneInfo("Europe/London")
+# The day a change is counted on: the network's own (one zone keeps every service's days the
+# same).
+ZONE = NETWORK_ZONE
 NO_GROUP = ""  # the network's list: people and events no local group holds
 _KEY = "sanctuary.tallies"
 Key = tuple[date, str, str, str]

@@ -24,14 +24,14 @@ class Validity:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Validity:
-        from sanctuary.retention import _positive
+        from sanctuary.retention import positive
 
         env = os.environ if env is None else env
         values = {}
         for check in DATED:  # DBS_VALID_DAYS, TRAINING_VALID_DAYS
             name = f"{check.upper()}_VALID_DAYS"
             if env.get(name, "").strip():
-                values[check.value] = int(_positive(name, env[name], int))
+                values[check.value] = int(positive(name, env[name], int))
         return cls(**values)
 
     def runs_out(self, check: Check, since: datetime) -> datetime:

@@ -11,6 +11,10 @@ from babel.dates import format_date, format_interval, format_time, get_timezone_
 
 from sanctuary.vocabulary import Locale
 
+# The network's own zone: its days (the impact report's tallies, a check's dates in emails).
+# A national network's local groups all keep UK time.
+NETWORK_ZONE = ZoneInfo("Europe/London")
+
 BABEL_LOCALES: dict[str, str] = {Locale.EN: "en_GB", Locale.AR: "ar", Locale.UK: "uk"}
 # Arabic separates the parts of a date with its own comma, as the day already does.
 _COMMA: dict[str, str] = {Locale.AR: "\u060c "}

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from notifications import domain
-from notifications.domain import checks, privacy
+from notifications.domain import privacy, safeguarding
 from sanctuary import references
 from sanctuary.contracts import (
     ConcernEscalated,
@@ -158,7 +158,7 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
         ),
         Sample(
             "volunteer_check (DBS, 30 days before)",
-            checks.check_email(
+            safeguarding.check_email(
                 VolunteerCheckRenewalDue(
                     volunteer_id=VOLUNTEER,
                     check=Check.DBS,
@@ -170,7 +170,7 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
         ),
         Sample(
             "volunteer_check (training ran out)",
-            checks.check_email(
+            safeguarding.check_email(
                 VolunteerCheckLapsed(
                     volunteer_id=VOLUNTEER, check=Check.TRAINING, ran_out=NOW, open_matches=1
                 ),
@@ -183,7 +183,7 @@ def samples(locale: str = DEFAULT_LOCALE) -> list[Sample]:
                 ("concern_waiting (coordinator: a lead)", c_raised),
                 ("concern_waiting (coordinator: escalated)", c_escalated),
             )
-            for email in checks.concern_emails(fact)
+            for email in safeguarding.concern_emails(fact)
         ),
         Sample("newcomer_request_received", _acknowledgement(locale, False)),
         Sample(

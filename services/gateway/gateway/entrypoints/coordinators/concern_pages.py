@@ -15,20 +15,15 @@ from werkzeug.exceptions import Conflict, NotFound
 from werkzeug.wrappers import Response as Redirect
 
 from gateway.entrypoints.concern_schemas import ClosingSchema, EntrySchema
-from gateway.entrypoints.coordinators.concerns_api import case_view, paused
+from gateway.entrypoints.coordinators.concerns_api import caller_roles, case_view, paused
 from gateway.entrypoints.coordinators.dashboard import audited, blp
 from gateway.service_layer import concerns
 from gateway.service_layer import groups as group_registry
 
 
-def _roles() -> concerns.Roles:
-    with current_service().sessions() as session:
-        return concerns.roles_of(session, g.principal.coordinator_id)
-
-
 @blp.get("/concerns")
 def concern_list() -> str:
-    roles = _roles()
+    roles = caller_roles()
     with current_service().sessions() as session:
         shown = [case_view(c) for c in concerns.visible(session, roles)]
     names = {
@@ -45,7 +40,7 @@ def concern_list() -> str:
 @blp.get("/concerns/<uuid:concern_id>")
 @audited
 def case_file(concern_id: uuid.UUID) -> str:
-    roles = _roles()
+    roles = caller_roles()
     with current_service().sessions() as session:
         try:
             concern = concerns.opened(session, concern_id, roles)
@@ -58,7 +53,7 @@ def case_file(concern_id: uuid.UUID) -> str:
 @blp.post("/concerns/<uuid:concern_id>/<any(acknowledge, entries, close, pause, resume):step>")
 def case_step(concern_id: uuid.UUID, step: str) -> Redirect:
     """One step of a case file, from its page's forms (POST-redirect-GET)."""
-    roles, back = _roles(), url_for(".case_file", concern_id=concern_id)
+    roles, back = caller_roles(), url_for(".case_file", concern_id=concern_id)
     form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
     try:
         with current_service().unit_of_work() as uow:

@@ -15,6 +15,7 @@ from sanctuary import references
 from sanctuary.db import as_utc
 from sanctuary.safeguarding_words import ConcernAbout, ConcernEntryKind
 from sanctuary.web import current_service, load_body, unit_of_work
+from sanctuary.when import NETWORK_ZONE
 from werkzeug.exceptions import Conflict, Forbidden
 
 from gateway.adapters.models import Concern, ConcernEntry
@@ -54,7 +55,8 @@ def _doc(summary: str, *codes: int, **doc: Any) -> Any:
     )
 
 
-def _roles() -> concerns.Roles:
+def caller_roles() -> concerns.Roles:
+    """The signed-in caller's safeguarding roles (the API's and the dashboard's)."""
     with current_service().sessions() as session:
         return concerns.roles_of(session, g.principal.coordinator_id)
 
@@ -66,7 +68,7 @@ def _roles() -> concerns.Roles:
 )
 def list_concerns() -> Response:
     with current_service().sessions() as session:
-        return jsonify([case_view(c) for c in concerns.visible(session, _roles())])
+        return jsonify([case_view(c) for c in concerns.visible(session, caller_roles())])
 
 
 @blp.route("/concerns/<uuid:concern_id>", methods=["GET"])
@@ -77,7 +79,7 @@ def list_concerns() -> Response:
 )
 def open_concern(concern_id: uuid.UUID) -> Response:
     with current_service().sessions() as session:
-        concern = concerns.opened(session, concern_id, _roles())
+        concern = concerns.opened(session, concern_id, caller_roles())
         return jsonify(case_view(concern, concerns.entries(session, concern.id)))
 
 
@@ -92,7 +94,7 @@ def open_concern(concern_id: uuid.UUID) -> Response:
     responses=openapi.ok(CaseFileSchema),
 )
 def acknowledge(concern_id: uuid.UUID) -> Response:
-    note, roles = load_body(AcknowledgeSchema())["note"], _roles()
+    note, roles = load_body(AcknowledgeSchema())["note"], caller_roles()
     with unit_of_work() as uow:
         taken = concerns.acknowledge(uow, concern_id, roles)
         if note:
@@ -111,7 +113,7 @@ def acknowledge(concern_id: uuid.UUID) -> Response:
     requestBody=openapi.body(EntrySchema, required=True),
 )
 def add_entry(concern_id: uuid.UUID) -> tuple[Response, int]:
-    entry, roles = load_body(EntrySchema()), _roles()
+    entry, roles = load_body(EntrySchema()), caller_roles()
     with unit_of_work() as uow:
         added = concerns.add_entry(uow, concern_id, roles, entry, g.principal.coordinator_id)
         return jsonify(_entry(added)), 201
@@ -128,7 +130,7 @@ def add_entry(concern_id: uuid.UUID) -> tuple[Response, int]:
     responses=openapi.ok(CaseFileSchema),
 )
 def close(concern_id: uuid.UUID) -> Response:
-    closing, roles = load_body(ClosingSchema()), _roles()
+    closing, roles = load_body(ClosingSchema()), caller_roles()
     with unit_of_work() as uow:
         closed = concerns.close(
             uow, concern_id, roles, closing["outcome"], closing["closure_reason"]
@@ -148,7 +150,7 @@ def close(concern_id: uuid.UUID) -> Response:
     responses=openapi.ok(CaseFileSchema),
 )
 def pause_match(concern_id: uuid.UUID, step: str) -> Response:
-    note, roles = load_body(AcknowledgeSchema())["note"], _roles()
+    note, roles = load_body(AcknowledgeSchema())["note"], caller_roles()
     with unit_of_work() as uow:
         return jsonify(case_view(paused(uow, concern_id, roles, step, note)))
 
@@ -197,7 +199,7 @@ def network_lead() -> tuple[str, int]:
     responses=openapi.ok(TrusteesLogSchema),
 )
 def trustees_log() -> Response:
-    roles, principal = _roles(), g.principal
+    roles, principal = caller_roles(), g.principal
     if principal.network_admin or roles.network_lead:
         groups = None
     elif roles.leads:
@@ -205,8 +207,8 @@ def trustees_log() -> Response:
     else:
         raise Forbidden("The log is for trustees (network admins) and safeguarding leads.")
     asked = reports_api.asked()
-    start = datetime.combine(asked.start, time(), reports_api.NETWORK_ZONE)
-    end = datetime.combine(asked.end + timedelta(days=1), time(), reports_api.NETWORK_ZONE)
+    start = datetime.combine(asked.start, time(), NETWORK_ZONE)
+    end = datetime.combine(asked.end + timedelta(days=1), time(), NETWORK_ZONE)
     with current_service().sessions() as session:
         log = concerns.trustees_log(session, start, end, groups)
     return jsonify({"from": asked.start.isoformat(), "to": asked.end.isoformat(), **log})

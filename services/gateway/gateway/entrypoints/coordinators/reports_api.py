@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sanctuary.web import current_service, invalid
+from sanctuary.when import NETWORK_ZONE
 
 from gateway.domain import periods
 from gateway.entrypoints import auth, routing
@@ -26,7 +26,6 @@ blp = Blueprint(
 )
 blp.before_request(auth.require_bearer)
 blp.after_request(auth.audit_request("api"))
-NETWORK_ZONE = ZoneInfo("Europe/London")  # the tallies' days (sanctuary.tallies.ZONE)
 
 
 class GroupNamedSchema(Schema):

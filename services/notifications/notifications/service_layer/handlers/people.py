@@ -18,7 +18,7 @@ from sanctuary.unit_of_work import Handler, UnitOfWork
 
 from notifications import domain
 from notifications.adapters.models import Person, Tombstone
-from notifications.domain import checks
+from notifications.domain import safeguarding
 from notifications.service_layer.handlers.planning import plan, signature
 
 
@@ -57,12 +57,12 @@ def on_check_running_out(
     """Remind a volunteer their DBS check or training runs out soon, or tell them it has."""
     volunteer = _contact(uow, fact.volunteer_id)
     if volunteer is not None and volunteer.address:
-        plan(uow, checks.check_email(fact, volunteer))
+        plan(uow, safeguarding.check_email(fact, volunteer))
 
 
 def on_concern(fact: ConcernRaised | ConcernEscalated, uow: UnitOfWork) -> None:
     """Tell each safeguarding lead the gateway named that a concern is waiting."""
-    for email in checks.concern_emails(fact):
+    for email in safeguarding.concern_emails(fact):
         plan(uow, email)
 
 

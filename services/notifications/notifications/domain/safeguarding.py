@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from sanctuary import when
@@ -18,11 +17,11 @@ from sanctuary.contracts import (
 )
 from sanctuary.safeguarding_words import ConcernUrgency
 from sanctuary.vocabulary import DEFAULT_LOCALE, CheckOutcome
+from sanctuary.when import NETWORK_ZONE
 
 from notifications.domain import Contact, PlannedEmail
 
 CHECK_EMAIL = "volunteer_check"
-NETWORK_ZONE = ZoneInfo("Europe/London")
 
 
 def day_of(moment: datetime, locale: str) -> str:
