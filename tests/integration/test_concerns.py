@@ -325,3 +325,45 @@ def test_a_coordinator_signed_in_raises_one_as_themselves(
         f"/api/v1/concerns/{raised(client, body['about'])}", headers=tokens["lead"]
     )
     assert anonymous.json["raised_by"] is None
+
+
+# Each new route's bad input: (method, path, body, caller, the field the 422 names).
+BAD_INPUT = [
+        ("POST", "/api/v1/concerns", {"about": {"kind": "person", "id": "x"}}, None, "about"),
+        ("POST", "/api/v1/concerns", {"category": "rude"}, None, "category"),
+        ("PATCH", "/api/v1/groups/leeds", {"safeguarding_lead": "bradford-lead@example.org"},
+         "admin", "safeguarding_lead"),
+        ("PATCH", "/api/v1/groups/leeds", {"safeguarding_deputy": "nobody@example.org"},
+         "admin", "safeguarding_deputy"),
+        ("PUT", "/api/v1/safeguarding/network-lead", {"email": "nobody@example.org"}, "admin",
+         "email"),
+        ("GET", "/api/v1/reports?from=soon&to=2026-12-31", None, "admin", "from"),
+        ("GET", "/api/v1/reports?from=2026-12-31&to=2026-01-01", None, "admin", "to"),
+        ("GET", "/api/v1/safeguarding/log?period=fortnight", None, "admin", "period"),
+    ]  # fmt: skip
+
+
+def test_bad_input_is_a_422_naming_the_field(
+    network: tuple[FlaskClient, dict[str, dict[str, str]], uuid.UUID],
+) -> None:
+    client, tokens, _ = network
+    for method, path, body, who, field in BAD_INPUT:
+        answer = client.open(path, method=method, json=body, headers=tokens[who] if who else {})
+        assert answer.status_code == 422, (path, answer.json)
+        assert field in {e["field"].split(".")[0] for e in answer.json["errors"]}, path
+
+
+def test_a_case_files_bad_steps_are_refused_with_the_field_or_409(
+    network: tuple[FlaskClient, dict[str, dict[str, str]], uuid.UUID],
+) -> None:
+    client, tokens, match_id = network
+    concern, lead = raised(client, {"kind": "match", "id": str(match_id)}), tokens["lead"]
+    bad_kind = client.post(f"/api/v1/concerns/{concern}/entries", headers=lead,
+                           json={"kind": "gossip", "body": "x"})  # fmt: skip
+    assert (bad_kind.status_code, bad_kind.json["errors"][0]["field"]) == (422, "kind")
+    reason_only = client.post(f"/api/v1/concerns/{concern}/close", headers=lead,
+                              json={"outcome": "Talked it through."})  # fmt: skip
+    assert (reason_only.status_code, reason_only.json["errors"][0]["field"]) == (
+        422,
+        "closure_reason",
+    )

@@ -106,3 +106,20 @@ def test_each_step_is_counted_once_with_its_days_and_an_erasure_keeps_them(
         ("match", "now:ended"): 1,
     }
     assert counted(matching, **{"X-Groups": str(uuid.uuid4())}) == {}
+
+
+def test_how_a_match_ended_is_one_of_the_reports_words(matching: Matching) -> None:
+    """`ending` only with `end`, and only a word the impact report counts (a 422 naming it)."""
+    match = uuid.uuid4()  # the body is judged before the match is looked for
+    wrong_word = matching.api.post(
+        f"/internal/v1/matches/{match}/end",
+        json={"reason": "Moved", "ending": "lost_touch"},
+        headers=TOKEN,
+    )
+    assert wrong_word.status_code == 422
+    assert wrong_word.json["errors"][0]["field"] == "ending"
+    not_an_end = matching.api.post(
+        f"/internal/v1/matches/{match}/approve", json={"ending": "other"}, headers=TOKEN
+    )
+    assert not_an_end.status_code == 422
+    assert not_an_end.json["errors"][0]["field"] == "ending"

@@ -121,3 +121,45 @@ def test_ids_are_uuids_in_the_body() -> None:
     """Ids made at the edge travel as UUID strings."""
     _, body = contracts.dump(registered())
     assert uuid.UUID(body["volunteer_id"])
+
+
+@pytest.mark.parametrize(
+    ("message_type", "body", "field"),
+    [
+        # Safeguarding's facts (ADR 44, 45): each bad field parks the message, named.
+        ("volunteer.check_renewal_due", {"check": "dbs", "days": 45}, "days"),
+        ("volunteer.check_renewal_due", {"check": "references", "days": 30}, "check"),
+        ("volunteer.check_lapsed", {"check": "dbs", "open_matches": -1}, "open_matches"),
+        ("concern.raised", {"urgency": "whenever", "notify": ["a@example.org"]}, "urgency"),
+        ("concern.raised", {"urgency": "urgent", "notify": []}, "notify"),
+        ("concern.escalated", {"urgency": "urgent", "notify": ["not an address"]}, "notify"),
+    ],
+)
+def test_the_safeguarding_facts_park_a_bad_body_naming_the_field(
+    message_type: str, body: dict[str, object], field: str
+) -> None:
+    when = datetime(2027, 3, 4, 9, tzinfo=UTC).isoformat()
+    base = {
+        "volunteer_id": str(uuid.uuid4()),
+        "concern_id": str(uuid.uuid4()),
+        "reference": "K7M4-Q2PX",
+        "runs_out": when,
+        "ran_out": when,
+        "open_matches": 1,
+    }
+    with pytest.raises(ValidationError) as caught:
+        contracts.load(message_type, {**base, **body})
+    assert field in caught.value.messages
+
+
+def test_a_check_that_ran_out_is_a_word_the_checks_and_readiness_facts_carry() -> None:
+    """`lapsed` for a dated check, and a DBS check missing again, load (ADR 44)."""
+    _, body = contracts.dump(registered())
+    checks = {"volunteer_id": body["volunteer_id"], "references": "verified", "screening": "passed",
+              "dbs": "lapsed", "training": "lapsed", "status": "applied",
+              "previous_status": "ready"}  # fmt: skip
+    assert contracts.load("volunteer.checks_recorded", checks).dbs == "lapsed"
+    ready = {"volunteer_id": body["volunteer_id"], "status": "applied", "missing": ["dbs"]}
+    assert contracts.load("volunteer.readiness_changed", ready).missing == ("dbs",)
+    with pytest.raises(ValidationError):
+        contracts.load("volunteer.checks_recorded", {**checks, "references": "lapsed"})
