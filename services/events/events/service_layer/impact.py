@@ -33,6 +33,10 @@ def taken(session: Session, registration: Registration, event: Event, n: int) ->
     tally(session, registration, event, EventMeasure.TAKEN, as_utc(event.starts_at), n)
 
 
+# What an event is counted as held by (its day, its places): a change of one counts it again.
+HELD_BY = frozenset(("starts_at", "capacity"))
+
+
 def held(session: Session, event: Event, n: int) -> None:
     """Count the event (n=1) as held on its day with its places and the places taken, or take
     it back (n=-1: it moved, changed its capacity or was cancelled)."""

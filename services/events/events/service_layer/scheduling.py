@@ -112,10 +112,13 @@ def update_event(
     changed = sorted(k for k, v in changes.items() if _stored(getattr(event, k)) != v)
     if not changed:
         return event
-    impact.held(session, event, -1)  # counted again as it is now
+    recount = bool(impact.HELD_BY & set(changed))  # its day or places: counted anew
+    if recount:
+        impact.held(session, event, -1)
     for key in changed:
         setattr(event, key, changes[key])
-    impact.held(session, event, +1)
+    if recount:
+        impact.held(session, event, +1)
     event.sequence += 1
     session.flush()
     registrations.promote(uow, event)

@@ -8,17 +8,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import g, request
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sanctuary import fields as f
 from sanctuary.safeguarding_words import ConcernAbout, ConcernCategory, ConcernUrgency
 from sanctuary.web import bearer_token, current_service
-from werkzeug.exceptions import UnsupportedMediaType
 
 from gateway.adapters.upstream import UpstreamUnavailable
 from gateway.entrypoints import auth, routing
+from gateway.entrypoints.public_api import people
 from gateway.entrypoints.public_api.openapi import documented
 from gateway.entrypoints.schemas import RequestSchema
 from gateway.service_layer import concerns
@@ -26,6 +26,7 @@ from gateway.service_layer import concerns
 blp = Blueprint(
     "concerns_public", __name__, url_prefix="/api/v1", description="Safeguarding concerns"
 )
+blp.before_request(people.json_bodies_only)
 # Where each kind of subject lives, and so its group.
 OWNERS = {
     ConcernAbout.VOLUNTEER: ("matching", "/internal/v1/volunteers/{}"),
@@ -59,12 +60,6 @@ class ConcernSchema(RequestSchema):
 class ConcernAcceptedSchema(Schema):
     id = fields.UUID(required=True)
     reference = fields.String(required=True, metadata={"example": "K7M4-Q2PX"})
-
-
-@blp.before_request
-def _json_bodies_only() -> None:
-    if request.method == "POST" and not request.is_json:
-        raise UnsupportedMediaType("Send the body as JSON, with Content-Type: application/json.")
 
 
 @blp.route("/concerns")

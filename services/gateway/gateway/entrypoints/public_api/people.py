@@ -39,7 +39,8 @@ IDEMPOTENCY_KEY = {
 
 
 @blp.before_request
-def _json_bodies_only() -> None:
+def json_bodies_only() -> None:
+    """A public write's body is JSON, said so by its Content-Type (415 otherwise)."""
     if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON, with Content-Type: application/json.")
 
