@@ -14,8 +14,6 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,21 +24,12 @@ from sanctuary_dev.forms import volunteer_sign_up
 from sanctuary_dev.processes import running_system, wait_until
 from sanctuary_dev.servers import private_vhost
 
-from bench.baselines import bare_flask, broker_round_trips, smtp_sends, timed
+from bench.baselines import bare_flask, broker_round_trips, durable_flask, smtp_sends, timed
+from bench.clients import CLIENTS, sign_up, throughput
 from bench.paced import PACED_RATE, PACED_SECONDS, paced_on_postgresql
 
 ROOT = Path(__file__).resolve().parents[1]
 SIGN_UPS = 20
-THROUGHPUT_SECONDS = 5.0
-CLIENTS = 4
-
-
-def sign_up(gateway: str, address: str) -> requests.Response:
-    return requests.post(
-        f"{gateway}/api/v1/volunteers",
-        timeout=10,
-        json=volunteer_sign_up(address),
-    )
 
 
 def signup_to_email(gateway: str, mail: Path) -> list[float]:
@@ -61,22 +50,6 @@ def signup_to_email(gateway: str, mail: Path) -> list[float]:
         wait_until(arrived, timeout=30, interval=0.005)
         samples.append(time.perf_counter() - accepted)
     return samples
-
-
-def throughput(post: Callable[[], requests.Response]) -> float:
-    """Accepted POSTs a second from CLIENTS concurrent clients during THROUGHPUT_SECONDS."""
-    deadline = time.perf_counter() + THROUGHPUT_SECONDS
-
-    def client() -> int:
-        done = 0
-        while time.perf_counter() < deadline:
-            assert post().status_code == 202
-            done += 1
-        return done
-
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        total = sum(pool.map(lambda _: client(), range(CLIENTS)))
-    return total / THROUGHPUT_SECONDS
 
 
 def ms(samples: list[float]) -> str:
@@ -100,6 +73,10 @@ def main() -> None:
             with bare_flask(ROOT) as bare_url:
                 bare_post = timed(lambda: requests.post(bare_url, json={"a": 1}, timeout=5), 200)
                 bare_rate = throughput(lambda: requests.post(bare_url, json={"a": 1}, timeout=5))
+            with durable_flask(ROOT) as durable_url:
+                durable_rate = throughput(
+                    lambda: requests.post(durable_url, json=volunteer_sign_up("d@x.org"), timeout=5)
+                )
             # No rate limit: the benchmark is one address standing for many people.
             with running_system(
                 ROOT, amqp_url, Path(scratch) / "var", sink.port, PUBLIC_RATE_LIMIT=""
@@ -125,16 +102,24 @@ def main() -> None:
             f"p99 {p99 * 1000:.1f} ms; {statistics.median(paced) / floor:.1f}x the floor",
         ),
     )
-    rates = rate_rows(gateway_rate, pg_rate, bare_rate)
+    rates = rate_rows(gateway_rate, pg_rate, bare_rate, durable_rate)
     write_report(rows, rates)
 
 
-def rate_rows(sqlite: float, postgresql: float, bare: float) -> list[tuple[str, float, str]]:
+def rate_rows(
+    sqlite: float, postgresql: float, bare: float, durable: float
+) -> list[tuple[str, float, str]]:
     """The throughput table, each rate against bare Flask's."""
     served = f"{CLIENTS} clients, 1 gunicorn worker"
     return [
         (f"POST /api/v1/volunteers, {served}", sqlite, f"{sqlite / bare:.2f}x bare Flask"),
         (f"the same on PostgreSQL, {served}", postgresql, f"{postgresql / bare:.2f}x bare Flask"),
+        (
+            f"bare Flask + the body in one committed INSERT on PostgreSQL (psycopg), {served}",
+            durable,
+            f"{durable / bare:.2f}x bare Flask; the gateway on PostgreSQL is "
+            f"{postgresql / durable:.2f}x this",
+        ),
         (f"bare Flask POST, {served}", bare, ""),
     ]
 

@@ -11,14 +11,18 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pika
+import psycopg
 import requests
 from sanctuary_dev.mailsink import free_port
 from sanctuary_dev.processes import wait_until
+
+from bench.bare_app import TABLE
 
 
 def timed(action: Callable[[], object], times: int) -> list[float]:
@@ -76,10 +80,24 @@ def smtp_sends(port: int, times: int) -> list[float]:
     return timed(send, times)
 
 
+@dataclass(frozen=True)
+class Served:
+    """A web app under gunicorn: its base URL and its master's process id."""
+
+    base: str
+    master: int
+
+    def worker(self) -> int:
+        """The process id of its one worker."""
+        found = subprocess.run(["pgrep", "-P", str(self.master)], capture_output=True, text=True)
+        return int(found.stdout.split()[0])
+
+
 @contextmanager
-def bare_flask(root: Path) -> Iterator[str]:
-    """The bare Flask app under gunicorn with one worker and sanctuary.serving's settings,
-    like each web process of `make run`."""
+def gunicorn_serving(root: Path, app: str, ready: str, **env: str) -> Iterator[Served]:
+    """`app` ("module:factory()") under gunicorn with one worker and sanctuary.serving's
+    settings, like each web process of `make run`; yields where it is once a GET of `ready`
+    answers 200."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -90,24 +108,47 @@ def bare_flask(root: Path) -> Iterator[str]:
             "--no-control-socket",
             "--workers",
             "1",
-            "bench.bare_app:create_app()",
+            app,
         ],
         cwd=root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(root)},
+        env={**os.environ, **env, "PYTHONPATH": str(root)},
     )
-    url = f"http://127.0.0.1:{port}/echo"
+    base = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
         try:
-            return requests.post(url, json={}, timeout=1).status_code == 202
+            return requests.get(base + ready, timeout=1).status_code == 200
         except requests.RequestException:
             return False
 
     try:
         wait_until(up, timeout=30)
-        yield url
+        yield Served(base, process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)
+
+
+@contextmanager
+def bare_flask(root: Path, app: str = "create_app()", **env: str) -> Iterator[str]:
+    """A bare Flask app of bench.bare_app (`app`, its factory) served like each web process of
+    `make run`; yields the URL of its one POST view."""
+    with gunicorn_serving(root, f"bench.bare_app:{app}", "/up", **env) as served:
+        yield f"{served.base}/echo"
+
+
+@contextmanager
+def durable_flask(root: Path) -> Iterator[str]:
+    """The durable bare app (bench.bare_app.create_durable_app) on a private PostgreSQL
+    database of its own (TEST_POSTGRES_URL), made and dropped."""
+    from sanctuary_dev.servers import DEFAULT_TEST_POSTGRES_URL, private_database
+
+    admin = os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
+    with private_database(admin, "bench") as url:
+        libpq = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        with psycopg.connect(libpq, autocommit=True) as connection:
+            connection.execute(TABLE)
+        with bare_flask(root, "create_durable_app()", BENCH_DATABASE_URL=libpq) as app_url:
+            yield app_url
