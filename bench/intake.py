@@ -33,9 +33,12 @@ from bench.report import write_section
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
 SAMPLE_SECONDS = 6
-# Where a sample of the worker is, by the outermost of these frames on its stack.
+# Where a sample of the worker is: the first of these steps with its frame on the stack.
 STEPS = (
-    ("finding the group: `submissions.placed`, in a session of its own", "placed (gateway/"),
+    (
+        "finding the group: `submissions.place`, one SELECT in the recording transaction",
+        "place (gateway/entrypoints/submissions",
+    ),
     (
         "recording: `intake.accept`, the sign-up and its outbox message in one transaction",
         "accept (gateway/service_layer/intake",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import request
 from sanctuary.web import current_service, unit_of_work
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
 
 from gateway.service_layer import groups, intake
@@ -31,12 +33,17 @@ def idempotency_from_header() -> intake.Idempotency | None:
     return idempotency(key, request.get_json())
 
 
-def placed(form: dict[str, Any]) -> dict[str, Any]:
-    """The loaded form with its `group` slug replaced by the group's id: the one it names
+def place(form: dict[str, Any], session: Session) -> None:
+    """Replace the loaded form's `group` slug by the group's id: the one it names
     (NoSuchGroup, a 422 on `group`, when none has that slug), else the one its postcode falls
     in, else None: the network's "no local group yet" list."""
-    slug = form.pop("group", None)
-    form["group_id"] = groups.place(current_service().sessions, slug, form.get("postcode"))
+    form["group_id"] = groups.place_in(session, form.pop("group", None), form.get("postcode"))
+
+
+def placed(form: dict[str, Any]) -> dict[str, Any]:
+    """The form `place`d before it is recorded (a page shows a bad slug on the form)."""
+    with current_service().sessions() as session:
+        place(form, session)
     return form
 
 
@@ -44,14 +51,20 @@ def record(
     kind: str,
     announce: Callable[[uuid.UUID, datetime], Any],
     idempotency: intake.Idempotency | None = None,
+    placing: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    """Record a public submission with its outbox message: the one path of the API and pages."""
-    return intake.accept(unit_of_work, kind, announce, idempotency=idempotency)
+    """Record a public submission with its outbox message: the one path of the API and pages.
+    The `placing` form is `place`d in the same transaction, before `announce` reads it."""
+    prepare = None if placing is None else partial(place, placing)
+    return intake.accept(unit_of_work, kind, announce, idempotency=idempotency, prepare=prepare)
 
 
 def accepted(
-    kind: str, announce: Callable[[uuid.UUID, datetime], Any]
+    kind: str,
+    announce: Callable[[uuid.UUID, datetime], Any],
+    placing: dict[str, Any] | None = None,
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Record a public submission with its outbox message; 202 with where to follow it."""
-    body = record(kind, announce, idempotency_from_header())
+    """Record a public submission with its outbox message (`placing` its form in its group
+    first); 202 with where to follow it."""
+    body = record(kind, announce, idempotency_from_header(), placing)
     return body, {"Location": body["status_url"]}

@@ -208,15 +208,21 @@ def _covering(session: Session, postcode: str) -> uuid.UUID | None:
 
 
 def place(sessions: SessionFactory, slug: str | None, postcode: str | None) -> uuid.UUID | None:
-    """The group of someone who named `slug` (NoSuchGroup when none has it), else the one
-    their postcode falls in; None when neither gives one. One query: every sign-up asks."""
+    """`place_in` a session of its own."""
     with sessions() as session:
-        if slug:
-            named = session.scalar(select(Group.id).where(Group.slug == slug))
-            if named is None:
-                raise NoSuchGroup(f"No local group has the slug {slug!r}.")
-            return named
-        return _covering(session, postcode) if postcode else None
+        return place_in(session, slug, postcode)
+
+
+def place_in(session: Session, slug: str | None, postcode: str | None) -> uuid.UUID | None:
+    """The group of someone who named `slug` (NoSuchGroup when none has it), else the one
+    their postcode falls in; None when neither gives one. One query: every sign-up asks,
+    in the transaction that records it."""
+    if slug:
+        named = session.scalar(select(Group.id).where(Group.slug == slug))
+        if named is None:
+            raise NoSuchGroup(f"No local group has the slug {slug!r}.")
+        return named
+    return _covering(session, postcode) if postcode else None
 
 
 def _cover(session: Session, group_id: uuid.UUID, areas: Iterable[str]) -> None:

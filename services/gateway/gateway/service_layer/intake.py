@@ -51,14 +51,19 @@ def accept(
     announce: Callable[[uuid.UUID, datetime], Any],
     *,
     idempotency: Idempotency | None = None,
+    prepare: Callable[[Session], Any] | None = None,
 ) -> dict[str, str]:
-    """Record a submission of `kind` and the message `announce` makes; returns the 202 body."""
+    """Record a submission of `kind` and the message `announce` makes; returns the 202 body.
+    `prepare`, when given, reads what the message needs first, in the same transaction (the
+    sign-up's group: one connection and one transaction a request, not two)."""
     try:
         with units() as uow:
             session, correlation_id = uow.session, uow.correlation_id
             earlier = _earlier_answer(session, idempotency)
             if earlier is not None:
                 return earlier
+            if prepare is not None:
+                prepare(session)
             submission_id, now = uuid.uuid4(), datetime.now(UTC)
             session.add(Submission(id=submission_id, kind=kind, accepted_at=now))
             uow.publish(announce(submission_id, now))

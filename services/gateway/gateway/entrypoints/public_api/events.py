@@ -20,7 +20,7 @@ from gateway.entrypoints.public_api.openapi import body, documented, ok
 from gateway.entrypoints.public_api.passed_on import EventSchema, RegistrationStatusSchema
 from gateway.entrypoints.public_api.people import IDEMPOTENCY_KEY
 from gateway.entrypoints.schemas import AcceptedSchema, RegistrationRequestSchema
-from gateway.entrypoints.submissions import accepted, placed
+from gateway.entrypoints.submissions import accepted
 from gateway.service_layer import groups, intake
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="Events and registrations")
@@ -71,9 +71,10 @@ class Registrations(MethodView):
         self, form: dict[str, Any], event_id: uuid.UUID
     ) -> tuple[dict[str, str], dict[str, str]]:
         """Ask for a place: confirmed while places remain, else a place on the waiting list."""
-        form = placed(form)
         return accepted(
-            "registration", lambda i, now: domain.registration_requested(i, event_id, form, now)
+            "registration",
+            lambda i, now: domain.registration_requested(i, event_id, form, now),
+            placing=form,
         )
 
 

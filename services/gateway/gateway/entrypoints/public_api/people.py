@@ -22,7 +22,7 @@ from gateway.entrypoints.schemas import (
     StatusSchema,
     VolunteerSignUpSchema,
 )
-from gateway.entrypoints.submissions import accepted, placed
+from gateway.entrypoints.submissions import accepted
 from gateway.service_layer import groups, intake
 
 blp = Blueprint(
@@ -72,8 +72,9 @@ class Volunteers(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, form: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
         """Sign up to befriend: accepted at once, then taken in by the matching service."""
-        form = placed(form)
-        return accepted("volunteer", lambda i, now: domain.volunteer_signed_up(i, form, now))
+        return accepted(
+            "volunteer", lambda i, now: domain.volunteer_signed_up(i, form, now), placing=form
+        )
 
 
 @blp.route("/volunteers/<uuid:volunteer_id>")
@@ -104,8 +105,9 @@ class Newcomers(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, form: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
         """Ask for a befriender (a newcomer, or a support worker referring them)."""
-        form = placed(form)
-        return accepted("newcomer", lambda i, now: domain.newcomer_requested(i, form, now))
+        return accepted(
+            "newcomer", lambda i, now: domain.newcomer_requested(i, form, now), placing=form
+        )
 
 
 @blp.route("/newcomers/<uuid:newcomer_id>")
