@@ -13,7 +13,9 @@ WCAG = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")  # the rules of 
 
 
 def violations(page: Any) -> list[str]:
-    """Each serious or critical violation on the page: the rule, and where."""
+    """Each serious or critical violation on the page: the rule, and where. Checked once the
+    page has loaded: before its stylesheet, links have no padding and fail target-size."""
+    page.wait_for_load_state("load")
     found = Axe().run(page, options={"runOnly": list(WCAG)})
     return [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
