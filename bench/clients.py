@@ -35,3 +35,9 @@ def throughput(post: Callable[[], requests.Response]) -> float:
     with ThreadPoolExecutor(CLIENTS) as pool:
         total = sum(pool.map(lambda _: client(), range(CLIENTS)))
     return total / THROUGHPUT_SECONDS
+
+
+def durable_post(url: str) -> requests.Response:
+    """A sign-up's body, as the gateway gets it, to the bare app that commits it
+    (bench.bare_app.create_durable_app): the same baseline in every benchmark."""
+    return requests.post(url, json=volunteer_sign_up("durable@example.org"), timeout=5)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from sanctuary_dev.secrets import TEST_SECRETS
 from sanctuary_dev.servers import DEFAULT_TEST_POSTGRES_URL, private_database, private_vhost
 
 from bench.baselines import Served, bare_flask, durable_flask, gunicorn_serving
-from bench.clients import CLIENTS, THROUGHPUT_SECONDS, sign_up, throughput
+from bench.clients import CLIENTS, THROUGHPUT_SECONDS, durable_post, sign_up, throughput
 from bench.report import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +72,7 @@ def main() -> None:
         with bare_flask(ROOT) as bare_url:
             bare = throughput(lambda: requests.post(bare_url, json={"a": 1}, timeout=5))
         with durable_flask(ROOT) as durable_url:
-            durable = throughput(lambda: requests.post(durable_url, json={"a": 1}, timeout=5))
+            durable = throughput(lambda: durable_post(durable_url))
         sqlite_url = f"sqlite:///{Path(scratch) / 'gateway.db'}"
         with gateway(amqp_url, sqlite_url) as served:
             on_sqlite = throughput(lambda: sign_up(served.base, "bench@example.org"))
@@ -143,10 +143,13 @@ def library_of(stack: tuple[str, ...]) -> str:
     return "the rest of Python"
 
 
-def shares(samples: Counter[tuple[str, ...]], key: object) -> list[tuple[str, float]]:
+def shares(
+    samples: Counter[tuple[str, ...]], key: Callable[[tuple[str, ...]], str]
+) -> list[tuple[str, float]]:
+    """Each label's share of the samples, in per cent, the largest first."""
     by: Counter[str] = Counter()
     for stack, count in samples.items():
-        by[key(stack)] += count  # type: ignore[operator]
+        by[key(stack)] += count
     total = sum(by.values()) or 1
     return [(label, 100 * count / total) for label, count in by.most_common()]
 
