@@ -8,9 +8,9 @@ from collections import Counter
 import numpy as np
 from hypothesis import given, settings
 from matching.domain import scoring
-from matching.domain.candidates import generate
+from matching.domain.candidates import Candidates, generate
 from matching.domain.profiles import Population
-from matching.domain.run import run, suggestions
+from matching.domain.run import DIAGNOSED, _slices, run, suggestions
 from matching_strategies import populations
 from scipy.optimize import linear_sum_assignment
 
@@ -173,3 +173,44 @@ def test_without_consent_to_use_languages_the_language_rule_is_not_applied_and_s
     assert proposal.newcomer_id == unknown.id
     assert proposal.explanation()["not_used"] == [scoring.NOT_USED_LANGUAGES]
     assert "common_language" in result.unmatched[apart.id]
+
+
+@SETTINGS
+@given(populations())
+def test_each_unmatched_newcomer_is_told_why_from_the_reference(population: Population) -> None:
+    """Eligible volunteers all taken; nobody in the area; or the rule the area's first
+    DIAGNOSED volunteers miss most often, with how many were checked."""
+    pairs = reference_pairs(population)
+    result = run(population)
+    for n, newcomer in enumerate(population.newcomers):
+        why = result.unmatched.get(newcomer.id)
+        if why is None:
+            continue
+        eligible = sum(1 for i, _ in pairs if i == n)
+        near = [
+            v
+            for area in sorted(population.areas_near(newcomer.district))
+            for v in population.volunteers
+            if v.district == area
+        ]
+        if eligible:
+            assert (why.facts["because"], why.facts["eligible"]) == ("others_chosen", eligible)
+        elif not near:
+            assert why.facts["because"] == "no_volunteer_nearby"
+        else:
+            assert why.facts["because"] == "rule_missing"
+            assert why.facts["checked"] == min(len(near), DIAGNOSED)
+
+
+def test_explanations_find_a_newcomers_candidates_when_their_pairs_come_apart() -> None:
+    """Pairs given in any order, not one newcomer's together as generate gives them."""
+    candidates = Candidates(
+        newcomer=np.array([1, 0, 1, 2]),
+        volunteer=np.array([5, 6, 7, 8]),
+        score=np.array([9, 8, 4, 3]),
+    )
+    volunteer, score, start, end = _slices(candidates, 4)
+    slices = [
+        list(zip(volunteer[a:b], score[a:b], strict=True)) for a, b in zip(start, end, strict=True)
+    ]
+    assert slices == [[(6, 8)], [(5, 9), (7, 4)], [(8, 3)], []]

@@ -43,7 +43,8 @@ def _vocabulary(groups: Iterable[Iterable[str]]) -> dict[str, int]:
 def _bitsets(sets: Sequence[Iterable[object]], index: dict[object, int]) -> np.ndarray:
     """(len(sets), words) uint64 bitsets; Python ints first, since they are fast to build."""
     words = max(1, -(-len(index) // 64))
-    masks = [sum(1 << index[x] for x in set_) for set_ in sets]
+    bit = {x: 1 << i for x, i in index.items()}.__getitem__
+    masks = [sum(map(bit, set_)) for set_ in sets]
     out = np.zeros((len(sets), words), dtype=np.uint64)
     for w in range(words):
         out[:, w] = np.array(
