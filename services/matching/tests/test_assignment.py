@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import types
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matching.domain import assignment
+from matching.domain import aside, assignment
 from matching.domain.assignment import _prices, _shortest_from, _slack, _solve, assign
 from matching.domain.candidates import Candidates, generate
 from matching.domain.profiles import Population
@@ -124,3 +129,43 @@ def test_a_benchmark_population_reaches_the_whole_graphs_optimum() -> None:
     assert total(candidates, pairs) == total(
         candidates, list(zip(matched.tolist(), whole[matched].tolist(), strict=True))
     )
+
+
+def test_large_solves_run_in_a_forked_process_while_the_run_explains(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same pairs with every solve forked aside (`ASIDE_FROM` 0), and the caller's work
+    done once a solve: before the first with nothing, then with the last solve's match."""
+    from bench.population import make
+
+    population = make(2_000, 1_000)
+    candidates = generate(population, top_k=200)
+    capacity = np.array([v.capacity_left for v in population.volunteers])
+    here = assign(2_000, capacity, candidates, first_choices=3)
+    monkeypatch.setattr(assignment, "ASIDE_FROM", 0)
+    seen: list[np.ndarray | None] = []
+    aside_pairs = assign(2_000, capacity, candidates, first_choices=3, while_solving=seen.append)
+    assert aside_pairs == here
+    assert seen[0] is None
+    assert len(seen) >= 2
+    assert all(isinstance(match, np.ndarray) and match.shape == (2_000,) for match in seen[1:])
+
+
+def test_a_call_aside_runs_in_another_process_and_is_made_here_if_that_one_dies() -> None:
+    parent = os.getpid()
+    assert aside.Pending(lambda: np.array([os.getpid()]), 1).result()[0] != parent
+
+    def dies_aside() -> np.ndarray:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return np.array([7, 8])
+
+    assert aside.Pending(dies_aside, 2).result().tolist() == [7, 8]
+
+
+def test_nothing_is_forked_in_a_gevent_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gunicorn's gevent worker patches os: its hub is not fork-safe in the middle of a request."""
+    assert aside.possible()
+    patched = types.SimpleNamespace(is_module_patched=lambda name: name == "os")
+    monkeypatch.setitem(sys.modules, "gevent.monkey", patched)
+    assert not aside.possible()

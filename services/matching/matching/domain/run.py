@@ -30,8 +30,11 @@ def run(population: Population, top_k: int = TOP_K) -> RunResult:
     with _collector_off_population():
         candidates = generate(population, top_k=top_k)
         capacity = np.array([v.capacity_left if v.ready else 0 for v in population.volunteers])
-        pairs = assign(len(population.newcomers), capacity, candidates)
-        explain = _Explainer(population, candidates, dict(pairs))
+        explain = _Explainer(population, candidates)
+        pairs = assign(
+            len(population.newcomers), capacity, candidates, while_solving=explain.prepare
+        )
+        explain.choose(pairs)
         proposals = tuple(explain.proposal(n, v) for n, v in pairs)
         unmatched = {
             newcomer.id: explain.why_unmatched(i)
@@ -57,22 +60,42 @@ def _collector_off_population() -> Iterator[None]:
 class _Explainer:
     """Explanations for one run, with each newcomer's candidates found in O(1)."""
 
-    def __init__(
-        self, population: Population, candidates: Candidates, chosen: dict[int, int]
-    ) -> None:
+    def __init__(self, population: Population, candidates: Candidates) -> None:
         self.population = population
-        self.chosen = chosen
-        self.load = Counter(chosen.values())
+        self.chosen: dict[int, int] = {}
+        self.load: Counter[int] = Counter()
         self.volunteer, self.score, self.start, self.end = _slices(
             candidates, len(population.newcomers)
         )
         self.by_district: dict[str, list[int]] = {}
         for i, v in enumerate(population.volunteers):
             self.by_district.setdefault(v.district, []).append(i)
+        # Worked out by `prepare` while the assignment is solved.
+        self._breakdowns: dict[tuple[int, int], scoring.Breakdown] = {}
+        self._diagnosed: dict[int, Why] = {}
+
+    def prepare(self, match: np.ndarray | None) -> None:
+        """What can be explained before the assignment is known: before the first solve, why
+        each newcomer without a candidate has none; after one, the score breakdowns of its
+        pairs (most stay in the final assignment)."""
+        if match is None:
+            for n in np.flatnonzero(self.start == self.end).tolist():
+                self._diagnosed[n] = self._diagnose(n)
+            return
+        volunteers, newcomers = self.population.volunteers, self.population.newcomers
+        for n in np.flatnonzero(match >= 0).tolist():
+            pair = (n, int(match[n]))
+            if pair not in self._breakdowns:
+                self._breakdowns[pair] = scoring.score(volunteers[pair[1]], newcomers[n])
+
+    def choose(self, pairs: list[tuple[int, int]]) -> None:
+        """The assignment to explain."""
+        self.chosen = dict(pairs)
+        self.load = Counter(self.chosen.values())
 
     def proposal(self, n: int, v: int) -> Proposal:
         newcomer, volunteer = self.population.newcomers[n], self.population.volunteers[v]
-        breakdown = scoring.score(volunteer, newcomer)
+        breakdown = self._breakdowns.get((n, v)) or scoring.score(volunteer, newcomer)
         total = breakdown.total
         return Proposal(
             volunteer_id=volunteer.id,
@@ -118,6 +141,10 @@ class _Explainer:
                 because="others_chosen",
                 eligible=count,
             )
+        return self._diagnosed.get(n) or self._diagnose(n)
+
+    def _diagnose(self, n: int) -> Why:
+        """Why nobody is eligible for a newcomer without candidates."""
         newcomer = self.population.newcomers[n]
         near = (
             i
