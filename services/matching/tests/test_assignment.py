@@ -153,7 +153,9 @@ def test_large_solves_run_in_a_forked_process_while_the_run_explains(
 
 def test_a_call_aside_runs_in_another_process_and_is_made_here_if_that_one_dies() -> None:
     parent = os.getpid()
-    assert aside.Pending(lambda: np.array([os.getpid()]), 1).result()[0] != parent
+    pending = aside.start(lambda: np.array([os.getpid()]), 1)
+    assert pending is not None
+    assert pending.result()[0] != parent
 
     def dies_aside() -> np.ndarray:
         if os.getpid() != parent:
@@ -169,3 +171,4 @@ def test_nothing_is_forked_in_a_gevent_worker(monkeypatch: pytest.MonkeyPatch) -
     patched = types.SimpleNamespace(is_module_patched=lambda name: name == "os")
     monkeypatch.setitem(sys.modules, "gevent.monkey", patched)
     assert not aside.possible()
+    assert aside.start(lambda: np.zeros(1, np.int64), 1) is None

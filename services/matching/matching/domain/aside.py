@@ -28,11 +28,19 @@ def possible() -> bool:
     """Whether a call may be made aside from here."""
     monkey = sys.modules.get("gevent.monkey")
     patched = monkey is not None and bool(monkey.is_module_patched("os"))
-    return (
-        hasattr(os, "fork")
-        and threading.current_thread() is threading.main_thread()
-        and (not patched)
-    )
+    main = threading.current_thread() is threading.main_thread()
+    return hasattr(os, "fork") and main and not patched
+
+
+def start(call: Callable[[], np.ndarray], size: int) -> Pending | None:
+    """`call` (returning `size` integers) begun in a child process; None where that is not
+    possible, or when no process can be forked now (out of memory or of processes)."""
+    if not possible():
+        return None
+    try:
+        return Pending(call, size)
+    except OSError:
+        return None
 
 
 class Pending:
@@ -60,7 +68,10 @@ class Pending:
         while chunk := os.read(self._read, _CHUNK):
             chunks.append(chunk)
         os.close(self._read)
-        _, status = os.waitpid(self._pid, 0)
+        try:
+            _, status = os.waitpid(self._pid, 0)
+        except ChildProcessError:  # reaped elsewhere: its status is unknown
+            status = -1
         data = b"".join(chunks)
         if status != 0 or len(data) != 8 * self._size:
             return self._call()

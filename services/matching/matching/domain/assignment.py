@@ -79,16 +79,15 @@ def _solved(
     solve = partial(_solve, newcomers, capacity, candidates, kept)
     if while_solving is None:
         return solve()
-    if int(np.count_nonzero(kept)) < ASIDE_FROM or not aside.possible():
-        while_solving(last)
-        return solve()
-    pending = aside.Pending(solve, newcomers)
+    large = int(np.count_nonzero(kept)) >= ASIDE_FROM
+    pending = aside.start(solve, newcomers) if large else None
     try:
         while_solving(last)
     except BaseException:
-        pending.cancel()
+        if pending is not None:
+            pending.cancel()
         raise
-    return pending.result()
+    return solve() if pending is None else pending.result()
 
 
 def _ranks(candidates: Candidates) -> np.ndarray:
