@@ -82,17 +82,25 @@ def main() -> None:
     write(bare, durable, on_sqlite, on_postgresql, samples)
 
 
-@contextmanager
-def gateway(amqp_url: str, database_url: str) -> Iterator[Served]:
-    """The gateway's web process (one worker) and relay on `database_url`, migrated first."""
+def migrated(amqp_url: str, database_url: str) -> dict[str, str]:
+    """The gateway's settings for `database_url`, migrated first."""
     env = {
         **TEST_SECRETS,
         "GATEWAY_DATABASE_URL": database_url,
         "AMQP_URL": amqp_url,
         "PUBLIC_RATE_LIMIT": "",  # one address standing for many people
     }
+    subprocess.run(
+        [sys.executable, "-m", "gateway", "migrate"], env={**os.environ, **env}, check=True
+    )
+    return env
+
+
+@contextmanager
+def gateway(amqp_url: str, database_url: str) -> Iterator[Served]:
+    """The gateway's web process (one worker) and relay on `database_url`, migrated first."""
+    env = migrated(amqp_url, database_url)
     full = {**os.environ, **env}
-    subprocess.run([sys.executable, "-m", "gateway", "migrate"], env=full, check=True)
     relay = subprocess.Popen(
         [sys.executable, "-m", "gateway", "relay"], env=full, stderr=subprocess.DEVNULL
     )
