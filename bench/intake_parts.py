@@ -14,10 +14,10 @@ import platform
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from unittest.mock import patch
 
 from sanctuary.config import DEFAULT_AMQP_URL
 from sanctuary_dev.forms import volunteer_sign_up
@@ -44,17 +44,6 @@ def cpu_ms(post: Callable[[], Any]) -> float:
     return statistics.median(rounds)
 
 
-@contextmanager
-def left_out(owner: object, name: str, stand_in: object) -> Iterator[None]:
-    """`owner.name` replaced by `stand_in` for a measure, then put back."""
-    kept = getattr(owner, name)
-    setattr(owner, name, stand_in)
-    try:
-        yield
-    finally:
-        setattr(owner, name, kept)
-
-
 def measure() -> list[tuple[str, float]]:
     bare = bare_app().test_client()
     rows = [("bare Flask's view", cpu_ms(lambda: bare.post("/echo", json=BODY)))]
@@ -76,9 +65,9 @@ def measure() -> list[tuple[str, float]]:
             return {"id": str(uuid.uuid4())}, {"Location": "/"}
 
         rows.append(("the whole sign-up (PostgreSQL)", cpu_ms(sign_up)))
-        with left_out(groups, "_covering", lambda session, postcode: None):
+        with patch.object(groups, "_covering", lambda session, postcode: None):
             rows.append(("the same without finding the group", cpu_ms(sign_up)))
-        with left_out(people, "accepted", not_recorded):
+        with patch.object(people, "accepted", not_recorded):
             rows.append(
                 (
                     "the same without recording: hooks, field checks, flask-smorest, the answer",
