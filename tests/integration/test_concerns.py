@@ -353,6 +353,20 @@ def test_bad_input_is_a_422_naming_the_field(
         assert field in {e["field"].split(".")[0] for e in answer.json["errors"]}, path
 
 
+def test_a_group_change_naming_a_lead_who_cannot_be_one_changes_nothing(
+    network: tuple[FlaskClient, dict[str, dict[str, str]], uuid.UUID],
+) -> None:
+    """The name and the lead are one change: a refused lead leaves the name as it was."""
+    client, tokens, _ = network
+    change = {"name": "Renamed", "safeguarding_lead": "nobody@example.org"}
+    answer = client.patch("/api/v1/groups/leeds", json=change, headers=tokens["admin"])
+    assert answer.status_code == 422
+    sessions = client.application.extensions["service"].sessions
+    leeds = groups.by_slug(sessions, "leeds")
+    assert leeds is not None
+    assert leeds.name == "Leeds"
+
+
 def test_a_case_files_bad_steps_are_refused_with_the_field_or_409(
     network: tuple[FlaskClient, dict[str, dict[str, str]], uuid.UUID],
 ) -> None:

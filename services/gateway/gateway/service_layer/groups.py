@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gateway.adapters.models import Group, GroupArea
 from gateway.domain import groups as rules
+from gateway.service_layer import safeguarding_roles
 
 AREA_TAKEN = "Another group took one of these areas at the same moment: look again."
 # What a network admin may change (the slug stays: it is in every link to the group).
@@ -113,8 +114,14 @@ def _create(
         return _view(session, group)
 
 
-def update(units: UnitOfWorkFactory, slug: str, changes: dict[str, Any]) -> GroupView:
-    """Change a group's name, contact, timezone, description or areas; announced."""
+def update(
+    units: UnitOfWorkFactory,
+    slug: str,
+    changes: dict[str, Any],
+    leads: dict[str, str | None] | None = None,
+) -> GroupView:
+    """Change a group's name, contact, timezone, description or areas, and name its
+    safeguarding `leads` (`safeguarding_roles.set_leads`), all or nothing; announced."""
     if "timezone" in changes:
         _check_timezone(changes["timezone"])
     with units() as uow:
@@ -129,6 +136,8 @@ def update(units: UnitOfWorkFactory, slug: str, changes: dict[str, Any]) -> Grou
             session.execute(delete(GroupArea).where(GroupArea.group_id == group.id))
             session.flush()
             _cover(session, group.id, changes["areas"])
+        if leads:
+            safeguarding_roles.set_leads(session, group, leads)
         group.sequence += 1
         group.updated_at = datetime.now(UTC)
         _announce(uow, group, GroupUpdated)

@@ -20,15 +20,13 @@ class NotALead(ValueError):
         self.field = field
 
 
-def name_leads(units: UnitOfWorkFactory, group_id: uuid.UUID, named: dict[str, str | None]) -> None:
+def set_leads(session: Session, group: Group, named: dict[str, str | None]) -> None:
     """Name the group's safeguarding lead and/or deputy by their accounts' emails (None: no
-    one): each an active coordinator of the group."""
-    with units() as uow:
-        group = uow.session.get(Group, group_id, with_for_update=True)
-        assert group is not None  # the route found it
-        for role in ("safeguarding_lead", "safeguarding_deputy"):
-            if role in named:
-                setattr(group, f"{role}_id", _account(uow.session, group_id, role, named[role]))
+    one): each an active coordinator of the group. In the transaction that changes the
+    group (`groups.update`), so a refusal leaves the whole change undone."""
+    for role in ("safeguarding_lead", "safeguarding_deputy"):
+        if role in named:
+            setattr(group, f"{role}_id", _account(session, group.id, role, named[role]))
 
 
 def _account(
@@ -36,10 +34,7 @@ def _account(
 ) -> uuid.UUID | None:
     if email is None:
         return None
-
-    found = session.scalar(select(Coordinator).where(Coordinator.email == email.lower()))
-    if found is None or not found.active:
-        raise NotALead(field, "No active coordinator account has this email.")
+    found = _active(session, field, email)
     member = session.scalar(
         select(Membership).where(
             Membership.coordinator_id == found.id, Membership.group_id == group_id
@@ -50,10 +45,17 @@ def _account(
     return found.id
 
 
+def _active(session: Session, field: str, email: str) -> Coordinator:
+    """The active coordinator account with this email; NotALead on `field` when none."""
+    from gateway.service_layer import staff  # staff needs groups, which needs this module
+
+    found = staff.find_by_email(session, email)
+    if found is None or not found.active:
+        raise NotALead(field, "No active coordinator account has this email.")
+    return found
+
+
 def name_network_lead(units: UnitOfWorkFactory, email: str) -> None:
     """Make an active coordinator account the network's safeguarding lead (one of them)."""
     with units() as uow:
-        found = uow.session.scalar(select(Coordinator).where(Coordinator.email == email.lower()))
-        if found is None or not found.active:
-            raise NotALead("email", "No active coordinator account has this email.")
-        found.safeguarding_lead = True
+        _active(uow.session, "email", email).safeguarding_lead = True

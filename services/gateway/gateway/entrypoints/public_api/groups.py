@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from gateway.entrypoints import auth
 from gateway.entrypoints.public_api.openapi import body, documented, ok
 from gateway.entrypoints.schemas import GroupChangesSchema, GroupOutSchema, GroupSchema
-from gateway.service_layer import groups, safeguarding_roles
+from gateway.service_layer import groups
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1", description="Local groups")
 admin = Blueprint(
@@ -125,7 +125,4 @@ class Group(MethodView):
         changes = load_body(GroupChangesSchema())
         roles = ("safeguarding_lead", "safeguarding_deputy")
         leads = {role: changes.pop(role) for role in roles if role in changes}
-        changed = groups.update(unit_of_work, slug, changes)
-        if leads:
-            safeguarding_roles.name_leads(unit_of_work, changed.id, leads)
-        return changed.public()
+        return groups.update(unit_of_work, slug, changes, leads).public()
