@@ -48,8 +48,8 @@ def run(population: Population, top_k: int = TOP_K) -> RunResult:
 def _collector_off_population() -> Iterator[None]:
     """Every object alive before the run (the population above all) is left out of the
     garbage collector's full passes until the run ends: each pass would walk all of them while
-    the run makes its explanations (0.1-1.5 s of 16.5 at 100,000 x 50,000, ADR 46). Objects the run makes
-    are collected as usual; the frozen ones go back to the collector afterwards."""
+    the run makes its explanations (0.1-1.5 s of 16.5 at 100,000 x 50,000, ADR 46). Objects
+    the run makes are collected as usual; the frozen ones go back to the collector afterwards."""
     gc.freeze()
     try:
         yield
