@@ -19,7 +19,14 @@ import pytest
 from matching.adapters.models import ErasureLog, Match, Newcomer, Outbox, Tombstone, Volunteer
 from matching.domain import lifecycle, scoring
 from matching.domain.groups import run_by_group
-from matching.service_layer import coordination, moves, population, privacy, views
+from matching.service_layer import (
+    coordination,
+    moves,
+    population,
+    privacy,
+    safeguarding,
+    views,
+)
 from matching_harness import SECRET, TOKEN, Matching, matching_on
 from sanctuary import contracts as c
 from sanctuary import erasure
@@ -440,6 +447,33 @@ def test_a_pause_during_a_run_is_respected(matching: Matching) -> None:
             coordination._propose(uow, proposal, datetime.now(UTC))
     with matching.service.sessions() as session:
         assert list(session.scalars(select(Match))) == []
+
+
+def test_a_match_paused_under_a_concern_during_a_run_keeps_its_volunteer_from_others(
+    matching: Matching,
+) -> None:
+    """The run read the volunteer with a free place before a lead paused their match: the
+    proposal to someone else is not recorded."""
+    volunteer_id, _ = ready_pair(matching)
+    (first,) = proposals(matching)
+    with matching.service.unit_of_work() as uow:
+        uow.session.get(Volunteer, volunteer_id).max_matches = 2
+    later = requested(
+        postcode="LS6 2BB", languages=("ti",), availability=(("sat", "morning"),), group_id=LEEDS
+    )
+    matching.apply(later)
+    with matching.service.sessions() as session:
+        result = run_by_group(population.of(session, datetime.now(UTC)), None)
+    assert [p.newcomer_id for p in result.proposals] == [later.newcomer_id]
+    with matching.service.sessions() as session:
+        match_id = session.scalars(select(Match.id)).one()
+    with matching.service.unit_of_work() as uow:
+        safeguarding.pause(uow, match_id, paused=True)
+    with matching.service.unit_of_work() as uow:
+        for proposal in result.proposals:
+            coordination._propose(uow, proposal, datetime.now(UTC))
+    with matching.service.sessions() as session:
+        assert [m.newcomer_id for m in session.scalars(select(Match))] == [first[1]]
 
 
 def test_an_erased_persons_change_is_dropped(matching: Matching) -> None:

@@ -142,6 +142,8 @@ def _propose(uow: UnitOfWork, proposal: Proposal, now: datetime) -> None:
     assert volunteer is not None
     if not population.takes_part(volunteer) or not population.takes_part(newcomer):
         return  # erased, paused, or no longer ready or waiting since the run read them
+    if population.under_concern(session, volunteer.id):
+        return  # a match of theirs was paused under a concern since the run read them
     match = Match(
         id=uuid.uuid4(),
         volunteer_id=proposal.volunteer_id,

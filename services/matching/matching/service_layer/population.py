@@ -31,6 +31,19 @@ def takes_part(person: Volunteer | Newcomer) -> bool:
     return person.status == wanted and person.paused_at is None
 
 
+# Volunteers with an open match paused under a safeguarding concern: proposed to nobody else.
+UNDER_CONCERN = select(Match.volunteer_id).where(
+    Match.paused_at.is_not(None), Match.status.in_(lifecycle.OPEN)
+)
+
+
+def under_concern(session: Session, volunteer_id: uuid.UUID) -> bool:
+    """Whether a match of this volunteer is paused under a concern: the rule `of` applies in
+    SQL, for one volunteer re-read under its lock (`safeguarding.pause` takes the same lock)."""
+    found = session.scalar(UNDER_CONCERN.where(Match.volunteer_id == volunteer_id).limit(1))
+    return found is not None
+
+
 def open_matches(session: Session, statuses: tuple[str, ...]) -> Counter[uuid.UUID]:
     rows = session.execute(
         select(Match.volunteer_id, func.count())
@@ -45,13 +58,10 @@ def of(session: Session, now: datetime, *, groups: Scope = None) -> Population:
     repeat: the input of a run. With `groups`, only those groups' people; without, everyone
     (people with no group too: the run decides what becomes of them)."""
     held = open_matches(session, lifecycle.OPEN)
-    under_concern = select(Match.volunteer_id).where(
-        Match.paused_at.is_not(None), Match.status.in_(lifecycle.OPEN)
-    )
     ready = select(Volunteer).where(
         Volunteer.status == READY,
         Volunteer.paused_at.is_(None),
-        Volunteer.id.not_in(under_concern),  # a match of theirs paused under a concern
+        Volunteer.id.not_in(UNDER_CONCERN),  # a match of theirs paused under a concern
     )
     waiting = select(Newcomer).where(Newcomer.status == WAITING, Newcomer.paused_at.is_(None))
     if groups is not None:

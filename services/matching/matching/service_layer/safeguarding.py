@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sanctuary.unit_of_work import UnitOfWork
 
-from matching.adapters.models import Match
+from matching.adapters.models import Match, Volunteer
 from matching.domain import lifecycle
 from matching.domain.groups import Scope, in_scope
 from matching.service_layer.coordination import NotFound
@@ -23,6 +23,8 @@ def pause(uow: UnitOfWork, match_id: uuid.UUID, paused: bool, scope: Scope = Non
     if match.status not in lifecycle.OPEN:
         raise lifecycle.IllegalTransition(f"a match that is {match.status} cannot be paused")
     if paused and match.paused_at is None:
+        # The volunteer's row too: a run proposing them waits, then sees the pause.
+        uow.session.get(Volunteer, match.volunteer_id, with_for_update=True)
         match.paused_at = datetime.now(UTC)
     elif not paused:
         match.paused_at = None
