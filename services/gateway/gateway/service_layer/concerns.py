@@ -177,18 +177,20 @@ def close(
 
 def escalate_due(uow: UnitOfWork, now: datetime) -> int:
     """Announce each urgent concern left unacknowledged an hour to the network's lead, once."""
-    session, escalated = uow.session, 0
+    session, escalated, notify = uow.session, 0, None
     waiting = select(Concern).where(
         Concern.urgency == ConcernUrgency.URGENT,
         Concern.status == ConcernStatus.OPEN,
         Concern.escalated_at.is_(None),
+        Concern.raised_at <= now - rules.ESCALATE_AFTER,  # only those due are locked
     )
     for concern in session.scalars(waiting.with_for_update(skip_locked=True)):
         raised = as_utc(concern.raised_at)
         if not rules.escalation_due(concern.urgency, concern.status, raised, None, now):
             continue
         concern.escalated_at, escalated = now, escalated + 1
-        notify = _network_leads(session) or _contact(session, None)
+        if notify is None:  # the same people for every concern of this pass
+            notify = _network_leads(session) or _contact(session, None)
         if not notify:
             log.warning("an urgent safeguarding concern waits with nobody named to tell")
             continue
