@@ -23,8 +23,8 @@ from gateway.service_layer import groups as group_registry
 
 @blp.get("/concerns")
 def concern_list() -> str:
-    roles = caller_roles()
     with current_service().sessions() as session:
+        roles = caller_roles(session)
         shown = [case_view(c) for c in concerns.visible(session, roles)]
     names = {
         str(group.id): group.name for group in group_registry.every(current_service().sessions)
@@ -40,10 +40,9 @@ def concern_list() -> str:
 @blp.get("/concerns/<uuid:concern_id>")
 @audited
 def case_file(concern_id: uuid.UUID) -> str:
-    roles = caller_roles()
     with current_service().sessions() as session:
         try:
-            concern = concerns.opened(session, concern_id, roles)
+            concern = concerns.opened(session, concern_id, caller_roles(session))
         except concerns.ConcernNotFound:
             raise NotFound() from None
         shown = case_view(concern, concerns.entries(session, concern.id))
@@ -53,10 +52,11 @@ def case_file(concern_id: uuid.UUID) -> str:
 @blp.post("/concerns/<uuid:concern_id>/<any(acknowledge, entries, close, pause, resume):step>")
 def case_step(concern_id: uuid.UUID, step: str) -> Redirect:
     """One step of a case file, from its page's forms (POST-redirect-GET)."""
-    roles, back = caller_roles(), url_for(".case_file", concern_id=concern_id)
+    back = url_for(".case_file", concern_id=concern_id)
     form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
     try:
         with current_service().unit_of_work() as uow:
+            roles = caller_roles(uow.session)
             if step == "acknowledge":
                 concerns.acknowledge(uow, concern_id, roles)
                 said = "Taken in hand."

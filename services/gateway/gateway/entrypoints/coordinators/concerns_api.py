@@ -16,6 +16,7 @@ from sanctuary.db import as_utc
 from sanctuary.safeguarding_words import ConcernAbout, ConcernEntryKind
 from sanctuary.web import current_service, load_body, unit_of_work
 from sanctuary.when import NETWORK_ZONE
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import Conflict, Forbidden
 
 from gateway.adapters.models import Concern, ConcernEntry
@@ -55,10 +56,10 @@ def _doc(summary: str, *codes: int, **doc: Any) -> Any:
     )
 
 
-def caller_roles() -> concerns.Roles:
-    """The signed-in caller's safeguarding roles (the API's and the dashboard's)."""
-    with current_service().sessions() as session:
-        return concerns.roles_of(session, g.principal.coordinator_id)
+def caller_roles(session: Session) -> concerns.Roles:
+    """The signed-in caller's safeguarding roles (the API's and the dashboard's), read in the
+    request's own session."""
+    return concerns.roles_of(session, g.principal.coordinator_id)
 
 
 @blp.route("/concerns", methods=["GET"])
@@ -68,7 +69,7 @@ def caller_roles() -> concerns.Roles:
 )
 def list_concerns() -> Response:
     with current_service().sessions() as session:
-        return jsonify([case_view(c) for c in concerns.visible(session, caller_roles())])
+        return jsonify([case_view(c) for c in concerns.visible(session, caller_roles(session))])
 
 
 @blp.route("/concerns/<uuid:concern_id>", methods=["GET"])
@@ -79,7 +80,7 @@ def list_concerns() -> Response:
 )
 def open_concern(concern_id: uuid.UUID) -> Response:
     with current_service().sessions() as session:
-        concern = concerns.opened(session, concern_id, caller_roles())
+        concern = concerns.opened(session, concern_id, caller_roles(session))
         return jsonify(case_view(concern, concerns.entries(session, concern.id)))
 
 
@@ -94,8 +95,9 @@ def open_concern(concern_id: uuid.UUID) -> Response:
     responses=openapi.ok(CaseFileSchema),
 )
 def acknowledge(concern_id: uuid.UUID) -> Response:
-    note, roles = load_body(AcknowledgeSchema())["note"], caller_roles()
+    note = load_body(AcknowledgeSchema())["note"]
     with unit_of_work() as uow:
+        roles = caller_roles(uow.session)
         taken = concerns.acknowledge(uow, concern_id, roles)
         if note:
             entry = {"kind": ConcernEntryKind.ACTION, "body": note}
@@ -113,8 +115,9 @@ def acknowledge(concern_id: uuid.UUID) -> Response:
     requestBody=openapi.body(EntrySchema, required=True),
 )
 def add_entry(concern_id: uuid.UUID) -> tuple[Response, int]:
-    entry, roles = load_body(EntrySchema()), caller_roles()
+    entry = load_body(EntrySchema())
     with unit_of_work() as uow:
+        roles = caller_roles(uow.session)
         added = concerns.add_entry(uow, concern_id, roles, entry, g.principal.coordinator_id)
         return jsonify(_entry(added)), 201
 
@@ -130,8 +133,9 @@ def add_entry(concern_id: uuid.UUID) -> tuple[Response, int]:
     responses=openapi.ok(CaseFileSchema),
 )
 def close(concern_id: uuid.UUID) -> Response:
-    closing, roles = load_body(ClosingSchema()), caller_roles()
+    closing = load_body(ClosingSchema())
     with unit_of_work() as uow:
+        roles = caller_roles(uow.session)
         closed = concerns.close(
             uow, concern_id, roles, closing["outcome"], closing["closure_reason"]
         )
@@ -150,8 +154,9 @@ def close(concern_id: uuid.UUID) -> Response:
     responses=openapi.ok(CaseFileSchema),
 )
 def pause_match(concern_id: uuid.UUID, step: str) -> Response:
-    note, roles = load_body(AcknowledgeSchema())["note"], caller_roles()
+    note = load_body(AcknowledgeSchema())["note"]
     with unit_of_work() as uow:
+        roles = caller_roles(uow.session)
         return jsonify(case_view(paused(uow, concern_id, roles, step, note)))
 
 
@@ -199,17 +204,17 @@ def network_lead() -> tuple[str, int]:
     responses=openapi.ok(TrusteesLogSchema),
 )
 def trustees_log() -> Response:
-    roles, principal = caller_roles(), g.principal
-    if principal.network_admin or roles.network_lead:
-        groups = None
-    elif roles.leads:
-        groups = roles.leads
-    else:
-        raise Forbidden("The log is for trustees (network admins) and safeguarding leads.")
-    asked = reports_api.asked()
-    start = datetime.combine(asked.start, time(), NETWORK_ZONE)
-    end = datetime.combine(asked.end + timedelta(days=1), time(), NETWORK_ZONE)
     with current_service().sessions() as session:
+        roles = caller_roles(session)
+        if g.principal.network_admin or roles.network_lead:
+            groups = None
+        elif roles.leads:
+            groups = roles.leads
+        else:
+            raise Forbidden("The log is for trustees (network admins) and safeguarding leads.")
+        asked = reports_api.asked()
+        start = datetime.combine(asked.start, time(), NETWORK_ZONE)
+        end = datetime.combine(asked.end + timedelta(days=1), time(), NETWORK_ZONE)
         log = concerns.trustees_log(session, start, end, groups)
     return jsonify({"from": asked.start.isoformat(), "to": asked.end.isoformat(), **log})
 
