@@ -13,12 +13,18 @@ from typing import Any
 from sanctuary import contracts as c
 from sanctuary import references
 from sanctuary.db import as_utc
-from sanctuary.safeguarding_words import ConcernStatus, ConcernUrgency
+from sanctuary.safeguarding_words import (
+    ConcernAbout,
+    ConcernEntryKind,
+    ConcernStatus,
+    ConcernUrgency,
+)
 from sanctuary.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.adapters.models import Concern, ConcernEntry, Coordinator, Group
+from gateway.adapters.upstream import Upstream
 from gateway.domain import concerns as rules
 from gateway.domain.concerns import Roles
 
@@ -27,6 +33,14 @@ log = logging.getLogger(__name__)
 
 class ConcernNotFound(LookupError):
     """No such concern, or not one the caller may open (the same 404 either way)."""
+
+
+class NotAboutAMatch(Exception):
+    """Only a concern about a match can pause one (409)."""
+
+
+class MatchUnchanged(Exception):
+    """Matching would not pause or resume the match: it has ended, or is not known (409)."""
 
 
 def raise_concern(
@@ -150,6 +164,38 @@ def add_entry(
     """An action or a referral added to the case file (which only grows)."""
     concern = opened(uow.session, concern_id, roles, lock=True)
     rules.may_add(concern.status)
+    return _added(uow, concern, entry, by)
+
+
+def pause_match(
+    uow: UnitOfWork,
+    concern_id: uuid.UUID,
+    roles: Roles,
+    step: str,
+    note: str | None,
+    by: uuid.UUID | None,
+    matching: Upstream,
+    correlation_id: str,
+) -> Concern:
+    """Pause (`step` "pause") or resume the match a concern is about, through matching's
+    internal API, and say so in the case file: NotAboutAMatch, or MatchUnchanged when matching
+    refuses (the match has ended, or is not known)."""
+    concern = opened(uow.session, concern_id, roles, lock=True)
+    rules.may_add(concern.status)
+    if concern.about != ConcernAbout.MATCH:
+        raise NotAboutAMatch("This concern is not about a match.")
+    path = f"/internal/v1/matches/{concern.about_id}/{step}"
+    if matching.forward("POST", path, correlation_id).status_code != 200:
+        raise MatchUnchanged(f"The match could not be {step}d: it has ended, or is not known.")
+    said = f"Match {step}d" + (f": {note}" if note else ".")
+    _added(uow, concern, {"kind": ConcernEntryKind.ACTION, "body": said}, by)
+    return concern
+
+
+def _added(
+    uow: UnitOfWork, concern: Concern, entry: dict[str, Any], by: uuid.UUID | None
+) -> ConcernEntry:
+    """`entry` added to the case file of `concern`, found and checked by the caller."""
     added = ConcernEntry(
         id=uuid.uuid4(),
         concern_id=concern.id,
@@ -204,37 +250,6 @@ def escalate_due(uow: UnitOfWork, now: datetime) -> int:
             )
         )
     return escalated
-
-
-def trustees_log(
-    session: Session, start: datetime, end: datetime, groups: frozenset[uuid.UUID] | None
-) -> dict[str, object]:
-    """The names-free log of the concerns raised from `start` to `end`, for the network and
-    each group (`groups`: the caller's; None: every one)."""
-    query = select(Concern).where(Concern.raised_at >= start, Concern.raised_at < end)
-    if groups is not None:
-        query = query.where(Concern.group_id.in_(groups))
-    logged = [
-        rules.Logged(
-            c.group_id,
-            c.category,
-            c.urgency,
-            as_utc(c.raised_at),
-            as_utc(c.acknowledged_at) if c.acknowledged_at else None,
-            as_utc(c.closed_at) if c.closed_at else None,
-        )
-        for c in session.scalars(query)
-    ]
-    by_group: dict[uuid.UUID | None, list[rules.Logged]] = {}
-    for entry in logged:
-        by_group.setdefault(entry.group_id, []).append(entry)
-    return {
-        "all": rules.log_of(logged),
-        "by_group": [
-            {"group_id": str(g) if g else None, **rules.log_of(entries)}
-            for g, entries in sorted(by_group.items(), key=lambda item: str(item[0]))
-        ],
-    }
 
 
 # Why a concern outlives an erasure of the person it is about (ADR 45, docs/safeguarding.md).

@@ -79,6 +79,8 @@ def case_step(concern_id: uuid.UUID, step: str) -> Redirect:
     except (
         ValidationError,
         Conflict,
+        concerns.NotAboutAMatch,
+        concerns.MatchUnchanged,
         concerns.rules.CaseClosed,
         concerns.rules.OutcomeNeeded,
     ) as exc:

@@ -13,11 +13,11 @@ from flask import Response, g, jsonify
 from flask_smorest import Blueprint
 from sanctuary import references
 from sanctuary.db import as_utc
-from sanctuary.safeguarding_words import ConcernAbout, ConcernEntryKind
+from sanctuary.safeguarding_words import ConcernEntryKind
 from sanctuary.web import current_service, load_body, unit_of_work
 from sanctuary.when import NETWORK_ZONE
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import Conflict, Forbidden
+from werkzeug.exceptions import Forbidden
 
 from gateway.adapters.models import Concern, ConcernEntry
 from gateway.entrypoints import auth, routing
@@ -31,7 +31,7 @@ from gateway.entrypoints.concern_schemas import (
 )
 from gateway.entrypoints.coordinators import reports_api
 from gateway.entrypoints.public_api import openapi
-from gateway.service_layer import concerns, safeguarding_roles
+from gateway.service_layer import concerns, safeguarding_log, safeguarding_roles
 
 blp = Blueprint(
     "concerns",
@@ -46,6 +46,8 @@ ERRORS = {
     concerns.ConcernNotFound: 404,
     concerns.rules.CaseClosed: 409,
     concerns.rules.OutcomeNeeded: 422,
+    concerns.NotAboutAMatch: 409,
+    concerns.MatchUnchanged: 409,
     safeguarding_roles.NotALead: 422,
 }
 
@@ -163,22 +165,17 @@ def pause_match(concern_id: uuid.UUID, step: str) -> Response:
 def paused(
     uow: Any, concern_id: uuid.UUID, roles: concerns.Roles, step: str, note: str | None
 ) -> Concern:
-    """Pause or resume the match a concern is about, through matching, and say so in the case
-    file (the API's route and the dashboard's)."""
-    concern = concerns.opened(uow.session, concern_id, roles, lock=True)
-    concerns.rules.may_add(concern.status)
-    if concern.about != ConcernAbout.MATCH:
-        raise Conflict("This concern is not about a match.")
-    path = f"/internal/v1/matches/{concern.about_id}/{step}"
-    answer = routing.upstream("matching").forward("POST", path, g.correlation_id)
-    if answer.status_code != 200:
-        raise Conflict(f"The match could not be {step}d: it has ended, or is not known.")
-    entry = {
-        "kind": ConcernEntryKind.ACTION,
-        "body": f"Match {step}d" + (f": {note}" if note else "."),
-    }
-    concerns.add_entry(uow, concern_id, roles, entry, g.principal.coordinator_id)
-    return concern
+    """`concerns.pause_match` for the signed-in caller (the API's route and the dashboard's)."""
+    return concerns.pause_match(
+        uow,
+        concern_id,
+        roles,
+        step,
+        note,
+        g.principal.coordinator_id,
+        routing.upstream("matching"),
+        g.correlation_id,
+    )
 
 
 @blp.route("/safeguarding/network-lead", methods=["PUT"])
@@ -215,7 +212,7 @@ def trustees_log() -> Response:
         asked = reports_api.asked()
         start = datetime.combine(asked.start, time(), NETWORK_ZONE)
         end = datetime.combine(asked.end + timedelta(days=1), time(), NETWORK_ZONE)
-        log = concerns.trustees_log(session, start, end, groups)
+        log = safeguarding_log.trustees_log(session, start, end, groups)
     return jsonify({"from": asked.start.isoformat(), "to": asked.end.isoformat(), **log})
 
 
