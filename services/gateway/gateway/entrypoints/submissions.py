@@ -54,7 +54,8 @@ def record(
     placing: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """Record a public submission with its outbox message: the one path of the API and pages.
-    The `placing` form is `place`d in the same transaction, before `announce` reads it."""
+    The API passes its `placing` form, `place`d in the same transaction before `announce`
+    reads it; the pages pass none, having `placed` the form first (to show a bad slug on it)."""
     prepare = None if placing is None else partial(place, placing)
     return intake.accept(unit_of_work, kind, announce, idempotency=idempotency, prepare=prepare)
 

@@ -11,15 +11,13 @@ from sanctuary.unit_of_work import UnitOfWork
 
 from matching.adapters.models import Match, Volunteer
 from matching.domain import lifecycle
-from matching.domain.groups import Scope, in_scope
-from matching.service_layer.coordination import NotFound
+from matching.domain.groups import Scope
+from matching.service_layer import views
 
 
 def pause(uow: UnitOfWork, match_id: uuid.UUID, paused: bool, scope: Scope = None) -> Match:
     """Pause (or resume) an open match; a closed one cannot be (IllegalTransition: 409)."""
-    match = uow.session.get(Match, match_id, with_for_update=True)
-    if match is None or not in_scope(scope, match.group_id):
-        raise NotFound(f"no match {match_id}")
+    match = views.match(uow.session, match_id, scope, lock=True)
     if match.status not in lifecycle.OPEN:
         raise lifecycle.IllegalTransition(f"a match that is {match.status} cannot be paused")
     if paused and match.paused_at is None:

@@ -81,9 +81,11 @@ def unplaced(session: Session, scope: Scope = None, limit: int = 200) -> list[Vo
     return sorted(found, key=lambda person: person.registered_at)[:limit]
 
 
-def match(session: Session, match_id: uuid.UUID, scope: Scope = None) -> Match:
-    """One match of the scope."""
-    found = session.get(Match, match_id)
+def match(
+    session: Session, match_id: uuid.UUID, scope: Scope = None, *, lock: bool = False
+) -> Match:
+    """One match of the scope (its row locked with `lock`); NotFound otherwise."""
+    found = session.get(Match, match_id, with_for_update=lock)
     if found is None or not in_scope(scope, found.group_id):
         raise NotFound(f"no match {match_id}")
     return found
